@@ -1,0 +1,97 @@
+package wire
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/moov-io/iso8583"
+	connection "github.com/moov-io/iso8583-connection"
+	iso8583errors "github.com/moov-io/iso8583/errors"
+)
+
+// BadMessage describes a frame that arrived whole but could not be unpacked.
+// Partial holds the fields that could be read before the error (at least the
+// MTI when it was readable), so a host can still answer with a format error.
+type BadMessage struct {
+	Raw     []byte
+	Partial *iso8583.Message
+	Err     error
+}
+
+// Codec reads and writes framed messages of one profile. It implements the
+// moov-io/iso8583-connection MessageReader and MessageWriter interfaces and is
+// safe for concurrent use.
+type Codec struct {
+	Profile Profile
+	Framer  Framer
+	// OnBadMessage, when set, receives frames that could not be unpacked; the
+	// reader then carries on with the next frame. When nil, such frames are
+	// returned as *errors.UnpackError, which the connection also skips.
+	OnBadMessage func(BadMessage)
+	// OnFrame, when set, sees every frame body read, before unpacking.
+	OnFrame func(body []byte)
+}
+
+var (
+	_ connection.MessageReader = (*Codec)(nil)
+	_ connection.MessageWriter = (*Codec)(nil)
+)
+
+// NewCodec returns a codec for the profile with its default framing.
+func NewCodec(p Profile) *Codec {
+	return &Codec{Profile: p, Framer: p.Framer()}
+}
+
+// Frame packs m and returns the complete frame: length header and body.
+func (c *Codec) Frame(m *iso8583.Message) ([]byte, error) {
+	body, err := m.Pack()
+	if err != nil {
+		return nil, fmt.Errorf("packing message: %w", err)
+	}
+	return c.Framer.AppendFrame(make([]byte, 0, len(body)+16), body)
+}
+
+// WriteMessage packs m and writes header and body in a single Write, so the
+// frame leaves as one TCP segment when it fits: some hosts read one frame per
+// segment.
+func (c *Codec) WriteMessage(w io.Writer, m *iso8583.Message) error {
+	frame, err := c.Frame(m)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(frame)
+	return err
+}
+
+// ReadMessage reads one frame and unpacks it. A keep-alive (empty frame)
+// returns a nil message and nil error, which the connection skips.
+func (c *Codec) ReadMessage(r io.Reader) (*iso8583.Message, error) {
+	body, err := c.Framer.ReadFrame(r)
+	if err != nil {
+		return nil, err
+	}
+	if c.OnFrame != nil {
+		c.OnFrame(body)
+	}
+	if len(body) == 0 {
+		return nil, nil
+	}
+	m := iso8583.NewMessage(c.Profile.Spec())
+	if err := m.Unpack(body); err != nil {
+		if c.OnBadMessage != nil {
+			c.OnBadMessage(BadMessage{Raw: body, Partial: m, Err: err})
+			return nil, nil
+		}
+		return nil, &iso8583errors.UnpackError{Err: err, RawMessage: body}
+	}
+	return m, nil
+}
+
+// Unpack decodes a frame body into a message of the codec's profile.
+func (c *Codec) Unpack(body []byte) (*iso8583.Message, error) {
+	m := iso8583.NewMessage(c.Profile.Spec())
+	if err := m.Unpack(body); err != nil {
+		return m, err
+	}
+	return m, nil
+}

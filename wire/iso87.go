@@ -1,0 +1,402 @@
+package wire
+
+import (
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/moov-io/iso8583"
+)
+
+// ISO87 is the ISO 8583:1987 ASCII profile: ASCII fields, a standard
+// ASCII-hex bitmap, a 2-byte big-endian binary length header. Reversals are
+// new messages (own STAN) that carry DE90; repeats use 0401. Settlement is a
+// 0500 with totals in DE74/76/86/88 and the batch number in DE60.
+var ISO87 Profile = iso87{}
+
+func init() { Register(ISO87) }
+
+type iso87 struct{}
+
+// Processing codes (DE3) of the iso87 profile.
+const (
+	PCPurchase      = "000000"
+	PCPreAuth       = "030000"
+	PCVoid          = "020000"
+	PCRefund        = "200000"
+	PCBalance       = "310000"
+	PCSettle        = "920000"
+	PCSettleTrailer = "960000"
+)
+
+// Point-of-service condition codes (DE25).
+const (
+	CondNormal  = "00"
+	CondPreAuth = "06"
+)
+
+func (iso87) Name() string               { return "iso87" }
+func (iso87) String() string             { return "iso87" }
+func (iso87) Spec() *iso8583.MessageSpec { return Spec87 }
+func (iso87) Framer() Framer             { return Binary2{} }
+
+// pcFor87 returns the MTI and processing code of an operation.
+func pcFor87(op Op) (mti, pc string) {
+	switch op {
+	case OpSale, OpCompletion:
+		return "0200", PCPurchase
+	case OpPreAuth:
+		return "0100", PCPreAuth
+	case OpVoid:
+		return "0200", PCVoid
+	case OpRefund:
+		return "0220", PCRefund
+	case OpBalance:
+		return "0200", PCBalance
+	case OpAdvice:
+		return "0220", PCPurchase
+	case OpSignOn, OpSignOff, OpEcho:
+		return "0800", ""
+	case OpSettle:
+		return "0500", PCSettle
+	case OpSettleTrailer:
+		return "0500", PCSettleTrailer
+	case OpBatchUpload:
+		return "0320", ""
+	case OpReversal:
+		return "0400", ""
+	case OpReversalAdvice:
+		return "0420", ""
+	}
+	return "", ""
+}
+
+// classify87 derives the operation from MTI, DE3, DE25 and DE70.
+func classify87(t *Txn) Op {
+	if len(t.MTI) != 4 {
+		return OpUnknown
+	}
+	class := t.MTI[:3]
+	if t.IsResponse() {
+		// responses carry the request's class; map back to the request
+		class = t.MTI[:2] + string(t.MTI[2]-1)
+	}
+	switch class {
+	case "010":
+		if t.ProcessingCode == PCPreAuth {
+			return OpPreAuth
+		}
+	case "020":
+		switch t.ProcessingCode {
+		case PCPurchase:
+			if t.Condition == CondPreAuth {
+				return OpCompletion
+			}
+			return OpSale
+		case PCVoid:
+			return OpVoid
+		case PCBalance:
+			return OpBalance
+		}
+	case "022":
+		switch t.ProcessingCode {
+		case PCRefund:
+			return OpRefund
+		case PCPurchase:
+			return OpAdvice
+		}
+	case "032":
+		return OpBatchUpload
+	case "040":
+		return OpReversal
+	case "042":
+		return OpReversalAdvice
+	case "050":
+		switch t.ProcessingCode {
+		case PCSettle:
+			return OpSettle
+		case PCSettleTrailer:
+			return OpSettleTrailer
+		}
+	case "080":
+		switch t.NetworkCode {
+		case NetSignOn:
+			return OpSignOn
+		case NetSignOff:
+			return OpSignOff
+		case NetEcho:
+			return OpEcho
+		}
+	}
+	return OpUnknown
+}
+
+func (iso87) Encode(t *Txn) (*iso8583.Message, error) {
+	mti, pc := pcFor87(t.Op)
+	if t.MTI != "" {
+		mti = t.MTI
+	}
+	if t.ProcessingCode != "" {
+		pc = t.ProcessingCode
+	}
+	if mti == "" {
+		return nil, fmt.Errorf("encoding %s: no MTI", t.Op)
+	}
+	m := iso8583.NewMessage(Spec87)
+	m.MTI(mti)
+	set := func(id int, v string) error {
+		if v == "" {
+			return nil
+		}
+		if err := m.Field(id, v); err != nil {
+			return fmt.Errorf("setting DE%d: %w", id, err)
+		}
+		return nil
+	}
+	var amount string
+	if t.HasAmount {
+		if t.Amount < 0 || t.Amount > 999999999999 {
+			return nil, fmt.Errorf("encoding DE4: amount %d out of range", t.Amount)
+		}
+		amount = fmt.Sprintf("%012d", t.Amount)
+	}
+	fields := []struct {
+		id int
+		v  string
+	}{
+		{2, t.PAN}, {3, pc}, {4, amount}, {7, t.TransmissionTime}, {11, t.STAN},
+		{12, t.LocalTime}, {13, t.LocalDate}, {14, t.Expiry}, {22, t.EntryMode},
+		{25, t.Condition}, {35, t.Track2}, {37, t.RRN}, {38, t.AuthCode},
+		{39, t.ResponseCode}, {41, t.TID}, {42, t.MID}, {49, t.Currency},
+		{70, t.NetworkCode},
+	}
+	for _, f := range fields {
+		if err := set(f.id, f.v); err != nil {
+			return nil, err
+		}
+	}
+	if t.Batch != "" {
+		if err := set(60, t.Batch); err != nil {
+			return nil, err
+		}
+	}
+	if t.Balance != nil {
+		if err := set(54, FormatBalance(*t.Balance, t.Currency)); err != nil {
+			return nil, err
+		}
+	}
+	if len(t.PINBlock) > 0 {
+		if err := set(52, strings.ToUpper(hex.EncodeToString(t.PINBlock))); err != nil {
+			return nil, err
+		}
+	}
+	if t.Totals != nil {
+		tt := t.Totals
+		for _, f := range []struct {
+			id int
+			v  string
+		}{
+			{74, fmt.Sprintf("%010d", tt.CreditCount)},
+			{76, fmt.Sprintf("%010d", tt.DebitCount)},
+			{86, fmt.Sprintf("%016d", tt.CreditAmount)},
+			{88, fmt.Sprintf("%016d", tt.DebitAmount)},
+		} {
+			if err := set(f.id, f.v); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if o := t.Original; o != nil {
+		de90 := fmt.Sprintf("%-4s%-6s%-10s%011s%011s", o.MTI, o.STAN, o.TransmissionTime,
+			zeroIfEmpty(o.AcquirerID), zeroIfEmpty(o.ForwarderID))
+		de90 = strings.ReplaceAll(de90, " ", "0")
+		if err := set(90, de90); err != nil {
+			return nil, err
+		}
+	}
+	if len(t.MAC) > 0 {
+		if err := set(64, strings.ToUpper(hex.EncodeToString(t.MAC))); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+func zeroIfEmpty(s string) string {
+	if s == "" {
+		return "0"
+	}
+	return s
+}
+
+// FieldError is a field whose content the dialect does not allow.
+type FieldError struct {
+	Field  int
+	Reason string
+}
+
+func (e *FieldError) Error() string { return fmt.Sprintf("DE%d: %s", e.Field, e.Reason) }
+
+func (iso87) Decode(m *iso8583.Message) (*Txn, error) {
+	get := func(id int) string {
+		s, _ := m.GetString(id)
+		return s
+	}
+	t := &Txn{
+		PAN:              get(2),
+		ProcessingCode:   get(3),
+		TransmissionTime: get(7),
+		STAN:             get(11),
+		LocalTime:        get(12),
+		LocalDate:        get(13),
+		Expiry:           get(14),
+		EntryMode:        get(22),
+		Condition:        get(25),
+		Track2:           get(35),
+		RRN:              get(37),
+		AuthCode:         get(38),
+		ResponseCode:     get(39),
+		TID:              get(41),
+		MID:              get(42),
+		Currency:         get(49),
+		Batch:            get(60),
+		NetworkCode:      get(70),
+	}
+	t.MTI, _ = m.GetMTI()
+	if !allDigits(t.MTI) || len(t.MTI) != 4 {
+		return t, &FieldError{0, fmt.Sprintf("MTI %q is not four digits", t.MTI)}
+	}
+	if t.ProcessingCode != "" && !allDigits(t.ProcessingCode) {
+		return t, &FieldError{3, "processing code is not numeric"}
+	}
+	if t.STAN != "" && !allDigits(t.STAN) {
+		return t, &FieldError{11, "STAN is not numeric"}
+	}
+	if t.PAN != "" && !allDigits(t.PAN) {
+		return t, &FieldError{2, "PAN is not numeric"}
+	}
+	if s := get(4); s != "" {
+		if !allDigits(s) {
+			return t, &FieldError{4, "amount is not numeric"}
+		}
+		t.Amount, _ = strconv.ParseInt(s, 10, 64)
+		t.HasAmount = true
+	}
+	for _, f := range []struct {
+		id  int
+		dst *[]byte
+	}{{52, &t.PINBlock}, {64, &t.MAC}} {
+		if s := get(f.id); s != "" {
+			b, err := hex.DecodeString(s)
+			if err != nil {
+				return t, &FieldError{f.id, "not hexadecimal"}
+			}
+			*f.dst = b
+		}
+	}
+	if s := get(54); s != "" {
+		if v, ok := parseBalance(s); ok {
+			t.Balance = &v
+		}
+	}
+	if get(74) != "" || get(76) != "" || get(86) != "" || get(88) != "" {
+		var tt Totals
+		var err error
+		num := func(id int) int64 {
+			s := get(id)
+			if s == "" || err != nil {
+				return 0
+			}
+			v, perr := strconv.ParseInt(s, 10, 64)
+			if perr != nil || !allDigits(s) {
+				err = &FieldError{id, "settlement total is not numeric"}
+			}
+			return v
+		}
+		tt.CreditCount = int(num(74))
+		tt.DebitCount = int(num(76))
+		tt.CreditAmount = num(86)
+		tt.DebitAmount = num(88)
+		if err != nil {
+			return t, err
+		}
+		t.Totals = &tt
+	}
+	if s := get(90); s != "" {
+		if len(s) != 42 || !allDigits(s) {
+			return t, &FieldError{90, "original data elements must be 42 digits"}
+		}
+		t.Original = &Original{MTI: s[0:4], STAN: s[4:10], TransmissionTime: s[10:20], AcquirerID: s[20:31], ForwarderID: s[31:42]}
+	}
+	t.Op = classify87(t)
+	return t, nil
+}
+
+// Reversal builds an iso87 0400: a new message with its own STAN that points
+// at the original through DE90 and carries the reason in DE39.
+func (iso87) Reversal(orig *Txn, reason, stan string, now time.Time) *Txn {
+	return &Txn{
+		MTI:              "0400",
+		Op:               OpReversal,
+		ProcessingCode:   orig.ProcessingCode,
+		PAN:              orig.PAN,
+		Amount:           orig.Amount,
+		HasAmount:        orig.HasAmount,
+		TransmissionTime: TransmissionTimeOf(now),
+		STAN:             stan,
+		LocalTime:        now.Format("150405"),
+		LocalDate:        now.Format("0102"),
+		Expiry:           orig.Expiry,
+		EntryMode:        orig.EntryMode,
+		Condition:        orig.Condition,
+		AuthCode:         orig.AuthCode,
+		ResponseCode:     reason,
+		TID:              orig.TID,
+		MID:              orig.MID,
+		Currency:         orig.Currency,
+		Batch:            orig.Batch,
+		Original: &Original{
+			MTI:              orig.MTI,
+			STAN:             orig.STAN,
+			TransmissionTime: orig.TransmissionTime,
+		},
+	}
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// FormatBalance formats a DE54 additional amount: account type 00, amount type
+// 02 (available balance), currency, C or D, 12 digits.
+func FormatBalance(minor int64, currency string) string {
+	sign := "C"
+	if minor < 0 {
+		sign, minor = "D", -minor
+	}
+	if currency == "" {
+		currency = "000"
+	}
+	return fmt.Sprintf("0002%3s%s%012d", currency, sign, minor)
+}
+
+func parseBalance(s string) (int64, bool) {
+	if len(s) < 20 {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(s[8:20], 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	if s[7] == 'D' {
+		v = -v
+	}
+	return v, true
+}

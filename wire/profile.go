@@ -1,0 +1,59 @@
+package wire
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/moov-io/iso8583"
+)
+
+// A Profile is one dialect of ISO 8583: a message spec, a framing and the
+// rules that map the typed model onto fields. Implementations are safe for
+// concurrent use.
+type Profile interface {
+	// Name is the profile's name as used on the command line ("iso87").
+	Name() string
+	// Spec is the message spec used to pack and unpack bodies.
+	Spec() *iso8583.MessageSpec
+	// Framer is the profile's default framing.
+	Framer() Framer
+	// Encode maps a typed transaction onto a message.
+	Encode(t *Txn) (*iso8583.Message, error)
+	// Decode maps a message onto a typed transaction. A field whose content
+	// is not what the dialect allows is an error (a format error, code 30).
+	Decode(m *iso8583.Message) (*Txn, error)
+	// Reversal builds the reversal request for an original request, following
+	// the dialect's matching rule, with the given reason (DE39) and STAN.
+	Reversal(orig *Txn, reason, stan string, now time.Time) *Txn
+}
+
+var profiles = map[string]Profile{}
+
+// Register makes a profile available by name. It panics on a duplicate name,
+// which is a programming error caught at start-up.
+func Register(p Profile) {
+	if _, dup := profiles[p.Name()]; dup {
+		panic("wire: profile registered twice: " + p.Name())
+	}
+	profiles[p.Name()] = p
+}
+
+// ProfileByName returns the named profile.
+func ProfileByName(name string) (Profile, error) {
+	if p, ok := profiles[name]; ok {
+		return p, nil
+	}
+	return nil, fmt.Errorf("unknown profile %q (known: %s)", name, strings.Join(ProfileNames(), ", "))
+}
+
+// ProfileNames lists the registered profiles in order.
+func ProfileNames() []string {
+	names := make([]string, 0, len(profiles))
+	for n := range profiles {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

@@ -1,0 +1,240 @@
+package wire
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Op is what a message asks for, independent of how a dialect encodes it.
+type Op string
+
+// Operations a terminal and an acquirer exchange.
+const (
+	OpUnknown        Op = ""
+	OpSale           Op = "sale"
+	OpPreAuth        Op = "preauth"
+	OpCompletion     Op = "completion"
+	OpVoid           Op = "void"
+	OpRefund         Op = "refund"
+	OpBalance        Op = "balance"
+	OpAdvice         Op = "advice"
+	OpReversal       Op = "reversal"
+	OpReversalAdvice Op = "reversal_advice"
+	OpSignOn         Op = "signon"
+	OpSignOff        Op = "signoff"
+	OpEcho           Op = "echo"
+	OpSettle         Op = "settle"
+	OpSettleTrailer  Op = "settle_trailer"
+	OpBatchUpload    Op = "batch_upload"
+)
+
+// Reversible reports whether a terminal must reverse the operation when its
+// response does not arrive (DOMAIN.md rule R1). Advices and refunds are
+// retransmitted instead; inquiries are simply repeated.
+func (o Op) Reversible() bool {
+	switch o {
+	case OpSale, OpPreAuth, OpCompletion, OpVoid:
+		return true
+	}
+	return false
+}
+
+// Financial reports whether the operation moves money or a hold.
+func (o Op) Financial() bool {
+	switch o {
+	case OpSale, OpPreAuth, OpCompletion, OpVoid, OpRefund, OpAdvice:
+		return true
+	}
+	return false
+}
+
+// Network management codes carried in DE70 (iso87).
+const (
+	NetSignOn  = "001"
+	NetSignOff = "002"
+	NetEcho    = "301"
+)
+
+// Original identifies the transaction a reversal, void, refund, completion or
+// batch-upload item refers to. For iso87 reversals it is DE90; for dialects
+// that reverse by resending a copy it is taken from the copy itself.
+type Original struct {
+	MTI              string // original message type
+	STAN             string // original trace number
+	TransmissionTime string // original DE7, MMDDhhmmss (iso87)
+	AcquirerID       string // DE90 acquiring institution id (n11)
+	ForwarderID      string // DE90 forwarding institution id (n11)
+}
+
+// Totals are a settlement batch's reconciliation totals. Debits are sales and
+// completions, credits are refunds; voided and reversed transactions count
+// nowhere.
+type Totals struct {
+	DebitCount   int   `json:"debit_count"`
+	DebitAmount  int64 `json:"debit_amount"`
+	CreditCount  int   `json:"credit_count"`
+	CreditAmount int64 `json:"credit_amount"`
+}
+
+// Txn is the typed form of one ISO 8583 message, request or response. Amounts
+// are in minor units. Empty strings mean "absent". A Txn is a plain value; it
+// is not safe for concurrent mutation.
+type Txn struct {
+	MTI              string // message type indicator, e.g. "0200"
+	Op               Op     // derived from MTI, DE3, DE25 and DE70
+	ProcessingCode   string // DE3, six digits
+	PAN              string // DE2
+	Amount           int64  // DE4, minor units
+	HasAmount        bool   // DE4 present
+	TransmissionTime string // DE7, MMDDhhmmss UTC
+	STAN             string // DE11, six digits
+	LocalTime        string // DE12, hhmmss
+	LocalDate        string // DE13, MMDD
+	Expiry           string // DE14, YYMM
+	EntryMode        string // DE22
+	Condition        string // DE25
+	Track2           string // DE35; never logged
+	RRN              string // DE37
+	AuthCode         string // DE38
+	ResponseCode     string // DE39; in a reversal request, the reason
+	TID              string // DE41
+	MID              string // DE42
+	Currency         string // DE49
+	PINBlock         []byte // DE52; never logged
+	Balance          *int64 // DE54 ledger balance in a response
+	Batch            string // batch number (iso87: DE60)
+	NetworkCode      string // DE70
+	Totals           *Totals
+	Original         *Original // DE90 and friends
+	MAC              []byte    // DE64 / DE128
+}
+
+// IsResponse reports whether the MTI is a response or an advice response.
+func (t *Txn) IsResponse() bool {
+	return len(t.MTI) == 4 && (t.MTI[2] == '1' || t.MTI[2] == '3')
+}
+
+// IsRepeat reports whether the MTI marks a repeat (0401, 0221, 0421 ...).
+func (t *Txn) IsRepeat() bool {
+	return len(t.MTI) == 4 && t.MTI[3] == '1'
+}
+
+// ResponseMTI returns the MTI of the response to a request MTI: the function
+// digit goes up by one and a repeat flag is cleared (0401 → 0410).
+func ResponseMTI(mti string) (string, error) {
+	if len(mti) != 4 {
+		return "", fmt.Errorf("MTI %q: want 4 digits", mti)
+	}
+	for _, c := range mti {
+		if c < '0' || c > '9' {
+			return "", fmt.Errorf("MTI %q: want 4 digits", mti)
+		}
+	}
+	switch mti[2] {
+	case '0', '2', '4':
+	default:
+		return "", fmt.Errorf("MTI %s is not a request or advice", mti)
+	}
+	return mti[:2] + string(mti[2]+1) + "0", nil
+}
+
+// Response returns the skeleton of the response to t: the response MTI and the
+// fields a response echoes (DE2, 3, 4, 7, 11, 12, 13, 25, 41, 42, 49, 60, 70).
+// Tracks, PIN block and MAC are never echoed.
+func (t *Txn) Response(code string) *Txn {
+	mti, err := ResponseMTI(t.MTI)
+	if err != nil {
+		mti = t.MTI
+	}
+	return &Txn{
+		MTI:              mti,
+		Op:               t.Op,
+		ProcessingCode:   t.ProcessingCode,
+		PAN:              t.PAN,
+		Amount:           t.Amount,
+		HasAmount:        t.HasAmount,
+		TransmissionTime: t.TransmissionTime,
+		STAN:             t.STAN,
+		LocalTime:        t.LocalTime,
+		LocalDate:        t.LocalDate,
+		Condition:        t.Condition,
+		ResponseCode:     code,
+		TID:              t.TID,
+		MID:              t.MID,
+		Currency:         t.Currency,
+		Batch:            t.Batch,
+		NetworkCode:      t.NetworkCode,
+		Original:         t.Original,
+	}
+}
+
+// Describe returns a short one-line summary safe to log: the PAN is masked and
+// no track data or PIN block is included.
+func (t *Txn) Describe() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s", t.MTI)
+	if t.Op != OpUnknown {
+		fmt.Fprintf(&b, " %s", t.Op)
+	}
+	if t.STAN != "" {
+		fmt.Fprintf(&b, " stan=%s", t.STAN)
+	}
+	if t.PAN != "" {
+		fmt.Fprintf(&b, " pan=%s", MaskPAN(t.PAN))
+	}
+	if t.HasAmount {
+		fmt.Fprintf(&b, " amount=%s", FormatAmount(t.Amount))
+	}
+	if t.ResponseCode != "" {
+		fmt.Fprintf(&b, " rc=%s", t.ResponseCode)
+	}
+	return b.String()
+}
+
+// TransmissionTimeOf formats a DE7 value (MMDDhhmmss, UTC).
+func TransmissionTimeOf(now time.Time) string {
+	return now.UTC().Format("0102150405")
+}
+
+// ParseAmount parses a decimal amount such as "12.34" or "100" into minor
+// units (two decimals). Negative amounts, more than two decimals and amounts
+// that do not fit DE4 are errors.
+func ParseAmount(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, fmt.Errorf("amount is empty")
+	}
+	whole, frac, hasDot := strings.Cut(s, ".")
+	if hasDot && (len(frac) == 0 || len(frac) > 2) {
+		return 0, fmt.Errorf("amount %q: want at most two decimals, like 12.34", s)
+	}
+	if whole == "" {
+		whole = "0"
+	}
+	for len(frac) < 2 {
+		frac += "0"
+	}
+	for _, c := range whole + frac {
+		if c < '0' || c > '9' {
+			return 0, fmt.Errorf("amount %q: want digits and one decimal point, like 12.34", s)
+		}
+	}
+	if len(whole) > 10 {
+		return 0, fmt.Errorf("amount %q is too large for DE4 (12 digits)", s)
+	}
+	w, _ := strconv.ParseInt(whole, 10, 64)
+	f, _ := strconv.ParseInt(frac, 10, 64)
+	return w*100 + f, nil
+}
+
+// FormatAmount formats minor units as a decimal with two places ("12.34").
+func FormatAmount(minor int64) string {
+	sign := ""
+	if minor < 0 {
+		sign = "-"
+		minor = -minor
+	}
+	return fmt.Sprintf("%s%d.%02d", sign, minor/100, minor%100)
+}
