@@ -1,0 +1,36 @@
+package cards
+
+// Builtin returns the built-in test cards. Every card has PIN 1234 and
+// expires 12/30 unless its row says otherwise. The table is documented in the
+// README; keep them in step.
+func Builtin() *Book {
+	card := func(alias, pan string, balance int64, status, desc string) Card {
+		return Card{Alias: alias, PAN: pan, Expiry: "3012", PIN: DefaultPIN, Balance: balance, Status: status, Description: desc}
+	}
+	b := &Book{Cards: []Card{
+		card("approve", "6200000000000005", 1_000_000, StatusActive, "approved (00); the default card"),
+		card("visa-approve", "4111111111111111", 100_000, StatusActive, "approved (00); balance 1000.00"),
+		card("mastercard-approve", "5555555555554444", 100_000, StatusActive, "approved (00); balance 1000.00"),
+		card("insufficient-funds", "6200000000000104", 0, StatusActive, "declined 51: balance 0.00"),
+		card("low-balance", "6200000000000203", 5_000, StatusActive, "approved up to 50.00, then 51"),
+		card("do-not-honor", "6200000000000302", 1_000_000, StatusBlocked, "declined 05"),
+		card("lost", "6200000000000401", 1_000_000, StatusLost, "declined 41 (lost card)"),
+		card("stolen", "6200000000000500", 1_000_000, StatusStolen, "declined 43 (stolen card)"),
+		card("pick-up", "6200000000000609", 1_000_000, StatusPickUp, "declined 04 (pick-up card)"),
+		card("fraud", "6200000000000708", 1_000_000, StatusFraud, "declined 34 (suspected fraud)"),
+		card("restricted", "6200000000000807", 1_000_000, StatusRestricted, "declined 62 (restricted card)"),
+		card("not-permitted", "6200000000000906", 1_000_000, StatusNotAllowed, "declined 57 (not permitted to cardholder)"),
+		card("aml", "6200000000001003", 1_000_000, StatusAML, "declined 93 (violation of law)"),
+		card("expired", "6200000000001102", 1_000_000, StatusActive, "declined 54: expired 01/20"),
+		card("wrong-pin", "6200000000001201", 1_000_000, StatusActive, "the cardholder types 9999: 55, then 75 after three tries"),
+	}}
+	for i := range b.Cards {
+		switch b.Cards[i].Alias {
+		case "expired":
+			b.Cards[i].Expiry = "2001"
+		case "wrong-pin":
+			b.Cards[i].EnteredPIN = "9999"
+		}
+	}
+	return b
+}

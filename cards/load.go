@@ -1,0 +1,213 @@
+package cards
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+
+	"github.com/posim/posim/wire"
+	"go.yaml.in/yaml/v3"
+)
+
+// fileCard is a card as written in a cards file.
+type fileCard struct {
+	Alias       string `yaml:"alias"`
+	PAN         string `yaml:"pan"`
+	Expiry      string `yaml:"expiry"`
+	PIN         string `yaml:"pin"`
+	EnteredPIN  string `yaml:"entered_pin"`
+	Balance     string `yaml:"balance"`
+	Status      string `yaml:"status"`
+	Description string `yaml:"description"`
+}
+
+// lines is decoded beside file to know where each card starts.
+type lines struct {
+	Cards []yaml.Node `yaml:"cards"`
+}
+
+type fileMerchant struct {
+	MID    string `yaml:"mid"`
+	Name   string `yaml:"name"`
+	Status string `yaml:"status"`
+}
+
+type fileTerminal struct {
+	TID    string `yaml:"tid"`
+	MID    string `yaml:"mid"`
+	Status string `yaml:"status"`
+}
+
+type file struct {
+	Cards     []fileCard     `yaml:"cards"`
+	Merchants []fileMerchant `yaml:"merchants"`
+	Terminals []fileTerminal `yaml:"terminals"`
+}
+
+// Load reads a cards file (YAML). Errors name the file and line.
+//
+//	cards:
+//	  - alias: my-card
+//	    pan: "6200000000001300"
+//	    expiry: "3012"      # YYMM, default 3012
+//	    pin: "1234"         # default 1234; "" disables the PIN check
+//	    balance: "250.00"
+//	    status: active      # active, blocked, lost, stolen, pickup, fraud, restricted, not-permitted, aml
+//	merchants:
+//	  - {mid: "POSIM0000000002", status: frozen}      # active, frozen, restricted
+//	terminals:
+//	  - {tid: "POSIM002", mid: "POSIM0000000002", status: deregistered}
+func Load(path string) (*Book, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading cards file: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse parses cards-file content; name is used in error messages.
+func Parse(name string, data []byte) (*Book, error) {
+	var f file
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%s: the file is empty", name)
+		}
+		return nil, YAMLError(name, err)
+	}
+	var at lines
+	_ = yaml.Unmarshal(data, &at) // the strict decode above already succeeded
+	b := &Book{}
+	seenAlias := map[string]int{}
+	seenPAN := map[string]int{}
+	for i, fc := range f.Cards {
+		n := at.Cards[i]
+		c, err := fc.card()
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", name, n.Line, err)
+		}
+		if prev, dup := seenAlias[c.Alias]; dup && c.Alias != "" {
+			return nil, fmt.Errorf("%s:%d: alias %q already used at line %d", name, n.Line, c.Alias, prev)
+		}
+		if prev, dup := seenPAN[c.PAN]; dup {
+			return nil, fmt.Errorf("%s:%d: PAN %s already used at line %d", name, n.Line, wire.MaskPAN(c.PAN), prev)
+		}
+		seenAlias[c.Alias], seenPAN[c.PAN] = n.Line, n.Line
+		b.Cards = append(b.Cards, c)
+	}
+	for i, m := range f.Merchants {
+		if m.MID == "" || len(m.MID) > 15 {
+			return nil, fmt.Errorf("%s: merchants[%d]: mid must be 1 to 15 characters", name, i)
+		}
+		if m.Status == "" {
+			m.Status = MerchantActive
+		}
+		if !oneOf(m.Status, MerchantActive, MerchantFrozen, MerchantRestricted) {
+			return nil, fmt.Errorf("%s: merchants[%d]: status %q: want active, frozen or restricted", name, i, m.Status)
+		}
+		b.Merchants = append(b.Merchants, Merchant(m))
+	}
+	for i, t := range f.Terminals {
+		if t.TID == "" || len(t.TID) > 8 {
+			return nil, fmt.Errorf("%s: terminals[%d]: tid must be 1 to 8 characters", name, i)
+		}
+		if t.Status == "" {
+			t.Status = TerminalActive
+		}
+		if !oneOf(t.Status, TerminalActive, TerminalDeregistered, TerminalRestricted) {
+			return nil, fmt.Errorf("%s: terminals[%d]: status %q: want active, deregistered or restricted", name, i, t.Status)
+		}
+		b.Terminals = append(b.Terminals, Terminal(t))
+	}
+	return b, nil
+}
+
+func (fc fileCard) card() (Card, error) {
+	c := Card{Alias: fc.Alias, PAN: fc.PAN, Expiry: fc.Expiry, PIN: fc.PIN, EnteredPIN: fc.EnteredPIN, Status: fc.Status, Description: fc.Description}
+	if c.PAN == "" {
+		return c, errors.New("card has no pan")
+	}
+	if !isDigits(c.PAN) || len(c.PAN) < 12 || len(c.PAN) > 19 {
+		return c, fmt.Errorf("pan %s: want 12 to 19 digits", wire.MaskPAN(c.PAN))
+	}
+	if c.Expiry == "" {
+		c.Expiry = "3012"
+	}
+	if !isDigits(c.Expiry) || len(c.Expiry) != 4 || c.Expiry[2:] < "01" || c.Expiry[2:] > "12" {
+		return c, fmt.Errorf("expiry %q: want YYMM, like 3012", c.Expiry)
+	}
+	if c.PIN == "" {
+		c.PIN = DefaultPIN
+	}
+	if c.PIN == "none" {
+		c.PIN = ""
+	}
+	for _, p := range []string{c.PIN, c.EnteredPIN} {
+		if p != "" && (!isDigits(p) || len(p) < 4 || len(p) > 12) {
+			return c, errors.New("pin: want 4 to 12 digits")
+		}
+	}
+	if fc.Balance != "" {
+		v, err := wire.ParseAmount(fc.Balance)
+		if err != nil {
+			return c, fmt.Errorf("balance: %w", err)
+		}
+		c.Balance = v
+	}
+	if c.Status == "" {
+		c.Status = StatusActive
+	}
+	if _, ok := StatusCodes[c.Status]; !ok && c.Status != StatusActive {
+		return c, fmt.Errorf("status %q: want one of %s", c.Status, strings.Join(CardStatuses(), ", "))
+	}
+	return c, nil
+}
+
+// CardStatuses lists the card statuses a cards file may use.
+func CardStatuses() []string {
+	return []string{StatusActive, StatusBlocked, StatusLost, StatusStolen, StatusPickUp, StatusFraud, StatusRestricted, StatusNotAllowed, StatusAML}
+}
+
+func oneOf(s string, set ...string) bool {
+	for _, v := range set {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+var yamlLine = regexp.MustCompile(`line (\d+): (.*)`)
+
+// YAMLError rewrites a yaml.v3 error as "name:line: message", one line per
+// problem, and unknown keys as "unknown key".
+func YAMLError(name string, err error) error {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		var lines []string
+		for _, e := range te.Errors {
+			lines = append(lines, formatYAMLLine(name, e))
+		}
+		return errors.New(strings.Join(lines, "\n"))
+	}
+	return errors.New(formatYAMLLine(name, strings.TrimPrefix(err.Error(), "yaml: ")))
+}
+
+var notFound = regexp.MustCompile(`field (\S+) not found in type \S+`)
+
+func formatYAMLLine(name, msg string) string {
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		text := m[2]
+		if nf := notFound.FindStringSubmatch(text); nf != nil {
+			text = fmt.Sprintf("unknown key %q", nf[1])
+		}
+		return fmt.Sprintf("%s:%s: %s", name, m[1], text)
+	}
+	return fmt.Sprintf("%s: %s", name, msg)
+}
