@@ -1,0 +1,415 @@
+package acquirer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/moov-io/iso8583"
+	connection "github.com/moov-io/iso8583-connection"
+	"github.com/posim/posim/wire"
+)
+
+// Acquirer is a simulated acquiring host listening on TCP. It is safe for
+// concurrent use. Close it to stop listening and drop every connection.
+type Acquirer struct {
+	opts    Options
+	engine  *Engine
+	journal Journal
+	codec   *wire.Codec
+	log     *slog.Logger
+	handler atomic.Pointer[Handler]
+
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu     sync.Mutex
+	ln     net.Listener
+	conns  map[*Conn]struct{}
+	closed bool
+	wg     sync.WaitGroup
+	seq    atomic.Int64
+}
+
+// New returns an acquirer configured by opts; call Listen to start it.
+func New(opts ...Option) (*Acquirer, error) {
+	o := DefaultOptions()
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return nil, err
+		}
+	}
+	engine, err := NewEngine(o.Cards, o.Policies)
+	if err != nil {
+		return nil, err
+	}
+	if o.Journal == nil {
+		o.Journal = NewMemJournal()
+	}
+	codec := wire.NewCodec(o.Profile)
+	if o.Framer != nil {
+		codec.Framer = o.Framer
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a := &Acquirer{
+		opts: o, engine: engine, journal: o.Journal, codec: codec, log: o.Logger,
+		ctx: ctx, cancel: cancel, conns: map[*Conn]struct{}{},
+	}
+	a.SetHandler(o.Handler)
+	return a, nil
+}
+
+// Engine returns the acquirer's decision engine and ledger.
+func (a *Acquirer) Engine() *Engine { return a.engine }
+
+// Journal returns the journal.
+func (a *Acquirer) Journal() Journal { return a.journal }
+
+// Profile returns the dialect the acquirer speaks.
+func (a *Acquirer) Profile() wire.Profile { return a.opts.Profile }
+
+// Now returns the acquirer's clock reading.
+func (a *Acquirer) Now() time.Time { return a.opts.Clock() }
+
+// SetHandler replaces the handler for the next requests; nil restores the
+// DefaultHandler.
+func (a *Acquirer) SetHandler(h Handler) {
+	if h == nil {
+		h = DefaultHandler
+	}
+	a.handler.Store(&h)
+}
+
+// Listen binds addr (for example "127.0.0.1:0") and starts accepting.
+func (a *Acquirer) Listen(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	return a.Serve(ln)
+}
+
+// Serve accepts connections on ln in the background until Close.
+func (a *Acquirer) Serve(ln net.Listener) error {
+	a.mu.Lock()
+	if a.closed {
+		a.mu.Unlock()
+		ln.Close()
+		return errors.New("acquirer is closed")
+	}
+	if a.ln != nil {
+		a.mu.Unlock()
+		ln.Close()
+		return errors.New("acquirer is already listening")
+	}
+	a.ln = ln
+	a.wg.Add(1)
+	a.mu.Unlock()
+	a.log.Info("listening", "addr", ln.Addr().String(), "profile", a.opts.Profile.Name())
+	go a.accept(ln)
+	return nil
+}
+
+// Addr returns the address the acquirer listens on, or "" before Listen.
+func (a *Acquirer) Addr() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.ln == nil {
+		return ""
+	}
+	return a.ln.Addr().String()
+}
+
+func (a *Acquirer) accept(ln net.Listener) {
+	defer a.wg.Done()
+	var backoff time.Duration
+	for {
+		raw, err := ln.Accept()
+		if err != nil {
+			if a.isClosed() || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// a temporary failure (too many open files ...) must not stop the host
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			a.log.Warn("accept failed", "err", err, "retry_in", backoff)
+			select {
+			case <-time.After(backoff):
+			case <-a.ctx.Done():
+				return
+			}
+			continue
+		}
+		backoff = 0
+		if err := a.open(raw); err != nil {
+			a.log.Warn("connection refused", "remote", raw.RemoteAddr().String(), "err", err)
+			raw.Close()
+		}
+	}
+}
+
+func (a *Acquirer) isClosed() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.closed
+}
+
+// Close stops listening, closes every connection and waits for handlers to
+// finish. It is idempotent.
+func (a *Acquirer) Close() error {
+	a.mu.Lock()
+	if a.closed {
+		a.mu.Unlock()
+		return nil
+	}
+	a.closed = true
+	ln := a.ln
+	conns := make([]*Conn, 0, len(a.conns))
+	for c := range a.conns {
+		conns = append(conns, c)
+	}
+	a.mu.Unlock()
+
+	a.cancel()
+	if ln != nil {
+		ln.Close()
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	a.wg.Wait()
+	return nil
+}
+
+// Conns returns the number of open connections.
+func (a *Acquirer) Conns() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.conns)
+}
+
+// track starts a unit of work owned by the acquirer; it fails once closed.
+func (a *Acquirer) track() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return false
+	}
+	a.wg.Add(1)
+	return true
+}
+
+func (a *Acquirer) open(raw net.Conn) error {
+	c := &Conn{
+		id:    fmt.Sprintf("c%d", a.seq.Add(1)),
+		a:     a,
+		raw:   raw,
+		ready: make(chan struct{}),
+	}
+	c.ctx, c.cancel = context.WithCancel(a.ctx)
+	codec := *a.codec
+	codec.OnBadMessage = c.badMessage
+	mc, err := connection.NewFrom(raw, a.opts.Profile.Spec(), nil, nil,
+		connection.SetMessageReader(&codec),
+		connection.SetMessageWriter(&codec),
+		connection.InboundMessageHandler(c.inbound),
+		connection.ErrorHandler(c.readError),
+		connection.ConnectionClosedHandler(func(*connection.Connection) { c.closed() }),
+		connection.ReadTimeout(24*time.Hour),
+		connection.IdleTime(24*time.Hour),
+	)
+	if err != nil {
+		return err
+	}
+	c.mc = mc
+	a.mu.Lock()
+	if a.closed {
+		a.mu.Unlock()
+		mc.Close()
+		return errors.New("acquirer is closed")
+	}
+	a.conns[c] = struct{}{}
+	a.mu.Unlock()
+	close(c.ready)
+	a.journal.Append(Entry{Time: a.Now(), Kind: KindConnection, Conn: c.id, Detail: "opened from " + raw.RemoteAddr().String()})
+	a.log.Info("connection opened", KeyConn, c.id, "remote", raw.RemoteAddr().String())
+	return nil
+}
+
+// logTxn writes the one structured line for a message in or out.
+func (a *Acquirer) logTxn(dir string, c *Conn, t *wire.Txn) {
+	a.log.Info(dir, KeyConn, c.id, KeyMTI, t.MTI, KeySTAN, t.STAN, KeyTID, t.TID,
+		KeyRC, t.ResponseCode, KeyPAN, wire.MaskPAN(t.PAN), "op", string(t.Op))
+}
+
+func (a *Acquirer) entry(kind string, c *Conn, t *wire.Txn) Entry {
+	e := Entry{Time: a.Now(), Kind: kind, Conn: c.id}
+	if t != nil {
+		e.MTI, e.Op, e.STAN, e.TID, e.MID = t.MTI, string(t.Op), t.STAN, t.TID, t.MID
+		e.PAN, e.RC, e.RRN = wire.MaskPAN(t.PAN), t.ResponseCode, t.RRN
+		if t.HasAmount {
+			e.Amount = t.Amount
+		}
+	}
+	return e
+}
+
+// Conn is one terminal connection. Its methods are safe for concurrent use.
+type Conn struct {
+	id     string
+	a      *Acquirer
+	raw    net.Conn
+	mc     *connection.Connection
+	ready  chan struct{}
+	ctx    context.Context
+	cancel context.CancelFunc
+	once   sync.Once
+}
+
+// ID names the connection in the journal ("c1", "c2" ...).
+func (c *Conn) ID() string { return c.id }
+
+// RemoteAddr is the terminal's address.
+func (c *Conn) RemoteAddr() string { return c.raw.RemoteAddr().String() }
+
+// Send encodes t and writes it as one frame, journalling and logging it.
+func (c *Conn) Send(t *wire.Txn) error {
+	m, err := c.a.opts.Profile.Encode(t)
+	if err != nil {
+		return fmt.Errorf("encoding %s: %w", t.MTI, err)
+	}
+	return c.SendMessage(t, m)
+}
+
+// SendMessage writes an already encoded message; t describes it for the
+// journal.
+func (c *Conn) SendMessage(t *wire.Txn, m *iso8583.Message) error {
+	if err := c.mc.Reply(m); err != nil {
+		c.a.journal.Append(Entry{Time: c.a.Now(), Kind: KindFault, Conn: c.id, MTI: t.MTI, STAN: t.STAN, Detail: "send failed: " + err.Error()})
+		return fmt.Errorf("sending %s: %w", t.MTI, err)
+	}
+	c.a.journal.Append(c.a.entry(KindOut, c, t))
+	c.a.logTxn("out", c, t)
+	return nil
+}
+
+// WriteRaw writes bytes as they are, with no framing: for faults that send
+// garbage, truncated or fragmented frames.
+func (c *Conn) WriteRaw(b []byte) error {
+	_, err := c.mc.Write(b)
+	return err
+}
+
+// Frame packs t into a complete frame without sending it.
+func (c *Conn) Frame(t *wire.Txn) ([]byte, error) {
+	m, err := c.a.opts.Profile.Encode(t)
+	if err != nil {
+		return nil, err
+	}
+	return c.a.codec.Frame(m)
+}
+
+// Close closes the connection gracefully (FIN).
+func (c *Conn) Close() {
+	c.cancel()
+	c.mc.Close()
+}
+
+// Reset closes the connection with a TCP RST.
+func (c *Conn) Reset() {
+	if tc, ok := c.raw.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	c.Close()
+}
+
+// Context is cancelled when the connection or the acquirer closes.
+func (c *Conn) Context() context.Context { return c.ctx }
+
+func (c *Conn) closed() {
+	c.once.Do(func() {
+		c.cancel()
+		a := c.a
+		a.mu.Lock()
+		delete(a.conns, c)
+		a.mu.Unlock()
+		a.journal.Append(Entry{Time: a.Now(), Kind: KindConnection, Conn: c.id, Detail: "closed"})
+		a.log.Info("connection closed", KeyConn, c.id)
+	})
+}
+
+func (c *Conn) readError(err error) {
+	switch {
+	case errors.Is(err, wire.ErrFrameTooLarge):
+		c.a.log.Warn("closing connection: frame too large", KeyConn, c.id, "err", err)
+		c.a.journal.Append(Entry{Time: c.a.Now(), Kind: KindBadFrame, Conn: c.id, Detail: "closing connection: " + errorText(err)})
+	case isEOF(err):
+		c.a.log.Debug("peer closed", KeyConn, c.id)
+	default:
+		c.a.log.Warn("connection error", KeyConn, c.id, "err", errorText(err))
+	}
+}
+
+func isEOF(err error) bool {
+	s := errorText(err)
+	return strings.Contains(s, "EOF") || strings.Contains(s, "use of closed") || strings.Contains(s, "reset by peer")
+}
+
+// errorText unwraps moov's SafeError, which hides the cause from Error().
+func errorText(err error) string {
+	var parts []string
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		parts = append(parts, e.Error())
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return parts[len(parts)-1]
+}
+
+// badMessage answers a frame that could not be unpacked with a format error
+// when its MTI is readable and a request; otherwise it only journals it.
+func (c *Conn) badMessage(b wire.BadMessage) {
+	a := c.a
+	mti, _ := b.Partial.GetMTI()
+	get := func(id int) string { s, _ := b.Partial.GetString(id); return s }
+	t := &wire.Txn{MTI: mti, STAN: get(11), TID: get(41), MID: get(42), ProcessingCode: get(3)}
+	e := a.entry(KindBadFrame, c, t)
+	e.Detail = fmt.Sprintf("%d-byte frame not unpacked: %s", len(b.Raw), errorText(b.Err))
+	a.journal.Append(e)
+	a.log.Warn("bad message", KeyConn, c.id, KeyMTI, mti, "bytes", len(b.Raw), "err", errorText(b.Err))
+	if _, err := wire.ResponseMTI(mti); err != nil || !a.track() {
+		return
+	}
+	go func() {
+		defer a.wg.Done()
+		<-c.ready
+		_ = c.Send(t.Response("30"))
+	}()
+}
+
+func (c *Conn) inbound(_ *connection.Connection, m *iso8583.Message) {
+	a := c.a
+	if !a.track() {
+		return
+	}
+	defer a.wg.Done()
+	<-c.ready
+	now := a.Now()
+	req, err := a.opts.Profile.Decode(m)
+	a.journal.Append(a.entry(KindIn, c, req))
+	a.logTxn("in", c, req)
+	x := &Exchange{Conn: c, Request: req, Message: m, Received: now}
+	if err != nil {
+		x.done = true
+		x.decision = Decision{Response: req.Response("30"), Why: "format error: " + err.Error()}
+		a.journal.Append(Entry{Time: now, Kind: KindDecision, Conn: c.id, MTI: req.MTI, STAN: req.STAN, TID: req.TID, RC: "30", Detail: x.decision.Why})
+	}
+	h := *a.handler.Load()
+	h.Handle(c.ctx, x)
+}

@@ -1,0 +1,611 @@
+package acquirer
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/posim/posim/cards"
+	"github.com/posim/posim/wire"
+)
+
+// Note is a fact about a decision worth its own journal entry.
+type Note struct {
+	Kind   string
+	Detail string
+}
+
+// Decision is the engine's answer to one request.
+type Decision struct {
+	// Response is the message to send back; nil when nothing is to be sent
+	// (a response nobody asked for).
+	Response *wire.Txn
+	// Record is a copy of the record booked or touched, if any.
+	Record *Record
+	// Why says in a few words why the engine answered as it did.
+	Why string
+	// Notes are extra facts to journal (duplicate, orphan, late reversal,
+	// settlement).
+	Notes []Note
+	// Changed reports whether the ledger changed.
+	Changed bool
+}
+
+// Engine holds the ledger and decides every request. It is the acquirer's
+// core: a function of request, ledger state, policies and clock, with no
+// sockets. Engine is safe for concurrent use; each decision holds its lock.
+type Engine struct {
+	mu     sync.Mutex
+	book   *cards.Book
+	pol    Policies
+	pinKey wire.PINKey
+	l      *ledger
+	seq    int64
+}
+
+// NewEngine returns an engine whose ledger is seeded from book.
+func NewEngine(book *cards.Book, pol Policies) (*Engine, error) {
+	if err := pol.Validate(); err != nil {
+		return nil, err
+	}
+	key, err := wire.ParsePINKey(pol.PINKey)
+	if err != nil {
+		return nil, fmt.Errorf("policy pin_key: %w", err)
+	}
+	return &Engine{book: book, pol: pol, pinKey: key, l: newLedger(book)}, nil
+}
+
+// Policies returns the engine's policies.
+func (e *Engine) Policies() Policies {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.pol
+}
+
+// SetPolicies replaces the policies for the next decisions.
+func (e *Engine) SetPolicies(p Policies) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	key, err := wire.ParsePINKey(p.PINKey)
+	if err != nil {
+		return fmt.Errorf("policy pin_key: %w", err)
+	}
+	e.mu.Lock()
+	e.pol, e.pinKey = p, key
+	e.mu.Unlock()
+	return nil
+}
+
+// Reset restores the ledger to its seed.
+func (e *Engine) Reset() {
+	e.mu.Lock()
+	e.l = newLedger(e.book)
+	e.seq = 0
+	e.mu.Unlock()
+}
+
+// Snapshot returns a copy of the ledger.
+func (e *Engine) Snapshot() Snapshot {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.l.snapshot()
+}
+
+// Account returns a copy of the account of a PAN.
+func (e *Engine) Account(pan string) (Account, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	a, ok := e.l.accounts[pan]
+	if !ok {
+		return Account{}, false
+	}
+	return *a, true
+}
+
+// Decide answers one decoded request at time now, updating the ledger.
+func (e *Engine) Decide(req *wire.Txn, now time.Time) Decision {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	d := e.decide(req, now)
+	if d.Record != nil {
+		cp := *d.Record
+		cp.response = nil
+		d.Record = &cp
+	}
+	return d
+}
+
+func (e *Engine) decide(req *wire.Txn, now time.Time) Decision {
+	if req.IsResponse() {
+		return Decision{Why: "response received without a request", Notes: []Note{{KindUnsolicited, req.MTI}}}
+	}
+	if _, err := wire.ResponseMTI(req.MTI); err != nil {
+		return Decision{Why: "not a request: " + err.Error(), Notes: []Note{{KindUnsolicited, req.MTI}}}
+	}
+	switch req.Op {
+	case wire.OpSignOn, wire.OpSignOff, wire.OpEcho:
+		return e.network(req)
+	case wire.OpSale, wire.OpPreAuth, wire.OpCompletion, wire.OpVoid, wire.OpRefund, wire.OpBalance, wire.OpAdvice:
+		if miss := missing(req, 11, 41); miss != "" {
+			return Decision{Response: req.Response("30"), Why: "format error: " + miss}
+		}
+		if req.Op != wire.OpBalance {
+			if d, dup := e.duplicate(req); dup {
+				return d
+			}
+		}
+		d := e.financial(req, now)
+		if d.Record != nil && req.Op != wire.OpBalance {
+			e.l.dups[dupKey(req)] = d.Record
+		}
+		return d
+	case wire.OpReversal, wire.OpReversalAdvice:
+		return e.reverse(req, now)
+	case wire.OpSettle:
+		return e.settle(req, now)
+	case wire.OpBatchUpload:
+		return e.upload(req)
+	case wire.OpSettleTrailer:
+		return e.trailer(req, now)
+	}
+	return Decision{Response: req.Response("12"), Why: fmt.Sprintf("unsupported MTI %s with processing code %q", req.MTI, req.ProcessingCode)}
+}
+
+func missing(req *wire.Txn, fields ...int) string {
+	var miss []string
+	for _, f := range fields {
+		var v string
+		switch f {
+		case 2:
+			v = req.PAN
+		case 11:
+			v = req.STAN
+		case 41:
+			v = req.TID
+		}
+		if v == "" {
+			miss = append(miss, fmt.Sprintf("DE%d", f))
+		}
+	}
+	if len(miss) == 0 {
+		return ""
+	}
+	return "missing " + strings.Join(miss, ", ")
+}
+
+func dupKey(req *wire.Txn) string {
+	mti := req.MTI[:3] + "0"
+	return strings.Join([]string{req.TID, req.MID, req.STAN, mti, req.TransmissionTime}, "|")
+}
+
+// duplicate answers a retransmission of a request already processed.
+func (e *Engine) duplicate(req *wire.Txn) (Decision, bool) {
+	rec, ok := e.l.dups[dupKey(req)]
+	if !ok {
+		return Decision{}, false
+	}
+	note := Note{KindDuplicate, fmt.Sprintf("same TID, MID, STAN %s and MTI as record %d", req.STAN, rec.ID)}
+	if req.Op == wire.OpAdvice || req.Op == wire.OpRefund {
+		// an advice repeat (0221) is acknowledged again, never booked twice
+		resp := rec.response.Response(rec.ResponseCode)
+		resp.MTI, _ = wire.ResponseMTI(req.MTI)
+		copyApproval(resp, rec.response)
+		return Decision{Response: resp, Record: rec, Why: "advice repeat acknowledged, not booked again", Notes: []Note{note}}, true
+	}
+	switch e.pol.Duplicate {
+	case DuplicateReplay:
+		resp := *rec.response
+		return Decision{Response: &resp, Record: rec, Why: "duplicate: original response replayed", Notes: []Note{note}}, true
+	default:
+		return Decision{Response: req.Response(e.pol.Duplicate), Record: rec, Why: "duplicate transmission answered " + e.pol.Duplicate, Notes: []Note{note}}, true
+	}
+}
+
+func copyApproval(dst, src *wire.Txn) {
+	dst.RRN, dst.AuthCode = src.RRN, src.AuthCode
+}
+
+func (e *Engine) network(req *wire.Txn) Decision {
+	resp := req.Response("00")
+	if req.TID != "" {
+		t := e.terminal(req.TID, req.MID)
+		if t != nil {
+			t.SignedOn = req.Op != wire.OpSignOff
+			if req.Op == wire.OpEcho {
+				t.SignedOn = true
+			}
+		}
+	}
+	return Decision{Response: resp, Why: string(req.Op)}
+}
+
+func (e *Engine) terminal(tid, mid string) *TerminalState {
+	t, ok := e.l.terminals[tid]
+	if !ok && e.pol.AutoRegister {
+		t = &TerminalState{Terminal: cards.Terminal{TID: tid, MID: mid, Status: cards.TerminalActive}}
+		e.l.terminals[tid] = t
+	}
+	return t
+}
+
+// acceptor checks the merchant and the terminal.
+func (e *Engine) acceptor(req *wire.Txn) (code, why string) {
+	t := e.terminal(req.TID, req.MID)
+	switch {
+	case t == nil:
+		return "97", "terminal " + req.TID + " not registered"
+	case t.Status == cards.TerminalDeregistered:
+		return "97", "terminal " + req.TID + " deregistered"
+	case t.Status == cards.TerminalRestricted:
+		return "58", "terminal " + req.TID + " restricted"
+	}
+	m, ok := e.l.merchants[req.MID]
+	switch {
+	case !ok && !e.pol.AutoRegister:
+		return "03", "merchant " + req.MID + " unknown"
+	case m.Status == cards.MerchantFrozen:
+		return "03", "merchant " + req.MID + " frozen"
+	case m.Status == cards.MerchantRestricted:
+		return "58", "merchant " + req.MID + " restricted"
+	}
+	return "", ""
+}
+
+// card checks the card: number, issuer, status, expiry and PIN.
+func (e *Engine) card(req *wire.Txn, now time.Time) (*Account, string, string) {
+	if req.PAN == "" {
+		return nil, "30", "format error: missing DE2"
+	}
+	if !wire.LuhnValid(req.PAN) {
+		return nil, "14", "card number fails the Luhn check"
+	}
+	a, ok := e.l.accounts[req.PAN]
+	if !ok {
+		if len(req.PAN) >= 6 && e.l.bins[req.PAN[:6]] {
+			return nil, "14", "no such card at this issuer"
+		}
+		return nil, "15", "no issuer for this card number"
+	}
+	if code, bad := cards.StatusCodes[a.Card.Status]; bad {
+		return a, code, "card status " + a.Card.Status
+	}
+	if a.Card.Expiry != "" && a.Card.Expiry < now.UTC().Format("0601") {
+		return a, "54", "card expired " + a.Card.Expiry[2:] + "/" + a.Card.Expiry[:2]
+	}
+	if req.Expiry != "" && a.Card.Expiry != "" && req.Expiry != a.Card.Expiry {
+		return a, "54", "expiry date does not match the card"
+	}
+	if a.Card.PIN != "" && len(req.PINBlock) > 0 {
+		if a.PINFails >= e.pol.PINTries {
+			return a, "75", "PIN tries exceeded"
+		}
+		pin, err := e.pinKey.DecryptPIN(req.PINBlock, req.PAN)
+		if err != nil || pin != a.Card.PIN {
+			a.PINFails++
+			if a.PINFails >= e.pol.PINTries {
+				return a, "75", fmt.Sprintf("wrong PIN, try %d of %d: tries exceeded", a.PINFails, e.pol.PINTries)
+			}
+			return a, "55", fmt.Sprintf("wrong PIN, try %d of %d", a.PINFails, e.pol.PINTries)
+		}
+		a.PINFails = 0
+	}
+	return a, "", ""
+}
+
+// magic returns the code a magic amount asks for: 9999.NN → NN.
+func (e *Engine) magic(amount int64) string {
+	if !e.pol.MagicAmounts || amount/100 != 9999 {
+		return ""
+	}
+	code := fmt.Sprintf("%02d", amount%100)
+	if _, ok := wire.LookupCode(code); !ok || code == "00" {
+		return ""
+	}
+	return code
+}
+
+// limits checks the amount limits and velocity of a debit.
+func (e *Engine) limits(req *wire.Txn, now time.Time) (string, string) {
+	p := e.pol
+	if p.MaxAmount > 0 && req.Amount > p.MaxAmount {
+		return "61", "amount over the per-transaction limit " + wire.FormatAmount(p.MaxAmount)
+	}
+	day := now.UTC().Format("20060102")
+	var dayAmount int64
+	var dayCount, recent int
+	for _, r := range e.l.byPAN[req.PAN] {
+		if !r.live() || (r.Op != wire.OpSale && r.Op != wire.OpCompletion) {
+			continue
+		}
+		if r.Time.UTC().Format("20060102") == day {
+			dayAmount += r.Amount
+			dayCount++
+		}
+		if p.VelocityCount > 0 && r.MID == req.MID && now.Sub(r.Time) < p.VelocityWindow {
+			recent++
+		}
+	}
+	switch {
+	case p.DailyAmount > 0 && dayAmount+req.Amount > p.DailyAmount:
+		return "61", "daily amount limit " + wire.FormatAmount(p.DailyAmount) + " exceeded"
+	case p.DailyCount > 0 && dayCount >= p.DailyCount:
+		return "65", fmt.Sprintf("daily count limit %d reached", p.DailyCount)
+	case p.VelocityCount > 0 && recent >= p.VelocityCount:
+		return "59", fmt.Sprintf("velocity: %d sales of this card at merchant %s within %s", recent, req.MID, p.VelocityWindow)
+	}
+	return "", ""
+}
+
+func (e *Engine) newRecord(req *wire.Txn, now time.Time) *Record {
+	return &Record{
+		Time: now, Op: req.Op, MTI: req.MTI, STAN: req.STAN, TransmissionTime: req.TransmissionTime,
+		TID: req.TID, MID: req.MID, Batch: req.Batch, PAN: req.PAN, MaskedPAN: wire.MaskPAN(req.PAN),
+		Amount: req.Amount,
+	}
+}
+
+// finish books rec with the code, builds the response and returns the decision.
+func (e *Engine) finish(req *wire.Txn, rec *Record, code, why string, now time.Time) Decision {
+	resp := req.Response(code)
+	rec.ResponseCode = code
+	if code == "00" {
+		rec.Status = StatusApproved
+		e.seq++
+		rec.RRN = fmt.Sprintf("%s%03d%02d%06d", now.UTC().Format("06")[1:], now.UTC().YearDay(), now.UTC().Hour(), e.seq%1_000_000)
+		rec.AuthCode = fmt.Sprintf("%06d", (e.seq*7919+104729)%1_000_000)
+		resp.RRN, resp.AuthCode = rec.RRN, rec.AuthCode
+	} else {
+		rec.Status = StatusDeclined
+	}
+	rec.response = resp
+	e.l.add(rec)
+	out := *resp
+	return Decision{Response: &out, Record: rec, Why: why, Changed: true}
+}
+
+func (e *Engine) financial(req *wire.Txn, now time.Time) Decision {
+	rec := e.newRecord(req, now)
+	if code, why := e.acceptor(req); code != "" {
+		return e.finish(req, rec, code, why, now)
+	}
+	switch req.Op {
+	case wire.OpBalance:
+		a, code, why := e.card(req, now)
+		if code != "" {
+			resp := req.Response(code)
+			return Decision{Response: resp, Why: why, Changed: a != nil}
+		}
+		resp := req.Response("00")
+		avail := a.Available()
+		resp.Balance = &avail
+		if resp.Currency == "" {
+			resp.Currency = "156"
+		}
+		return Decision{Response: resp, Why: "balance inquiry"}
+	case wire.OpVoid:
+		return e.void(req, rec, now)
+	case wire.OpRefund:
+		return e.refund(req, rec, now)
+	case wire.OpCompletion:
+		return e.complete(req, rec, now)
+	}
+	// sale, pre-auth, offline advice
+	if !req.HasAmount {
+		return e.finish(req, rec, "30", "format error: missing DE4", now)
+	}
+	if req.Amount == 0 && req.Op != wire.OpAdvice {
+		return e.finish(req, rec, "13", "zero amount", now)
+	}
+	if code := e.magic(req.Amount); code != "" && req.Op != wire.OpAdvice {
+		return e.finish(req, rec, code, "magic amount "+wire.FormatAmount(req.Amount), now)
+	}
+	a, code, why := e.card(req, now)
+	if req.Op == wire.OpAdvice {
+		// an advice reports what already happened: it cannot be declined
+		if a != nil {
+			d := e.finish(req, rec, "00", "offline advice booked", now)
+			e.l.post(now, a, -req.Amount, "advice", rec)
+			return d
+		}
+		return e.finish(req, rec, "00", "offline advice for an unknown card acknowledged", now)
+	}
+	if code != "" {
+		return e.finish(req, rec, code, why, now)
+	}
+	if code, why := e.limits(req, now); code != "" {
+		return e.finish(req, rec, code, why, now)
+	}
+	if a.Available() < req.Amount {
+		return e.finish(req, rec, "51", "available "+wire.FormatAmount(a.Available())+" < "+wire.FormatAmount(req.Amount), now)
+	}
+	d := e.finish(req, rec, "00", string(req.Op)+" approved", now)
+	if req.Op == wire.OpPreAuth {
+		a.Held += req.Amount
+	} else {
+		e.l.post(now, a, -req.Amount, "sale", rec)
+	}
+	return d
+}
+
+func (e *Engine) original(rrn string) *Record {
+	if rrn == "" {
+		return nil
+	}
+	return e.l.byRRN[rrn]
+}
+
+func (e *Engine) void(req *wire.Txn, rec *Record, now time.Time) Decision {
+	orig := e.original(req.RRN)
+	switch {
+	case orig == nil || (orig.Op != wire.OpSale && orig.Op != wire.OpCompletion):
+		return e.finish(req, rec, "25", "no sale with RRN "+req.RRN, now)
+	case orig.TID != req.TID:
+		return e.finish(req, rec, "12", "original sale belongs to terminal "+orig.TID, now)
+	case orig.Status != StatusApproved:
+		return e.finish(req, rec, "12", "original sale is "+orig.Status, now)
+	case orig.Settled:
+		return e.finish(req, rec, "12", "original sale already settled", now)
+	case req.HasAmount && req.Amount != orig.Amount:
+		return e.finish(req, rec, "64", "void amount differs from the sale's "+wire.FormatAmount(orig.Amount), now)
+	}
+	rec.Amount, rec.Original, rec.PAN, rec.MaskedPAN = orig.Amount, orig.ID, orig.PAN, orig.MaskedPAN
+	d := e.finish(req, rec, "00", fmt.Sprintf("void of record %d", orig.ID), now)
+	orig.Status = StatusVoided
+	if a := e.l.accounts[orig.PAN]; a != nil {
+		e.l.post(now, a, orig.Amount, "void", rec)
+	}
+	return d
+}
+
+func (e *Engine) refund(req *wire.Txn, rec *Record, now time.Time) Decision {
+	orig := e.original(req.RRN)
+	switch {
+	case !req.HasAmount || req.Amount == 0:
+		return e.finish(req, rec, "13", "refund without an amount", now)
+	case orig == nil || (orig.Op != wire.OpSale && orig.Op != wire.OpCompletion):
+		return e.finish(req, rec, "25", "no sale with RRN "+req.RRN, now)
+	case orig.Status != StatusApproved:
+		return e.finish(req, rec, "12", "original sale is "+orig.Status, now)
+	case req.Amount > orig.Amount-orig.Refunded:
+		return e.finish(req, rec, "64", "refund over the remaining "+wire.FormatAmount(orig.Amount-orig.Refunded), now)
+	}
+	rec.Original, rec.PAN, rec.MaskedPAN = orig.ID, orig.PAN, orig.MaskedPAN
+	d := e.finish(req, rec, "00", fmt.Sprintf("refund of record %d", orig.ID), now)
+	orig.Refunded += req.Amount
+	if a := e.l.accounts[orig.PAN]; a != nil {
+		e.l.post(now, a, req.Amount, "refund", rec)
+	}
+	return d
+}
+
+func (e *Engine) complete(req *wire.Txn, rec *Record, now time.Time) Decision {
+	orig := e.original(req.RRN)
+	switch {
+	case orig == nil || orig.Op != wire.OpPreAuth:
+		return e.finish(req, rec, "25", "no pre-authorisation with RRN "+req.RRN, now)
+	case orig.Status == StatusReversed:
+		return e.finish(req, rec, "22", "pre-authorisation was reversed", now)
+	case orig.Status != StatusApproved:
+		return e.finish(req, rec, "12", "pre-authorisation is "+orig.Status, now)
+	case !req.HasAmount || req.Amount == 0:
+		return e.finish(req, rec, "13", "completion without an amount", now)
+	case req.Amount > orig.Amount:
+		return e.finish(req, rec, "64", "completion over the authorised "+wire.FormatAmount(orig.Amount), now)
+	}
+	rec.Original = orig.ID
+	d := e.finish(req, rec, "00", fmt.Sprintf("completion of pre-authorisation %d", orig.ID), now)
+	orig.Status = StatusCompleted
+	if a := e.l.accounts[orig.PAN]; a != nil {
+		a.Held -= orig.Amount
+		e.l.post(now, a, -req.Amount, "completion", rec)
+	}
+	return d
+}
+
+// reverse matches a reversal to its original and undoes it.
+func (e *Engine) reverse(req *wire.Txn, now time.Time) Decision {
+	advice := req.Op == wire.OpReversalAdvice
+	answer := func(code string) string {
+		if advice {
+			return "00" // an advice cannot be declined
+		}
+		return code
+	}
+	if req.Original == nil || req.Original.STAN == "" {
+		return Decision{Response: req.Response(answer("30")), Why: "reversal without original data elements (DE90)"}
+	}
+	var orig *Record
+	for _, r := range e.l.byOrig[origKey(req.TID, req.Original.MTI, req.Original.STAN)] {
+		if r.Op == wire.OpReversal || r.Op == wire.OpReversalAdvice {
+			continue
+		}
+		if req.Original.TransmissionTime != "" && r.TransmissionTime != "" &&
+			strings.Trim(req.Original.TransmissionTime, "0") != "" && r.TransmissionTime != req.Original.TransmissionTime {
+			continue
+		}
+		orig = r
+	}
+	rec := e.newRecord(req, now)
+	rec.Reason = req.ResponseCode
+	rec.ResponseCode = answer("00")
+	rec.Status = StatusApproved
+	book := func(code, why string, notes ...Note) Decision {
+		resp := req.Response(code)
+		resp.ResponseCode = code
+		rec.ResponseCode = code
+		rec.response = resp
+		e.l.add(rec)
+		out := *resp
+		return Decision{Response: &out, Record: rec, Why: why, Notes: notes, Changed: true}
+	}
+	if orig == nil {
+		rec.Status = StatusOrphan
+		code := answer(e.pol.ReversalUnknown)
+		return book(code, "original never seen", Note{KindOrphan, fmt.Sprintf("reversal of %s STAN %s from %s: original never seen", req.Original.MTI, req.Original.STAN, req.TID)})
+	}
+	rec.Original = orig.ID
+	rec.PAN, rec.MaskedPAN, rec.Amount = orig.PAN, orig.MaskedPAN, orig.Amount
+	switch {
+	case orig.Status == StatusReversed:
+		return book(answer(e.pol.ReversalRepeat), fmt.Sprintf("record %d already reversed: no second credit", orig.ID))
+	case orig.Status == StatusDeclined:
+		return book(answer(e.pol.ReversalDeclined), fmt.Sprintf("record %d was declined: nothing to undo", orig.ID))
+	case orig.Settled && !advice && e.pol.LateReversal != "00":
+		return book(e.pol.LateReversal, fmt.Sprintf("record %d already settled", orig.ID))
+	}
+	var notes []Note
+	if orig.Settled {
+		orig.Late = true
+		notes = append(notes, Note{KindLate, fmt.Sprintf("reversal of settled record %d: adjustment due on the next settlement", orig.ID)})
+	}
+	e.undo(orig, rec, now)
+	return book(answer("00"), fmt.Sprintf("record %d reversed (reason %s)", orig.ID, req.ResponseCode), notes...)
+}
+
+// undo reverses the effect of an approved record.
+func (e *Engine) undo(orig, rev *Record, now time.Time) {
+	a := e.l.accounts[orig.PAN]
+	prev := orig.Status
+	orig.Status = StatusReversed
+	orig.Reason = rev.Reason
+	if a == nil {
+		return
+	}
+	switch orig.Op {
+	case wire.OpSale, wire.OpAdvice:
+		if prev == StatusVoided {
+			return // the void already gave the money back
+		}
+		e.l.post(now, a, orig.Amount, "reversal", rev)
+	case wire.OpPreAuth:
+		if prev == StatusApproved {
+			a.Held -= orig.Amount
+		}
+	case wire.OpCompletion:
+		e.l.post(now, a, orig.Amount, "reversal", rev)
+		if pre := e.byID(orig.Original); pre != nil && pre.Status == StatusCompleted {
+			pre.Status = StatusApproved
+			a.Held += pre.Amount
+		}
+	case wire.OpVoid:
+		// reversing a void reinstates the sale
+		if sale := e.byID(orig.Original); sale != nil && sale.Status == StatusVoided {
+			sale.Status = StatusApproved
+			e.l.post(now, a, -sale.Amount, "void reversal", rev)
+		}
+	case wire.OpRefund:
+		if sale := e.byID(orig.Original); sale != nil {
+			sale.Refunded -= orig.Amount
+		}
+		e.l.post(now, a, -orig.Amount, "refund reversal", rev)
+	}
+}
+
+func (e *Engine) byID(id int64) *Record {
+	if id < 1 || int(id) > len(e.l.records) {
+		return nil
+	}
+	return e.l.records[id-1]
+}

@@ -1,0 +1,95 @@
+package acquirer
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/moov-io/iso8583"
+	"github.com/posim/posim/wire"
+)
+
+// Handler decides what happens to one inbound request: whether it is
+// processed (booked), whether and how it is answered. The DefaultHandler
+// processes and answers; fault rules wrap or replace it. Handle is called in
+// its own goroutine per message and must return when ctx is done.
+type Handler interface {
+	Handle(ctx context.Context, x *Exchange)
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(ctx context.Context, x *Exchange)
+
+// Handle calls f.
+func (f HandlerFunc) Handle(ctx context.Context, x *Exchange) { f(ctx, x) }
+
+// DefaultHandler processes every request and sends the engine's response.
+var DefaultHandler Handler = HandlerFunc(func(_ context.Context, x *Exchange) {
+	if resp := x.Process(); resp != nil {
+		_ = x.Respond(resp)
+	}
+})
+
+// Exchange is one request on its way through a handler. Its methods are safe
+// for concurrent use.
+type Exchange struct {
+	Conn     *Conn
+	Request  *wire.Txn
+	Message  *iso8583.Message
+	Received time.Time
+
+	mu       sync.Mutex
+	done     bool
+	decision Decision
+}
+
+// Process runs the request through the engine once (booking it in the
+// ledger) and returns the response to send, or nil when there is nothing to
+// answer. Later calls return the same response.
+func (x *Exchange) Process() *wire.Txn {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if !x.done {
+		x.done = true
+		a := x.Conn.a
+		x.decision = a.engine.Decide(x.Request, a.Now())
+		a.journalDecision(x.Conn, x.Request, x.decision)
+	}
+	if x.decision.Response == nil {
+		return nil
+	}
+	resp := *x.decision.Response
+	return &resp
+}
+
+// Decision returns the engine's decision and whether Process has run.
+func (x *Exchange) Decision() (Decision, bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.decision, x.done
+}
+
+// Respond sends t as the answer to the request.
+func (x *Exchange) Respond(t *wire.Txn) error { return x.Conn.Send(t) }
+
+func (a *Acquirer) journalDecision(c *Conn, req *wire.Txn, d Decision) {
+	e := a.entry(KindDecision, c, req)
+	e.RC, e.RRN = "", ""
+	if d.Response != nil {
+		e.RC, e.RRN = d.Response.ResponseCode, d.Response.RRN
+	}
+	e.Detail = d.Why
+	if r := d.Record; r != nil {
+		e.RecordID, e.Status, e.Reason = r.ID, r.Status, r.Reason
+		e.PAN, e.Amount = r.MaskedPAN, r.Amount
+	}
+	a.journal.Append(e)
+	for _, n := range d.Notes {
+		ne := a.entry(n.Kind, c, req)
+		ne.Detail = n.Detail
+		if d.Record != nil {
+			ne.RecordID = d.Record.ID
+		}
+		a.journal.Append(ne)
+	}
+}

@@ -1,0 +1,124 @@
+package acquirer
+
+import (
+	"sync"
+	"time"
+)
+
+// Entry kinds written to the journal.
+const (
+	KindIn          = "in"            // a message received
+	KindOut         = "out"           // a message sent
+	KindDecision    = "decision"      // what the engine decided and why
+	KindBadFrame    = "bad_frame"     // a frame that could not be unpacked
+	KindDuplicate   = "duplicate"     // a retransmitted request recognised
+	KindOrphan      = "orphan"        // a reversal whose original was never seen
+	KindLate        = "late_reversal" // a reversal of a settled original
+	KindSettlement  = "settlement"    // a batch closed, with its discrepancies
+	KindConnection  = "connection"    // a connection opened or closed
+	KindFault       = "fault"         // a fault fired by a handler
+	KindUnsolicited = "unexpected"    // a response nobody asked for
+)
+
+// Entry is one journal line. PANs are stored masked; PIN blocks and tracks
+// never reach the journal.
+type Entry struct {
+	Seq      int64     `json:"seq"`
+	Time     time.Time `json:"time"`
+	Kind     string    `json:"kind"`
+	Conn     string    `json:"conn,omitempty"`
+	MTI      string    `json:"mti,omitempty"`
+	Op       string    `json:"op,omitempty"`
+	STAN     string    `json:"stan,omitempty"`
+	TID      string    `json:"tid,omitempty"`
+	MID      string    `json:"mid,omitempty"`
+	PAN      string    `json:"pan,omitempty"`
+	Amount   int64     `json:"amount,omitempty"`
+	RC       string    `json:"rc,omitempty"`
+	RRN      string    `json:"rrn,omitempty"`
+	Status   string    `json:"status,omitempty"`
+	Reason   string    `json:"reason,omitempty"`
+	Detail   string    `json:"detail,omitempty"`
+	RecordID int64     `json:"record,omitempty"`
+}
+
+// Filter selects journal entries; empty fields match everything.
+type Filter struct {
+	Kind string
+	TID  string
+	STAN string
+	MTI  string
+}
+
+func (f Filter) match(e Entry) bool {
+	return (f.Kind == "" || f.Kind == e.Kind) &&
+		(f.TID == "" || f.TID == e.TID) &&
+		(f.STAN == "" || f.STAN == e.STAN) &&
+		(f.MTI == "" || f.MTI == e.MTI)
+}
+
+// Journal stores journal entries. Implementations are safe for concurrent use.
+type Journal interface {
+	// Append stores e, assigning its sequence number, and returns it.
+	Append(e Entry) Entry
+	// List returns the entries that match f, oldest first.
+	List(f Filter) []Entry
+	// Reset removes every entry.
+	Reset()
+}
+
+// MemJournal is an in-memory Journal. The zero value is ready to use.
+type MemJournal struct {
+	mu      sync.Mutex
+	entries []Entry
+	seq     int64
+	// Notify, when set, is called with each appended entry (outside the lock).
+	notify func(Entry)
+}
+
+var _ Journal = (*MemJournal)(nil)
+
+// NewMemJournal returns an empty in-memory journal.
+func NewMemJournal() *MemJournal { return &MemJournal{} }
+
+// Append stores e and returns it with its sequence number.
+func (j *MemJournal) Append(e Entry) Entry {
+	j.mu.Lock()
+	j.seq++
+	e.Seq = j.seq
+	j.entries = append(j.entries, e)
+	notify := j.notify
+	j.mu.Unlock()
+	if notify != nil {
+		notify(e)
+	}
+	return e
+}
+
+// List returns the matching entries, oldest first.
+func (j *MemJournal) List(f Filter) []Entry {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	out := make([]Entry, 0, len(j.entries))
+	for _, e := range j.entries {
+		if f.match(e) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Reset removes every entry; sequence numbers continue.
+func (j *MemJournal) Reset() {
+	j.mu.Lock()
+	j.entries = nil
+	j.mu.Unlock()
+}
+
+// OnAppend registers fn to be called for every appended entry. It replaces
+// any earlier function; nil removes it.
+func (j *MemJournal) OnAppend(fn func(Entry)) {
+	j.mu.Lock()
+	j.notify = fn
+	j.mu.Unlock()
+}

@@ -1,0 +1,231 @@
+package acquirer
+
+import (
+	"sort"
+	"time"
+
+	"github.com/posim/posim/cards"
+	"github.com/posim/posim/wire"
+)
+
+// Record statuses.
+const (
+	StatusApproved  = "approved"
+	StatusDeclined  = "declined"
+	StatusReversed  = "reversed"
+	StatusVoided    = "voided"
+	StatusCompleted = "completed" // a pre-auth turned into a completion
+	StatusOrphan    = "orphan"    // a reversal with no original
+)
+
+// Record is one financial transaction the host has seen: its request, its
+// answer, and what happened to it later (reversed, voided, refunded,
+// settled).
+type Record struct {
+	ID               int64     `json:"id"`
+	Time             time.Time `json:"time"`
+	Op               wire.Op   `json:"op"`
+	MTI              string    `json:"mti"`
+	STAN             string    `json:"stan"`
+	TransmissionTime string    `json:"de7,omitempty"`
+	TID              string    `json:"tid"`
+	MID              string    `json:"mid"`
+	Batch            string    `json:"batch,omitempty"`
+	PAN              string    `json:"-"`
+	MaskedPAN        string    `json:"pan"`
+	Amount           int64     `json:"amount"`
+	RRN              string    `json:"rrn,omitempty"`
+	AuthCode         string    `json:"auth_code,omitempty"`
+	ResponseCode     string    `json:"rc"`
+	Status           string    `json:"status"`
+	Reason           string    `json:"reason,omitempty"`   // reversal reason received
+	Original         int64     `json:"original,omitempty"` // record this one refers to
+	Refunded         int64     `json:"refunded,omitempty"`
+	Settled          bool      `json:"settled,omitempty"`
+	Late             bool      `json:"late,omitempty"` // reversed after settlement
+
+	response *wire.Txn // kept to replay duplicates
+}
+
+func (r *Record) live() bool { return r.Status == StatusApproved || r.Status == StatusCompleted }
+
+// Account is a card's account at the issuer.
+type Account struct {
+	Card     cards.Card `json:"card"`
+	Balance  int64      `json:"balance"`
+	Held     int64      `json:"held"`
+	PINFails int        `json:"pin_fails"`
+}
+
+// Available is the balance less holds.
+func (a *Account) Available() int64 { return a.Balance - a.Held }
+
+// Posting is one movement of money on a card account.
+type Posting struct {
+	Time   time.Time `json:"time"`
+	PAN    string    `json:"pan"` // masked
+	Amount int64     `json:"amount"`
+	Kind   string    `json:"kind"`
+	Record int64     `json:"record"`
+}
+
+// TerminalState is what the host knows of a terminal.
+type TerminalState struct {
+	cards.Terminal
+	SignedOn bool `json:"signed_on"`
+}
+
+// Settlement is the outcome of closing one terminal batch.
+type Settlement struct {
+	TID           string        `json:"tid"`
+	Batch         string        `json:"batch"`
+	Time          time.Time     `json:"time"`
+	Balanced      bool          `json:"balanced"`
+	Terminal      wire.Totals   `json:"terminal_totals"`
+	Host          wire.Totals   `json:"host_totals"`
+	Uploaded      int           `json:"uploaded"`
+	Discrepancies []Discrepancy `json:"discrepancies,omitempty"`
+}
+
+// Discrepancy kinds found by a batch upload.
+const (
+	HostOnly       = "host_only"       // booked by the host, unknown to the terminal
+	TerminalOnly   = "terminal_only"   // in the terminal's batch, not booked by the host
+	AmountMismatch = "amount_mismatch" // both know it, with different amounts
+)
+
+// Discrepancy is one difference between the terminal's batch and the host's.
+type Discrepancy struct {
+	Kind           string `json:"kind"`
+	STAN           string `json:"stan"`
+	RRN            string `json:"rrn,omitempty"`
+	PAN            string `json:"pan"` // masked
+	HostAmount     int64  `json:"host_amount"`
+	TerminalAmount int64  `json:"terminal_amount"`
+}
+
+// uploadItem is one 0320 batch-upload entry.
+type uploadItem struct {
+	STAN   string
+	MTI    string
+	RRN    string
+	PAN    string
+	Amount int64
+	Op     wire.Op
+}
+
+// ledger is the host's state. It is owned by an Engine, whose mutex guards it.
+type ledger struct {
+	accounts  map[string]*Account // by PAN
+	bins      map[string]bool
+	merchants map[string]cards.Merchant
+	terminals map[string]*TerminalState
+	records   []*Record
+	byRRN     map[string]*Record
+	byOrig    map[string][]*Record // TID|MTI|STAN → records
+	byPAN     map[string][]*Record
+	dups      map[string]*Record
+	postings  []Posting
+	uploads   map[string][]uploadItem // TID|batch
+	settled   map[string]Settlement   // TID|batch
+	settles   []Settlement
+}
+
+func newLedger(book *cards.Book) *ledger {
+	l := &ledger{
+		accounts:  map[string]*Account{},
+		bins:      map[string]bool{},
+		merchants: map[string]cards.Merchant{},
+		terminals: map[string]*TerminalState{},
+		byRRN:     map[string]*Record{},
+		byOrig:    map[string][]*Record{},
+		byPAN:     map[string][]*Record{},
+		dups:      map[string]*Record{},
+		uploads:   map[string][]uploadItem{},
+		settled:   map[string]Settlement{},
+	}
+	for _, c := range book.Cards {
+		l.accounts[c.PAN] = &Account{Card: c, Balance: c.Balance}
+		if len(c.PAN) >= 6 {
+			l.bins[c.PAN[:6]] = true
+		}
+	}
+	for _, m := range book.Merchants {
+		l.merchants[m.MID] = m
+	}
+	for _, t := range book.Terminals {
+		l.terminals[t.TID] = &TerminalState{Terminal: t}
+	}
+	return l
+}
+
+func origKey(tid, mti, stan string) string {
+	if len(mti) == 4 {
+		mti = mti[:3] + "0" // a repeat (0201, 0221) is the same original
+	}
+	return tid + "|" + mti + "|" + stan
+}
+
+func (l *ledger) add(r *Record) {
+	r.ID = int64(len(l.records) + 1)
+	l.records = append(l.records, r)
+	if r.RRN != "" {
+		l.byRRN[r.RRN] = r
+	}
+	k := origKey(r.TID, r.MTI, r.STAN)
+	l.byOrig[k] = append(l.byOrig[k], r)
+	if r.PAN != "" {
+		l.byPAN[r.PAN] = append(l.byPAN[r.PAN], r)
+	}
+}
+
+func (l *ledger) post(now time.Time, a *Account, amount int64, kind string, rec *Record) {
+	a.Balance += amount
+	l.postings = append(l.postings, Posting{Time: now, PAN: wire.MaskPAN(a.Card.PAN), Amount: amount, Kind: kind, Record: rec.ID})
+}
+
+// Snapshot is a copy of the ledger for reports, expectations and the control
+// API. PANs are masked.
+type Snapshot struct {
+	Accounts    []AccountView    `json:"accounts"`
+	Merchants   []cards.Merchant `json:"merchants"`
+	Terminals   []TerminalState  `json:"terminals"`
+	Records     []Record         `json:"records"`
+	Postings    []Posting        `json:"postings"`
+	Settlements []Settlement     `json:"settlements"`
+}
+
+// AccountView is an account as shown outside the host.
+type AccountView struct {
+	Alias     string `json:"alias,omitempty"`
+	PAN       string `json:"pan"` // masked
+	Status    string `json:"status"`
+	Balance   int64  `json:"balance"`
+	Held      int64  `json:"held"`
+	Available int64  `json:"available"`
+}
+
+func (l *ledger) snapshot() Snapshot {
+	var s Snapshot
+	for _, a := range l.accounts {
+		s.Accounts = append(s.Accounts, AccountView{
+			Alias: a.Card.Alias, PAN: wire.MaskPAN(a.Card.PAN), Status: a.Card.Status,
+			Balance: a.Balance, Held: a.Held, Available: a.Available(),
+		})
+	}
+	sort.Slice(s.Accounts, func(i, j int) bool { return s.Accounts[i].PAN < s.Accounts[j].PAN })
+	for _, m := range l.merchants {
+		s.Merchants = append(s.Merchants, m)
+	}
+	sort.Slice(s.Merchants, func(i, j int) bool { return s.Merchants[i].MID < s.Merchants[j].MID })
+	for _, t := range l.terminals {
+		s.Terminals = append(s.Terminals, *t)
+	}
+	sort.Slice(s.Terminals, func(i, j int) bool { return s.Terminals[i].TID < s.Terminals[j].TID })
+	for _, r := range l.records {
+		s.Records = append(s.Records, *r)
+	}
+	s.Postings = append(s.Postings, l.postings...)
+	s.Settlements = append(s.Settlements, l.settles...)
+	return s
+}

@@ -1,0 +1,127 @@
+package acquirer
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/posim/posim/cards"
+	"github.com/posim/posim/wire"
+)
+
+// Options configure an Acquirer. Start from DefaultOptions.
+type Options struct {
+	Profile  wire.Profile
+	Framer   wire.Framer // nil: the profile's default framing
+	Cards    *cards.Book
+	Policies Policies
+	Journal  Journal
+	Logger   *slog.Logger
+	Clock    func() time.Time
+	Handler  Handler
+}
+
+// Option changes Options; it may refuse a value.
+type Option func(*Options) error
+
+// DefaultOptions returns the defaults: profile iso87, the built-in test cards,
+// DefaultPolicies, an in-memory journal, no logging, the system clock and the
+// DefaultHandler.
+func DefaultOptions() Options {
+	return Options{
+		Profile:  wire.ISO87,
+		Cards:    cards.Builtin(),
+		Policies: DefaultPolicies(),
+		Logger:   slog.New(slog.DiscardHandler),
+		Clock:    time.Now,
+		Handler:  DefaultHandler,
+	}
+}
+
+// WithProfile sets the dialect.
+func WithProfile(p wire.Profile) Option {
+	return func(o *Options) error {
+		if p == nil {
+			return errors.New("profile is nil")
+		}
+		o.Profile = p
+		return nil
+	}
+}
+
+// WithFramer overrides the profile's framing (for example to change the
+// largest frame accepted).
+func WithFramer(f wire.Framer) Option {
+	return func(o *Options) error { o.Framer = f; return nil }
+}
+
+// WithCards seeds the ledger with book instead of the built-in cards.
+func WithCards(book *cards.Book) Option {
+	return func(o *Options) error {
+		if book == nil {
+			return errors.New("cards book is nil")
+		}
+		o.Cards = book
+		return nil
+	}
+}
+
+// WithPolicies sets the policies.
+func WithPolicies(p Policies) Option {
+	return func(o *Options) error {
+		if err := p.Validate(); err != nil {
+			return err
+		}
+		o.Policies = p
+		return nil
+	}
+}
+
+// WithJournal sets the journal store.
+func WithJournal(j Journal) Option {
+	return func(o *Options) error { o.Journal = j; return nil }
+}
+
+// WithLogger sets the logger; every message in and out is one line.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *Options) error {
+		if l == nil {
+			l = slog.New(slog.DiscardHandler)
+		}
+		o.Logger = l
+		return nil
+	}
+}
+
+// WithClock sets the clock the engine decides by.
+func WithClock(now func() time.Time) Option {
+	return func(o *Options) error {
+		if now == nil {
+			return errors.New("clock is nil")
+		}
+		o.Clock = now
+		return nil
+	}
+}
+
+// WithHandler sets the handler every request goes through.
+func WithHandler(h Handler) Option {
+	return func(o *Options) error {
+		if h == nil {
+			return errors.New("handler is nil")
+		}
+		o.Handler = h
+		return nil
+	}
+}
+
+// Log attribute keys used by the acquirer and the terminal.
+const (
+	KeyMTI  = "mti"
+	KeySTAN = "stan"
+	KeyTID  = "tid"
+	KeyMID  = "mid"
+	KeyRC   = "rc"
+	KeyPAN  = "pan"
+	KeyConn = "conn"
+)

@@ -1,0 +1,103 @@
+package acquirer
+
+import (
+	"fmt"
+	"time"
+)
+
+// Duplicate policies: what the host answers to a retransmitted request it has
+// already processed (same TID, MID, STAN, MTI and DE7 in the open batch).
+const (
+	DuplicateReplay = "replay" // resend the original response (the safe answer)
+	Duplicate94     = "94"     // duplicate transmission
+	Duplicate19     = "19"     // re-enter transaction (one host family)
+)
+
+// Policies are the acquirer's configurable behaviours. The zero value is not
+// useful; start from DefaultPolicies. Amounts are in minor units; a zero limit
+// means "no limit".
+type Policies struct {
+	// Duplicate is replay, 94 or 19.
+	Duplicate string `yaml:"duplicate" json:"duplicate"`
+	// ReversalUnknown answers a reversal whose original was never seen: 00
+	// (and an ORPHAN journal entry) or 25.
+	ReversalUnknown string `yaml:"reversal_unknown" json:"reversal_unknown"`
+	// ReversalRepeat answers a reversal of an original already reversed: 00
+	// (no second credit) or 22.
+	ReversalRepeat string `yaml:"reversal_repeat" json:"reversal_repeat"`
+	// ReversalDeclined answers a reversal of a declined original: 00 or 12.
+	ReversalDeclined string `yaml:"reversal_declined" json:"reversal_declined"`
+	// LateReversal answers a reversal of an original already settled: 00 (a
+	// LATE_REVERSAL exception), 12, 25 or C3.
+	LateReversal string `yaml:"late_reversal" json:"late_reversal"`
+
+	// MaxAmount is the per-transaction limit (61).
+	MaxAmount int64 `yaml:"-" json:"max_amount"`
+	// DailyAmount is the per-card daily cumulative amount limit (61).
+	DailyAmount int64 `yaml:"-" json:"daily_amount"`
+	// DailyCount is the per-card daily count limit (65).
+	DailyCount int `yaml:"daily_count" json:"daily_count"`
+	// VelocityCount is how many approved sales one card may make at one
+	// merchant within VelocityWindow; the next is declined 59. 0 disables.
+	VelocityCount  int           `yaml:"velocity_count" json:"velocity_count"`
+	VelocityWindow time.Duration `yaml:"velocity_window" json:"velocity_window"`
+	// PINTries is how many wrong PINs a card takes before 75.
+	PINTries int `yaml:"pin_tries" json:"pin_tries"`
+	// PINKey is the hex TDES key PIN blocks are encrypted under.
+	PINKey string `yaml:"pin_key" json:"-"`
+	// MagicAmounts turns on the documented magic amounts (9999.NN → code NN).
+	MagicAmounts bool `yaml:"magic_amounts" json:"magic_amounts"`
+	// AutoRegister accepts terminals and merchants the ledger does not know.
+	AutoRegister bool `yaml:"auto_register" json:"auto_register"`
+}
+
+// DefaultPolicies returns the documented defaults: duplicates replayed,
+// reversals of unknown, repeated, declined and settled originals answered 00,
+// no amount limits, no velocity rule, three PIN tries, magic amounts on,
+// unknown terminals and merchants accepted.
+func DefaultPolicies() Policies {
+	return Policies{
+		Duplicate:        DuplicateReplay,
+		ReversalUnknown:  "00",
+		ReversalRepeat:   "00",
+		ReversalDeclined: "00",
+		LateReversal:     "00",
+		VelocityWindow:   10 * time.Minute,
+		PINTries:         3,
+		PINKey:           "0123456789ABCDEFFEDCBA9876543210",
+		MagicAmounts:     true,
+		AutoRegister:     true,
+	}
+}
+
+// Validate reports the first policy that holds a value it does not allow.
+func (p Policies) Validate() error {
+	check := func(name, v string, allowed ...string) error {
+		for _, a := range allowed {
+			if v == a {
+				return nil
+			}
+		}
+		return fmt.Errorf("policy %s: %q is not one of %v", name, v, allowed)
+	}
+	for _, err := range []error{
+		check("duplicate", p.Duplicate, DuplicateReplay, Duplicate94, Duplicate19),
+		check("reversal_unknown", p.ReversalUnknown, "00", "25"),
+		check("reversal_repeat", p.ReversalRepeat, "00", "22"),
+		check("reversal_declined", p.ReversalDeclined, "00", "12"),
+		check("late_reversal", p.LateReversal, "00", "12", "25", "C3"),
+	} {
+		if err != nil {
+			return err
+		}
+	}
+	switch {
+	case p.MaxAmount < 0 || p.DailyAmount < 0 || p.DailyCount < 0 || p.VelocityCount < 0:
+		return fmt.Errorf("policy limits must not be negative")
+	case p.VelocityCount > 0 && p.VelocityWindow <= 0:
+		return fmt.Errorf("policy velocity_window must be positive when velocity_count is set")
+	case p.PINTries < 1:
+		return fmt.Errorf("policy pin_tries must be at least 1")
+	}
+	return nil
+}
