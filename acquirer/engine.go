@@ -187,6 +187,11 @@ func (e *Engine) duplicate(req *wire.Txn) (Decision, bool) {
 		return Decision{}, false
 	}
 	note := Note{KindDuplicate, fmt.Sprintf("same TID, MID, STAN %s and MTI as record %d", req.STAN, rec.ID)}
+	if rec.PAN != req.PAN || rec.Amount != req.Amount || rec.response.ProcessingCode != req.ProcessingCode {
+		// not a retransmission: the terminal reused a trace number
+		note.Detail += " with different content"
+		return Decision{Response: req.Response("94"), Why: "STAN reused with different content: answered 94", Notes: []Note{note}}, true
+	}
 	if req.Op == wire.OpAdvice || req.Op == wire.OpRefund {
 		// an advice repeat (0221) is acknowledged again, never booked twice
 		resp := rec.response.Response(rec.ResponseCode)

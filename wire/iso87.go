@@ -365,6 +365,16 @@ func (iso87) Reversal(orig *Txn, reason, stan string, now time.Time) *Txn {
 	}
 }
 
+// Repeat marks a reversal or advice as a repeat: 0400 → 0401, 0220 → 0221,
+// 0420 → 0421. The STAN stays the same.
+func (iso87) Repeat(t *Txn) *Txn {
+	r := *t
+	if len(r.MTI) == 4 && (r.MTI[2] == '0' || r.MTI[2] == '2') {
+		r.MTI = r.MTI[:3] + "1"
+	}
+	return &r
+}
+
 func allDigits(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {

@@ -27,6 +27,9 @@ type Profile interface {
 	// Reversal builds the reversal request for an original request, following
 	// the dialect's matching rule, with the given reason (DE39) and STAN.
 	Reversal(orig *Txn, reason, stan string, now time.Time) *Txn
+	// Repeat returns the repeat of a reversal or advice already sent once
+	// (iso87: 0400 → 0401, 0220 → 0221).
+	Repeat(t *Txn) *Txn
 }
 
 var profiles = map[string]Profile{}

@@ -1,0 +1,109 @@
+package terminal
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/posim/posim/cards"
+	"github.com/posim/posim/wire"
+)
+
+// What the terminal does when a reversal has been sent N+1 times without an
+// answer (DOMAIN.md R7).
+const (
+	ExhaustedDrop  = "drop"  // delete the record, tell the cashier, carry on
+	ExhaustedBlock = "block" // refuse new transactions until a reversal gets through
+)
+
+// Config configures a Terminal. Start from DefaultConfig.
+type Config struct {
+	// Host is the acquirer's address, host:port.
+	Host string `yaml:"host"`
+	// TID and MID identify the terminal and its merchant (DE41, DE42).
+	TID string `yaml:"tid"`
+	MID string `yaml:"mid"`
+	// Profile is the dialect.
+	Profile wire.Profile `yaml:"-"`
+	// Timeout is how long the terminal waits for a response.
+	Timeout time.Duration `yaml:"timeout"`
+	// ConnectTimeout bounds the TCP connect.
+	ConnectTimeout time.Duration `yaml:"connect_timeout"`
+	// ReversalRetries is N: a pending reversal is sent up to N+1 times.
+	ReversalRetries int `yaml:"reversal_retries"`
+	// WhenExhausted is drop or block.
+	WhenExhausted string `yaml:"when_exhausted"`
+	// ImmediateReversal sends the reversal right after a failure (R8)
+	// instead of before the next transaction.
+	ImmediateReversal bool `yaml:"immediate_reversal"`
+	// AdviceRetries is how many times an unanswered advice is retransmitted.
+	AdviceRetries int `yaml:"advice_retries"`
+	// StateDir keeps the state across restarts; empty keeps it in memory.
+	StateDir string `yaml:"-"`
+	// Currency is DE49 (156 = CNY).
+	Currency string `yaml:"currency"`
+	// PINKey is the hex TDES key PIN blocks are encrypted under.
+	PINKey string `yaml:"-"`
+	// Cards resolves card aliases.
+	Cards *cards.Book `yaml:"-"`
+	// Logger receives one line per message in and out; default discards.
+	Logger *slog.Logger `yaml:"-"`
+	// Clock stamps DE7, DE12 and DE13.
+	Clock func() time.Time `yaml:"-"`
+}
+
+// DefaultConfig returns the defaults: iso87, TID POSIM001, MID
+// POSIM0000000001, a 30 s response timeout and 10 s connect timeout (CUP
+// terminal defaults), 3 reversal retries then drop, 3 advice retries,
+// currency 156, the test PIN key and the built-in cards.
+func DefaultConfig() Config {
+	return Config{
+		Host:            "127.0.0.1:8583",
+		TID:             "POSIM001",
+		MID:             "POSIM0000000001",
+		Profile:         wire.ISO87,
+		Timeout:         30 * time.Second,
+		ConnectTimeout:  10 * time.Second,
+		ReversalRetries: 3,
+		WhenExhausted:   ExhaustedDrop,
+		AdviceRetries:   3,
+		Currency:        "156",
+		PINKey:          wire.TestPINKey,
+		Cards:           cards.Builtin(),
+		Logger:          slog.New(slog.DiscardHandler),
+		Clock:           time.Now,
+	}
+}
+
+// Validate reports the first setting that is out of range.
+func (c Config) Validate() error {
+	switch {
+	case c.Host == "":
+		return errors.New("host is empty")
+	case c.TID == "" || len(c.TID) > 8:
+		return fmt.Errorf("tid %q: want 1 to 8 characters", c.TID)
+	case len(c.MID) > 15:
+		return fmt.Errorf("mid %q: want at most 15 characters", c.MID)
+	case c.Profile == nil:
+		return errors.New("profile is not set")
+	case c.Timeout <= 0:
+		return fmt.Errorf("timeout %s: must be positive", c.Timeout)
+	case c.ConnectTimeout <= 0:
+		return fmt.Errorf("connect timeout %s: must be positive", c.ConnectTimeout)
+	case c.ReversalRetries < 0 || c.ReversalRetries > 9:
+		return fmt.Errorf("reversal retries %d: want 0 to 9", c.ReversalRetries)
+	case c.WhenExhausted != ExhaustedDrop && c.WhenExhausted != ExhaustedBlock:
+		return fmt.Errorf("when exhausted %q: want drop or block", c.WhenExhausted)
+	case c.AdviceRetries < 0:
+		return fmt.Errorf("advice retries %d: must not be negative", c.AdviceRetries)
+	case len(c.Currency) != 3:
+		return fmt.Errorf("currency %q: want a 3-digit ISO 4217 code such as 156", c.Currency)
+	case c.Cards == nil:
+		return errors.New("cards book is not set")
+	}
+	if _, err := wire.ParsePINKey(c.PINKey); err != nil {
+		return err
+	}
+	return nil
+}

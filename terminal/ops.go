@@ -1,0 +1,337 @@
+package terminal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/posim/posim/wire"
+)
+
+// Sale debits the card (0200, processing code 000000).
+func (t *Terminal) Sale(ctx context.Context, r Request) (*Result, error) {
+	return t.purchase(ctx, wire.OpSale, r)
+}
+
+// PreAuth places a hold on the card (0100).
+func (t *Terminal) PreAuth(ctx context.Context, r Request) (*Result, error) {
+	return t.purchase(ctx, wire.OpPreAuth, r)
+}
+
+// Balance asks for the card's available balance (0200, 310000).
+func (t *Terminal) Balance(ctx context.Context, r Request) (*Result, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	res := t.newResult(string(wire.OpBalance))
+	req := t.base(wire.OpBalance, t.cfg.Clock())
+	req.Currency = t.cfg.Currency
+	req.Condition = wire.CondNormal
+	if err := t.card(req, r); err != nil {
+		return res, res.finish(Refused, "", fmt.Errorf("%w: %v", ErrInvalidRequest, err))
+	}
+	if err := t.prepare(req); err != nil {
+		return res, res.finish(Refused, "", fmt.Errorf("%w: %v", ErrInvalidRequest, err))
+	}
+	resp, err := t.online(ctx, req, res)
+	if err == nil && resp.Balance != nil {
+		res.Balance = wire.FormatAmount(*resp.Balance)
+	}
+	return res, err
+}
+
+// ErrInvalidRequest: the operation's input is wrong (unknown card, missing
+// RRN ...); nothing was sent.
+var ErrInvalidRequest = errors.New("invalid request")
+
+func (t *Terminal) purchase(ctx context.Context, op wire.Op, r Request) (*Result, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	res := t.newResult(string(op))
+	req := t.base(op, t.cfg.Clock())
+	req.Amount, req.HasAmount = r.Amount, true
+	req.Currency = t.cfg.Currency
+	req.Condition = wire.CondNormal
+	if op == wire.OpPreAuth {
+		req.Condition = wire.CondPreAuth
+	}
+	if err := t.card(req, r); err != nil {
+		return res, res.finish(Refused, "", fmt.Errorf("%w: %v", ErrInvalidRequest, err))
+	}
+	if err := t.prepare(req); err != nil {
+		return res, res.finish(Refused, "", fmt.Errorf("%w: %v", ErrInvalidRequest, err))
+	}
+	resp, err := t.online(ctx, req, res)
+	if err == nil {
+		if lerr := t.logApproved(req, resp); lerr != nil {
+			return res, lerr
+		}
+	}
+	return res, err
+}
+
+// find returns the logged transaction with the RRN.
+func (t *Terminal) find(rrn string) *LogEntry {
+	for i := range t.state.Log {
+		if t.state.Log[i].RRN == rrn {
+			return &t.state.Log[i]
+		}
+	}
+	return nil
+}
+
+// referenced builds a request that refers to an original by RRN.
+func (t *Terminal) referenced(ctx context.Context, op wire.Op, r Request) (*Result, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	res := t.newResult(string(op))
+	if r.RRN == "" {
+		return res, res.finish(Refused, "", fmt.Errorf("%w: %s needs the original RRN", ErrInvalidRequest, op))
+	}
+	req := t.base(op, t.cfg.Clock())
+	req.RRN = r.RRN
+	req.Currency = t.cfg.Currency
+	req.Condition = wire.CondNormal
+	orig := t.find(r.RRN)
+	switch {
+	case r.Card != "" || orig == nil:
+		if err := t.card(req, r); err != nil {
+			return res, res.finish(Refused, "", fmt.Errorf("%w: %v", ErrInvalidRequest, err))
+		}
+	default:
+		req.PAN = orig.PAN
+		req.EntryMode = "012"
+	}
+	req.Amount, req.HasAmount = r.Amount, true
+	if op == wire.OpVoid && r.Amount == 0 && orig != nil {
+		req.Amount = orig.Amount
+	}
+	if req.Amount == 0 {
+		return res, res.finish(Refused, "", fmt.Errorf("%w: %s needs an amount", ErrInvalidRequest, op))
+	}
+	if op == wire.OpCompletion {
+		req.Condition = wire.CondPreAuth
+		req.AuthCode = r.AuthCode
+		if req.AuthCode == "" && orig != nil {
+			req.AuthCode = orig.AuthCode
+		}
+	}
+	if op != wire.OpCompletion {
+		req.PINBlock = nil // voids and refunds are cashier operations
+	}
+	if err := t.prepare(req); err != nil {
+		return res, res.finish(Refused, "", fmt.Errorf("%w: %v", ErrInvalidRequest, err))
+	}
+	resp, err := t.online(ctx, req, res)
+	if err != nil {
+		return res, err
+	}
+	if op == wire.OpVoid && orig != nil {
+		orig.Voided = true
+	}
+	if op == wire.OpCompletion && orig != nil && orig.Op == wire.OpPreAuth {
+		orig.Voided = true // the hold is consumed
+	}
+	if lerr := t.logApproved(req, resp); lerr != nil {
+		return res, lerr
+	}
+	if op == wire.OpVoid {
+		// a void counts nowhere; it only cancels its sale
+		t.state.Log[len(t.state.Log)-1].Voided = true
+		_ = t.save()
+	}
+	return res, nil
+}
+
+// Void cancels a sale of the open batch by its RRN (0200, 020000).
+func (t *Terminal) Void(ctx context.Context, r Request) (*Result, error) {
+	return t.referenced(ctx, wire.OpVoid, r)
+}
+
+// Refund credits the card against a sale's RRN (0220, 200000). An
+// unanswered refund is retransmitted as 0221, never reversed.
+func (t *Terminal) Refund(ctx context.Context, r Request) (*Result, error) {
+	return t.referenced(ctx, wire.OpRefund, r)
+}
+
+// Completion completes a pre-authorisation by its RRN (0200, DE25 06).
+func (t *Terminal) Completion(ctx context.Context, r Request) (*Result, error) {
+	return t.referenced(ctx, wire.OpCompletion, r)
+}
+
+func (t *Terminal) network(ctx context.Context, op wire.Op, code string) (*Result, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	res := t.newResult(string(op))
+	req := t.base(op, t.cfg.Clock())
+	req.NetworkCode = code
+	req.Batch = ""
+	if err := t.prepare(req); err != nil {
+		return res, res.finish(Refused, "", err)
+	}
+	res.STAN = req.STAN
+	if err := t.connect(ctx); err != nil {
+		return res, res.finish(Refused, "", err)
+	}
+	res.ReversalPending = t.state.Pending != nil
+	resp, err := t.send(ctx, req)
+	switch {
+	case errors.Is(err, ErrInvalidResponse):
+		return res, res.finish(InvalidResponse, "", err)
+	case err != nil:
+		_ = t.save()
+		return res, res.finish(NoResponse, "", err)
+	}
+	if op == wire.OpSignOn || op == wire.OpSignOff {
+		t.state.SignedOn = op == wire.OpSignOn && resp.ResponseCode == "00"
+	}
+	if err := t.save(); err != nil {
+		return res, err
+	}
+	if resp.ResponseCode != "00" {
+		return res, res.finish(Declined, resp.ResponseCode, nil)
+	}
+	return res, res.finish(Approved, "00", nil)
+}
+
+// SignOn signs the terminal on (0800, DE70 001).
+func (t *Terminal) SignOn(ctx context.Context) (*Result, error) {
+	return t.network(ctx, wire.OpSignOn, wire.NetSignOn)
+}
+
+// SignOff signs the terminal off (0800, DE70 002).
+func (t *Terminal) SignOff(ctx context.Context) (*Result, error) {
+	return t.network(ctx, wire.OpSignOff, wire.NetSignOff)
+}
+
+// Echo tests the link (0800, DE70 301). It does not flush reversals.
+func (t *Terminal) Echo(ctx context.Context) (*Result, error) {
+	return t.network(ctx, wire.OpEcho, wire.NetEcho)
+}
+
+// Reversal sends the pending reversal if there is one. Without one it
+// reverses a logged transaction: the one with r.STAN, or the last reversible
+// one, with reason 06 (cancelled at the terminal).
+func (t *Terminal) Reversal(ctx context.Context, r Request) (*Result, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	res := t.newResult(string(wire.OpReversal))
+	if t.state.Pending == nil {
+		idx := -1
+		for i := len(t.state.Log) - 1; i >= 0; i-- {
+			e := t.state.Log[i]
+			if e.Op.Reversible() && !e.Voided && (r.STAN == "" || e.STAN == r.STAN) {
+				idx = i
+				break
+			}
+		}
+		if idx < 0 {
+			return res, res.finish(Refused, "", ErrNothingToReverse)
+		}
+		e := t.state.Log[idx]
+		t.state.Pending = &PendingReversal{
+			Request: wire.Txn{Op: e.Op, MTI: e.MTI, ProcessingCode: e.PC, STAN: e.STAN, TransmissionTime: e.DE7,
+				PAN: e.PAN, Amount: e.Amount, HasAmount: true, AuthCode: e.AuthCode, TID: t.cfg.TID, MID: t.cfg.MID,
+				Currency: t.cfg.Currency, Batch: t.batch()},
+			Reason:  wire.ReasonOther,
+			Created: t.cfg.Clock(),
+		}
+		t.state.Log = append(t.state.Log[:idx], t.state.Log[idx+1:]...)
+		if err := t.save(); err != nil {
+			return res, err
+		}
+	}
+	p := t.state.Pending
+	res.STAN, res.PAN = p.Request.STAN, wire.MaskPAN(p.Request.PAN)
+	res.Amount = wire.FormatAmount(p.Request.Amount)
+	if err := t.connect(ctx); err != nil {
+		res.ReversalPending = true
+		return res, res.finish(Refused, "", err)
+	}
+	if err := t.flush(ctx, res); err != nil {
+		res.ReversalPending = t.state.Pending != nil
+		if errors.Is(err, ErrBlocked) {
+			return res, res.finish(Blocked, "", err)
+		}
+		return res, res.finish(Refused, "", err)
+	}
+	res.ReversalPending = t.state.Pending != nil
+	if res.ReversalPending {
+		return res, res.finish(NoResponse, "", ErrNoResponse)
+	}
+	if res.ReversalDropped {
+		return res, res.finish(NoResponse, "", ErrNoResponse)
+	}
+	last := res.ReversalsSent[len(res.ReversalsSent)-1]
+	if last.ResponseCode != "00" {
+		return res, res.finish(Declined, last.ResponseCode, nil)
+	}
+	return res, res.finish(Approved, "00", nil)
+}
+
+// Settle reconciles the open batch (0500): totals from the terminal's log;
+// when the host answers 95 the terminal uploads every transaction (0320) and
+// closes with a settlement trailer. The batch number then goes up by one.
+func (t *Terminal) Settle(ctx context.Context) (*Result, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	res := t.newResult(string(wire.OpSettle))
+	totals := t.state.Totals()
+	sr := &SettlementResult{Batch: t.batch(), Terminal: totals}
+	res.Settlement = sr
+	req := t.base(wire.OpSettle, t.cfg.Clock())
+	req.Totals = &totals
+	req.Currency = t.cfg.Currency
+	if err := t.prepare(req); err != nil {
+		return res, res.finish(Refused, "", err)
+	}
+	resp, err := t.online(ctx, req, res)
+	if err != nil && (resp == nil || resp.ResponseCode != "95") {
+		return res, err
+	}
+	sr.Host = resp.Totals
+	if resp.ResponseCode == "95" {
+		for _, e := range t.state.Log {
+			if e.counts() == 0 {
+				continue
+			}
+			up := t.base(wire.OpBatchUpload, t.cfg.Clock())
+			up.ProcessingCode, up.PAN, up.Amount, up.HasAmount = e.PC, e.PAN, e.Amount, true
+			up.RRN, up.AuthCode, up.Currency = e.RRN, e.AuthCode, t.cfg.Currency
+			up.Original = &wire.Original{MTI: e.MTI, STAN: e.STAN, TransmissionTime: e.DE7}
+			if err := t.prepare(up); err != nil {
+				return res, res.finish(Refused, "", err)
+			}
+			if _, err := t.send(ctx, up); err != nil {
+				_ = t.save()
+				return res, res.finish(NoResponse, "", err)
+			}
+			sr.Uploaded++
+		}
+		trailer := t.base(wire.OpSettleTrailer, t.cfg.Clock())
+		trailer.Totals = &totals
+		trailer.Currency = t.cfg.Currency
+		if err := t.prepare(trailer); err != nil {
+			return res, res.finish(Refused, "", err)
+		}
+		tresp, err := t.send(ctx, trailer)
+		if err != nil {
+			_ = t.save()
+			return res, res.finish(NoResponse, "", err)
+		}
+		if tresp.ResponseCode != "00" {
+			_ = t.save()
+			return res, res.finish(Declined, tresp.ResponseCode, nil)
+		}
+		if tresp.Totals != nil {
+			sr.Host = tresp.Totals
+		}
+	} else {
+		sr.Balanced = true
+	}
+	t.state.Log = nil
+	t.state.Batch = t.state.Batch%999999 + 1
+	if err := t.save(); err != nil {
+		return res, err
+	}
+	return res, res.finish(Approved, "00", nil)
+}

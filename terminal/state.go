@@ -1,0 +1,144 @@
+package terminal
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/posim/posim/wire"
+)
+
+// stateFile is the name of the state file inside the state directory.
+const stateFile = "state.json"
+
+// PendingReversal is the saved reversal record of a transaction whose outcome
+// the terminal does not know. Request is a copy of the original request
+// without track data or PIN block.
+type PendingReversal struct {
+	Request  wire.Txn  `json:"request"`
+	Reason   string    `json:"reason"`
+	Attempts int       `json:"attempts"`
+	STAN     string    `json:"stan,omitempty"` // the reversal's own STAN, fixed at its first send
+	Created  time.Time `json:"created"`
+}
+
+// LogEntry is one approved transaction in the terminal's open batch.
+type LogEntry struct {
+	Op       wire.Op   `json:"op"`
+	MTI      string    `json:"mti"`
+	PC       string    `json:"processing_code"`
+	STAN     string    `json:"stan"`
+	DE7      string    `json:"de7"`
+	PAN      string    `json:"pan"`
+	Amount   int64     `json:"amount"`
+	RRN      string    `json:"rrn"`
+	AuthCode string    `json:"auth_code"`
+	Time     time.Time `json:"time"`
+	Voided   bool      `json:"voided,omitempty"`
+}
+
+// counts reports how the entry counts in settlement totals: +1 debit,
+// -1 credit, 0 nowhere (voids, voided sales, pre-auths).
+func (e LogEntry) counts() int {
+	if e.Voided {
+		return 0
+	}
+	switch e.Op {
+	case wire.OpSale, wire.OpCompletion, wire.OpAdvice:
+		return 1
+	case wire.OpRefund:
+		return -1
+	}
+	return 0
+}
+
+// State is everything the terminal keeps across restarts.
+type State struct {
+	STAN     int              `json:"stan"`
+	Batch    int              `json:"batch"`
+	SignedOn bool             `json:"signed_on"`
+	Pending  *PendingReversal `json:"pending_reversal,omitempty"`
+	Log      []LogEntry       `json:"log"`
+}
+
+// Totals computes the settlement totals of the open batch from the log.
+func (s *State) Totals() wire.Totals {
+	var t wire.Totals
+	for _, e := range s.Log {
+		switch e.counts() {
+		case 1:
+			t.DebitCount++
+			t.DebitAmount += e.Amount
+		case -1:
+			t.CreditCount++
+			t.CreditAmount += e.Amount
+		}
+	}
+	return t
+}
+
+// store persists State in a directory; with an empty directory it keeps
+// state in memory only.
+type store struct {
+	dir string
+}
+
+func (s store) load() (State, error) {
+	st := State{Batch: 1}
+	if s.dir == "" {
+		return st, nil
+	}
+	data, err := os.ReadFile(filepath.Join(s.dir, stateFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return st, nil
+	}
+	if err != nil {
+		return st, fmt.Errorf("reading terminal state: %w", err)
+	}
+	if err := json.Unmarshal(data, &st); err != nil {
+		return st, fmt.Errorf("reading terminal state %s: %w", filepath.Join(s.dir, stateFile), err)
+	}
+	if st.Batch < 1 {
+		st.Batch = 1
+	}
+	return st, nil
+}
+
+// save writes the state atomically: a crash leaves the old or the new state,
+// never half of one.
+func (s store) save(st State) error {
+	if s.dir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(s.dir, 0o700); err != nil {
+		return fmt.Errorf("creating state directory: %w", err)
+	}
+	data, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(s.dir, ".state-*")
+	if err != nil {
+		return fmt.Errorf("saving terminal state: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("saving terminal state: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("saving terminal state: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("saving terminal state: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), filepath.Join(s.dir, stateFile)); err != nil {
+		return fmt.Errorf("saving terminal state: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,441 @@
+package terminal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/moov-io/iso8583"
+	connection "github.com/moov-io/iso8583-connection"
+	"github.com/posim/posim/wire"
+)
+
+// Terminal is an emulated POS terminal. Like a real one it runs one
+// operation at a time: its methods are safe for concurrent use but
+// serialised. Close it to drop the connection.
+type Terminal struct {
+	cfg    Config
+	codec  *wire.Codec
+	pinKey wire.PINKey
+	store  store
+	log    *slog.Logger
+
+	mu    sync.Mutex
+	state State
+	conn  *connection.Connection
+
+	lateMu sync.Mutex
+	late   []LateResponse
+}
+
+// New returns a terminal with cfg, loading its state from cfg.StateDir.
+func New(cfg Config) (*Terminal, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	key, err := wire.ParsePINKey(cfg.PINKey)
+	if err != nil {
+		return nil, err
+	}
+	t := &Terminal{cfg: cfg, codec: wire.NewCodec(cfg.Profile), pinKey: key, store: store{dir: cfg.StateDir}, log: cfg.Logger}
+	if t.state, err = t.store.load(); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// Config returns the terminal's configuration.
+func (t *Terminal) Config() Config { return t.cfg }
+
+// State returns a copy of the terminal's state.
+func (t *Terminal) State() State {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s := t.state
+	s.Log = append([]LogEntry(nil), s.Log...)
+	if s.Pending != nil {
+		p := *s.Pending
+		s.Pending = &p
+	}
+	return s
+}
+
+// LateResponses returns the responses that arrived after the terminal had
+// given up on them. They never clear a reversal record.
+func (t *Terminal) LateResponses() []LateResponse {
+	t.lateMu.Lock()
+	defer t.lateMu.Unlock()
+	return append([]LateResponse(nil), t.late...)
+}
+
+// Close drops the connection. The state is already saved.
+func (t *Terminal) Close() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.disconnect()
+	return nil
+}
+
+func (t *Terminal) disconnect() {
+	if t.conn != nil {
+		c := t.conn
+		t.conn = nil
+		go c.Close() // Close waits for in-flight sends; never block the caller on it
+	}
+}
+
+func (t *Terminal) save() error { return t.store.save(t.state) }
+
+// connect dials the acquirer unless already connected.
+func (t *Terminal) connect(ctx context.Context) error {
+	if t.conn != nil {
+		select {
+		case <-t.conn.Done():
+			t.conn = nil
+		default:
+			return nil
+		}
+	}
+	c, err := connection.New(t.cfg.Host, t.cfg.Profile.Spec(), nil, nil,
+		connection.SetMessageReader(t.codec),
+		connection.SetMessageWriter(t.codec),
+		connection.ConnectTimeout(t.cfg.ConnectTimeout),
+		connection.SendTimeout(t.cfg.Timeout),
+		connection.InboundMessageHandler(t.unmatched),
+		connection.ErrorHandler(func(err error) { t.log.Debug("connection error", "err", err) }),
+		connection.IdleTime(24*time.Hour),
+		connection.ReadTimeout(24*time.Hour),
+	)
+	if err != nil {
+		return err
+	}
+	if err := c.ConnectCtx(ctx); err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrRefused, t.cfg.Host, unwrapAll(err))
+	}
+	t.conn = c
+	return nil
+}
+
+func unwrapAll(err error) error {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			return err
+		}
+		err = u
+	}
+}
+
+// unmatched receives responses that match no waiting request: late ones.
+func (t *Terminal) unmatched(_ *connection.Connection, m *iso8583.Message) {
+	resp, _ := t.cfg.Profile.Decode(m)
+	if resp == nil {
+		return
+	}
+	t.lateMu.Lock()
+	t.late = append(t.late, LateResponse{MTI: resp.MTI, STAN: resp.STAN, ResponseCode: resp.ResponseCode})
+	t.lateMu.Unlock()
+	t.log.Warn("late response ignored", "mti", resp.MTI, "stan", resp.STAN, "rc", resp.ResponseCode, "pan", wire.MaskPAN(resp.PAN))
+}
+
+// send writes req and waits for its response, validating it (R4).
+func (t *Terminal) send(ctx context.Context, req *wire.Txn) (*wire.Txn, error) {
+	m, err := t.cfg.Profile.Encode(req)
+	if err != nil {
+		return nil, fmt.Errorf("encoding %s: %w", req.MTI, err)
+	}
+	timeout := t.cfg.Timeout
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = min(timeout, time.Until(dl))
+	}
+	t.log.Info("out", "mti", req.MTI, "stan", req.STAN, "tid", req.TID, "pan", wire.MaskPAN(req.PAN), "rc", req.ResponseCode)
+	rm, err := t.conn.Send(m, connection.SendTimeout(timeout))
+	switch {
+	case errors.Is(err, connection.ErrSendTimeout):
+		return nil, ErrNoResponse
+	case errors.Is(err, connection.ErrConnectionClosed):
+		t.conn = nil
+		return nil, fmt.Errorf("%w: the acquirer closed the connection", ErrNoResponse)
+	case err != nil:
+		t.disconnect()
+		return nil, fmt.Errorf("%w: %v", ErrNoResponse, unwrapAll(err))
+	}
+	resp, err := t.cfg.Profile.Decode(rm)
+	if err != nil {
+		return resp, fmt.Errorf("%w: %v", ErrInvalidResponse, err)
+	}
+	t.log.Info("in", "mti", resp.MTI, "stan", resp.STAN, "tid", resp.TID, "rc", resp.ResponseCode)
+	if err := matches(req, resp); err != nil {
+		return resp, fmt.Errorf("%w: %v", ErrInvalidResponse, err)
+	}
+	return resp, nil
+}
+
+// matches applies rule R4: the response counts only if its MTI is the
+// request's plus 10 and DE3, DE11, DE41 and DE4 (and DE42 on approval) match.
+func matches(req, resp *wire.Txn) error {
+	want, _ := wire.ResponseMTI(req.MTI)
+	switch {
+	case resp.MTI != want:
+		return fmt.Errorf("MTI %s, want %s", resp.MTI, want)
+	case resp.STAN != req.STAN:
+		return fmt.Errorf("DE11 %q, want %q", resp.STAN, req.STAN)
+	case resp.TID != req.TID:
+		return fmt.Errorf("DE41 %q, want %q", resp.TID, req.TID)
+	case req.ProcessingCode != "" && resp.ProcessingCode != req.ProcessingCode:
+		return fmt.Errorf("DE3 %q, want %q", resp.ProcessingCode, req.ProcessingCode)
+	case req.HasAmount && (!resp.HasAmount || resp.Amount != req.Amount):
+		return fmt.Errorf("DE4 %s, want %s", wire.FormatAmount(resp.Amount), wire.FormatAmount(req.Amount))
+	case resp.ResponseCode == "":
+		return errors.New("DE39 missing")
+	case resp.ResponseCode == "00" && req.MID != "" && resp.MID != req.MID:
+		return fmt.Errorf("DE42 %q, want %q", resp.MID, req.MID)
+	}
+	return nil
+}
+
+// nextSTAN returns the next trace number (000001-999999, wrapping).
+func (t *Terminal) nextSTAN() string {
+	t.state.STAN = t.state.STAN%999999 + 1
+	return fmt.Sprintf("%06d", t.state.STAN)
+}
+
+func (t *Terminal) batch() string { return fmt.Sprintf("%06d", t.state.Batch) }
+
+// base returns a request with the fields every message carries.
+func (t *Terminal) base(op wire.Op, now time.Time) *wire.Txn {
+	return &wire.Txn{
+		Op:               op,
+		TransmissionTime: wire.TransmissionTimeOf(now),
+		STAN:             t.nextSTAN(),
+		LocalTime:        now.Format("150405"),
+		LocalDate:        now.Format("0102"),
+		TID:              t.cfg.TID,
+		MID:              t.cfg.MID,
+		Batch:            t.batch(),
+	}
+}
+
+func (t *Terminal) newResult(op string) *Result {
+	return &Result{Operation: op, TID: t.cfg.TID, MID: t.cfg.MID, Currency: t.cfg.Currency, ReversalsSent: []ReversalSent{}}
+}
+
+// flush delivers the pending reversal before anything else goes online (R6).
+func (t *Terminal) flush(ctx context.Context, res *Result) error {
+	for t.state.Pending != nil {
+		p := t.state.Pending
+		if p.Attempts >= t.cfg.ReversalRetries+1 {
+			if t.cfg.WhenExhausted == ExhaustedBlock {
+				res.ReversalPending = true
+				return ErrBlocked
+			}
+			t.log.Warn("reversal dropped after retries", "stan", p.Request.STAN, "attempts", p.Attempts)
+			t.state.Pending = nil
+			res.ReversalDropped = true
+			return t.save()
+		}
+		now := t.cfg.Clock()
+		var rev *wire.Txn
+		if p.STAN == "" {
+			p.STAN = t.nextSTAN()
+			rev = t.cfg.Profile.Reversal(&p.Request, p.Reason, p.STAN, now)
+		} else {
+			rev = t.cfg.Profile.Repeat(t.cfg.Profile.Reversal(&p.Request, p.Reason, p.STAN, now))
+		}
+		p.Attempts++
+		if err := t.save(); err != nil {
+			return err
+		}
+		sent := ReversalSent{MTI: rev.MTI, STAN: rev.STAN, OriginalSTAN: p.Request.STAN, Reason: p.Reason}
+		resp, err := t.send(ctx, rev)
+		switch {
+		case errors.Is(err, ErrNoResponse):
+			sent.Outcome = NoResponse
+		case errors.Is(err, ErrInvalidResponse):
+			sent.Outcome = InvalidResponse
+		case err != nil:
+			return err
+		default:
+			// any valid response completes the reversal (R6)
+			sent.Outcome, sent.ResponseCode = Approved, resp.ResponseCode
+			if resp.ResponseCode != "00" {
+				sent.Outcome = Declined
+			}
+			t.state.Pending = nil
+			if err := t.save(); err != nil {
+				return err
+			}
+		}
+		res.ReversalsSent = append(res.ReversalsSent, sent)
+		if t.state.Pending != nil {
+			if err := t.connect(ctx); err != nil {
+				res.ReversalPending = true
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// online runs one request through the full reversal discipline and fills res.
+func (t *Terminal) online(ctx context.Context, req *wire.Txn, res *Result) (*wire.Txn, error) {
+	if err := t.connect(ctx); err != nil {
+		res.ReversalPending = t.state.Pending != nil
+		return nil, res.finish(Refused, "", err)
+	}
+	if err := t.flush(ctx, res); err != nil {
+		if errors.Is(err, ErrBlocked) {
+			return nil, res.finish(Blocked, "", err)
+		}
+		if errors.Is(err, ErrRefused) {
+			return nil, res.finish(Refused, "", err)
+		}
+		return nil, res.finish(NoResponse, "", err)
+	}
+	if t.conn == nil {
+		if err := t.connect(ctx); err != nil {
+			return nil, res.finish(Refused, "", err)
+		}
+	}
+	res.STAN, res.Batch = req.STAN, req.Batch
+	if req.PAN != "" {
+		res.PAN = wire.MaskPAN(req.PAN)
+	}
+	if req.HasAmount {
+		res.Amount = wire.FormatAmount(req.Amount)
+	}
+	if req.Op.Reversible() {
+		// R2: the record exists before a single byte leaves
+		saved := *req
+		saved.Track2, saved.PINBlock = "", nil
+		t.state.Pending = &PendingReversal{Request: saved, Reason: wire.ReasonNoResponse, Created: t.cfg.Clock()}
+	}
+	if err := t.save(); err != nil {
+		return nil, res.finish(Refused, "", err)
+	}
+	resp, err := t.sendAdvice(ctx, req)
+	switch {
+	case errors.Is(err, ErrInvalidResponse):
+		if t.state.Pending != nil {
+			t.state.Pending.Reason = wire.ReasonOther
+			_ = t.save()
+		}
+		res.ReversalPending = t.state.Pending != nil
+		return resp, res.finish(InvalidResponse, "", err)
+	case err != nil:
+		res.ReversalPending = t.state.Pending != nil
+		if res.ReversalPending && t.cfg.ImmediateReversal {
+			if ferr := t.flush(ctx, res); ferr == nil {
+				res.ReversalPending = false
+			}
+		}
+		res.LateResponses = t.LateResponses()
+		return nil, res.finish(NoResponse, "", err)
+	}
+	// R5: any valid response, approval or decline, clears the record
+	if t.state.Pending != nil {
+		t.state.Pending = nil
+		if err := t.save(); err != nil {
+			return resp, res.finish(InvalidResponse, resp.ResponseCode, err)
+		}
+	}
+	res.RRN, res.AuthCode = resp.RRN, resp.AuthCode
+	res.LateResponses = t.LateResponses()
+	if resp.ResponseCode != "00" {
+		return resp, res.finish(Declined, resp.ResponseCode, nil)
+	}
+	return resp, res.finish(Approved, "00", nil)
+}
+
+// sendAdvice sends req; an unanswered advice (0220) is retransmitted as a
+// repeat (0221) up to AdviceRetries times (R11). Other requests go once.
+func (t *Terminal) sendAdvice(ctx context.Context, req *wire.Txn) (*wire.Txn, error) {
+	resp, err := t.send(ctx, req)
+	if req.MTI == "" || len(req.MTI) != 4 || req.MTI[2] != '2' {
+		return resp, err
+	}
+	for i := 0; i < t.cfg.AdviceRetries && errors.Is(err, ErrNoResponse) && !errors.Is(err, ErrInvalidResponse); i++ {
+		if cerr := t.connect(ctx); cerr != nil {
+			return nil, err
+		}
+		resp, err = t.send(ctx, t.cfg.Profile.Repeat(req))
+	}
+	return resp, err
+}
+
+// logApproved adds an approved transaction to the batch log.
+func (t *Terminal) logApproved(req, resp *wire.Txn) error {
+	t.state.Log = append(t.state.Log, LogEntry{
+		Op: req.Op, MTI: req.MTI, PC: req.ProcessingCode, STAN: req.STAN, DE7: req.TransmissionTime,
+		PAN: req.PAN, Amount: req.Amount, RRN: resp.RRN, AuthCode: resp.AuthCode, Time: t.cfg.Clock(),
+	})
+	return t.save()
+}
+
+// encode prepares the MTI and processing code of req through the profile.
+func (t *Terminal) prepare(req *wire.Txn) error {
+	m, err := t.cfg.Profile.Encode(req)
+	if err != nil {
+		return err
+	}
+	req.MTI, _ = m.GetMTI()
+	req.ProcessingCode, _ = m.GetString(3)
+	return nil
+}
+
+// card resolves the card of a request and fills PAN, expiry, track and PIN.
+func (t *Terminal) card(req *wire.Txn, r Request) error {
+	c, err := t.cfg.Cards.Resolve(r.cardOrDefault())
+	if err != nil {
+		return err
+	}
+	req.PAN, req.Expiry = c.PAN, c.Expiry
+	req.Track2 = c.PAN + "=" + c.Expiry + "1010000000000"
+	pin := r.PIN
+	if pin == "" && !r.NoPIN {
+		pin = c.PINToEnter()
+	}
+	req.EntryMode = "022"
+	if pin != "" && !r.NoPIN {
+		block, err := t.pinKey.EncryptPIN(pin, c.PAN)
+		if err != nil {
+			return err
+		}
+		req.PINBlock, req.EntryMode = block, "021"
+	}
+	return nil
+}
+
+// Request is the input of a terminal operation.
+type Request struct {
+	// Card is a card alias or a PAN; default "approve".
+	Card string
+	// Amount in minor units.
+	Amount int64
+	// PIN the cardholder types; empty uses the card's.
+	PIN string
+	// NoPIN sends no PIN block.
+	NoPIN bool
+	// RRN of the original transaction (void, refund, completion).
+	RRN string
+	// AuthCode of the original pre-authorisation (completion).
+	AuthCode string
+	// STAN of the logged transaction to reverse (explicit reversal).
+	STAN string
+}
+
+func (r Request) cardOrDefault() string {
+	if r.Card == "" {
+		return "approve"
+	}
+	return r.Card
+}
