@@ -212,6 +212,10 @@ func (a *Acquirer) open(raw net.Conn) error {
 		ready: make(chan struct{}),
 	}
 	c.ctx, c.cancel = context.WithCancel(a.ctx)
+	// the connection is owned by the acquirer until its closed handler runs
+	if !a.track() {
+		return errors.New("acquirer is closed")
+	}
 	codec := *a.codec
 	codec.OnBadMessage = c.badMessage
 	mc, err := connection.NewFrom(raw, a.opts.Profile.Spec(), nil, nil,
@@ -224,6 +228,7 @@ func (a *Acquirer) open(raw net.Conn) error {
 		connection.IdleTime(24*time.Hour),
 	)
 	if err != nil {
+		a.wg.Done()
 		return err
 	}
 	c.mc = mc
@@ -340,6 +345,7 @@ func (c *Conn) closed() {
 		a.mu.Unlock()
 		a.journal.Append(Entry{Time: a.Now(), Kind: KindConnection, Conn: c.id, Detail: "closed"})
 		a.log.Info("connection closed", KeyConn, c.id)
+		a.wg.Done()
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/moov-io/iso8583"
 	"github.com/moov-io/iso8583/encoding"
 	"github.com/moov-io/iso8583/field"
+	"github.com/moov-io/iso8583/padding"
 	"github.com/moov-io/iso8583/prefix"
 	"github.com/moov-io/iso8583/specs"
 )
@@ -97,6 +98,17 @@ func buildSpec87() *iso8583.MessageSpec {
 		fields[id] = str(fmt.Sprintf("%s (%d)", use, id), 999, prefix.ASCII.LLL)
 	}
 
+	// fixed fields are padded as the standard says: alphanumeric ones with
+	// trailing spaces (a short TID is "T1      "), numeric ones with leading zeros
+	for _, id := range []int{37, 38, 41, 42, 43} {
+		f := fields[id].Spec()
+		fields[id] = field.NewString(&field.Spec{Length: f.Length, Description: f.Description, Enc: f.Enc, Pref: f.Pref, Pad: padding.Right(' ')})
+	}
+	for _, id := range []int{11, 12, 13, 14, 15, 22, 25, 49, 70} {
+		f := fields[id].Spec()
+		fields[id] = field.NewString(&field.Spec{Length: f.Length, Description: f.Description, Enc: f.Enc, Pref: f.Pref, Pad: zeroFill{}})
+	}
+
 	return &iso8583.MessageSpec{Name: "ISO 8583:1987 ASCII (posim iso87)", Fields: fields}
 }
 
@@ -104,3 +116,23 @@ func str(desc string, length int, pref prefix.Prefixer) *field.String {
 	spec := &field.Spec{Length: length, Description: desc, Enc: encoding.ASCII, Pref: pref}
 	return field.NewString(spec)
 }
+
+// zeroFill pads numeric fixed fields with leading zeros when packing and
+// keeps every digit when unpacking: "000123" stays "000123", unlike
+// padding.Left, which would strip the zeros of a STAN.
+type zeroFill struct{}
+
+func (zeroFill) Pad(data []byte, length int) []byte {
+	if len(data) >= length {
+		return data
+	}
+	out := make([]byte, length-len(data), length)
+	for i := range out {
+		out[i] = '0'
+	}
+	return append(out, data...)
+}
+
+func (zeroFill) Unpad(data []byte) []byte { return data }
+
+func (zeroFill) Inspect() []byte { return []byte("0") }

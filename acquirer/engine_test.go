@@ -1,0 +1,288 @@
+package acquirer
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/posim/posim/cards"
+	"github.com/posim/posim/wire"
+	"github.com/stretchr/testify/require"
+)
+
+var t0 = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+
+func newEngine(t *testing.T, tweak ...func(*Policies)) *Engine {
+	t.Helper()
+	p := DefaultPolicies()
+	for _, f := range tweak {
+		f(&p)
+	}
+	book := cards.Builtin()
+	book.Merchants = []cards.Merchant{{MID: "FROZEN", Status: cards.MerchantFrozen}, {MID: "LIMITED", Status: cards.MerchantRestricted}}
+	book.Terminals = []cards.Terminal{{TID: "GONE", Status: cards.TerminalDeregistered}}
+	e, err := NewEngine(book, p)
+	require.NoError(t, err)
+	return e
+}
+
+var stanSeq int
+
+func sale(pan string, amount int64) *wire.Txn {
+	stanSeq++
+	return &wire.Txn{MTI: "0200", Op: wire.OpSale, ProcessingCode: wire.PCPurchase, PAN: pan, Amount: amount, HasAmount: true,
+		STAN: pad6(stanSeq), TransmissionTime: "1122100000", TID: "T1", MID: "M1", Currency: "156"}
+}
+
+func pad6(n int) string { return fmt.Sprintf("%06d", n) }
+
+const (
+	approvePAN = "6200000000000005"
+	lowPAN     = "6200000000000203"
+)
+
+func TestEngine_SaleDecisions(t *testing.T) {
+	tests := []struct {
+		name  string
+		req   func() *wire.Txn
+		tweak func(*Policies)
+		want  string
+	}{
+		{"approves a good card", func() *wire.Txn { return sale(approvePAN, 100) }, nil, "00"},
+		{"51 over the balance", func() *wire.Txn { return sale(lowPAN, 5001) }, nil, "51"},
+		{"approves up to the balance", func() *wire.Txn { return sale(lowPAN, 5000) }, nil, "00"},
+		{"13 zero amount", func() *wire.Txn { return sale(approvePAN, 0) }, nil, "13"},
+		{"30 missing amount", func() *wire.Txn { r := sale(approvePAN, 0); r.HasAmount = false; return r }, nil, "30"},
+		{"30 missing STAN", func() *wire.Txn { r := sale(approvePAN, 1); r.STAN = ""; return r }, nil, "30"},
+		{"14 Luhn failure", func() *wire.Txn { return sale("6200000000000006", 100) }, nil, "14"},
+		{"14 unknown card of a known issuer", func() *wire.Txn { return sale("6200000000001300", 100) }, nil, "14"},
+		{"15 unknown issuer", func() *wire.Txn { return sale("4000000000000002", 100) }, nil, "15"},
+		{"41 lost", func() *wire.Txn { return sale("6200000000000401", 100) }, nil, "41"},
+		{"43 stolen", func() *wire.Txn { return sale("6200000000000500", 100) }, nil, "43"},
+		{"05 blocked", func() *wire.Txn { return sale("6200000000000302", 100) }, nil, "05"},
+		{"54 expired", func() *wire.Txn { return sale("6200000000001102", 100) }, nil, "54"},
+		{"54 wrong expiry", func() *wire.Txn { r := sale(approvePAN, 100); r.Expiry = "2912"; return r }, nil, "54"},
+		{"03 frozen merchant", func() *wire.Txn { r := sale(approvePAN, 100); r.MID = "FROZEN"; return r }, nil, "03"},
+		{"58 restricted merchant", func() *wire.Txn { r := sale(approvePAN, 100); r.MID = "LIMITED"; return r }, nil, "58"},
+		{"97 deregistered terminal", func() *wire.Txn { r := sale(approvePAN, 100); r.TID = "GONE"; return r }, nil, "97"},
+		{"97 unknown terminal without auto-registration", func() *wire.Txn { return sale(approvePAN, 100) }, func(p *Policies) { p.AutoRegister = false }, "97"},
+		{"61 over the per-transaction limit", func() *wire.Txn { return sale(approvePAN, 50001) }, func(p *Policies) { p.MaxAmount = 50000 }, "61"},
+		{"magic amount 9999.05", func() *wire.Txn { return sale(approvePAN, 999905) }, nil, "05"},
+		{"magic amounts off", func() *wire.Txn { return sale(approvePAN, 999905) }, func(p *Policies) { p.MagicAmounts = false }, "00"},
+		{"9999.00 is not magic", func() *wire.Txn { return sale(approvePAN, 999900) }, nil, "00"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var tweaks []func(*Policies)
+			if tt.tweak != nil {
+				tweaks = append(tweaks, tt.tweak)
+			}
+			e := newEngine(t, tweaks...)
+			d := e.Decide(tt.req(), t0)
+			require.NotNil(t, d.Response)
+			require.Equal(t, tt.want, d.Response.ResponseCode, d.Why)
+			require.Equal(t, "0210", d.Response.MTI)
+		})
+	}
+}
+
+func TestEngine_DailyLimitsAndVelocity(t *testing.T) {
+	t.Run("daily count 65", func(t *testing.T) {
+		e := newEngine(t, func(p *Policies) { p.DailyCount = 2 })
+		codes := []string{}
+		for range 3 {
+			codes = append(codes, e.Decide(sale(approvePAN, 100), t0).Response.ResponseCode)
+		}
+		require.Equal(t, []string{"00", "00", "65"}, codes)
+		// the next day starts again
+		require.Equal(t, "00", e.Decide(sale(approvePAN, 100), t0.Add(24*time.Hour)).Response.ResponseCode)
+	})
+	t.Run("daily amount 61", func(t *testing.T) {
+		e := newEngine(t, func(p *Policies) { p.DailyAmount = 1000 })
+		require.Equal(t, "00", e.Decide(sale(approvePAN, 600), t0).Response.ResponseCode)
+		require.Equal(t, "61", e.Decide(sale(approvePAN, 600), t0).Response.ResponseCode)
+	})
+	t.Run("velocity 59, reversed sales do not count", func(t *testing.T) {
+		e := newEngine(t, func(p *Policies) { p.VelocityCount = 2; p.VelocityWindow = 10 * time.Minute })
+		first := sale(approvePAN, 100)
+		require.Equal(t, "00", e.Decide(first, t0).Response.ResponseCode)
+		require.Equal(t, "00", e.Decide(sale(approvePAN, 100), t0.Add(time.Minute)).Response.ResponseCode)
+		require.Equal(t, "59", e.Decide(sale(approvePAN, 100), t0.Add(2*time.Minute)).Response.ResponseCode)
+		e.Decide(reversalOf(first, "98"), t0.Add(3*time.Minute))
+		require.Equal(t, "00", e.Decide(sale(approvePAN, 100), t0.Add(4*time.Minute)).Response.ResponseCode)
+		require.Equal(t, "00", e.Decide(sale(approvePAN, 100), t0.Add(20*time.Minute)).Response.ResponseCode, "outside the window")
+	})
+}
+
+func reversalOf(orig *wire.Txn, reason string) *wire.Txn {
+	stanSeq++
+	r := wire.ISO87.Reversal(orig, reason, pad6(stanSeq), t0)
+	return r
+}
+
+func TestEngine_Reversals(t *testing.T) {
+	bal := func(e *Engine) int64 { a, _ := e.Account(approvePAN); return a.Balance }
+
+	t.Run("reverses an approved sale once", func(t *testing.T) {
+		e := newEngine(t)
+		start := bal(e)
+		s := sale(approvePAN, 1000)
+		e.Decide(s, t0)
+		rev := reversalOf(s, "98")
+		require.Equal(t, "00", e.Decide(rev, t0).Response.ResponseCode)
+		require.Equal(t, start, bal(e))
+		rep := wire.ISO87.Repeat(rev)
+		d := e.Decide(rep, t0)
+		require.Equal(t, "0410", d.Response.MTI)
+		require.Equal(t, "00", d.Response.ResponseCode)
+		require.Equal(t, start, bal(e), "no second credit")
+	})
+	t.Run("repeat policy 22", func(t *testing.T) {
+		e := newEngine(t, func(p *Policies) { p.ReversalRepeat = "22" })
+		s := sale(approvePAN, 1000)
+		e.Decide(s, t0)
+		rev := reversalOf(s, "98")
+		e.Decide(rev, t0)
+		require.Equal(t, "22", e.Decide(wire.ISO87.Repeat(rev), t0).Response.ResponseCode)
+	})
+	t.Run("unknown original is an orphan answered 00, or 25", func(t *testing.T) {
+		e := newEngine(t)
+		d := e.Decide(reversalOf(sale(approvePAN, 1000), "98"), t0)
+		require.Equal(t, "00", d.Response.ResponseCode)
+		require.Equal(t, StatusOrphan, d.Record.Status)
+		require.Equal(t, KindOrphan, d.Notes[0].Kind)
+		e = newEngine(t, func(p *Policies) { p.ReversalUnknown = "25" })
+		require.Equal(t, "25", e.Decide(reversalOf(sale(approvePAN, 1000), "98"), t0).Response.ResponseCode)
+	})
+	t.Run("declined original: nothing to undo", func(t *testing.T) {
+		e := newEngine(t)
+		s := sale(lowPAN, 900000)
+		require.Equal(t, "51", e.Decide(s, t0).Response.ResponseCode)
+		a0, _ := e.Account(lowPAN)
+		require.Equal(t, "00", e.Decide(reversalOf(s, "98"), t0).Response.ResponseCode)
+		a1, _ := e.Account(lowPAN)
+		require.Equal(t, a0.Balance, a1.Balance)
+		e = newEngine(t, func(p *Policies) { p.ReversalDeclined = "12" })
+		e.Decide(s, t0)
+		require.Equal(t, "12", e.Decide(reversalOf(s, "98"), t0).Response.ResponseCode)
+	})
+	t.Run("reversing a void reinstates the sale", func(t *testing.T) {
+		e := newEngine(t)
+		start := bal(e)
+		s := sale(approvePAN, 1000)
+		rrn := e.Decide(s, t0).Response.RRN
+		stanSeq++
+		v := &wire.Txn{MTI: "0200", Op: wire.OpVoid, ProcessingCode: wire.PCVoid, PAN: approvePAN, Amount: 1000, HasAmount: true,
+			STAN: pad6(stanSeq), TransmissionTime: "1122100001", TID: "T1", MID: "M1", RRN: rrn}
+		require.Equal(t, "00", e.Decide(v, t0).Response.ResponseCode)
+		require.Equal(t, start, bal(e))
+		require.Equal(t, "00", e.Decide(reversalOf(v, "98"), t0).Response.ResponseCode)
+		require.Equal(t, start-1000, bal(e), "the sale stands again")
+		snap := e.Snapshot()
+		require.Equal(t, StatusApproved, snap.Records[0].Status)
+		require.Equal(t, StatusReversed, snap.Records[1].Status)
+	})
+	t.Run("never answers 94", func(t *testing.T) {
+		e := newEngine(t, func(p *Policies) { p.Duplicate = Duplicate94 })
+		s := sale(approvePAN, 1000)
+		e.Decide(s, t0)
+		rev := reversalOf(s, "98")
+		for range 3 {
+			require.Equal(t, "00", e.Decide(rev, t0).Response.ResponseCode)
+		}
+	})
+	t.Run("reversal advice cannot be declined", func(t *testing.T) {
+		e := newEngine(t, func(p *Policies) { p.ReversalUnknown = "25" })
+		r := reversalOf(sale(approvePAN, 1000), "98")
+		r.MTI, r.Op = "0420", wire.OpReversalAdvice
+		d := e.Decide(r, t0)
+		require.Equal(t, "0430", d.Response.MTI)
+		require.Equal(t, "00", d.Response.ResponseCode)
+	})
+	t.Run("without DE90 is a format error", func(t *testing.T) {
+		e := newEngine(t)
+		r := reversalOf(sale(approvePAN, 1000), "98")
+		r.Original = nil
+		require.Equal(t, "30", e.Decide(r, t0).Response.ResponseCode)
+	})
+	t.Run("pre-auth reversed, then completion declined 22", func(t *testing.T) {
+		e := newEngine(t)
+		stanSeq++
+		pa := &wire.Txn{MTI: "0100", Op: wire.OpPreAuth, ProcessingCode: wire.PCPreAuth, PAN: approvePAN, Amount: 5000, HasAmount: true,
+			STAN: pad6(stanSeq), TransmissionTime: "1122100000", TID: "T1", MID: "M1", Condition: wire.CondPreAuth}
+		rrn := e.Decide(pa, t0).Response.RRN
+		a, _ := e.Account(approvePAN)
+		require.Equal(t, int64(5000), a.Held)
+		e.Decide(reversalOf(pa, "98"), t0)
+		a, _ = e.Account(approvePAN)
+		require.Zero(t, a.Held, "hold released")
+		stanSeq++
+		c := &wire.Txn{MTI: "0200", Op: wire.OpCompletion, ProcessingCode: wire.PCPurchase, PAN: approvePAN, Amount: 5000, HasAmount: true,
+			STAN: pad6(stanSeq), TransmissionTime: "1122100002", TID: "T1", MID: "M1", Condition: wire.CondPreAuth, RRN: rrn}
+		require.Equal(t, "22", e.Decide(c, t0).Response.ResponseCode)
+	})
+}
+
+func TestEngine_Duplicates(t *testing.T) {
+	for _, tc := range []struct{ policy, want string }{{DuplicateReplay, "00"}, {Duplicate94, "94"}, {Duplicate19, "19"}} {
+		t.Run(tc.policy, func(t *testing.T) {
+			e := newEngine(t, func(p *Policies) { p.Duplicate = tc.policy })
+			s := sale(approvePAN, 1000)
+			first := e.Decide(s, t0)
+			second := e.Decide(s, t0)
+			require.Equal(t, tc.want, second.Response.ResponseCode)
+			if tc.policy == DuplicateReplay {
+				require.Equal(t, first.Response.RRN, second.Response.RRN)
+			}
+			require.Len(t, e.Snapshot().Records, 1, "booked once")
+		})
+	}
+	t.Run("a reused STAN with other content is 94", func(t *testing.T) {
+		e := newEngine(t)
+		s := sale(approvePAN, 1000)
+		e.Decide(s, t0)
+		other := *s
+		other.Amount = 2000
+		require.Equal(t, "94", e.Decide(&other, t0).Response.ResponseCode)
+	})
+}
+
+func TestEngine_UnknownAndNetwork(t *testing.T) {
+	e := newEngine(t)
+	d := e.Decide(&wire.Txn{MTI: "0600", STAN: "000001", TID: "T1"}, t0)
+	require.Equal(t, "0610", d.Response.MTI)
+	require.Equal(t, "12", d.Response.ResponseCode)
+	d = e.Decide(&wire.Txn{MTI: "0200", ProcessingCode: "990000", STAN: "000001", TID: "T1"}, t0)
+	require.Equal(t, "12", d.Response.ResponseCode)
+	d = e.Decide(&wire.Txn{MTI: "0210", STAN: "000001", TID: "T1"}, t0)
+	require.Nil(t, d.Response, "a stray response is not answered")
+	d = e.Decide(&wire.Txn{MTI: "0800", Op: wire.OpSignOn, NetworkCode: wire.NetSignOn, STAN: "000001", TID: "T1"}, t0)
+	require.Equal(t, "00", d.Response.ResponseCode)
+	require.True(t, e.Snapshot().Terminals[1].SignedOn)
+}
+
+func TestEngine_RefundLimits(t *testing.T) {
+	e := newEngine(t)
+	s := sale(approvePAN, 1000)
+	rrn := e.Decide(s, t0).Response.RRN
+	refund := func(amount int64, rrn string) string {
+		stanSeq++
+		r := &wire.Txn{MTI: "0220", Op: wire.OpRefund, ProcessingCode: wire.PCRefund, PAN: approvePAN, Amount: amount, HasAmount: true,
+			STAN: pad6(stanSeq), TransmissionTime: "1122100003", TID: "T1", MID: "M1", RRN: rrn}
+		return e.Decide(r, t0).Response.ResponseCode
+	}
+	require.Equal(t, "00", refund(600, rrn))
+	require.Equal(t, "64", refund(500, rrn), "only 4.00 remains refundable")
+	require.Equal(t, "00", refund(400, rrn))
+	require.Equal(t, "25", refund(100, "000000000000"))
+}
+
+func TestPolicies_Validate(t *testing.T) {
+	require.NoError(t, DefaultPolicies().Validate())
+	p := DefaultPolicies()
+	p.Duplicate = "ignore"
+	require.ErrorContains(t, p.Validate(), "duplicate")
+	p = DefaultPolicies()
+	p.VelocityCount, p.VelocityWindow = 2, 0
+	require.Error(t, p.Validate())
+}
