@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"strings"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/moov-io/iso8583"
 	connection "github.com/moov-io/iso8583-connection"
+	iso8583errors "github.com/moov-io/iso8583/errors"
+	"github.com/moov-io/iso8583/utils"
 	"github.com/posim/posim/wire"
 )
 
@@ -352,30 +355,38 @@ func (c *Conn) closed() {
 func (c *Conn) readError(err error) {
 	switch {
 	case errors.Is(err, wire.ErrFrameTooLarge):
-		c.a.log.Warn("closing connection: frame too large", KeyConn, c.id, "err", err)
+		c.a.log.Warn("closing connection: frame too large", KeyConn, c.id, "err", errorText(err))
 		c.a.journal.Append(Entry{Time: c.a.Now(), Kind: KindBadFrame, Conn: c.id, Detail: "closing connection: " + errorText(err)})
 	case isEOF(err):
 		c.a.log.Debug("peer closed", KeyConn, c.id)
 	default:
-		c.a.log.Warn("connection error", KeyConn, c.id, "err", errorText(err))
+		c.a.log.Warn("connection error", KeyConn, c.id, "err", err)
 	}
 }
 
 func isEOF(err error) bool {
 	s := errorText(err)
-	return strings.Contains(s, "EOF") || strings.Contains(s, "use of closed") || strings.Contains(s, "reset by peer")
+	return errors.Is(err, io.EOF) || strings.Contains(s, "EOF") || strings.Contains(s, "use of closed") || strings.Contains(s, "reset by peer")
 }
 
-// errorText unwraps moov's SafeError, which hides the cause from Error().
+// errorText unwraps moov's SafeError, which hides its cause from Error().
+// Only use it on errors of the framing layer, which carry no card data.
 func errorText(err error) string {
-	var parts []string
-	for e := err; e != nil; e = errors.Unwrap(e) {
-		parts = append(parts, e.Error())
+	var se *utils.SafeError
+	if errors.As(err, &se) && se.Err != nil {
+		return se.Err.Error()
 	}
-	if len(parts) == 0 {
-		return ""
+	return err.Error()
+}
+
+// unpackText describes an unpack failure without field content, which could
+// be card data.
+func unpackText(err error) string {
+	var ue *iso8583errors.UnpackError
+	if errors.As(err, &ue) && ue.FieldID != "" {
+		return "field " + ue.FieldID + " could not be unpacked"
 	}
-	return parts[len(parts)-1]
+	return "message could not be unpacked"
 }
 
 // badMessage answers a frame that could not be unpacked with a format error
@@ -386,9 +397,9 @@ func (c *Conn) badMessage(b wire.BadMessage) {
 	get := func(id int) string { s, _ := b.Partial.GetString(id); return s }
 	t := &wire.Txn{MTI: mti, STAN: get(11), TID: get(41), MID: get(42), ProcessingCode: get(3)}
 	e := a.entry(KindBadFrame, c, t)
-	e.Detail = fmt.Sprintf("%d-byte frame not unpacked: %s", len(b.Raw), errorText(b.Err))
+	e.Detail = fmt.Sprintf("%d-byte frame: %s", len(b.Raw), unpackText(b.Err))
 	a.journal.Append(e)
-	a.log.Warn("bad message", KeyConn, c.id, KeyMTI, mti, "bytes", len(b.Raw), "err", errorText(b.Err))
+	a.log.Warn("bad message", KeyConn, c.id, KeyMTI, mti, "bytes", len(b.Raw), "err", unpackText(b.Err))
 	if _, err := wire.ResponseMTI(mti); err != nil || !a.track() {
 		return
 	}

@@ -317,14 +317,29 @@ func (e *Engine) limits(req *wire.Txn, now time.Time) (string, string) {
 	if p.MaxAmount > 0 && req.Amount > p.MaxAmount {
 		return "61", "amount over the per-transaction limit " + wire.FormatAmount(p.MaxAmount)
 	}
-	day := now.UTC().Format("20060102")
+	if p.DailyAmount == 0 && p.DailyCount == 0 && p.VelocityCount == 0 {
+		return "", ""
+	}
+	y, m, d := now.UTC().Date()
+	dayStart := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	since := dayStart
+	if p.VelocityCount > 0 && now.Add(-p.VelocityWindow).Before(since) {
+		since = now.Add(-p.VelocityWindow)
+	}
 	var dayAmount int64
 	var dayCount, recent int
-	for _, r := range e.l.byPAN[req.PAN] {
+	recs := e.l.byPAN[req.PAN]
+	// records are appended in time order: walk back until both the day and
+	// the velocity window are behind us
+	for i := len(recs) - 1; i >= 0; i-- {
+		r := recs[i]
+		if r.Time.Before(since) {
+			break
+		}
 		if !r.live() || (r.Op != wire.OpSale && r.Op != wire.OpCompletion) {
 			continue
 		}
-		if r.Time.UTC().Format("20060102") == day {
+		if !r.Time.Before(dayStart) {
 			dayAmount += r.Amount
 			dayCount++
 		}

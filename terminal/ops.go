@@ -23,7 +23,7 @@ func (t *Terminal) Balance(ctx context.Context, r Request) (*Result, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	res := t.newResult(string(wire.OpBalance))
-	req := t.base(wire.OpBalance, t.cfg.Clock())
+	req := t.base(wire.OpBalance)
 	req.Currency = t.cfg.Currency
 	req.Condition = wire.CondNormal
 	if err := t.card(req, r); err != nil {
@@ -47,7 +47,7 @@ func (t *Terminal) purchase(ctx context.Context, op wire.Op, r Request) (*Result
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	res := t.newResult(string(op))
-	req := t.base(op, t.cfg.Clock())
+	req := t.base(op)
 	req.Amount, req.HasAmount = r.Amount, true
 	req.Currency = t.cfg.Currency
 	req.Condition = wire.CondNormal
@@ -87,7 +87,7 @@ func (t *Terminal) referenced(ctx context.Context, op wire.Op, r Request) (*Resu
 	if r.RRN == "" {
 		return res, res.finish(Refused, "", fmt.Errorf("%w: %s needs the original RRN", ErrInvalidRequest, op))
 	}
-	req := t.base(op, t.cfg.Clock())
+	req := t.base(op)
 	req.RRN = r.RRN
 	req.Currency = t.cfg.Currency
 	req.Condition = wire.CondNormal
@@ -162,7 +162,8 @@ func (t *Terminal) network(ctx context.Context, op wire.Op, code string) (*Resul
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	res := t.newResult(string(op))
-	req := t.base(op, t.cfg.Clock())
+	req := t.base(op)
+	t.stamp(req)
 	req.NetworkCode = code
 	req.Batch = ""
 	if err := t.prepare(req); err != nil {
@@ -278,7 +279,7 @@ func (t *Terminal) Settle(ctx context.Context) (*Result, error) {
 	totals := t.state.Totals()
 	sr := &SettlementResult{Batch: t.batch(), Terminal: totals}
 	res.Settlement = sr
-	req := t.base(wire.OpSettle, t.cfg.Clock())
+	req := t.base(wire.OpSettle)
 	req.Totals = &totals
 	req.Currency = t.cfg.Currency
 	if err := t.prepare(req); err != nil {
@@ -294,7 +295,8 @@ func (t *Terminal) Settle(ctx context.Context) (*Result, error) {
 			if e.counts() == 0 {
 				continue
 			}
-			up := t.base(wire.OpBatchUpload, t.cfg.Clock())
+			up := t.base(wire.OpBatchUpload)
+			t.stamp(up)
 			up.ProcessingCode, up.PAN, up.Amount, up.HasAmount = e.PC, e.PAN, e.Amount, true
 			up.RRN, up.AuthCode, up.Currency = e.RRN, e.AuthCode, t.cfg.Currency
 			up.Original = &wire.Original{MTI: e.MTI, STAN: e.STAN, TransmissionTime: e.DE7}
@@ -307,7 +309,8 @@ func (t *Terminal) Settle(ctx context.Context) (*Result, error) {
 			}
 			sr.Uploaded++
 		}
-		trailer := t.base(wire.OpSettleTrailer, t.cfg.Clock())
+		trailer := t.base(wire.OpSettleTrailer)
+		t.stamp(trailer)
 		trailer.Totals = &totals
 		trailer.Currency = t.cfg.Currency
 		if err := t.prepare(trailer); err != nil {

@@ -211,18 +211,19 @@ func (t *Terminal) nextSTAN() string {
 
 func (t *Terminal) batch() string { return fmt.Sprintf("%06d", t.state.Batch) }
 
-// base returns a request with the fields every message carries.
-func (t *Terminal) base(op wire.Op, now time.Time) *wire.Txn {
-	return &wire.Txn{
-		Op:               op,
-		TransmissionTime: wire.TransmissionTimeOf(now),
-		STAN:             t.nextSTAN(),
-		LocalTime:        now.Format("150405"),
-		LocalDate:        now.Format("0102"),
-		TID:              t.cfg.TID,
-		MID:              t.cfg.MID,
-		Batch:            t.batch(),
-	}
+// base returns a request with the fields every message carries. The STAN
+// is assigned by stamp, just before the request goes out, so that a pending
+// reversal sent first takes the lower trace number.
+func (t *Terminal) base(op wire.Op) *wire.Txn {
+	return &wire.Txn{Op: op, TID: t.cfg.TID, MID: t.cfg.MID, Batch: t.batch()}
+}
+
+// stamp gives req its STAN and transmission time.
+func (t *Terminal) stamp(req *wire.Txn) {
+	now := t.cfg.Clock()
+	req.STAN = t.nextSTAN()
+	req.TransmissionTime = wire.TransmissionTimeOf(now)
+	req.LocalTime, req.LocalDate = now.Format("150405"), now.Format("0102")
 }
 
 func (t *Terminal) newResult(op string) *Result {
@@ -306,6 +307,7 @@ func (t *Terminal) online(ctx context.Context, req *wire.Txn, res *Result) (*wir
 			return nil, res.finish(Refused, "", err)
 		}
 	}
+	t.stamp(req)
 	res.STAN, res.Batch = req.STAN, req.Batch
 	if req.PAN != "" {
 		res.PAN = wire.MaskPAN(req.PAN)

@@ -1,0 +1,33 @@
+package acquirer
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/posim/posim/wire"
+)
+
+func BenchmarkEngineSale(b *testing.B) {
+	e, err := NewEngine(builtinWithRich(), DefaultPolicies())
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := 0
+	for b.Loop() {
+		n++
+		req := &wire.Txn{MTI: "0200", Op: wire.OpSale, ProcessingCode: wire.PCPurchase, PAN: approvePAN, Amount: 1, HasAmount: true,
+			STAN: fmt.Sprintf("%06d", n%1000000), TransmissionTime: "1122100000", TID: fmt.Sprintf("T%07d", n/1000000), MID: "M1"}
+		if d := e.Decide(req, t0.Add(time.Duration(n))); d.Response.ResponseCode != "00" {
+			b.Fatalf("declined %s: %s", d.Response.ResponseCode, d.Why)
+		}
+	}
+}
+
+func BenchmarkJournalAppend(b *testing.B) {
+	j := NewMemJournal()
+	e := Entry{Kind: KindIn, MTI: "0200", STAN: "000001", TID: "T1", PAN: "620000******0005"}
+	for b.Loop() {
+		j.Append(e)
+	}
+}

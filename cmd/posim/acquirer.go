@@ -1,0 +1,121 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/posim/posim/acquirer"
+	"github.com/posim/posim/wire"
+	"github.com/spf13/cobra"
+)
+
+type acquirerFlags struct {
+	listen, profile, cards, logFormat string
+	duplicate, reversalUnknown        string
+	reversalRepeat, reversalDeclined  string
+	maxAmount, dailyAmount            string
+	dailyCount, velocityCount         int
+	velocityWindow                    time.Duration
+	pinTries, maxFrame                int
+	noMagic, noAutoRegister, verbose  bool
+}
+
+func newAcquirerCmd() *cobra.Command {
+	var f acquirerFlags
+	cmd := &cobra.Command{
+		Use:   "acquirer",
+		Short: "Run a simulated acquiring host",
+		Long: `Run a simulated acquiring host that answers ISO 8583 requests from POS terminals.
+
+It books sales, holds, voids, refunds and reversals in a ledger of test cards
+(see the README for the built-in aliases, or --cards for your own), applies risk
+rules and reconciles settlement batches. Every message in and out is logged on
+stderr as one structured line with masked PAN. Stop it with Ctrl-C.`,
+		Example: `  posim acquirer --listen 127.0.0.1:8583
+  posim acquirer --cards my-cards.yaml --duplicate 94 --log-format json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runAcquirer(cmd, f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.listen, "listen", "127.0.0.1:8583", "address to listen on")
+	fl.StringVar(&f.profile, "profile", "iso87", "dialect: "+fmt.Sprint(wire.ProfileNames()))
+	fl.StringVar(&f.cards, "cards", "", "YAML file of extra cards, merchants and terminals")
+	fl.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
+	fl.StringVar(&f.duplicate, "duplicate", acquirer.DuplicateReplay, "answer to a retransmitted request: replay, 94 or 19")
+	fl.StringVar(&f.reversalUnknown, "reversal-unknown", "00", "answer to a reversal of an unknown original: 00 or 25")
+	fl.StringVar(&f.reversalRepeat, "reversal-repeat", "00", "answer to a repeated reversal: 00 or 22")
+	fl.StringVar(&f.reversalDeclined, "reversal-declined", "00", "answer to a reversal of a declined original: 00 or 12")
+	fl.StringVar(&f.maxAmount, "max-amount", "", "per-transaction limit, e.g. 5000.00 (61 above it)")
+	fl.StringVar(&f.dailyAmount, "daily-amount", "", "per-card daily amount limit (61 above it)")
+	fl.IntVar(&f.dailyCount, "daily-count", 0, "per-card daily count limit (65 above it); 0 disables")
+	fl.IntVar(&f.velocityCount, "velocity-count", 0, "approved sales of one card at one merchant allowed within --velocity-window (59 above it); 0 disables")
+	fl.DurationVar(&f.velocityWindow, "velocity-window", 10*time.Minute, "velocity window")
+	fl.IntVar(&f.pinTries, "pin-tries", 3, "wrong PINs before 75")
+	fl.IntVar(&f.maxFrame, "max-frame", wire.DefaultMaxFrame, "largest frame accepted; a larger length header closes the connection")
+	fl.BoolVar(&f.noMagic, "no-magic-amounts", false, "turn off the magic amounts 9999.NN → response code NN")
+	fl.BoolVar(&f.noAutoRegister, "no-auto-register", false, "decline terminals (97) and merchants (03) not in --cards")
+	fl.BoolVarP(&f.verbose, "verbose", "v", false, "debug logging")
+	return cmd
+}
+
+func (f acquirerFlags) policies() (acquirer.Policies, error) {
+	p := acquirer.DefaultPolicies()
+	p.Duplicate, p.ReversalUnknown = f.duplicate, f.reversalUnknown
+	p.ReversalRepeat, p.ReversalDeclined = f.reversalRepeat, f.reversalDeclined
+	p.DailyCount, p.VelocityCount, p.VelocityWindow = f.dailyCount, f.velocityCount, f.velocityWindow
+	p.PINTries, p.MagicAmounts, p.AutoRegister = f.pinTries, !f.noMagic, !f.noAutoRegister
+	for _, a := range []struct {
+		flag, v string
+		dst     *int64
+	}{{"--max-amount", f.maxAmount, &p.MaxAmount}, {"--daily-amount", f.dailyAmount, &p.DailyAmount}} {
+		if a.v == "" {
+			continue
+		}
+		v, err := wire.ParseAmount(a.v)
+		if err != nil {
+			return p, fmt.Errorf("%s: %w", a.flag, err)
+		}
+		*a.dst = v
+	}
+	return p, p.Validate()
+}
+
+func runAcquirer(cmd *cobra.Command, f acquirerFlags) error {
+	log, err := newLogger(cmd.ErrOrStderr(), f.logFormat, f.verbose)
+	if err != nil {
+		return err
+	}
+	profile, err := loadProfile(f.profile)
+	if err != nil {
+		return err
+	}
+	book, err := loadCards(f.cards)
+	if err != nil {
+		return err
+	}
+	pol, err := f.policies()
+	if err != nil {
+		return invalid(err)
+	}
+	if f.maxFrame < 16 || f.maxFrame > 0xFFFF {
+		return invalid(fmt.Errorf("--max-frame %d: want 16 to 65535", f.maxFrame))
+	}
+	a, err := acquirer.New(
+		acquirer.WithProfile(profile),
+		acquirer.WithFramer(wire.Binary2{MaxFrame: f.maxFrame}),
+		acquirer.WithCards(book),
+		acquirer.WithPolicies(pol),
+		acquirer.WithLogger(log),
+	)
+	if err != nil {
+		return invalid(err)
+	}
+	if err := a.Listen(f.listen); err != nil {
+		return runtimeErr(err)
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "posim acquirer listening on %s (profile %s, %d test cards); Ctrl-C stops it\n",
+		a.Addr(), profile.Name(), len(book.Cards))
+	<-cmd.Context().Done()
+	log.Info("shutting down")
+	return a.Close()
+}

@@ -1,0 +1,244 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/posim/posim/acquirer"
+	"github.com/stretchr/testify/require"
+)
+
+// posim runs the CLI in-process and returns its exit code and output.
+func posim(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), args, &out, &errOut)
+	code := exitCode(err, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func startAcquirer(t *testing.T) string {
+	t.Helper()
+	a, err := acquirer.New()
+	require.NoError(t, err)
+	require.NoError(t, a.Listen("127.0.0.1:0"))
+	t.Cleanup(func() { a.Close() })
+	return a.Addr()
+}
+
+func deadAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+func silent(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return ln.Addr().String()
+}
+
+type jsonResult struct {
+	Outcome         string `json:"outcome"`
+	ResponseCode    string `json:"response_code"`
+	Meaning         string `json:"meaning"`
+	STAN            string `json:"stan"`
+	RRN             string `json:"rrn"`
+	AuthCode        string `json:"auth_code"`
+	PAN             string `json:"pan"`
+	Amount          string `json:"amount"`
+	ReversalPending bool   `json:"reversal_pending"`
+	ReversalsSent   []struct {
+		STAN         string `json:"stan"`
+		Reason       string `json:"reason"`
+		ResponseCode string `json:"response_code"`
+		MTI          string `json:"mti"`
+	} `json:"reversals_sent"`
+}
+
+func decode(t *testing.T, out string) jsonResult {
+	t.Helper()
+	var r jsonResult
+	require.NoError(t, json.Unmarshal([]byte(out), &r), out)
+	return r
+}
+
+func TestCLI_TerminalSale(t *testing.T) {
+	addr := startAcquirer(t)
+	state := t.TempDir()
+
+	code, out, _ := posim(t, "terminal", "sale", "--host", addr, "--amount", "12.34", "--json", "--state", state)
+	require.Equal(t, 0, code)
+	r := decode(t, out)
+	require.Equal(t, "approved", r.Outcome)
+	require.Equal(t, "00", r.ResponseCode)
+	require.Equal(t, "620000******0005", r.PAN)
+	require.Equal(t, "12.34", r.Amount)
+	require.NotEmpty(t, r.RRN)
+	require.NotEmpty(t, r.AuthCode)
+	require.NotNil(t, r.ReversalsSent)
+
+	code, out, _ = posim(t, "terminal", "sale", "--host", addr, "--amount", "12.34", "--card", "insufficient-funds", "--json", "--state", state)
+	require.Equal(t, 4, code)
+	require.Equal(t, "51", decode(t, out).ResponseCode)
+}
+
+func TestCLI_NothingListening(t *testing.T) {
+	state := t.TempDir()
+	code, out, _ := posim(t, "terminal", "sale", "--host", deadAddr(t), "--amount", "1.00", "--json", "--state", state, "--connect-timeout", "1s")
+	require.Equal(t, 3, code)
+	r := decode(t, out)
+	require.Equal(t, "refused", r.Outcome)
+	require.False(t, r.ReversalPending)
+	data, err := os.ReadFile(filepath.Join(state, "state.json"))
+	if err == nil {
+		require.NotContains(t, string(data), "pending_reversal")
+	}
+}
+
+func TestCLI_TimeoutThenReversalFirst(t *testing.T) {
+	state := t.TempDir()
+	code, out, _ := posim(t, "terminal", "sale", "--host", silent(t), "--amount", "25.00", "--timeout", "300ms", "--json", "--state", state)
+	require.Equal(t, 3, code)
+	r := decode(t, out)
+	require.Equal(t, "no_response", r.Outcome)
+	require.True(t, r.ReversalPending)
+
+	addr := startAcquirer(t)
+	code, out, _ = posim(t, "terminal", "sale", "--host", addr, "--amount", "5.00", "--json", "--state", state)
+	require.Equal(t, 0, code)
+	r2 := decode(t, out)
+	require.Len(t, r2.ReversalsSent, 1)
+	require.Equal(t, "0400", r2.ReversalsSent[0].MTI)
+	require.Equal(t, "98", r2.ReversalsSent[0].Reason)
+	require.Equal(t, "00", r2.ReversalsSent[0].ResponseCode)
+	require.False(t, r2.ReversalPending)
+}
+
+func TestCLI_ExitCodes(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"unknown command", []string{"frobnicate"}, 1, "unknown command"},
+		{"unknown flag", []string{"terminal", "sale", "--colour", "red"}, 1, "unknown flag"},
+		{"missing operation", []string{"terminal"}, 1, "needs an operation"},
+		{"unknown operation", []string{"terminal", "dance"}, 1, "unknown terminal operation"},
+		{"missing amount", []string{"terminal", "sale"}, 1, "needs --amount"},
+		{"bad amount", []string{"terminal", "sale", "--amount", "12.345"}, 2, "--amount"},
+		{"bad duration", []string{"terminal", "sale", "--amount", "1", "--timeout", "soon"}, 2, "invalid argument"},
+		{"unknown card", []string{"terminal", "sale", "--amount", "1", "--card", "gold"}, 2, "unknown card"},
+		{"bad profile", []string{"acquirer", "--profile", "x25"}, 2, "unknown profile"},
+		{"bad duplicate policy", []string{"acquirer", "--duplicate", "ignore"}, 2, "duplicate"},
+		{"missing cards file", []string{"acquirer", "--cards", "/nonexistent/cards.yaml"}, 2, "--cards"},
+		{"void without rrn", []string{"terminal", "void"}, 1, "--rrn"},
+		{"when-exhausted", []string{"terminal", "sale", "--amount", "1", "--when-exhausted", "panic"}, 2, "drop or block"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := tt.args
+			if len(args) > 0 && args[0] == "terminal" && len(args) > 1 {
+				args = append(args, "--state", t.TempDir())
+			}
+			code, _, errOut := posim(t, args...)
+			require.Equal(t, tt.code, code, errOut)
+			require.Contains(t, errOut, tt.msg)
+		})
+	}
+}
+
+func TestCLI_PortBusy(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	code, _, errOut := posim(t, "acquirer", "--listen", ln.Addr().String())
+	require.Equal(t, 3, code)
+	require.Contains(t, errOut, "address already in use")
+}
+
+func TestCLI_BadCardsFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cards.yaml")
+	require.NoError(t, os.WriteFile(path, []byte("cards:\n  - alias: x\n    pan: \"6200000000001300\"\n    colour: red\n"), 0o600))
+	code, _, errOut := posim(t, "acquirer", "--cards", path)
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, path+":4: unknown key \"colour\"")
+}
+
+func TestCLI_AcquirerRunsUntilCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	addr := deadAddr(t)
+	var out, errOut bytes.Buffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"acquirer", "--listen", addr, "--log-format", "json"}, &out, &errOut)
+	}()
+	state := t.TempDir()
+	require.Eventually(t, func() bool {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	}, 5*time.Second, 10*time.Millisecond)
+	code, res, _ := posim(t, "terminal", "sale", "--host", addr, "--amount", "1.00", "--json", "--state", state)
+	require.Equal(t, 0, code, res)
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("acquirer did not stop")
+	}
+	require.Contains(t, errOut.String(), `"mti":"0200"`)
+	require.Contains(t, errOut.String(), `"pan":"620000******0005"`)
+	require.False(t, strings.Contains(errOut.String(), "6200000000000005"))
+}
+
+func TestCLI_Demo(t *testing.T) {
+	code, out, errOut := posim(t, "demo", "--timeout", "200ms")
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "0400 reversal")
+	require.Contains(t, out, "DECLINED 51")
+	require.Contains(t, out, "NO RESPONSE")
+}
+
+func TestCLI_Version(t *testing.T) {
+	code, out, _ := posim(t, "version")
+	require.Equal(t, 0, code)
+	require.True(t, strings.HasPrefix(out, "posim "))
+}

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+func newRoot(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "posim",
+		Short: "ISO 8583 POS terminal emulator and acquirer simulator that reproduces real merchant failures",
+		Long: `posim simulates a POS terminal and an acquiring host that speak ISO 8583 over TCP,
+and makes them misbehave the way real systems do: lost and late responses, reversals,
+duplicates, risk declines, out-of-balance settlement.
+
+Exit codes: 0 success (terminal: approved), 1 usage error, 2 invalid input,
+3 runtime failure (no response, connection refused, port busy),
+4 expectation failed (terminal: declined by the host).`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(flagError)
+	root.AddCommand(
+		newAcquirerCmd(),
+		newTerminalCmd(),
+		newDemoCmd(),
+		newVersionCmd(),
+	)
+	return root
+}
+
+// flagError maps pflag errors: a value that does not parse is invalid input
+// (2); an unknown flag or a missing value is a usage error (1).
+func flagError(cmd *cobra.Command, err error) error {
+	if strings.Contains(err.Error(), "invalid argument") {
+		return invalid(err)
+	}
+	return usageErr("%v (see %s --help)", err, cmd.CommandPath())
+}
+
+// newLogger returns a logger for a command's stderr in the chosen format.
+func newLogger(w io.Writer, format string, verbose bool) (*slog.Logger, error) {
+	level := slog.LevelInfo
+	if verbose {
+		level = slog.LevelDebug
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch format {
+	case "text", "":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, invalid(errorf("--log-format %q: want text or json", format))
+}

@@ -1,0 +1,270 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/posim/posim/terminal"
+	"github.com/posim/posim/wire"
+	"github.com/spf13/cobra"
+)
+
+type terminalFlags struct {
+	host, tid, mid, state, profile, cards, currency, whenExhausted string
+	timeout, connectTimeout                                        time.Duration
+	reversalRetries                                                int
+	json, verbose, immediate                                       bool
+
+	amount, card, pan, pin, rrn, authCode, stan string
+	noPIN                                       bool
+}
+
+func newTerminalCmd() *cobra.Command {
+	var f terminalFlags
+	cmd := &cobra.Command{
+		Use:   "terminal <operation>",
+		Short: "Run one operation as an emulated POS terminal",
+		Long: `Run one operation as an emulated POS terminal against an acquirer.
+
+The terminal keeps its STAN counter, batch number, pending reversal and transaction
+log in --state (default .posim/terminal-<TID>), so a reversal left pending by one
+command goes out before the next command's transaction, as on a real POS.
+
+Exit codes: 0 approved, 1 usage error, 2 invalid input,
+3 no response / connection refused / blocked, 4 declined by the host.`,
+		Example: `  posim terminal sale --host 127.0.0.1:8583 --amount 12.34 --json
+  posim terminal sale --card insufficient-funds --amount 12.34
+  posim terminal void --rrn 632210000001
+  posim terminal settle`,
+	}
+	pf := cmd.PersistentFlags()
+	pf.StringVar(&f.host, "host", "127.0.0.1:8583", "acquirer address host:port")
+	pf.StringVar(&f.tid, "tid", "POSIM001", "terminal id (DE41)")
+	pf.StringVar(&f.mid, "mid", "POSIM0000000001", "merchant id (DE42)")
+	pf.StringVar(&f.state, "state", "", "state directory (default .posim/terminal-<TID>)")
+	pf.StringVar(&f.profile, "profile", "iso87", "dialect: "+fmt.Sprint(wire.ProfileNames()))
+	pf.StringVar(&f.cards, "cards", "", "YAML file of extra cards (aliases for --card)")
+	pf.StringVar(&f.currency, "currency", "156", "currency code (DE49)")
+	pf.DurationVar(&f.timeout, "timeout", 30*time.Second, "how long to wait for a response")
+	pf.DurationVar(&f.connectTimeout, "connect-timeout", 10*time.Second, "how long to wait for the TCP connection")
+	pf.IntVar(&f.reversalRetries, "reversal-retries", 3, "N: a pending reversal is sent up to N+1 times")
+	pf.StringVar(&f.whenExhausted, "when-exhausted", terminal.ExhaustedDrop, "when reversal retries run out: drop or block")
+	pf.BoolVar(&f.immediate, "immediate-reversal", false, "send the reversal right after a failure instead of before the next transaction")
+	pf.BoolVar(&f.json, "json", false, "print the result as one JSON object")
+	pf.BoolVarP(&f.verbose, "verbose", "v", false, "log every message on stderr")
+
+	ops := []struct {
+		name, short string
+		flags       []string
+		run         func(*terminal.Terminal, *cobra.Command, terminal.Request) (*terminal.Result, error)
+	}{
+		{"sale", "Debit a card (0200)", []string{"amount", "card"}, func(t *terminal.Terminal, c *cobra.Command, r terminal.Request) (*terminal.Result, error) {
+			return t.Sale(c.Context(), r)
+		}},
+		{"preauth", "Place a hold on a card (0100)", []string{"amount", "card"}, func(t *terminal.Terminal, c *cobra.Command, r terminal.Request) (*terminal.Result, error) {
+			return t.PreAuth(c.Context(), r)
+		}},
+		{"completion", "Complete a pre-authorisation by RRN (0200, DE25 06)", []string{"amount", "rrn"}, func(t *terminal.Terminal, c *cobra.Command, r terminal.Request) (*terminal.Result, error) {
+			return t.Completion(c.Context(), r)
+		}},
+		{"void", "Void a sale of the open batch by RRN (0200, 020000)", []string{"rrn"}, func(t *terminal.Terminal, c *cobra.Command, r terminal.Request) (*terminal.Result, error) {
+			return t.Void(c.Context(), r)
+		}},
+		{"refund", "Refund against a sale's RRN (0220, 200000)", []string{"amount", "rrn"}, func(t *terminal.Terminal, c *cobra.Command, r terminal.Request) (*terminal.Result, error) {
+			return t.Refund(c.Context(), r)
+		}},
+		{"balance", "Ask for a card's balance (0200, 310000)", []string{"card"}, func(t *terminal.Terminal, c *cobra.Command, r terminal.Request) (*terminal.Result, error) {
+			return t.Balance(c.Context(), r)
+		}},
+		{"reversal", "Send the pending reversal, or reverse a logged transaction (0400)", nil, func(t *terminal.Terminal, c *cobra.Command, r terminal.Request) (*terminal.Result, error) {
+			return t.Reversal(c.Context(), r)
+		}},
+		{"echo", "Test the link (0800, DE70 301)", nil, func(t *terminal.Terminal, c *cobra.Command, _ terminal.Request) (*terminal.Result, error) {
+			return t.Echo(c.Context())
+		}},
+		{"signon", "Sign on (0800, DE70 001)", nil, func(t *terminal.Terminal, c *cobra.Command, _ terminal.Request) (*terminal.Result, error) {
+			return t.SignOn(c.Context())
+		}},
+		{"signoff", "Sign off (0800, DE70 002)", nil, func(t *terminal.Terminal, c *cobra.Command, _ terminal.Request) (*terminal.Result, error) {
+			return t.SignOff(c.Context())
+		}},
+		{"settle", "Settle the open batch (0500; 0320 upload when out of balance)", nil, func(t *terminal.Terminal, c *cobra.Command, _ terminal.Request) (*terminal.Result, error) {
+			return t.Settle(c.Context())
+		}},
+	}
+	for _, op := range ops {
+		sub := &cobra.Command{
+			Use:   op.name,
+			Short: op.short,
+			Args:  cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				return runTerminal(cmd, f, op.name, op.flags, op.run)
+			},
+		}
+		fl := sub.Flags()
+		fl.StringVar(&f.amount, "amount", "", "amount with two decimals, e.g. 12.34")
+		fl.StringVar(&f.card, "card", "", "card alias (see the README) or PAN; default approve")
+		fl.StringVar(&f.pan, "pan", "", "card number (instead of --card)")
+		fl.StringVar(&f.pin, "pin", "", "PIN the cardholder types (default: the card's)")
+		fl.BoolVar(&f.noPIN, "no-pin", false, "send no PIN block")
+		fl.StringVar(&f.rrn, "rrn", "", "RRN of the original transaction")
+		fl.StringVar(&f.authCode, "auth-code", "", "authorisation code of the pre-authorisation (completion)")
+		fl.StringVar(&f.stan, "stan", "", "STAN of the logged transaction to reverse (reversal)")
+		cmd.AddCommand(sub)
+	}
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return usageErr("terminal needs an operation: sale, preauth, completion, void, refund, balance, reversal, echo, signon, signoff or settle")
+		}
+		return usageErr("unknown terminal operation %q (see posim terminal --help)", args[0])
+	}
+	cmd.Args = cobra.ArbitraryArgs
+	return cmd
+}
+
+func (f terminalFlags) config(stderr io.Writer) (terminal.Config, error) {
+	cfg := terminal.DefaultConfig()
+	profile, err := loadProfile(f.profile)
+	if err != nil {
+		return cfg, err
+	}
+	book, err := loadCards(f.cards)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Host, cfg.TID, cfg.MID, cfg.Profile, cfg.Cards = f.host, f.tid, f.mid, profile, book
+	cfg.Timeout, cfg.ConnectTimeout = f.timeout, f.connectTimeout
+	cfg.ReversalRetries, cfg.WhenExhausted, cfg.ImmediateReversal = f.reversalRetries, f.whenExhausted, f.immediate
+	cfg.Currency = f.currency
+	cfg.StateDir = f.state
+	if cfg.StateDir == "" {
+		cfg.StateDir = filepath.Join(".posim", "terminal-"+f.tid)
+	}
+	if f.verbose {
+		log, err := newLogger(stderr, "text", true)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Logger = log
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, invalid(err)
+	}
+	return cfg, nil
+}
+
+func (f terminalFlags) request(op string, needs []string) (terminal.Request, error) {
+	r := terminal.Request{Card: f.card, PIN: f.pin, NoPIN: f.noPIN, RRN: f.rrn, AuthCode: f.authCode, STAN: f.stan}
+	if f.pan != "" {
+		if f.card != "" {
+			return r, usageErr("use --card or --pan, not both")
+		}
+		r.Card = f.pan // a PAN failing Luhn is still sent: it is a test case
+	}
+	for _, n := range needs {
+		switch {
+		case n == "amount" && f.amount == "" && op != "void":
+			return r, usageErr("%s needs --amount", op)
+		case n == "rrn" && f.rrn == "":
+			return r, usageErr("%s needs --rrn (the original transaction's RRN)", op)
+		}
+	}
+	if f.amount != "" {
+		v, err := wire.ParseAmount(f.amount)
+		if err != nil {
+			return r, invalid(fmt.Errorf("--amount: %w", err))
+		}
+		r.Amount = v
+	}
+	if f.pin != "" && (len(f.pin) < 4 || len(f.pin) > 12 || strings.Trim(f.pin, "0123456789") != "") {
+		return r, invalid(errors.New("--pin: want 4 to 12 digits"))
+	}
+	return r, nil
+}
+
+func runTerminal(cmd *cobra.Command, f terminalFlags, op string, needs []string,
+	do func(*terminal.Terminal, *cobra.Command, terminal.Request) (*terminal.Result, error)) error {
+	req, err := f.request(op, needs)
+	if err != nil {
+		return err
+	}
+	cfg, err := f.config(cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	if req.Card != "" {
+		if _, err := cfg.Cards.Resolve(req.Card); err != nil {
+			return invalid(fmt.Errorf("--card: %w", err))
+		}
+	}
+	term, err := terminal.New(cfg)
+	if err != nil {
+		return invalid(err)
+	}
+	defer term.Close()
+	res, opErr := do(term, cmd, req)
+	if errors.Is(opErr, terminal.ErrInvalidRequest) {
+		return invalid(opErr)
+	}
+	out := cmd.OutOrStdout()
+	if f.json {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			return err
+		}
+	} else {
+		printResult(out, res)
+	}
+	return terminalExit(res, opErr)
+}
+
+// terminalExit maps an outcome to the exit code; the result is already printed.
+func terminalExit(res *terminal.Result, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case res != nil && res.Outcome == terminal.Declined:
+		return &exitError{code: exitExpected, err: err, silent: true}
+	default:
+		return &exitError{code: exitRuntime, err: err, silent: true}
+	}
+}
+
+func printResult(w io.Writer, r *terminal.Result) {
+	for _, rs := range r.ReversalsSent {
+		fmt.Fprintf(w, "reversal %s stan=%s of stan=%s reason=%s: %s %s\n", rs.MTI, rs.STAN, rs.OriginalSTAN, rs.Reason, rs.Outcome, rs.ResponseCode)
+	}
+	if r.ReversalDropped {
+		fmt.Fprintln(w, "reversal dropped after all retries: call support")
+	}
+	fmt.Fprintf(w, "%s %s", r.Operation, strings.ToUpper(string(r.Outcome)))
+	if r.ResponseCode != "" {
+		fmt.Fprintf(w, " %s (%s)", r.ResponseCode, r.Meaning)
+	}
+	fmt.Fprintln(w)
+	fields := []struct{ k, v string }{
+		{"display", r.Display}, {"stan", r.STAN}, {"rrn", r.RRN}, {"auth code", r.AuthCode},
+		{"pan", r.PAN}, {"amount", r.Amount}, {"balance", r.Balance},
+	}
+	for _, kv := range fields {
+		if kv.v != "" {
+			fmt.Fprintf(w, "  %-16s %s\n", kv.k, kv.v)
+		}
+	}
+	if s := r.Settlement; s != nil {
+		fmt.Fprintf(w, "  %-16s %s balanced=%t uploaded=%d\n", "batch", s.Batch, s.Balanced, s.Uploaded)
+		fmt.Fprintf(w, "  %-16s debits %d/%s credits %d/%s\n", "terminal totals", s.Terminal.DebitCount, wire.FormatAmount(s.Terminal.DebitAmount), s.Terminal.CreditCount, wire.FormatAmount(s.Terminal.CreditAmount))
+	}
+	if r.ReversalPending {
+		fmt.Fprintf(w, "  %-16s yes: it goes out before the next transaction\n", "reversal pending")
+	}
+	if r.Error != "" && r.Outcome != terminal.Declined {
+		fmt.Fprintf(w, "  %-16s %s\n", "error", r.Error)
+	}
+}
