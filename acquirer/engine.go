@@ -446,7 +446,24 @@ func (e *Engine) financial(req *wire.Txn, now time.Time) Decision {
 	} else {
 		e.l.post(now, a, -req.Amount, "sale", rec)
 	}
+	e.lateOriginal(rec, &d, now)
 	return d
+}
+
+// lateOriginal applies a reversal that arrived before its original: the
+// original is booked, answered as usual, and undone at once.
+func (e *Engine) lateOriginal(rec *Record, d *Decision, now time.Time) {
+	k := origKey(rec.TID, rec.MTI, rec.STAN)
+	rev, ok := e.l.orphans[k]
+	if !ok {
+		return
+	}
+	delete(e.l.orphans, k)
+	rev.Status, rev.Original = StatusApproved, rec.ID
+	rev.PAN, rev.MaskedPAN, rev.Amount = rec.PAN, rec.MaskedPAN, rec.Amount
+	e.undo(rec, rev, now)
+	d.Why += fmt.Sprintf("; reversed at once by record %d, which arrived first", rev.ID)
+	d.Notes = append(d.Notes, Note{KindOrphan, fmt.Sprintf("original of orphan reversal %d arrived: booked and reversed", rev.ID)})
 }
 
 func (e *Engine) original(rrn string) *Record {
@@ -563,6 +580,8 @@ func (e *Engine) reverse(req *wire.Txn, now time.Time) Decision {
 	if orig == nil {
 		rec.Status = StatusOrphan
 		code := answer(e.pol.ReversalUnknown)
+		// the original may still be in flight: if it arrives, it is undone
+		e.l.orphans[origKey(req.TID, req.Original.MTI, req.Original.STAN)] = rec
 		return book(code, "original never seen", Note{KindOrphan, fmt.Sprintf("reversal of %s STAN %s from %s: original never seen", req.Original.MTI, req.Original.STAN, req.TID)})
 	}
 	rec.Original = orig.ID

@@ -154,6 +154,18 @@ func TestEngine_Reversals(t *testing.T) {
 		e = newEngine(t, func(p *Policies) { p.ReversalUnknown = "25" })
 		require.Equal(t, "25", e.Decide(reversalOf(sale(approvePAN, 1000), "98"), t0).Response.ResponseCode)
 	})
+	t.Run("an original arriving after its reversal is undone at once", func(t *testing.T) {
+		e := newEngine(t)
+		start := bal(e)
+		s := sale(approvePAN, 1000)
+		require.Equal(t, "00", e.Decide(reversalOf(s, "98"), t0).Response.ResponseCode)
+		d := e.Decide(s, t0)
+		require.Equal(t, "00", d.Response.ResponseCode)
+		require.Equal(t, start, bal(e), "no debit stays")
+		snap := e.Snapshot()
+		require.Equal(t, StatusApproved, snap.Records[0].Status, "the orphan is now matched")
+		require.Equal(t, StatusReversed, snap.Records[1].Status)
+	})
 	t.Run("declined original: nothing to undo", func(t *testing.T) {
 		e := newEngine(t)
 		s := sale(lowPAN, 900000)

@@ -125,6 +125,7 @@ type ledger struct {
 	byOrig    map[string][]*Record // TID|MTI|STAN → records
 	byPAN     map[string][]*Record
 	dups      map[string]*Record
+	orphans   map[string]*Record // reversals that arrived before their original
 	postings  []Posting
 	uploads   map[string][]uploadItem // TID|batch
 	settled   map[string]Settlement   // TID|batch
@@ -141,6 +142,7 @@ func newLedger(book *cards.Book) *ledger {
 		byOrig:    map[string][]*Record{},
 		byPAN:     map[string][]*Record{},
 		dups:      map[string]*Record{},
+		orphans:   map[string]*Record{},
 		uploads:   map[string][]uploadItem{},
 		settled:   map[string]Settlement{},
 	}

@@ -61,6 +61,11 @@ func (e *Engine) close(tid string, s Settlement) {
 			delete(e.l.dups, k)
 		}
 	}
+	for k, r := range e.l.orphans {
+		if r.TID == tid {
+			delete(e.l.orphans, k)
+		}
+	}
 	delete(e.l.uploads, batchKey(tid, s.Batch))
 	e.l.settled[batchKey(tid, s.Batch)] = s
 	e.l.settles = append(e.l.settles, s)
