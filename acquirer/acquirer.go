@@ -34,6 +34,8 @@ type Acquirer struct {
 
 	mu     sync.Mutex
 	ln     net.Listener
+	addr   string // kept while paused
+	paused bool
 	conns  map[*Conn]struct{}
 	closed bool
 	wg     sync.WaitGroup
@@ -48,9 +50,12 @@ func New(opts ...Option) (*Acquirer, error) {
 			return nil, err
 		}
 	}
-	engine, err := NewEngine(o.Cards, o.Policies)
-	if err != nil {
-		return nil, err
+	engine := o.Engine
+	if engine == nil {
+		var err error
+		if engine, err = NewEngine(o.Cards, o.Policies); err != nil {
+			return nil, err
+		}
 	}
 	if o.Journal == nil {
 		o.Journal = NewMemJournal()
@@ -115,6 +120,57 @@ func (a *Acquirer) Serve(ln net.Listener) error {
 	a.wg.Add(1)
 	a.mu.Unlock()
 	a.log.Info("listening", "addr", ln.Addr().String(), "profile", a.opts.Profile.Name())
+	go a.accept(ln)
+	return nil
+}
+
+// Pause takes the host off the network as during maintenance: the listener
+// closes (connection attempts are refused) and every open connection is
+// dropped. The ledger and journal are kept. Resume brings it back.
+func (a *Acquirer) Pause() {
+	a.mu.Lock()
+	ln := a.ln
+	if ln == nil || a.paused {
+		a.mu.Unlock()
+		return
+	}
+	a.paused = true
+	a.addr = ln.Addr().String()
+	conns := make([]*Conn, 0, len(a.conns))
+	for c := range a.conns {
+		conns = append(conns, c)
+	}
+	a.mu.Unlock()
+	ln.Close()
+	for _, c := range conns {
+		c.Close()
+	}
+	a.journal.Append(Entry{Time: a.Now(), Kind: KindFault, Detail: "host down: listener closed"})
+}
+
+// Resume listens again on the address used before Pause.
+func (a *Acquirer) Resume() error {
+	a.mu.Lock()
+	if !a.paused || a.closed {
+		a.mu.Unlock()
+		return nil
+	}
+	addr := a.addr
+	a.mu.Unlock()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listening again on %s: %w", addr, err)
+	}
+	a.mu.Lock()
+	if a.closed {
+		a.mu.Unlock()
+		ln.Close()
+		return nil
+	}
+	a.ln, a.paused = ln, false
+	a.wg.Add(1)
+	a.mu.Unlock()
+	a.journal.Append(Entry{Time: a.Now(), Kind: KindFault, Detail: "host up: listening again"})
 	go a.accept(ln)
 	return nil
 }
@@ -297,12 +353,14 @@ func (c *Conn) Send(t *wire.Txn) error {
 // SendMessage writes an already encoded message; t describes it for the
 // journal.
 func (c *Conn) SendMessage(t *wire.Txn, m *iso8583.Message) error {
+	// journalled before the write, so that the entry always precedes
+	// whatever the terminal does with the answer
+	c.a.journal.Append(c.a.entry(KindOut, c, t))
+	c.a.logTxn("out", c, t)
 	if err := c.mc.Reply(m); err != nil {
 		c.a.journal.Append(Entry{Time: c.a.Now(), Kind: KindFault, Conn: c.id, MTI: t.MTI, STAN: t.STAN, Detail: "send failed: " + err.Error()})
 		return fmt.Errorf("sending %s: %w", t.MTI, err)
 	}
-	c.a.journal.Append(c.a.entry(KindOut, c, t))
-	c.a.logTxn("out", c, t)
 	return nil
 }
 

@@ -19,6 +19,9 @@ type Options struct {
 	Logger   *slog.Logger
 	Clock    func() time.Time
 	Handler  Handler
+	// Engine, when set, is used instead of a new one (Cards and Policies are
+	// then ignored): an acquirer restarted with its state kept.
+	Engine *Engine
 }
 
 // Option changes Options; it may refuse a value.
@@ -100,6 +103,18 @@ func WithClock(now func() time.Time) Option {
 			return errors.New("clock is nil")
 		}
 		o.Clock = now
+		return nil
+	}
+}
+
+// WithEngine reuses an engine and its ledger, as a restarted host keeps its
+// database.
+func WithEngine(e *Engine) Option {
+	return func(o *Options) error {
+		if e == nil {
+			return errors.New("engine is nil")
+		}
+		o.Engine = e
 		return nil
 	}
 }

@@ -70,16 +70,16 @@ const (
 
 // Merchant is a merchant account known to the acquirer.
 type Merchant struct {
-	MID    string `json:"mid"`
-	Name   string `json:"name,omitempty"`
-	Status string `json:"status"`
+	MID    string `json:"mid" yaml:"mid"`
+	Name   string `json:"name,omitempty" yaml:"name"`
+	Status string `json:"status" yaml:"status"`
 }
 
 // Terminal is a terminal known to the acquirer.
 type Terminal struct {
-	TID    string `json:"tid"`
-	MID    string `json:"mid,omitempty"`
-	Status string `json:"status"`
+	TID    string `json:"tid" yaml:"tid"`
+	MID    string `json:"mid,omitempty" yaml:"mid"`
+	Status string `json:"status" yaml:"status"`
 }
 
 // Book is a set of cards, merchants and terminals. Lookups are by alias and

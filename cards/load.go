@@ -13,8 +13,8 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// fileCard is a card as written in a cards file.
-type fileCard struct {
+// CardSpec is a card as written in a cards file or a scenario's setup.
+type CardSpec struct {
 	Alias       string `yaml:"alias"`
 	PAN         string `yaml:"pan"`
 	Expiry      string `yaml:"expiry"`
@@ -30,22 +30,10 @@ type lines struct {
 	Cards []yaml.Node `yaml:"cards"`
 }
 
-type fileMerchant struct {
-	MID    string `yaml:"mid"`
-	Name   string `yaml:"name"`
-	Status string `yaml:"status"`
-}
-
-type fileTerminal struct {
-	TID    string `yaml:"tid"`
-	MID    string `yaml:"mid"`
-	Status string `yaml:"status"`
-}
-
 type file struct {
-	Cards     []fileCard     `yaml:"cards"`
-	Merchants []fileMerchant `yaml:"merchants"`
-	Terminals []fileTerminal `yaml:"terminals"`
+	Cards     []CardSpec `yaml:"cards"`
+	Merchants []Merchant `yaml:"merchants"`
+	Terminals []Terminal `yaml:"terminals"`
 }
 
 // Load reads a cards file (YAML). Errors name the file and line.
@@ -87,7 +75,7 @@ func Parse(name string, data []byte) (*Book, error) {
 	seenPAN := map[string]int{}
 	for i, fc := range f.Cards {
 		n := at.Cards[i]
-		c, err := fc.card()
+		c, err := fc.Card()
 		if err != nil {
 			return nil, fmt.Errorf("%s:%d: %w", name, n.Line, err)
 		}
@@ -101,33 +89,74 @@ func Parse(name string, data []byte) (*Book, error) {
 		b.Cards = append(b.Cards, c)
 	}
 	for i, m := range f.Merchants {
-		if m.MID == "" || len(m.MID) > 15 {
-			return nil, fmt.Errorf("%s: merchants[%d]: mid must be 1 to 15 characters", name, i)
+		if err := m.validate(); err != nil {
+			return nil, fmt.Errorf("%s: merchants[%d]: %w", name, i, err)
 		}
-		if m.Status == "" {
-			m.Status = MerchantActive
-		}
-		if !oneOf(m.Status, MerchantActive, MerchantFrozen, MerchantRestricted) {
-			return nil, fmt.Errorf("%s: merchants[%d]: status %q: want active, frozen or restricted", name, i, m.Status)
-		}
-		b.Merchants = append(b.Merchants, Merchant(m))
+		b.Merchants = append(b.Merchants, m.withDefaults())
 	}
 	for i, t := range f.Terminals {
-		if t.TID == "" || len(t.TID) > 8 {
-			return nil, fmt.Errorf("%s: terminals[%d]: tid must be 1 to 8 characters", name, i)
+		if err := t.validate(); err != nil {
+			return nil, fmt.Errorf("%s: terminals[%d]: %w", name, i, err)
 		}
-		if t.Status == "" {
-			t.Status = TerminalActive
-		}
-		if !oneOf(t.Status, TerminalActive, TerminalDeregistered, TerminalRestricted) {
-			return nil, fmt.Errorf("%s: terminals[%d]: status %q: want active, deregistered or restricted", name, i, t.Status)
-		}
-		b.Terminals = append(b.Terminals, Terminal(t))
+		b.Terminals = append(b.Terminals, t.withDefaults())
 	}
 	return b, nil
 }
 
-func (fc fileCard) card() (Card, error) {
+func (m Merchant) withDefaults() Merchant {
+	if m.Status == "" {
+		m.Status = MerchantActive
+	}
+	return m
+}
+
+func (m Merchant) validate() error {
+	if m.MID == "" || len(m.MID) > 15 {
+		return errors.New("mid must be 1 to 15 characters")
+	}
+	if m.Status != "" && !oneOf(m.Status, MerchantActive, MerchantFrozen, MerchantRestricted) {
+		return fmt.Errorf("status %q: want active, frozen or restricted", m.Status)
+	}
+	return nil
+}
+
+func (t Terminal) withDefaults() Terminal {
+	if t.Status == "" {
+		t.Status = TerminalActive
+	}
+	return t
+}
+
+func (t Terminal) validate() error {
+	if t.TID == "" || len(t.TID) > 8 {
+		return errors.New("tid must be 1 to 8 characters")
+	}
+	if t.Status != "" && !oneOf(t.Status, TerminalActive, TerminalDeregistered, TerminalRestricted) {
+		return fmt.Errorf("status %q: want active, deregistered or restricted", t.Status)
+	}
+	return nil
+}
+
+// Validate checks a merchant as written in a file and fills its defaults.
+func (m *Merchant) Validate() error {
+	if err := m.validate(); err != nil {
+		return err
+	}
+	*m = m.withDefaults()
+	return nil
+}
+
+// Validate checks a terminal as written in a file and fills its defaults.
+func (t *Terminal) Validate() error {
+	if err := t.validate(); err != nil {
+		return err
+	}
+	*t = t.withDefaults()
+	return nil
+}
+
+// Card validates the spec and returns the card with defaults filled in.
+func (fc CardSpec) Card() (Card, error) {
 	c := Card{Alias: fc.Alias, PAN: fc.PAN, Expiry: fc.Expiry, PIN: fc.PIN, EnteredPIN: fc.EnteredPIN, Status: fc.Status, Description: fc.Description}
 	if c.PAN == "" {
 		return c, errors.New("card has no pan")

@@ -37,6 +37,10 @@ type Config struct {
 	// ImmediateReversal sends the reversal right after a failure (R8)
 	// instead of before the next transaction.
 	ImmediateReversal bool `yaml:"immediate_reversal"`
+	// Retransmits is how many times an unanswered request is sent again
+	// with the same STAN before the terminal gives up (0: never). Some
+	// terminals do this; it is the trap of duplicate-after-lost-approval.
+	Retransmits int `yaml:"retransmit"`
 	// AdviceRetries is how many times an unanswered advice is retransmitted.
 	AdviceRetries int `yaml:"advice_retries"`
 	// StateDir keeps the state across restarts; empty keeps it in memory.
@@ -95,6 +99,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("reversal retries %d: want 0 to 9", c.ReversalRetries)
 	case c.WhenExhausted != ExhaustedDrop && c.WhenExhausted != ExhaustedBlock:
 		return fmt.Errorf("when exhausted %q: want drop or block", c.WhenExhausted)
+	case c.Retransmits < 0 || c.Retransmits > 9:
+		return fmt.Errorf("retransmits %d: want 0 to 9", c.Retransmits)
 	case c.AdviceRetries < 0:
 		return fmt.Errorf("advice retries %d: must not be negative", c.AdviceRetries)
 	case len(c.Currency) != 3:

@@ -24,6 +24,7 @@ func (t *Terminal) Balance(ctx context.Context, r Request) (*Result, error) {
 	defer t.mu.Unlock()
 	res := t.newResult(string(wire.OpBalance))
 	req := t.base(wire.OpBalance)
+	r.identify(req)
 	req.Currency = t.cfg.Currency
 	req.Condition = wire.CondNormal
 	if err := t.card(req, r); err != nil {
@@ -32,7 +33,7 @@ func (t *Terminal) Balance(ctx context.Context, r Request) (*Result, error) {
 	if err := t.prepare(req); err != nil {
 		return res, res.finish(Refused, "", fmt.Errorf("%w: %v", ErrInvalidRequest, err))
 	}
-	resp, err := t.online(ctx, req, res)
+	resp, err := t.online(ctx, req, res, r.faults())
 	if err == nil && resp.Balance != nil {
 		res.Balance = wire.FormatAmount(*resp.Balance)
 	}
@@ -48,6 +49,7 @@ func (t *Terminal) purchase(ctx context.Context, op wire.Op, r Request) (*Result
 	defer t.mu.Unlock()
 	res := t.newResult(string(op))
 	req := t.base(op)
+	r.identify(req)
 	req.Amount, req.HasAmount = r.Amount, true
 	req.Currency = t.cfg.Currency
 	req.Condition = wire.CondNormal
@@ -60,7 +62,7 @@ func (t *Terminal) purchase(ctx context.Context, op wire.Op, r Request) (*Result
 	if err := t.prepare(req); err != nil {
 		return res, res.finish(Refused, "", fmt.Errorf("%w: %v", ErrInvalidRequest, err))
 	}
-	resp, err := t.online(ctx, req, res)
+	resp, err := t.online(ctx, req, res, r.faults())
 	if err == nil {
 		if lerr := t.logApproved(req, resp); lerr != nil {
 			return res, lerr
@@ -88,6 +90,7 @@ func (t *Terminal) referenced(ctx context.Context, op wire.Op, r Request) (*Resu
 		return res, res.finish(Refused, "", fmt.Errorf("%w: %s needs the original RRN", ErrInvalidRequest, op))
 	}
 	req := t.base(op)
+	r.identify(req)
 	req.RRN = r.RRN
 	req.Currency = t.cfg.Currency
 	req.Condition = wire.CondNormal
@@ -121,7 +124,7 @@ func (t *Terminal) referenced(ctx context.Context, op wire.Op, r Request) (*Resu
 	if err := t.prepare(req); err != nil {
 		return res, res.finish(Refused, "", fmt.Errorf("%w: %v", ErrInvalidRequest, err))
 	}
-	resp, err := t.online(ctx, req, res)
+	resp, err := t.online(ctx, req, res, r.faults())
 	if err != nil {
 		return res, err
 	}
@@ -285,7 +288,7 @@ func (t *Terminal) Settle(ctx context.Context) (*Result, error) {
 	if err := t.prepare(req); err != nil {
 		return res, res.finish(Refused, "", err)
 	}
-	resp, err := t.online(ctx, req, res)
+	resp, err := t.online(ctx, req, res, faults{})
 	if err != nil && (resp == nil || resp.ResponseCode != "95") {
 		return res, err
 	}
@@ -337,4 +340,14 @@ func (t *Terminal) Settle(ctx context.Context) (*Result, error) {
 		return res, err
 	}
 	return res, res.finish(Approved, "00", nil)
+}
+
+// identify applies the request's TID and MID overrides.
+func (r Request) identify(req *wire.Txn) {
+	if r.TID != "" {
+		req.TID = r.TID
+	}
+	if r.MID != "" {
+		req.MID = r.MID
+	}
 }

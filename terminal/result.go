@@ -19,6 +19,7 @@ const (
 	Refused         Outcome = "refused"
 	InvalidResponse Outcome = "invalid_response"
 	Blocked         Outcome = "blocked"
+	PowerCut        Outcome = "power_cut"
 )
 
 // Sentinel errors returned with the matching outcomes.
@@ -32,6 +33,8 @@ var (
 	// ErrBlocked: a reversal could not be delivered and the terminal is set to
 	// block until it is.
 	ErrBlocked = errors.New("terminal blocked: a reversal is still pending")
+	// ErrPowerCut: the terminal lost power (a scenario fault); restart it.
+	ErrPowerCut = errors.New("terminal power cut")
 	// ErrNothingToReverse: an explicit reversal found nothing to reverse.
 	ErrNothingToReverse = errors.New("nothing to reverse")
 )
@@ -136,6 +139,8 @@ func display(o Outcome, code string) (string, string) {
 		return "INVALID RESPONSE, TRANSACTION FAILED", "接收数据错误，交易失败"
 	case Blocked:
 		return "REVERSAL PENDING, CALL SUPPORT", "冲正未完成，请与客服联系"
+	case PowerCut:
+		return "", ""
 	}
 	return "", ""
 }

@@ -26,6 +26,7 @@ type Terminal struct {
 	mu    sync.Mutex
 	state State
 	conn  *connection.Connection
+	dead  bool // a power cut happened; only a restart (New) revives it
 
 	lateMu sync.Mutex
 	late   []LateResponse
@@ -97,6 +98,9 @@ func (t *Terminal) save() error { return t.store.save(t.state) }
 
 // connect dials the acquirer unless already connected.
 func (t *Terminal) connect(ctx context.Context) error {
+	if t.dead {
+		return ErrPowerCut
+	}
 	if t.conn != nil {
 		select {
 		case <-t.conn.Done():
@@ -288,7 +292,18 @@ func (t *Terminal) flush(ctx context.Context, res *Result) error {
 }
 
 // online runs one request through the full reversal discipline and fills res.
-func (t *Terminal) online(ctx context.Context, req *wire.Txn, res *Result) (*wire.Txn, error) {
+// faults are the terminal-side faults asked for by one request.
+type faults struct {
+	powerCut        string
+	closeBeforeRead bool
+}
+
+func (r Request) faults() faults { return faults{powerCut: r.PowerCut, closeBeforeRead: r.CloseBeforeRead} }
+
+func (t *Terminal) online(ctx context.Context, req *wire.Txn, res *Result, f faults) (*wire.Txn, error) {
+	if t.dead {
+		return nil, res.finish(PowerCut, "", ErrPowerCut)
+	}
 	if err := t.connect(ctx); err != nil {
 		res.ReversalPending = t.state.Pending != nil
 		return nil, res.finish(Refused, "", err)
@@ -324,7 +339,21 @@ func (t *Terminal) online(ctx context.Context, req *wire.Txn, res *Result) (*wir
 	if err := t.save(); err != nil {
 		return nil, res.finish(Refused, "", err)
 	}
+	if f.closeBeforeRead {
+		return nil, t.closeBeforeRead(req, res)
+	}
+	if f.powerCut == PowerCutAfterSend {
+		return nil, t.sendAndDie(req, res)
+	}
 	resp, err := t.sendAdvice(ctx, req)
+	for i := 0; i < t.cfg.Retransmits && errors.Is(err, ErrNoResponse); i++ {
+		// some terminals retransmit the same message (same STAN) instead
+		// of reversing at once
+		if cerr := t.connect(ctx); cerr != nil {
+			break
+		}
+		resp, err = t.send(ctx, req)
+	}
 	switch {
 	case errors.Is(err, ErrInvalidResponse):
 		if t.state.Pending != nil {
@@ -343,6 +372,18 @@ func (t *Terminal) online(ctx context.Context, req *wire.Txn, res *Result) (*wir
 		res.LateResponses = t.LateResponses()
 		return nil, res.finish(NoResponse, "", err)
 	}
+	res.RRN, res.AuthCode = resp.RRN, resp.AuthCode
+	if t.state.Pending != nil && resp.ResponseCode == "00" {
+		// approved: until the record is cleared, a failure means "approved
+		// but the terminal could not complete" (R3, reason 96)
+		t.state.Pending.Reason = wire.ReasonIncomplete
+		if err := t.save(); err != nil {
+			return resp, res.finish(InvalidResponse, resp.ResponseCode, err)
+		}
+	}
+	if f.powerCut == PowerCutAfterResponse {
+		return resp, t.die(res)
+	}
 	// R5: any valid response, approval or decline, clears the record
 	if t.state.Pending != nil {
 		t.state.Pending = nil
@@ -350,7 +391,9 @@ func (t *Terminal) online(ctx context.Context, req *wire.Txn, res *Result) (*wir
 			return resp, res.finish(InvalidResponse, resp.ResponseCode, err)
 		}
 	}
-	res.RRN, res.AuthCode = resp.RRN, resp.AuthCode
+	if f.powerCut == PowerCutAfterClear {
+		return resp, t.die(res)
+	}
 	res.LateResponses = t.LateResponses()
 	if resp.ResponseCode != "00" {
 		return resp, res.finish(Declined, resp.ResponseCode, nil)
@@ -433,6 +476,12 @@ type Request struct {
 	AuthCode string
 	// STAN of the logged transaction to reverse (explicit reversal).
 	STAN string
+	// TID and MID override the terminal's DE41 and DE42 for this request.
+	TID, MID string
+	// PowerCut cuts the power at one of the PowerCut points (a fault).
+	PowerCut string
+	// CloseBeforeRead hangs up right after sending (a fault).
+	CloseBeforeRead bool
 }
 
 func (r Request) cardOrDefault() string {
@@ -440,4 +489,55 @@ func (r Request) cardOrDefault() string {
 		return "approve"
 	}
 	return r.Card
+}
+
+// Power-cut points: where a terminal fault may cut the power.
+const (
+	PowerCutAfterSend     = "after_send"     // the request left; nothing read
+	PowerCutAfterResponse = "after_response" // a valid response arrived; the record is not cleared yet
+	PowerCutAfterClear    = "after_clear"    // the record is cleared; the transaction is not logged yet
+)
+
+// die cuts the power: the connection drops and the terminal refuses every
+// call until it is restarted from its state directory.
+func (t *Terminal) die(res *Result) error {
+	t.dead = true
+	if t.conn != nil {
+		c := t.conn
+		t.conn = nil
+		go c.Close()
+	}
+	res.ReversalPending = t.state.Pending != nil
+	return res.finish(PowerCut, "", ErrPowerCut)
+}
+
+// sendAndDie writes the request and cuts the power before reading.
+func (t *Terminal) sendAndDie(req *wire.Txn, res *Result) error {
+	if err := t.write(req); err != nil {
+		return res.finish(NoResponse, "", err)
+	}
+	return t.die(res)
+}
+
+// closeBeforeRead writes the request and hangs up without reading.
+func (t *Terminal) closeBeforeRead(req *wire.Txn, res *Result) error {
+	if err := t.write(req); err != nil {
+		return res.finish(NoResponse, "", err)
+	}
+	t.disconnect()
+	res.ReversalPending = t.state.Pending != nil
+	return res.finish(NoResponse, "", fmt.Errorf("%w: the terminal closed the connection before reading", ErrNoResponse))
+}
+
+// write sends req without waiting for an answer.
+func (t *Terminal) write(req *wire.Txn) error {
+	m, err := t.cfg.Profile.Encode(req)
+	if err != nil {
+		return fmt.Errorf("encoding %s: %w", req.MTI, err)
+	}
+	t.log.Info("out", "mti", req.MTI, "stan", req.STAN, "tid", req.TID, "pan", wire.MaskPAN(req.PAN))
+	if err := t.conn.Reply(m); err != nil {
+		return fmt.Errorf("%w: %v", ErrNoResponse, err)
+	}
+	return nil
 }

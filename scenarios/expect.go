@@ -1,0 +1,248 @@
+package scenarios
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/posim/posim/acquirer"
+	"github.com/posim/posim/wire"
+)
+
+func (r *run) fail(step int, op string, line int, what string, expected, actual any) {
+	r.res.Failures = append(r.res.Failures, Failure{
+		Scenario: r.s.Name, Step: step, Op: op, Line: line, What: what,
+		Expected: fmt.Sprint(expected), Actual: fmt.Sprint(actual),
+	})
+}
+
+func (r *run) checkStep(i int, st Step, sr StepResult) {
+	e := st.Expect
+	f := func(what string, want, got any) { r.fail(i+1, st.Op, st.Line, what, want, got) }
+	res := sr.res
+	if res == nil {
+		f("result", "an operation result", "none (this step runs no operation)")
+		return
+	}
+	if e.Outcome != "" && e.Outcome != string(res.Outcome) {
+		f("outcome", e.Outcome, res.Outcome)
+	}
+	if e.ResponseCode != "" && e.ResponseCode != res.ResponseCode {
+		f("response_code", e.ResponseCode, orNone(res.ResponseCode))
+	}
+	if e.ReversalPending != nil && *e.ReversalPending != res.ReversalPending {
+		f("reversal_pending", *e.ReversalPending, res.ReversalPending)
+	}
+	if e.ReversalsSent != nil && *e.ReversalsSent != len(res.ReversalsSent) {
+		f("reversals_sent", *e.ReversalsSent, len(res.ReversalsSent))
+	}
+	if e.ReversalReason != "" {
+		var reasons []string
+		for _, rs := range res.ReversalsSent {
+			reasons = append(reasons, rs.Reason)
+		}
+		if len(reasons) == 0 || reasons[0] != e.ReversalReason {
+			f("reversal_reason", e.ReversalReason, orNone(strings.Join(reasons, ",")))
+		}
+	}
+	if e.ReversalDropped != nil && *e.ReversalDropped != res.ReversalDropped {
+		f("reversal_dropped", *e.ReversalDropped, res.ReversalDropped)
+	}
+	if e.Display != "" && !strings.Contains(res.Display, e.Display) && !strings.Contains(res.DisplayZH, e.Display) {
+		f("display", "text containing "+strconv.Quote(e.Display), strconv.Quote(res.Display))
+	}
+	if e.LateResponses != nil {
+		got := len(r.term.LateResponses())
+		if got != *e.LateResponses {
+			f("late_responses", *e.LateResponses, got)
+		}
+	}
+	if e.Balance != "" && e.Balance != res.Balance {
+		f("balance", e.Balance, orNone(res.Balance))
+	}
+	if se := e.Settlement; se != nil {
+		if res.Settlement == nil {
+			f("settlement", "a settlement result", "none")
+			return
+		}
+		if se.Balanced != nil && *se.Balanced != res.Settlement.Balanced {
+			f("settlement.balanced", *se.Balanced, res.Settlement.Balanced)
+		}
+		if se.Uploaded != nil && *se.Uploaded != res.Settlement.Uploaded {
+			f("settlement.uploaded", *se.Uploaded, res.Settlement.Uploaded)
+		}
+	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+func (r *run) checkEnd() {
+	e := r.s.Expect
+	f := func(what string, want, got any) { r.fail(0, "", 0, what, want, got) }
+	snap := r.engine.Snapshot()
+	ins := r.journal.List(acquirer.Filter{Kind: acquirer.KindIn})
+
+	for _, want := range e.Records {
+		stan := fmt.Sprintf("%06d", want.STAN)
+		var rec *acquirer.Record
+		for i := range snap.Records {
+			c := &snap.Records[i]
+			if c.STAN == stan && (want.MTI == "" || c.MTI == want.MTI) && (want.Op == "" || string(c.Op) == want.Op) {
+				rec = c
+				break
+			}
+		}
+		what := fmt.Sprintf("record stan %d", want.STAN)
+		if rec == nil {
+			f(what, "booked by the acquirer", "no such record")
+			continue
+		}
+		if want.Status != "" && want.Status != rec.Status {
+			f(what+" status", want.Status, rec.Status)
+		}
+		if want.Reason != "" && want.Reason != rec.Reason {
+			f(what+" reason", want.Reason, orNone(rec.Reason))
+		}
+		if want.RC != "" && want.RC != rec.ResponseCode {
+			f(what+" rc", want.RC, rec.ResponseCode)
+		}
+		if want.Amount != "" {
+			if amt, _ := wire.ParseAmount(want.Amount); amt != rec.Amount {
+				f(what+" amount", want.Amount, wire.FormatAmount(rec.Amount))
+			}
+		}
+	}
+	if len(e.Received) > 0 {
+		counts := map[string]int{}
+		for _, in := range ins {
+			counts[in.MTI]++
+		}
+		for _, mti := range sortedKeys(e.Received) {
+			if counts[mti] != e.Received[mti] {
+				f("received "+mti, e.Received[mti], counts[mti])
+			}
+		}
+	}
+	if len(e.Order) > 0 {
+		var got []string
+		for _, in := range ins {
+			got = append(got, in.MTI)
+		}
+		if strings.Join(got, " ") != strings.Join(e.Order, " ") {
+			f("order of messages received", strings.Join(e.Order, " "), orNone(strings.Join(got, " ")))
+		}
+	}
+	for _, w := range e.Within {
+		var after, at time.Time
+		for _, in := range ins {
+			if after.IsZero() && in.MTI == w.After {
+				after = in.Time
+				continue
+			}
+			if !after.IsZero() && in.MTI == w.MTI {
+				at = in.Time
+				break
+			}
+		}
+		what := fmt.Sprintf("%s within %s after %s", w.MTI, w.Max, w.After)
+		switch {
+		case after.IsZero() || at.IsZero():
+			f(what, "both received", "missing")
+		case at.Sub(after) > w.Max.D():
+			f(what, "at most "+w.Max.String(), at.Sub(after).Round(time.Millisecond).String())
+		}
+	}
+	for _, kind := range sortedKeys(e.Journal) {
+		got := len(r.journal.List(acquirer.Filter{Kind: kind}))
+		if got != e.Journal[kind] {
+			f("journal "+kind+" entries", e.Journal[kind], got)
+		}
+	}
+	for _, m := range []struct {
+		what string
+		want map[string]string
+		held bool
+	}{{"balance", e.Balances, false}, {"held", e.Held, true}} {
+		for _, alias := range sortedKeys(m.want) {
+			c, _ := r.book.ByAlias(alias)
+			acc, ok := r.engine.Account(c.PAN)
+			want, _ := wire.ParseAmount(m.want[alias])
+			got := acc.Balance
+			if m.held {
+				got = acc.Held
+			}
+			if !ok || got != want {
+				f(m.what+" of "+alias, wire.FormatAmount(want), wire.FormatAmount(got))
+			}
+		}
+	}
+	if se := e.Settlement; se != nil {
+		if se.Count != nil && *se.Count != len(snap.Settlements) {
+			f("settlements", *se.Count, len(snap.Settlements))
+		}
+		if len(snap.Settlements) == 0 {
+			if se.Balanced != nil || se.Discrepancies != nil {
+				f("settlement", "a settled batch", "none")
+			}
+		} else {
+			last := snap.Settlements[len(snap.Settlements)-1]
+			if se.Balanced != nil && *se.Balanced != last.Balanced {
+				f("settlement balanced", *se.Balanced, last.Balanced)
+			}
+			if se.Discrepancies != nil {
+				r.checkDiscrepancies(*se.Discrepancies, last.Discrepancies)
+			}
+		}
+	}
+	if te := e.Terminal; te != nil {
+		st := r.term.State()
+		if te.PendingReversal != nil && *te.PendingReversal != (st.Pending != nil) {
+			f("terminal pending reversal", *te.PendingReversal, st.Pending != nil)
+		}
+		if te.Log != nil && *te.Log != len(st.Log) {
+			f("terminal log entries", *te.Log, len(st.Log))
+		}
+		if te.Batch != nil && *te.Batch != st.Batch {
+			f("terminal batch", *te.Batch, st.Batch)
+		}
+	}
+}
+
+func (r *run) checkDiscrepancies(want []DiscrepancyExpect, got []acquirer.Discrepancy) {
+	describe := func(kind, stan string, amount int64) string {
+		return fmt.Sprintf("%s stan %s %s", kind, stan, wire.FormatAmount(amount))
+	}
+	var gotS, wantS []string
+	for _, d := range got {
+		amt := d.HostAmount
+		if d.Kind == acquirer.TerminalOnly {
+			amt = d.TerminalAmount
+		}
+		gotS = append(gotS, describe(d.Kind, strings.TrimLeft(d.STAN, "0"), amt))
+	}
+	match := len(want) == len(got)
+	for i, w := range want {
+		amt, _ := wire.ParseAmount(w.Amount)
+		wantS = append(wantS, describe(w.Kind, strconv.Itoa(w.STAN), amt))
+		if !match {
+			continue
+		}
+		g := got[i]
+		gAmt := g.HostAmount
+		if g.Kind == acquirer.TerminalOnly {
+			gAmt = g.TerminalAmount
+		}
+		if g.Kind != w.Kind || (w.STAN != 0 && g.STAN != fmt.Sprintf("%06d", w.STAN)) || (w.Amount != "" && gAmt != amt) {
+			match = false
+		}
+	}
+	if !match {
+		r.fail(0, "", 0, "settlement discrepancies", orNone(strings.Join(wantS, "; ")), orNone(strings.Join(gotS, "; ")))
+	}
+}

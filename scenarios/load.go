@@ -1,0 +1,498 @@
+package scenarios
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/posim/posim/acquirer"
+	"github.com/posim/posim/cards"
+	"github.com/posim/posim/terminal"
+	"github.com/posim/posim/wire"
+	"go.yaml.in/yaml/v3"
+)
+
+// FileError is an error in a scenario file, printed as file:line: message.
+type FileError struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *FileError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+}
+
+// LoadFile reads and validates one scenario file.
+func LoadFile(path string) (*Scenario, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading scenario: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// LoadPaths loads the scenario files named, and every .yaml or .yml file in
+// the directories named, in order (directories sorted by file name).
+func LoadPaths(paths []string) ([]*Scenario, error) {
+	var out []*Scenario
+	var errs []error
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("reading scenarios: %w", err)
+		}
+		files := []string{p}
+		if info.IsDir() {
+			files = nil
+			entries, err := os.ReadDir(p)
+			if err != nil {
+				return nil, fmt.Errorf("reading scenarios: %w", err)
+			}
+			for _, e := range entries {
+				if !e.IsDir() && (strings.HasSuffix(e.Name(), ".yaml") || strings.HasSuffix(e.Name(), ".yml")) {
+					files = append(files, filepath.Join(p, e.Name()))
+				}
+			}
+			sort.Strings(files)
+		}
+		for _, f := range files {
+			s, err := LoadFile(f)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			out = append(out, s)
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+var nameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+
+// Parse decodes and validates a scenario; name is used in error messages.
+func Parse(name string, data []byte) (*Scenario, error) {
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &FileError{File: name, Msg: "the file is empty"}
+		}
+		return nil, fileErr(name, yamlErr(err))
+	}
+	var more yaml.Node
+	if err := dec.Decode(&more); err == nil {
+		return nil, &FileError{File: name, Line: more.Line, Msg: "one scenario per file: a second YAML document starts here"}
+	}
+	s := &Scenario{File: name}
+	if err := decodeStrict(&doc, s); err != nil {
+		return nil, fileErr(name, err)
+	}
+	v := validator{file: name, root: doc.Content[0]}
+	v.scenario(s)
+	if len(v.errs) > 0 {
+		return nil, errors.Join(v.errs...)
+	}
+	return s, nil
+}
+
+func fileErr(name string, err error) error {
+	var le *LineError
+	if errors.As(err, &le) {
+		return &FileError{File: name, Line: le.Line, Msg: le.Msg}
+	}
+	return &FileError{File: name, Msg: err.Error()}
+}
+
+type validator struct {
+	file string
+	root *yaml.Node
+	errs []error
+}
+
+func (v *validator) add(line int, format string, a ...any) {
+	v.errs = append(v.errs, &FileError{File: v.file, Line: line, Msg: fmt.Sprintf(format, a...)})
+}
+
+// lineOf returns the line of a key path under the root ("rules", 2, "when").
+func (v *validator) lineOf(path ...any) int {
+	n := v.root
+	line := 1
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			if n == nil || n.Kind != yaml.MappingNode {
+				return line
+			}
+			var next *yaml.Node
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == k {
+					line, next = n.Content[i].Line, n.Content[i+1]
+				}
+			}
+			if next == nil {
+				return line
+			}
+			n = next
+		case int:
+			if n == nil || n.Kind != yaml.SequenceNode || k >= len(n.Content) {
+				return line
+			}
+			n = n.Content[k]
+			line = n.Line
+		}
+	}
+	return line
+}
+
+func (v *validator) scenario(s *Scenario) {
+	if s.Name == "" {
+		v.add(1, "name is required")
+	} else if !nameRe.MatchString(s.Name) {
+		v.add(v.lineOf("name"), "name %q: use lower-case letters, digits and dashes", s.Name)
+	}
+	if s.Title.EN == "" {
+		v.add(v.lineOf("title"), "title.en is required")
+	}
+	if len(s.Steps) == 0 {
+		v.add(v.lineOf("steps"), "a scenario needs at least one step")
+	}
+	for i, p := range s.Profiles {
+		if _, err := wire.ProfileByName(p); err != nil && p != "cup" {
+			v.add(v.lineOf("profiles", i), "%v", err)
+		}
+	}
+	book := v.book(s)
+	v.setup(s)
+	ids := map[string]int{}
+	for i, r := range s.Rules {
+		line := v.lineOf("rules", i)
+		if r.ID == "" {
+			v.add(line, "rule %d has no id", i+1)
+		} else if prev, dup := ids[r.ID]; dup {
+			v.add(line, "rule id %q already used at line %d", r.ID, prev)
+		}
+		ids[r.ID] = line
+		v.when(r.When, book, v.lineOf("rules", i, "when"))
+		v.pipeline(r, line)
+	}
+	for i, st := range s.Steps {
+		v.step(s, i, st, book)
+	}
+	v.expect(s.Expect, book)
+}
+
+// book returns the cards the scenario can name: built-in plus its own.
+func (v *validator) book(s *Scenario) *cards.Book {
+	extra := &cards.Book{}
+	for i, cs := range s.Setup.Cards {
+		c, err := cs.Card()
+		if err != nil {
+			v.add(v.lineOf("setup", "cards", i), "%v", err)
+			continue
+		}
+		extra.Cards = append(extra.Cards, c)
+	}
+	for i := range s.Setup.Merchants {
+		if err := s.Setup.Merchants[i].Validate(); err != nil {
+			v.add(v.lineOf("setup", "merchants", i), "%v", err)
+		}
+	}
+	for i := range s.Setup.Terminals {
+		if err := s.Setup.Terminals[i].Validate(); err != nil {
+			v.add(v.lineOf("setup", "terminals", i), "%v", err)
+		}
+	}
+	return cards.Builtin().Merge(extra)
+}
+
+func (v *validator) setup(s *Scenario) {
+	if _, err := Policies(s.Setup.Acquirer); err != nil {
+		v.add(v.lineOf("setup", "acquirer"), "%v", err)
+	}
+	ts := s.Setup.Terminal
+	if w := ts.Reversal.WhenExhausted; w != "" && w != terminal.ExhaustedDrop && w != terminal.ExhaustedBlock {
+		v.add(v.lineOf("setup", "terminal", "reversal"), "when_exhausted %q: want drop or block", w)
+	}
+	if r := ts.Reversal.Retries; r != nil && (*r < 0 || *r > 9) {
+		v.add(v.lineOf("setup", "terminal", "reversal"), "retries %d: want 0 to 9", *r)
+	}
+	if ts.Timeout != nil && *ts.Timeout <= 0 {
+		v.add(v.lineOf("setup", "terminal", "timeout"), "timeout must be positive")
+	}
+	if len(ts.TID) > 8 || len(ts.MID) > 15 {
+		v.add(v.lineOf("setup", "terminal"), "tid is at most 8 characters, mid at most 15")
+	}
+	if ts.Retransmit < 0 || ts.Retransmit > 9 {
+		v.add(v.lineOf("setup", "terminal", "retransmit"), "retransmit %d: want 0 to 9", ts.Retransmit)
+	}
+}
+
+// Policies turns an acquirer setup into policies.
+func Policies(a AcquirerSetup) (acquirer.Policies, error) {
+	p := acquirer.DefaultPolicies()
+	set := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	set(&p.Duplicate, a.Duplicate)
+	set(&p.ReversalUnknown, a.ReversalUnknown)
+	set(&p.ReversalRepeat, a.ReversalRepeat)
+	set(&p.ReversalDeclined, a.ReversalDeclined)
+	set(&p.LateReversal, a.LateReversal)
+	for _, l := range []struct {
+		name, v string
+		dst     *int64
+	}{{"max_amount", a.Limits.MaxAmount, &p.MaxAmount}, {"daily_amount", a.Limits.DailyAmount, &p.DailyAmount}} {
+		if l.v == "" {
+			continue
+		}
+		amt, err := wire.ParseAmount(l.v)
+		if err != nil {
+			return p, fmt.Errorf("limits.%s: %w", l.name, err)
+		}
+		*l.dst = amt
+	}
+	p.DailyCount = a.Limits.DailyCount
+	p.VelocityCount = a.Velocity.Count
+	if a.Velocity.Window > 0 {
+		p.VelocityWindow = a.Velocity.Window.D()
+	}
+	if a.PINTries > 0 {
+		p.PINTries = a.PINTries
+	}
+	if a.MagicAmounts != nil {
+		p.MagicAmounts = *a.MagicAmounts
+	}
+	if a.AutoRegister != nil {
+		p.AutoRegister = *a.AutoRegister
+	}
+	return p, p.Validate()
+}
+
+var validOps = []string{"sale", "preauth", "completion", "void", "refund", "balance", "advice", "reversal", "reversal_advice", "signon", "signoff", "echo", "settle", "settle_trailer", "batch_upload"}
+
+func (v *validator) when(w When, book *cards.Book, line int) {
+	if w.MTI != "" && (len(w.MTI) != 4 || strings.Trim(w.MTI, "0123456789") != "") {
+		v.add(line, "when.mti %q: want four digits", w.MTI)
+	}
+	if w.Op != "" && !contains(validOps, w.Op) {
+		v.add(line, "when.op %q: want one of %s", w.Op, strings.Join(validOps, ", "))
+	}
+	if w.Card != "" {
+		if _, ok := book.ByAlias(w.Card); !ok {
+			v.add(line, "when.card %q is not a card alias (known: %s)", w.Card, strings.Join(book.Aliases(), ", "))
+		}
+	}
+	if a := w.Amount; a != nil {
+		for _, s := range []string{a.Equal, a.Min, a.Max} {
+			if s == "" {
+				continue
+			}
+			if _, err := wire.ParseAmount(s); err != nil {
+				v.add(line, "when.amount: %v", err)
+			}
+		}
+	}
+	if w.Scope != "" && !contains([]string{"global", "connection", "terminal", "merchant"}, w.Scope) {
+		v.add(line, "when.scope %q: want global, connection, terminal or merchant", w.Scope)
+	}
+	if p := w.Probability; p != nil && (*p < 0 || *p > 1) {
+		v.add(line, "when.probability %v: want 0 to 1", *p)
+	}
+	if w.Nth < 0 || w.Times < 0 || w.After < 0 || w.Every < 0 {
+		v.add(line, "when: nth, times, after and every must not be negative")
+	}
+	for _, sub := range w.And {
+		v.when(sub, book, line)
+	}
+	for _, sub := range w.Or {
+		v.when(sub, book, line)
+	}
+	if w.Not != nil {
+		v.when(*w.Not, book, line)
+	}
+}
+
+var respondFields = []string{"mti", "de3", "de4", "de11", "de37", "de38", "de39", "de41", "de42", "de49"}
+
+var mutations = []string{"stan", "rrn", "tid", "mti", "amount", "drop_de39", "mac"}
+
+// pipeline checks a rule's actions and that a response is never invented
+// without a response code.
+func (v *validator) pipeline(r Rule, line int) {
+	if len(r.Do) == 0 {
+		v.add(line, "rule %q: do is empty (use process for the default behaviour)", r.ID)
+	}
+	processed, answered := false, false
+	for _, a := range r.Do {
+		switch a.Name {
+		case ActProcess:
+			processed = true
+		case ActRespond:
+			for k := range a.Respond {
+				if !contains(respondFields, k) {
+					v.add(a.Line, "respond: unknown field %q (known: %s)", k, strings.Join(respondFields, ", "))
+				}
+			}
+			if !processed && a.Respond["de39"] == "" {
+				v.add(a.Line, "rule %q responds without process: give the response code, respond: {de39: \"96\"}", r.ID)
+			}
+			answered = true
+		case ActDelay:
+			d := a.Delay
+			switch d.Distribution {
+			case "", "fixed":
+			case "uniform":
+				if d.Max < d.Min {
+					v.add(a.Line, "delay: max is below min")
+				}
+			case "normal", "exponential":
+				if d.Mean <= 0 {
+					v.add(a.Line, "delay: %s needs a positive mean", d.Distribution)
+				}
+			default:
+				v.add(a.Line, "delay.distribution %q: want fixed, uniform, normal or exponential", d.Distribution)
+			}
+		case ActNoResponse:
+			if t := a.NoResponse.Then; t != "" && t != "keep" && t != "close" {
+				v.add(a.Line, "no_response.then %q: want keep or close", t)
+			}
+			answered = true
+		case ActClose:
+			if at := a.Close.At; at != "" && !contains([]string{AtReceive, AtBeforeRespond, AtAfterRespond}, at) {
+				v.add(a.Line, "close.at %q: want on_receive, before_respond or after_respond", at)
+			}
+			if m := a.Close.Mode; m != "" && m != "fin" && m != "rst" {
+				v.add(a.Line, "close.mode %q: want fin or rst", m)
+			}
+			answered = true
+		case ActGarbage:
+			if m := a.Garbage.Mode; m != "" && m != "random" && m != "bad_length" {
+				v.add(a.Line, "garbage.mode %q: want random or bad_length", m)
+			}
+			answered = true
+		case ActMutate:
+			for _, m := range a.Mutate {
+				if !contains(mutations, m) {
+					v.add(a.Line, "mutate: unknown field %q (known: %s)", m, strings.Join(mutations, ", "))
+				}
+			}
+		case ActRefuse:
+			if a.Refuse.For <= 0 {
+				v.add(a.Line, "refuse needs a positive duration: {refuse: {for: 30s}}")
+			}
+			if m := a.Refuse.Mode; m != "" && m != "down" && m != "close" {
+				v.add(a.Line, "refuse.mode %q: want down or close", m)
+			}
+			answered = true
+		case ActUpstream:
+			if a.Upstream.Timeout <= 0 {
+				v.add(a.Line, "upstream needs a positive timeout")
+			}
+		case ActTruncate, ActFragment, ActDuplicate, ActDiscard:
+			answered = true
+		}
+	}
+	if !answered && !processed && !hasUpstream(r.Do) {
+		v.add(line, "rule %q neither processes nor answers: add process, or respond: {de39: ...}", r.ID)
+	}
+}
+
+func hasUpstream(do []Action) bool {
+	for _, a := range do {
+		if a.Name == ActUpstream {
+			return true
+		}
+	}
+	return false
+}
+
+var outcomes = []string{"approved", "declined", "no_response", "refused", "invalid_response", "blocked", "power_cut"}
+
+var powerCuts = []string{terminal.PowerCutAfterSend, terminal.PowerCutAfterResponse, terminal.PowerCutAfterClear}
+
+func (v *validator) step(s *Scenario, i int, st Step, book *cards.Book) {
+	line := st.Line
+	a := st.Args
+	if a.Amount != "" {
+		if _, err := wire.ParseAmount(a.Amount); err != nil {
+			v.add(line, "step %d: amount: %v", i+1, err)
+		}
+	}
+	if a.Card != "" {
+		if _, err := book.Resolve(a.Card); err != nil {
+			v.add(line, "step %d: %v", i+1, err)
+		}
+	}
+	switch st.Op {
+	case "sale", "preauth":
+		if a.Amount == "" {
+			v.add(line, "step %d: %s needs an amount", i+1, st.Op)
+		}
+	case "completion", "refund":
+		if a.Amount == "" {
+			v.add(line, "step %d: %s needs an amount", i+1, st.Op)
+		}
+		fallthrough
+	case "void":
+		if a.RRN == "" && a.RRNOf == 0 {
+			v.add(line, "step %d: %s needs rrn or rrn_of (the step of the original)", i+1, st.Op)
+		}
+	}
+	if a.RRNOf != 0 && (a.RRNOf < 1 || a.RRNOf > i || !contains(opSteps, s.Steps[a.RRNOf-1].Op)) {
+		v.add(line, "step %d: rrn_of %d must name an earlier transaction step", i+1, a.RRNOf)
+	}
+	if a.PowerCut != "" && !contains(powerCuts, a.PowerCut) {
+		v.add(line, "step %d: power_cut %q: want %s", i+1, a.PowerCut, strings.Join(powerCuts, ", "))
+	}
+	if (st.Op == "wait" || st.Op == "host_down") && st.Duration <= 0 {
+		v.add(line, "step %d: %s needs a positive duration", i+1, st.Op)
+	}
+	if e := st.Expect; e != nil {
+		if e.Outcome != "" && !contains(outcomes, e.Outcome) {
+			v.add(line, "step %d: expect.outcome %q: want %s", i+1, e.Outcome, strings.Join(outcomes, ", "))
+		}
+		if e.Balance != "" {
+			if _, err := wire.ParseAmount(e.Balance); err != nil {
+				v.add(line, "step %d: expect.balance: %v", i+1, err)
+			}
+		}
+	}
+}
+
+func (v *validator) expect(e Expect, book *cards.Book) {
+	for _, m := range []map[string]string{e.Balances, e.Held} {
+		for alias, amt := range m {
+			if _, ok := book.ByAlias(alias); !ok {
+				v.add(v.lineOf("expect"), "expect: %q is not a card alias", alias)
+			}
+			if _, err := wire.ParseAmount(amt); err != nil {
+				v.add(v.lineOf("expect"), "expect: %s: %v", alias, err)
+			}
+		}
+	}
+	for kind := range e.Journal {
+		if !contains(journalKinds, kind) {
+			v.add(v.lineOf("expect", "journal"), "expect.journal: unknown kind %q (known: %s)", kind, strings.Join(journalKinds, ", "))
+		}
+	}
+	for i, r := range e.Records {
+		if r.STAN <= 0 {
+			v.add(v.lineOf("expect", "records", i), "expect.records: stan is required")
+		}
+	}
+}
+
+var journalKinds = []string{acquirer.KindIn, acquirer.KindOut, acquirer.KindDecision, acquirer.KindBadFrame, acquirer.KindDuplicate,
+	acquirer.KindOrphan, acquirer.KindLate, acquirer.KindSettlement, acquirer.KindConnection, acquirer.KindFault, acquirer.KindUnsolicited}

@@ -1,0 +1,296 @@
+package scenarios
+
+import (
+	"github.com/posim/posim/cards"
+)
+
+// Text is a string in English and Chinese.
+type Text struct {
+	EN string `yaml:"en" json:"en"`
+	ZH string `yaml:"zh" json:"zh"`
+}
+
+// In returns the text in lang ("zh" or "en"), falling back to English.
+func (t Text) In(lang string) string {
+	if lang == "zh" && t.ZH != "" {
+		return t.ZH
+	}
+	return t.EN
+}
+
+// Scenario is one scenario file.
+type Scenario struct {
+	Name     string   `yaml:"name" json:"name"`
+	Title    Text     `yaml:"title" json:"title"`
+	Story    Text     `yaml:"story" json:"story"`
+	Source   string   `yaml:"source" json:"source"`
+	Tags     []string `yaml:"tags" json:"tags"`
+	Profiles []string `yaml:"profiles" json:"profiles"`
+	Seed     int64    `yaml:"seed" json:"seed"`
+	Setup    Setup    `yaml:"setup" json:"setup"`
+	Rules    []Rule   `yaml:"rules" json:"rules"`
+	Steps    []Step   `yaml:"steps" json:"steps"`
+	Expect   Expect   `yaml:"expect" json:"expect"`
+
+	// File is where the scenario was loaded from.
+	File string `yaml:"-" json:"file"`
+}
+
+// HasTag reports whether the scenario carries one of tags.
+func (s *Scenario) HasTag(tags ...string) bool {
+	for _, t := range tags {
+		for _, mine := range s.Tags {
+			if t == mine {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Supports reports whether the scenario runs under the profile.
+func (s *Scenario) Supports(profile string) bool {
+	if len(s.Profiles) == 0 {
+		return true
+	}
+	for _, p := range s.Profiles {
+		if p == profile {
+			return true
+		}
+	}
+	return false
+}
+
+// Setup is what exists before the first step.
+type Setup struct {
+	Cards     []cards.CardSpec `yaml:"cards" json:"cards,omitempty"`
+	Merchants []cards.Merchant `yaml:"merchants" json:"merchants,omitempty"`
+	Terminals []cards.Terminal `yaml:"terminals" json:"terminals,omitempty"`
+	Terminal  TerminalSetup    `yaml:"terminal" json:"terminal"`
+	Acquirer  AcquirerSetup    `yaml:"acquirer" json:"acquirer"`
+}
+
+// TerminalSetup configures the emulated terminal.
+type TerminalSetup struct {
+	TID            string        `yaml:"tid" json:"tid,omitempty"`
+	MID            string        `yaml:"mid" json:"mid,omitempty"`
+	Timeout        *Duration     `yaml:"timeout" json:"timeout,omitempty"`
+	ConnectTimeout *Duration     `yaml:"connect_timeout" json:"connect_timeout,omitempty"`
+	Reversal       ReversalSetup `yaml:"reversal" json:"reversal"`
+	// Retransmit makes the terminal resend an unanswered request with the
+	// same STAN up to this many times before giving up.
+	Retransmit int `yaml:"retransmit" json:"retransmit,omitempty"`
+}
+
+// ReversalSetup configures the terminal's reversal rules.
+type ReversalSetup struct {
+	Retries       *int   `yaml:"retries" json:"retries,omitempty"`
+	WhenExhausted string `yaml:"when_exhausted" json:"when_exhausted,omitempty"`
+	Immediate     bool   `yaml:"immediate" json:"immediate,omitempty"`
+}
+
+// AcquirerSetup configures the acquirer's policies.
+type AcquirerSetup struct {
+	Duplicate        string        `yaml:"duplicate" json:"duplicate,omitempty"`
+	ReversalUnknown  string        `yaml:"reversal_unknown" json:"reversal_unknown,omitempty"`
+	ReversalRepeat   string        `yaml:"reversal_repeat" json:"reversal_repeat,omitempty"`
+	ReversalDeclined string        `yaml:"reversal_declined" json:"reversal_declined,omitempty"`
+	LateReversal     string        `yaml:"late_reversal" json:"late_reversal,omitempty"`
+	Limits           LimitsSetup   `yaml:"limits" json:"limits"`
+	Velocity         VelocitySetup `yaml:"velocity" json:"velocity"`
+	PINTries         int           `yaml:"pin_tries" json:"pin_tries,omitempty"`
+	MagicAmounts     *bool         `yaml:"magic_amounts" json:"magic_amounts,omitempty"`
+	AutoRegister     *bool         `yaml:"auto_register" json:"auto_register,omitempty"`
+}
+
+// LimitsSetup holds the acquirer's amount and count limits.
+type LimitsSetup struct {
+	MaxAmount   string `yaml:"max_amount" json:"max_amount,omitempty"`
+	DailyAmount string `yaml:"daily_amount" json:"daily_amount,omitempty"`
+	DailyCount  int    `yaml:"daily_count" json:"daily_count,omitempty"`
+}
+
+// VelocitySetup is the same-card-same-merchant rule: Count approved sales
+// within Window, then 59.
+type VelocitySetup struct {
+	Count  int      `yaml:"count" json:"count,omitempty"`
+	Window Duration `yaml:"window" json:"window,omitempty"`
+}
+
+// Rule is one acquirer fault: when it fires, its pipeline handles the
+// request instead of the default (process, respond). First match wins.
+type Rule struct {
+	ID   string   `yaml:"id" json:"id"`
+	When When     `yaml:"when" json:"when"`
+	Do   []Action `yaml:"do" json:"do"`
+}
+
+// When selects the requests a rule applies to: decoded fields combined with
+// and/or/not, then counters, probability and a time window.
+type When struct {
+	MTI            string       `yaml:"mti" json:"mti,omitempty"`
+	Op             string       `yaml:"op" json:"op,omitempty"`
+	ProcessingCode string       `yaml:"processing_code" json:"processing_code,omitempty"`
+	Amount         *AmountMatch `yaml:"amount" json:"amount,omitempty"`
+	PAN            string       `yaml:"pan" json:"pan,omitempty"`
+	Card           string       `yaml:"card" json:"card,omitempty"`
+	BIN            string       `yaml:"bin" json:"bin,omitempty"`
+	TID            string       `yaml:"tid" json:"tid,omitempty"`
+	MID            string       `yaml:"mid" json:"mid,omitempty"`
+	STAN           string       `yaml:"stan" json:"stan,omitempty"`
+	EntryMode      string       `yaml:"entry_mode" json:"entry_mode,omitempty"`
+	Currency       string       `yaml:"currency" json:"currency,omitempty"`
+	And            []When       `yaml:"and" json:"and,omitempty"`
+	Or             []When       `yaml:"or" json:"or,omitempty"`
+	Not            *When        `yaml:"not" json:"not,omitempty"`
+
+	// Nth fires on the Nth matching request only (1-based).
+	Nth int `yaml:"nth" json:"nth,omitempty"`
+	// Times fires at most this many times.
+	Times int `yaml:"times" json:"times,omitempty"`
+	// After skips the first After matching requests.
+	After int `yaml:"after" json:"after,omitempty"`
+	// Every fires on every Every-th matching request.
+	Every int `yaml:"every" json:"every,omitempty"`
+	// Probability fires with this probability, drawn from the rule's own
+	// random stream (derived from the seed and the rule id).
+	Probability *float64 `yaml:"probability" json:"probability,omitempty"`
+	// Scope keeps the counters per connection, terminal, merchant or
+	// globally (the default).
+	Scope string `yaml:"scope" json:"scope,omitempty"`
+	// Window limits the rule to a period of scenario time after the start.
+	Window *Window `yaml:"window" json:"window,omitempty"`
+}
+
+// AmountMatch matches DE4: exactly Equal, or within [Min, Max].
+type AmountMatch struct {
+	Equal string `yaml:"equal" json:"equal,omitempty"`
+	Min   string `yaml:"min" json:"min,omitempty"`
+	Max   string `yaml:"max" json:"max,omitempty"`
+}
+
+// Window is a period of scenario time, measured from the scenario's start.
+type Window struct {
+	From  Duration  `yaml:"from" json:"from"`
+	Until *Duration `yaml:"until" json:"until,omitempty"`
+}
+
+// Step is one thing the emulated terminal (or the world around it) does.
+type Step struct {
+	// Op is the step's kind: sale, preauth, completion, void, refund,
+	// balance, reversal, echo, signon, signoff, settle, wait, advance,
+	// restart, reconnect, host_down, host_up.
+	Op string `json:"op"`
+	// Args holds the operation's arguments.
+	Args OpArgs `json:"args"`
+	// Duration is the argument of wait, advance and host_down.
+	Duration Duration `json:"duration,omitempty"`
+	// Target is the argument of restart: terminal or acquirer.
+	Target string `json:"target,omitempty"`
+	// Repeat runs the step this many times (default 1).
+	Repeat int `json:"repeat,omitempty"`
+	// Expect checks the step's result (the last one when repeated).
+	Expect *StepExpect `json:"expect,omitempty"`
+	// Line is where the step starts in its file.
+	Line int `json:"line"`
+}
+
+// OpArgs are the arguments of a terminal operation.
+type OpArgs struct {
+	Card            string `yaml:"card" json:"card,omitempty"`
+	PAN             string `yaml:"pan" json:"pan,omitempty"`
+	Amount          string `yaml:"amount" json:"amount,omitempty"`
+	PIN             string `yaml:"pin" json:"pin,omitempty"`
+	NoPIN           bool   `yaml:"no_pin" json:"no_pin,omitempty"`
+	RRN             string `yaml:"rrn" json:"rrn,omitempty"`
+	RRNOf           int    `yaml:"rrn_of" json:"rrn_of,omitempty"` // the step whose transaction's RRN (as the host booked it) to use
+	AuthCode        string `yaml:"auth_code" json:"auth_code,omitempty"`
+	STAN            string `yaml:"stan" json:"stan,omitempty"`
+	TID             string `yaml:"tid" json:"tid,omitempty"`
+	MID             string `yaml:"mid" json:"mid,omitempty"`
+	PowerCut        string `yaml:"power_cut" json:"power_cut,omitempty"`
+	CloseBeforeRead bool   `yaml:"close_before_read" json:"close_before_read,omitempty"`
+}
+
+// StepExpect is what a step's result must show.
+type StepExpect struct {
+	Outcome         string          `yaml:"outcome" json:"outcome,omitempty"`
+	ResponseCode    string          `yaml:"response_code" json:"response_code,omitempty"`
+	ReversalPending *bool           `yaml:"reversal_pending" json:"reversal_pending,omitempty"`
+	ReversalsSent   *int            `yaml:"reversals_sent" json:"reversals_sent,omitempty"`
+	ReversalReason  string          `yaml:"reversal_reason" json:"reversal_reason,omitempty"`
+	ReversalDropped *bool           `yaml:"reversal_dropped" json:"reversal_dropped,omitempty"`
+	Display         string          `yaml:"display" json:"display,omitempty"`
+	LateResponses   *int            `yaml:"late_responses" json:"late_responses,omitempty"`
+	Balance         string          `yaml:"balance" json:"balance,omitempty"`
+	Settlement      *SettlementStep `yaml:"settlement" json:"settlement,omitempty"`
+}
+
+// SettlementStep is what a settle step must show.
+type SettlementStep struct {
+	Balanced *bool `yaml:"balanced" json:"balanced,omitempty"`
+	Uploaded *int  `yaml:"uploaded" json:"uploaded,omitempty"`
+}
+
+// Expect is the end state after the last step.
+type Expect struct {
+	// Records must each match one record of the acquirer's ledger.
+	Records []RecordExpect `yaml:"records" json:"records,omitempty"`
+	// Received counts the messages the acquirer received, by MTI.
+	Received map[string]int `yaml:"received" json:"received,omitempty"`
+	// Order is the exact sequence of MTIs the acquirer received.
+	Order []string `yaml:"order" json:"order,omitempty"`
+	// Within bounds how long after one message another arrived.
+	Within []WithinExpect `yaml:"within" json:"within,omitempty"`
+	// Journal counts journal entries by kind (orphan, duplicate, bad_frame,
+	// fault, late_reversal, settlement).
+	Journal map[string]int `yaml:"journal" json:"journal,omitempty"`
+	// Balances are card balances at the acquirer, by alias.
+	Balances map[string]string `yaml:"balances" json:"balances,omitempty"`
+	// Held are card holds at the acquirer, by alias.
+	Held map[string]string `yaml:"held" json:"held,omitempty"`
+	// Settlement describes the last settlement.
+	Settlement *SettlementExpect `yaml:"settlement" json:"settlement,omitempty"`
+	// Terminal describes the terminal's state.
+	Terminal *TerminalExpect `yaml:"terminal" json:"terminal,omitempty"`
+}
+
+// RecordExpect matches a ledger record by its STAN and the fields given.
+type RecordExpect struct {
+	STAN   int    `yaml:"stan" json:"stan"`
+	MTI    string `yaml:"mti" json:"mti,omitempty"`
+	Op     string `yaml:"op" json:"op,omitempty"`
+	Status string `yaml:"status" json:"status,omitempty"`
+	Reason string `yaml:"reason" json:"reason,omitempty"`
+	RC     string `yaml:"rc" json:"rc,omitempty"`
+	Amount string `yaml:"amount" json:"amount,omitempty"`
+}
+
+// WithinExpect: the first MTI received after the first After arrived within
+// Max of it (scenario time).
+type WithinExpect struct {
+	MTI   string   `yaml:"mti" json:"mti"`
+	After string   `yaml:"after" json:"after"`
+	Max   Duration `yaml:"max" json:"max"`
+}
+
+// SettlementExpect describes the last settlement at the acquirer.
+type SettlementExpect struct {
+	Balanced      *bool                `yaml:"balanced" json:"balanced,omitempty"`
+	Count         *int                 `yaml:"count" json:"count,omitempty"`
+	Discrepancies *[]DiscrepancyExpect `yaml:"discrepancies" json:"discrepancies,omitempty"`
+}
+
+// DiscrepancyExpect is one expected discrepancy.
+type DiscrepancyExpect struct {
+	Kind   string `yaml:"kind" json:"kind"`
+	STAN   int    `yaml:"stan" json:"stan,omitempty"`
+	Amount string `yaml:"amount" json:"amount,omitempty"`
+}
+
+// TerminalExpect describes the terminal's state.
+type TerminalExpect struct {
+	PendingReversal *bool `yaml:"pending_reversal" json:"pending_reversal,omitempty"`
+	Log             *int  `yaml:"log" json:"log,omitempty"`
+	Batch           *int  `yaml:"batch" json:"batch,omitempty"`
+}

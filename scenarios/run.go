@@ -1,0 +1,500 @@
+package scenarios
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/posim/posim/acquirer"
+	"github.com/posim/posim/cards"
+	"github.com/posim/posim/terminal"
+	"github.com/posim/posim/wire"
+)
+
+// Epoch is where scenario time starts: a fixed instant, so that runs are
+// repeatable. advance steps move the clock forward from it.
+var Epoch = time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
+
+// Options tune a run.
+type Options struct {
+	// Seed overrides the scenario's seed when set.
+	Seed *int64
+	// Speed divides every duration; 0 means 1 (real time).
+	Speed float64
+	// Profile is the dialect; default iso87.
+	Profile string
+	// Logger receives the acquirer's and terminal's message lines.
+	Logger *slog.Logger
+}
+
+// Event is one thing that happened during a run: a message in or out of
+// the acquirer, a decision, a fault, a terminal step and its result. The
+// reports are all rendered from the same events.
+type Event struct {
+	Seq    int    `json:"seq"`
+	AtMS   int64  `json:"at_ms"` // scenario time since the start
+	Step   int    `json:"step"`  // 1-based; 0 before the first step
+	Source string `json:"source"`
+	Kind   string `json:"kind"`
+	MTI    string `json:"mti,omitempty"`
+	STAN   string `json:"stan,omitempty"`
+	RC     string `json:"rc,omitempty"`
+	PAN    string `json:"pan,omitempty"` // masked
+	Amount string `json:"amount,omitempty"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// StepResult is what one step did.
+type StepResult struct {
+	Index           int    `json:"index"`
+	Op              string `json:"op"`
+	Line            int    `json:"line"`
+	Outcome         string `json:"outcome,omitempty"`
+	ResponseCode    string `json:"response_code,omitempty"`
+	Meaning         string `json:"meaning,omitempty"`
+	Display         string `json:"display,omitempty"`
+	DisplayZH       string `json:"display_zh,omitempty"`
+	STAN            string `json:"stan,omitempty"`
+	RRN             string `json:"rrn,omitempty"`
+	Amount          string `json:"amount,omitempty"`
+	PAN             string `json:"pan,omitempty"`
+	ReversalPending bool   `json:"reversal_pending,omitempty"`
+	ReversalsSent   int    `json:"reversals_sent,omitempty"`
+	Detail          string `json:"detail,omitempty"`
+
+	res *terminal.Result
+}
+
+// Failure is one broken expectation.
+type Failure struct {
+	Scenario string `json:"scenario"`
+	Step     int    `json:"step"` // 0: the end state
+	Op       string `json:"op,omitempty"`
+	Line     int    `json:"line,omitempty"`
+	What     string `json:"what"`
+	Expected string `json:"expected"`
+	Actual   string `json:"actual"`
+}
+
+func (f Failure) String() string {
+	where := "end state"
+	if f.Step > 0 {
+		where = fmt.Sprintf("step %d (%s, line %d)", f.Step, f.Op, f.Line)
+	}
+	return fmt.Sprintf("%s: %s: %s: expected %s, got %s", f.Scenario, where, f.What, f.Expected, f.Actual)
+}
+
+// Result is the outcome of one scenario run.
+type Result struct {
+	Name     string                 `json:"name"`
+	Title    Text                   `json:"title"`
+	Story    Text                   `json:"story"`
+	File     string                 `json:"file"`
+	Tags     []string               `json:"tags,omitempty"`
+	Seed     int64                  `json:"seed"`
+	Speed    float64                `json:"speed"`
+	Profile  string                 `json:"profile"`
+	Passed   bool                   `json:"passed"`
+	Error    string                 `json:"error,omitempty"`
+	Duration time.Duration          `json:"duration_ns"`
+	Failures []Failure              `json:"failures,omitempty"`
+	Steps    []StepResult           `json:"steps"`
+	Events   []Event                `json:"events"`
+	Before   []acquirer.AccountView `json:"balances_before"`
+	After    []acquirer.AccountView `json:"balances_after"`
+}
+
+// run is the state of one scenario run.
+type run struct {
+	s        *Scenario
+	opts     Options
+	speed    float64
+	start    time.Time
+	advanced atomic.Int64
+	book     *cards.Book
+	engine   *acquirer.Engine
+	journal  *acquirer.MemJournal
+	faults   *Faults
+	profile  wire.Profile
+	acq      *acquirer.Acquirer
+	acqMu    sync.Mutex
+	term     *terminal.Terminal
+	tcfg     terminal.Config
+	res      *Result
+	step     atomic.Int64
+
+	evMu   sync.Mutex
+	timers []*time.Timer
+}
+
+func (r *run) elapsed() time.Duration {
+	return time.Duration(float64(time.Since(r.start))*r.speed) + time.Duration(r.advanced.Load())
+}
+
+func (r *run) now() time.Time { return Epoch.Add(r.elapsed()) }
+
+func (r *run) scale(d time.Duration) time.Duration { return time.Duration(float64(d) / r.speed) }
+
+func (r *run) acquirer() *acquirer.Acquirer {
+	r.acqMu.Lock()
+	defer r.acqMu.Unlock()
+	return r.acq
+}
+
+func (r *run) after(d time.Duration, fn func()) {
+	r.evMu.Lock()
+	defer r.evMu.Unlock()
+	r.timers = append(r.timers, time.AfterFunc(d, fn))
+}
+
+func (r *run) event(e Event) {
+	r.evMu.Lock()
+	defer r.evMu.Unlock()
+	e.Seq = len(r.res.Events) + 1
+	if e.Step == 0 {
+		e.Step = int(r.step.Load())
+	}
+	r.res.Events = append(r.res.Events, e)
+}
+
+// Run plays one scenario: an acquirer with the scenario's rules on
+// 127.0.0.1:0, the emulated terminal driven through the steps, then the
+// expectations checked. It never panics on a bad scenario; problems are in
+// Result.Error and Result.Failures.
+func Run(ctx context.Context, s *Scenario, o Options) *Result {
+	seed := s.Seed
+	if o.Seed != nil {
+		seed = *o.Seed
+	}
+	if o.Speed <= 0 {
+		o.Speed = 1
+	}
+	if o.Profile == "" {
+		o.Profile = "iso87"
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	r := &run{s: s, opts: o, speed: o.Speed, start: time.Now(),
+		res: &Result{Name: s.Name, Title: s.Title, Story: s.Story, File: s.File, Tags: s.Tags, Seed: seed, Speed: o.Speed, Profile: o.Profile, Steps: []StepResult{}, Events: []Event{}}}
+	err := r.play(ctx, seed)
+	r.res.Duration = time.Since(r.start)
+	if err != nil {
+		r.res.Error = err.Error()
+	}
+	r.res.Passed = err == nil && len(r.res.Failures) == 0
+	return r.res
+}
+
+func (r *run) play(ctx context.Context, seed int64) (err error) {
+	p, err := wire.ProfileByName(r.opts.Profile)
+	if err != nil {
+		return err
+	}
+	r.profile = p
+	if !r.s.Supports(p.Name()) {
+		return fmt.Errorf("scenario %s does not support profile %s", r.s.Name, p.Name())
+	}
+	if err := r.setup(seed); err != nil {
+		return err
+	}
+	defer r.teardown()
+	r.res.Before = r.engine.Snapshot().Accounts
+	for i, st := range r.s.Steps {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		r.step.Store(int64(i + 1))
+		n := max(st.Repeat, 1)
+		var sr StepResult
+		for k := 0; k < n; k++ {
+			if sr, err = r.do(ctx, i, st); err != nil {
+				return fmt.Errorf("step %d (%s, line %d): %w", i+1, st.Op, st.Line, err)
+			}
+		}
+		r.res.Steps = append(r.res.Steps, sr)
+		if st.Expect != nil {
+			r.checkStep(i, st, sr)
+		}
+	}
+	r.step.Store(int64(len(r.s.Steps) + 1))
+	r.res.After = r.engine.Snapshot().Accounts
+	r.checkEnd()
+	return nil
+}
+
+func (r *run) setup(seed int64) error {
+	extra := &cards.Book{Merchants: r.s.Setup.Merchants, Terminals: r.s.Setup.Terminals}
+	for _, cs := range r.s.Setup.Cards {
+		c, err := cs.Card()
+		if err != nil {
+			return err
+		}
+		extra.Cards = append(extra.Cards, c)
+	}
+	r.book = cards.Builtin().Merge(extra)
+	pol, err := Policies(r.s.Setup.Acquirer)
+	if err != nil {
+		return err
+	}
+	if r.engine, err = acquirer.NewEngine(r.book, pol); err != nil {
+		return err
+	}
+	r.journal = acquirer.NewMemJournal()
+	r.journal.OnAppend(func(e acquirer.Entry) {
+		if e.Kind == acquirer.KindConnection {
+			return
+		}
+		amt := ""
+		if e.Amount != 0 {
+			amt = wire.FormatAmount(e.Amount)
+		}
+		r.event(Event{AtMS: e.Time.Sub(Epoch).Milliseconds(), Source: "acquirer", Kind: e.Kind, MTI: e.MTI, STAN: e.STAN, RC: e.RC, PAN: e.PAN, Amount: amt, Detail: e.Detail})
+	})
+	r.faults, err = Compile(r.s.Rules, &Env{
+		Seed: seed, Speed: r.speed, Elapsed: r.elapsed, Cards: r.book, Acquirer: r.acquirer,
+		Journal: r.journal, Now: r.now, After: r.after,
+	})
+	if err != nil {
+		return err
+	}
+	if err := r.startAcquirer("127.0.0.1:0"); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "posim-terminal-")
+	if err != nil {
+		return err
+	}
+	ts := r.s.Setup.Terminal
+	cfg := terminal.DefaultConfig()
+	cfg.Host, cfg.Profile, cfg.Cards, cfg.StateDir, cfg.Clock = r.acq.Addr(), r.profile, r.book, dir, r.now
+	cfg.Logger = r.opts.Logger
+	if ts.TID != "" {
+		cfg.TID = ts.TID
+	}
+	if ts.MID != "" {
+		cfg.MID = ts.MID
+	}
+	if ts.Timeout != nil {
+		cfg.Timeout = ts.Timeout.D()
+	}
+	if ts.ConnectTimeout != nil {
+		cfg.ConnectTimeout = ts.ConnectTimeout.D()
+	}
+	cfg.Timeout = r.scale(cfg.Timeout)
+	cfg.ConnectTimeout = max(r.scale(cfg.ConnectTimeout), 50*time.Millisecond)
+	if ts.Reversal.Retries != nil {
+		cfg.ReversalRetries = *ts.Reversal.Retries
+	}
+	if ts.Reversal.WhenExhausted != "" {
+		cfg.WhenExhausted = ts.Reversal.WhenExhausted
+	}
+	cfg.ImmediateReversal = ts.Reversal.Immediate
+	cfg.Retransmits = ts.Retransmit
+	r.tcfg = cfg
+	r.term, err = terminal.New(cfg)
+	return err
+}
+
+func (r *run) startAcquirer(addr string) error {
+	a, err := acquirer.New(
+		acquirer.WithProfile(r.profile),
+		acquirer.WithEngine(r.engine),
+		acquirer.WithJournal(r.journal),
+		acquirer.WithClock(r.now),
+		acquirer.WithHandler(r.faults),
+		acquirer.WithLogger(r.opts.Logger),
+	)
+	if err != nil {
+		return err
+	}
+	if err := a.Listen(addr); err != nil {
+		return err
+	}
+	r.acqMu.Lock()
+	r.acq = a
+	r.acqMu.Unlock()
+	return nil
+}
+
+func (r *run) teardown() {
+	r.evMu.Lock()
+	for _, t := range r.timers {
+		t.Stop()
+	}
+	r.evMu.Unlock()
+	if r.term != nil {
+		r.term.Close()
+	}
+	if a := r.acquirer(); a != nil {
+		a.Close()
+	}
+	r.journal.OnAppend(nil)
+	if r.tcfg.StateDir != "" {
+		os.RemoveAll(r.tcfg.StateDir)
+	}
+}
+
+// sleep waits d of scenario time.
+func (r *run) sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(r.scale(d))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// do runs one step once.
+func (r *run) do(ctx context.Context, i int, st Step) (StepResult, error) {
+	sr := StepResult{Index: i + 1, Op: st.Op, Line: st.Line}
+	r.event(Event{Source: "terminal", Kind: "step", Detail: describeStep(st)})
+	var res *terminal.Result
+	var opErr error
+	switch st.Op {
+	case "wait":
+		return sr, r.sleep(ctx, st.Duration.D())
+	case "advance":
+		r.advanced.Add(int64(st.Duration))
+		sr.Detail = "clock advanced " + st.Duration.String()
+		return sr, nil
+	case "reconnect":
+		r.term.Close()
+		return sr, nil
+	case "restart":
+		if st.Target == "terminal" {
+			r.term.Close()
+			t, err := terminal.New(r.tcfg)
+			if err != nil {
+				return sr, err
+			}
+			r.term = t
+			return sr, nil
+		}
+		a := r.acquirer()
+		addr := a.Addr()
+		a.Close()
+		return sr, r.startAcquirer(addr)
+	case "host_down":
+		a := r.acquirer()
+		a.Pause()
+		r.after(r.scale(st.Duration.D()), func() { _ = a.Resume() })
+		return sr, nil
+	case "host_up":
+		return sr, r.acquirer().Resume()
+	case "echo":
+		res, opErr = r.term.Echo(ctx)
+	case "signon":
+		res, opErr = r.term.SignOn(ctx)
+	case "signoff":
+		res, opErr = r.term.SignOff(ctx)
+	case "settle":
+		res, opErr = r.term.Settle(ctx)
+	default:
+		req, err := r.request(st.Args)
+		if err != nil {
+			return sr, err
+		}
+		switch st.Op {
+		case "sale":
+			res, opErr = r.term.Sale(ctx, req)
+		case "preauth":
+			res, opErr = r.term.PreAuth(ctx, req)
+		case "completion":
+			res, opErr = r.term.Completion(ctx, req)
+		case "void":
+			res, opErr = r.term.Void(ctx, req)
+		case "refund":
+			res, opErr = r.term.Refund(ctx, req)
+		case "balance":
+			res, opErr = r.term.Balance(ctx, req)
+		case "reversal":
+			res, opErr = r.term.Reversal(ctx, req)
+		}
+	}
+	if errors.Is(opErr, terminal.ErrInvalidRequest) {
+		return sr, opErr
+	}
+	if res != nil {
+		sr.res = res
+		sr.Outcome, sr.ResponseCode, sr.Meaning = string(res.Outcome), res.ResponseCode, res.Meaning
+		sr.Display, sr.DisplayZH, sr.STAN, sr.RRN = res.Display, res.DisplayZH, res.STAN, res.RRN
+		sr.Amount, sr.PAN, sr.ReversalPending, sr.ReversalsSent = res.Amount, res.PAN, res.ReversalPending, len(res.ReversalsSent)
+		detail := string(res.Outcome)
+		if res.ResponseCode != "" {
+			detail += " " + res.ResponseCode
+		}
+		r.event(Event{Source: "terminal", Kind: "result", STAN: res.STAN, RC: res.ResponseCode, Detail: detail + ": " + res.Display})
+	}
+	return sr, nil
+}
+
+func describeStep(st Step) string {
+	d := st.Op
+	a := st.Args
+	if a.Amount != "" {
+		d += " " + a.Amount
+	}
+	if a.Card != "" {
+		d += " card " + a.Card
+	}
+	if a.PowerCut != "" {
+		d += " (power cut " + a.PowerCut + ")"
+	}
+	if st.Duration > 0 {
+		d += " " + st.Duration.String()
+	}
+	if st.Target != "" {
+		d += " " + st.Target
+	}
+	return d
+}
+
+// request turns step arguments into a terminal request.
+func (r *run) request(a OpArgs) (terminal.Request, error) {
+	req := terminal.Request{Card: a.Card, PIN: a.PIN, NoPIN: a.NoPIN, RRN: a.RRN, AuthCode: a.AuthCode, STAN: a.STAN,
+		TID: a.TID, MID: a.MID, PowerCut: a.PowerCut, CloseBeforeRead: a.CloseBeforeRead}
+	if a.PAN != "" {
+		req.Card = a.PAN
+	}
+	if a.Amount != "" {
+		v, err := wire.ParseAmount(a.Amount)
+		if err != nil {
+			return req, err
+		}
+		req.Amount = v
+	}
+	if a.RRNOf > 0 {
+		rrn, err := r.rrnOf(a.RRNOf)
+		if err != nil {
+			return req, err
+		}
+		req.RRN = rrn
+	}
+	return req, nil
+}
+
+// rrnOf returns the RRN of the transaction of an earlier step: the one the
+// terminal received, or else the one the host booked (a lost response).
+func (r *run) rrnOf(step int) (string, error) {
+	if step > len(r.res.Steps) {
+		return "", fmt.Errorf("rrn_of %d: that step has not run", step)
+	}
+	sr := r.res.Steps[step-1]
+	if sr.RRN != "" {
+		return sr.RRN, nil
+	}
+	for _, rec := range r.engine.Snapshot().Records {
+		if rec.STAN == sr.STAN && rec.TID == r.tcfg.TID && rec.RRN != "" {
+			return rec.RRN, nil
+		}
+	}
+	return "000000000000", nil // the host never booked it: an unknown RRN
+}

@@ -1,0 +1,96 @@
+package scenarios
+
+import (
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Step kinds.
+var (
+	opSteps   = []string{"sale", "preauth", "completion", "void", "refund", "balance", "reversal"}
+	bareSteps = []string{"echo", "signon", "signoff", "settle", "reconnect", "host_up"}
+	timeSteps = []string{"wait", "advance", "host_down"}
+)
+
+// StepKinds lists every step kind.
+func StepKinds() []string {
+	out := append(append(append([]string{}, opSteps...), bareSteps...), timeSteps...)
+	return append(out, "restart")
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// UnmarshalYAML reads a step: one key naming the kind (with its
+// arguments), plus optional expect and repeat.
+func (s *Step) UnmarshalYAML(n *yaml.Node) error {
+	s.Line = n.Line
+	if n.Kind != yaml.MappingNode {
+		return lineErr(n, "a step is a mapping such as {sale: {amount: \"10.00\"}}")
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		switch key := k.Value; {
+		case key == "expect":
+			s.Expect = &StepExpect{}
+			if err := decodeStrict(v, s.Expect); err != nil {
+				return err
+			}
+		case key == "repeat":
+			if err := decodeStrict(v, &s.Repeat); err != nil {
+				return err
+			}
+			if s.Repeat < 1 {
+				return lineErr(v, "repeat must be at least 1")
+			}
+		case contains(opSteps, key), contains(bareSteps, key), contains(timeSteps, key), key == "restart":
+			if s.Op != "" {
+				return lineErr(k, "a step does one thing: %q and %q", s.Op, key)
+			}
+			s.Op = key
+			if err := s.args(v); err != nil {
+				return err
+			}
+		default:
+			return lineErr(k, "unknown step %q (known: %s, plus expect and repeat)", key, strings.Join(StepKinds(), ", "))
+		}
+	}
+	if s.Op == "" {
+		return lineErr(n, "the step names no action (known: %s)", strings.Join(StepKinds(), ", "))
+	}
+	return nil
+}
+
+func isNull(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && (n.Tag == "!!null" || n.Value == "")
+}
+
+func (s *Step) args(v *yaml.Node) error {
+	switch {
+	case contains(opSteps, s.Op):
+		if isNull(v) {
+			return nil
+		}
+		return decodeStrict(v, &s.Args)
+	case contains(bareSteps, s.Op):
+		if !isNull(v) && !(v.Kind == yaml.MappingNode && len(v.Content) == 0) {
+			return lineErr(v, "%s takes no arguments", s.Op)
+		}
+		return nil
+	case contains(timeSteps, s.Op):
+		return decodeStrict(v, &s.Duration)
+	case s.Op == "restart":
+		if v.Kind != yaml.ScalarNode || (v.Value != "terminal" && v.Value != "acquirer") {
+			return lineErr(v, "restart takes terminal or acquirer")
+		}
+		s.Target = v.Value
+	}
+	return nil
+}
