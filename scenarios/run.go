@@ -159,6 +159,9 @@ func (r *run) event(e Event) {
 	if e.Step == 0 {
 		e.Step = int(r.step.Load())
 	}
+	if e.Source == "terminal" {
+		e.AtMS = r.elapsed().Milliseconds()
+	}
 	r.res.Events = append(r.res.Events, e)
 }
 

@@ -236,17 +236,21 @@ func (t *Terminal) newResult(op string) *Result {
 
 // flush delivers the pending reversal before anything else goes online (R6).
 func (t *Terminal) flush(ctx context.Context, res *Result) error {
+	tried := false
 	for t.state.Pending != nil {
 		p := t.state.Pending
 		if p.Attempts >= t.cfg.ReversalRetries+1 {
-			if t.cfg.WhenExhausted == ExhaustedBlock {
+			if t.cfg.WhenExhausted == ExhaustedDrop {
+				t.log.Warn("reversal dropped after retries", "stan", p.Request.STAN, "attempts", p.Attempts)
+				t.state.Pending = nil
+				res.ReversalDropped = true
+				return t.save()
+			}
+			// a blocked terminal tries once more before each transaction
+			if tried {
 				res.ReversalPending = true
 				return ErrBlocked
 			}
-			t.log.Warn("reversal dropped after retries", "stan", p.Request.STAN, "attempts", p.Attempts)
-			t.state.Pending = nil
-			res.ReversalDropped = true
-			return t.save()
 		}
 		now := t.cfg.Clock()
 		var rev *wire.Txn
@@ -257,6 +261,7 @@ func (t *Terminal) flush(ctx context.Context, res *Result) error {
 			rev = t.cfg.Profile.Repeat(t.cfg.Profile.Reversal(&p.Request, p.Reason, p.STAN, now))
 		}
 		p.Attempts++
+		tried = true
 		if err := t.save(); err != nil {
 			return err
 		}
@@ -298,7 +303,9 @@ type faults struct {
 	closeBeforeRead bool
 }
 
-func (r Request) faults() faults { return faults{powerCut: r.PowerCut, closeBeforeRead: r.CloseBeforeRead} }
+func (r Request) faults() faults {
+	return faults{powerCut: r.PowerCut, closeBeforeRead: r.CloseBeforeRead}
+}
 
 func (t *Terminal) online(ctx context.Context, req *wire.Txn, res *Result, f faults) (*wire.Txn, error) {
 	if t.dead {

@@ -28,6 +28,9 @@ Exit codes: 0 success (terminal: approved), 1 usage error, 2 invalid input,
 	root.AddCommand(
 		newAcquirerCmd(),
 		newTerminalCmd(),
+		newRunCmd(),
+		newValidateCmd(),
+		newCatalogCmd(),
 		newDemoCmd(),
 		newVersionCmd(),
 	)

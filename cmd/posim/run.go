@@ -1,0 +1,247 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/posim/posim/scenarios"
+	"github.com/posim/posim/scenarios/report"
+	"github.com/spf13/cobra"
+)
+
+type runFlags struct {
+	catalog bool
+	tags    []string
+	profile string
+	seed    int64
+	speed   float64
+	jobs    int
+	reports []string
+	verbose bool
+}
+
+func newRunCmd() *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run [FILES|DIRS...]",
+		Short: "Run scenarios: both sides in-process over loopback, expectations checked",
+		Long: `Run scenario files (or every .yaml file of the directories named, or the built-in
+catalogue with --catalog). Each scenario gets its own acquirer on 127.0.0.1:0, its
+own terminal state and its own ledger; results are printed in input order.
+
+Exit codes: 0 all passed, 1 usage error, 2 invalid scenario or nothing selected,
+3 a scenario could not run, 4 an expectation failed.`,
+		Example: `  posim run --catalog --speed 20 --report junit:j.xml --report json:r.json
+  posim run my-scenarios/ --tags reversal --seed 42
+  posim run --catalog --tags network --report md:report.md`,
+		RunE: func(cmd *cobra.Command, args []string) error { return runRun(cmd, f, args) },
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&f.catalog, "catalog", false, "run the built-in failure catalogue")
+	fl.StringSliceVar(&f.tags, "tags", nil, "only scenarios with one of these tags (comma-separated)")
+	fl.StringVar(&f.profile, "profile", "iso87", "dialect")
+	fl.Int64Var(&f.seed, "seed", 0, "seed for every scenario (default: each scenario's own)")
+	fl.Float64Var(&f.speed, "speed", 1, "divide every duration by this (20 runs a 30 s timeout in 1.5 s)")
+	fl.IntVar(&f.jobs, "jobs", runtime.NumCPU(), "scenarios run at once (output stays in input order)")
+	fl.StringArrayVar(&f.reports, "report", nil, "write a report: junit:PATH, json:PATH or md:PATH (repeatable)")
+	fl.BoolVarP(&f.verbose, "verbose", "v", false, "print every scenario's timeline")
+	return cmd
+}
+
+type reportSpec struct{ kind, path string }
+
+func parseReports(specs []string) ([]reportSpec, error) {
+	var out []reportSpec
+	for _, s := range specs {
+		kind, path, ok := strings.Cut(s, ":")
+		if !ok || path == "" {
+			return nil, invalid(fmt.Errorf("--report %q: want KIND:PATH, e.g. junit:results.xml", s))
+		}
+		switch kind {
+		case "junit", "json", "md":
+		default:
+			return nil, invalid(fmt.Errorf("--report %q: kind %q: want junit, json or md", s, kind))
+		}
+		out = append(out, reportSpec{kind, path})
+	}
+	return out, nil
+}
+
+// selectScenarios loads what the arguments and flags name.
+func selectScenarios(args []string, catalog bool, tags []string) ([]*scenarios.Scenario, error) {
+	var all []*scenarios.Scenario
+	if catalog {
+		cat, err := scenarios.Catalog()
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, cat...)
+	}
+	if len(args) > 0 {
+		loaded, err := scenarios.LoadPaths(args)
+		if err != nil {
+			return nil, invalid(err)
+		}
+		all = append(all, loaded...)
+	}
+	if !catalog && len(args) == 0 {
+		return nil, usageErr("name scenario files or directories, or use --catalog")
+	}
+	if len(tags) == 0 {
+		return all, nil
+	}
+	var out []*scenarios.Scenario
+	for _, s := range all {
+		if s.HasTag(tags...) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+func runRun(cmd *cobra.Command, f runFlags, args []string) error {
+	if f.speed <= 0 {
+		return invalid(errors.New("--speed must be positive"))
+	}
+	if f.jobs < 1 {
+		return invalid(errors.New("--jobs must be at least 1"))
+	}
+	reps, err := parseReports(f.reports)
+	if err != nil {
+		return err
+	}
+	if _, err := loadProfile(f.profile); err != nil {
+		return err
+	}
+	selected, err := selectScenarios(args, f.catalog, f.tags)
+	if err != nil {
+		return err
+	}
+	run := &report.Run{Speed: f.speed, Profile: f.profile, Started: time.Now()}
+	var runnable []*scenarios.Scenario
+	for _, s := range selected {
+		if !s.Supports(f.profile) {
+			run.Skipped = append(run.Skipped, report.Skipped{Name: s.Name, Reason: "does not run under profile " + f.profile})
+			continue
+		}
+		runnable = append(runnable, s)
+	}
+	if len(runnable) == 0 {
+		return invalid(fmt.Errorf("no scenario selected (tags %v, profile %s): nothing to run", f.tags, f.profile))
+	}
+	opts := scenarios.Options{Speed: f.speed, Profile: f.profile}
+	if cmd.Flags().Changed("seed") {
+		run.Seed = &f.seed
+		opts.Seed = &f.seed
+	}
+	out := cmd.OutOrStdout()
+	color := isTerminal(out)
+	fmt.Fprintf(out, "posim run: %d scenarios, profile %s, speed %g\n", len(runnable), f.profile, f.speed)
+	run.Results = make([]*scenarios.Result, len(runnable))
+	done := make([]chan struct{}, len(runnable))
+	for i := range done {
+		done[i] = make(chan struct{})
+	}
+	sem := make(chan struct{}, f.jobs)
+	var wg sync.WaitGroup
+	for i, s := range runnable {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			run.Results[i] = scenarios.Run(cmd.Context(), s, opts)
+			close(done[i])
+		}()
+	}
+	for i := range runnable {
+		<-done[i] // print in input order as results arrive
+		printScenario(out, run.Results[i], color, f.verbose)
+	}
+	wg.Wait()
+	passed, failed := run.Counts()
+	fmt.Fprintf(out, "\n%d passed, %d failed\n", passed, failed)
+	for _, rep := range reps {
+		if err := writeReport(rep, run); err != nil {
+			return runtimeErr(err)
+		}
+	}
+	if cmd.Context().Err() != nil {
+		return runtimeErr(cmd.Context().Err())
+	}
+	for _, r := range run.Results {
+		if r.Error != "" {
+			return &exitError{code: exitRuntime, err: fmt.Errorf("%s: %s", r.Name, r.Error), silent: true}
+		}
+	}
+	if failed > 0 {
+		return &exitError{code: exitExpected, err: fmt.Errorf("%d scenarios failed", failed), silent: true}
+	}
+	return nil
+}
+
+func printScenario(w io.Writer, r *scenarios.Result, color, verbose bool) {
+	mark, on, off := "PASS", "", ""
+	switch {
+	case r.Error != "":
+		mark = "ERROR"
+	case !r.Passed:
+		mark = "FAIL"
+	}
+	if color {
+		on, off = "\x1b[32m", "\x1b[0m"
+		if mark != "PASS" {
+			on = "\x1b[31m"
+		}
+	}
+	fmt.Fprintf(w, "%s%-5s%s %-34s %6.2fs  seed %-6d %s\n", on, mark, off, r.Name, r.Duration.Seconds(), r.Seed, r.Title.EN)
+	if r.Error != "" {
+		fmt.Fprintf(w, "      error: %s\n", r.Error)
+	}
+	for _, f := range r.Failures {
+		fmt.Fprintf(w, "      ✗ %s\n", f.String())
+	}
+	if verbose || !r.Passed {
+		for _, line := range strings.Split(strings.TrimRight(report.Timeline(r, color), "\n"), "\n") {
+			fmt.Fprintf(w, "      %s\n", line)
+		}
+	}
+}
+
+func writeReport(rep reportSpec, run *report.Run) error {
+	f, err := os.Create(rep.path)
+	if err != nil {
+		return fmt.Errorf("writing %s report: %w", rep.kind, err)
+	}
+	switch rep.kind {
+	case "junit":
+		err = report.JUnit(f, run)
+	case "json":
+		err = report.JSON(f, run)
+	case "md":
+		err = report.Markdown(f, run)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("writing %s report %s: %w", rep.kind, rep.path, err)
+	}
+	return nil
+}
+
+// isTerminal reports whether w is a character device (a TTY).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
