@@ -99,15 +99,22 @@ func (f *Faults) Handle(ctx context.Context, x *acquirer.Exchange) {
 	f.respond(x, x.Process())
 }
 
+// match counts the request against every rule, then returns the first
+// rule that fires: "nth: 2" always means the second matching request,
+// whatever earlier rules did with the first.
 func (f *Faults) match(x *acquirer.Exchange) *compiled {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	var chosen *compiled
 	for _, r := range f.rules {
-		if r.fires(f.env, x) {
-			return r
+		if r.triggered(f.env, x) && chosen == nil {
+			chosen = r
 		}
 	}
-	return nil
+	if chosen != nil {
+		chosen.fired[scopeKey(chosen.When.Scope, x)]++
+	}
+	return chosen
 }
 
 func scopeKey(scope string, x *acquirer.Exchange) string {
@@ -122,8 +129,9 @@ func scopeKey(scope string, x *acquirer.Exchange) string {
 	return ""
 }
 
-// fires decides whether the rule handles the request, updating counters.
-func (r *compiled) fires(env *Env, x *acquirer.Exchange) bool {
+// triggered counts a matching request and reports whether the rule's
+// counters, probability and window let it fire.
+func (r *compiled) triggered(env *Env, x *acquirer.Exchange) bool {
 	if !matchWhen(r.When, x.Request, env.Cards) {
 		return false
 	}
@@ -147,11 +155,7 @@ func (r *compiled) fires(env *Env, x *acquirer.Exchange) bool {
 	case w.Times > 0 && r.fired[k] >= w.Times:
 		return false
 	}
-	if w.Probability != nil && r.rng.Float64() >= *w.Probability {
-		return false
-	}
-	r.fired[k]++
-	return true
+	return w.Probability == nil || r.rng.Float64() < *w.Probability
 }
 
 // matchWhen matches the decoded fields of a request.

@@ -104,7 +104,7 @@ func buildSpec87() *iso8583.MessageSpec {
 		f := fields[id].Spec()
 		fields[id] = field.NewString(&field.Spec{Length: f.Length, Description: f.Description, Enc: f.Enc, Pref: f.Pref, Pad: padding.Right(' ')})
 	}
-	for _, id := range []int{11, 12, 13, 14, 15, 22, 25, 49, 70} {
+	for _, id := range []int{4, 5, 6, 11, 12, 13, 14, 15, 22, 25, 49, 70} {
 		f := fields[id].Spec()
 		fields[id] = field.NewString(&field.Spec{Length: f.Length, Description: f.Description, Enc: f.Enc, Pref: f.Pref, Pad: zeroFill{}})
 	}
