@@ -44,6 +44,10 @@ func (e *Env) scale(d time.Duration) time.Duration {
 	return time.Duration(float64(d) / e.Speed)
 }
 
+// afterRespondGrace is how long close at after_respond waits after the
+// answer was written, in real time.
+const afterRespondGrace = 50 * time.Millisecond
+
 // Faults is a compiled rule set: an acquirer.Handler that runs the first
 // rule that fires, or the default handler. It is safe for concurrent use.
 type Faults struct {
@@ -323,8 +327,13 @@ func (f *Faults) run(ctx context.Context, r *compiled, x *acquirer.Exchange) {
 			}
 		case ActClose:
 			at := orDefault(a.Close.At, AtBeforeRespond)
-			if at == AtAfterRespond && !answered {
-				f.respond(x, current(nil))
+			if at == AtAfterRespond {
+				if !answered {
+					f.respond(x, current(nil))
+				}
+				// let the answer be read before the FIN: a client that sees
+				// both at once may act on the close first
+				time.Sleep(afterRespondGrace)
 			}
 			f.fault(x, r, a.String())
 			if a.Close.Mode == "rst" {
