@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/fnv"
+	"log/slog"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -34,6 +35,8 @@ type Env struct {
 	Now func() time.Time
 	// After schedules fn after d of real time, owned by the run.
 	After func(d time.Duration, fn func())
+	// Logger, when set, gets one line per fault fired.
+	Logger *slog.Logger
 }
 
 // scale divides a scenario duration by the speed.
@@ -224,6 +227,9 @@ func matchWhen(w When, t *wire.Txn, book *cards.Book) bool {
 
 // fault journals that a rule fired an action.
 func (f *Faults) fault(x *acquirer.Exchange, r *compiled, what string) {
+	if f.env.Logger != nil {
+		f.env.Logger.Warn("fault", acquirer.KeyConn, x.Conn.ID(), acquirer.KeyMTI, x.Request.MTI, acquirer.KeySTAN, x.Request.STAN, "rule", r.ID, "action", what)
+	}
 	if f.env.Journal == nil {
 		return
 	}

@@ -232,15 +232,10 @@ func (r *run) play(ctx context.Context, seed int64) (err error) {
 }
 
 func (r *run) setup(seed int64) error {
-	extra := &cards.Book{Merchants: r.s.Setup.Merchants, Terminals: r.s.Setup.Terminals}
-	for _, cs := range r.s.Setup.Cards {
-		c, err := cs.Card()
-		if err != nil {
-			return err
-		}
-		extra.Cards = append(extra.Cards, c)
+	var err error
+	if r.book, err = scenarioBook(r.s); err != nil {
+		return err
 	}
-	r.book = cards.Builtin().Merge(extra)
 	pol, err := Policies(r.s.Setup.Acquirer)
 	if err != nil {
 		return err
@@ -261,7 +256,7 @@ func (r *run) setup(seed int64) error {
 	})
 	r.faults, err = Compile(r.s.Rules, &Env{
 		Seed: seed, Speed: r.speed, Elapsed: r.elapsed, Cards: r.book, Acquirer: r.acquirer,
-		Journal: r.journal, Now: r.now, After: r.after,
+		Journal: r.journal, Now: r.now, After: r.after, Logger: r.opts.Logger,
 	})
 	if err != nil {
 		return err

@@ -2,9 +2,13 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/posim/posim/acquirer"
+	"github.com/posim/posim/scenarios"
 	"github.com/posim/posim/wire"
 	"github.com/spf13/cobra"
 )
@@ -18,6 +22,9 @@ type acquirerFlags struct {
 	velocityWindow                    time.Duration
 	pinTries, maxFrame                int
 	noMagic, noAutoRegister, verbose  bool
+	scenario                          string
+	speed                             float64
+	seed                              int64
 }
 
 func newAcquirerCmd() *cobra.Command {
@@ -55,6 +62,9 @@ stderr as one structured line with masked PAN. Stop it with Ctrl-C.`,
 	fl.BoolVar(&f.noMagic, "no-magic-amounts", false, "turn off the magic amounts 9999.NN → response code NN")
 	fl.BoolVar(&f.noAutoRegister, "no-auto-register", false, "decline terminals (97) and merchants (03) not in --cards")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "debug logging")
+	fl.StringVar(&f.scenario, "scenario", "", "run a scenario's setup and fault rules (catalogue name or file) for your own POS")
+	fl.Float64Var(&f.speed, "speed", 1, "with --scenario: divide the fault durations by this")
+	fl.Int64Var(&f.seed, "seed", 0, "with --scenario: override the scenario's seed")
 	return cmd
 }
 
@@ -100,6 +110,9 @@ func runAcquirer(cmd *cobra.Command, f acquirerFlags) error {
 	if f.maxFrame < 16 || f.maxFrame > 0xFFFF {
 		return invalid(fmt.Errorf("--max-frame %d: want 16 to 65535", f.maxFrame))
 	}
+	if f.scenario != "" {
+		return runScenarioHost(cmd, f, log, wire.Binary2{MaxFrame: f.maxFrame})
+	}
 	a, err := acquirer.New(
 		acquirer.WithProfile(profile),
 		acquirer.WithFramer(wire.Binary2{MaxFrame: f.maxFrame}),
@@ -118,4 +131,50 @@ func runAcquirer(cmd *cobra.Command, f acquirerFlags) error {
 	<-cmd.Context().Done()
 	log.Info("shutting down")
 	return a.Close()
+}
+
+// runScenarioHost serves a scenario's setup and rules until interrupted.
+func runScenarioHost(cmd *cobra.Command, f acquirerFlags, log *slog.Logger, framer wire.Framer) error {
+	s, err := loadScenario(f.scenario)
+	if err != nil {
+		return invalid(err)
+	}
+	if f.speed <= 0 {
+		return invalid(fmt.Errorf("--speed must be positive"))
+	}
+	o := scenarios.HostOptions{Speed: f.speed, Profile: f.profile, Logger: log, Acquirer: []acquirer.Option{acquirer.WithFramer(framer)}}
+	if cmd.Flags().Changed("seed") {
+		o.Seed = &f.seed
+	}
+	h, err := scenarios.StartHost(s, f.listen, o)
+	if err != nil {
+		return runtimeErr(err)
+	}
+	out := cmd.OutOrStdout()
+	fmt.Fprintf(out, "posim acquirer listening on %s with scenario %s: %s\n", h.Addr(), s.Name, s.Title.EN)
+	if s.Story.EN != "" {
+		fmt.Fprintf(out, "\n%s\n\n", s.Story.EN)
+	}
+	for _, r := range s.Rules {
+		var do []string
+		for _, a := range r.Do {
+			do = append(do, a.String())
+		}
+		fmt.Fprintf(out, "rule %s: %s\n", r.ID, strings.Join(do, ", "))
+	}
+	fmt.Fprintln(out, "Ctrl-C stops it")
+	<-cmd.Context().Done()
+	log.Info("shutting down")
+	return h.Close()
+}
+
+// loadScenario reads a scenario file, or else a catalogue scenario by name.
+func loadScenario(nameOrFile string) (*scenarios.Scenario, error) {
+	if _, err := os.Stat(nameOrFile); err == nil {
+		return scenarios.LoadFile(nameOrFile)
+	}
+	if strings.ContainsAny(nameOrFile, "/.") {
+		return nil, fmt.Errorf("--scenario %s: no such file", nameOrFile)
+	}
+	return scenarios.FromCatalog(nameOrFile)
 }

@@ -242,3 +242,113 @@ func TestCLI_Version(t *testing.T) {
 	require.Equal(t, 0, code)
 	require.True(t, strings.HasPrefix(out, "posim "))
 }
+
+func TestCLI_RunCatalogSubset(t *testing.T) {
+	dir := t.TempDir()
+	j, js, md := filepath.Join(dir, "j.xml"), filepath.Join(dir, "r.json"), filepath.Join(dir, "r.md")
+	code, out, errOut := posim(t, "run", "--catalog", "--tags", "baseline,power", "--speed", "20",
+		"--report", "junit:"+j, "--report", "json:"+js, "--report", "md:"+md)
+	require.Equal(t, 0, code, out+errOut)
+	require.Contains(t, out, "3 passed, 0 failed")
+	xml, err := os.ReadFile(j)
+	require.NoError(t, err)
+	require.Equal(t, 3, strings.Count(string(xml), "<testcase "))
+	require.NotContains(t, string(xml), "\x1b[")
+	require.NotContains(t, string(xml), "<failure")
+	data, err := os.ReadFile(js)
+	require.NoError(t, err)
+	var rep struct {
+		Passed    int `json:"passed"`
+		Scenarios []struct {
+			Name   string `json:"name"`
+			Seed   int64  `json:"seed"`
+			Events []any  `json:"events"`
+		} `json:"scenarios"`
+	}
+	require.NoError(t, json.Unmarshal(data, &rep))
+	require.Equal(t, 3, rep.Passed)
+	require.NotEmpty(t, rep.Scenarios[0].Events)
+	mdData, err := os.ReadFile(md)
+	require.NoError(t, err)
+	require.Contains(t, string(mdData), "```mermaid\nsequenceDiagram")
+}
+
+func TestCLI_RunBrokenExpectation(t *testing.T) {
+	code, src, _ := posim(t, "catalog", "show", "lost-response-reversal")
+	require.Equal(t, 0, code)
+	changed := strings.Replace(src, `balances: {visa-approve: "995.00"}`, `balances: {visa-approve: "990.00"}`, 1)
+	require.NotEqual(t, src, changed)
+	changed = strings.Replace(changed, `reversal_reason: "98"`, `reversal_reason: "96"`, 1)
+	path := filepath.Join(t.TempDir(), "broken.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(changed), 0o600))
+	code, out, _ := posim(t, "run", path, "--speed", "20")
+	require.Equal(t, 4, code, out)
+	require.Contains(t, out, "lost-response-reversal: step 2 (sale, line 28): reversal_reason: expected 96, got 98")
+	require.Contains(t, out, "end state: balance of visa-approve: expected 990.00, got 995.00")
+}
+
+func TestCLI_RunNothingSelected(t *testing.T) {
+	code, _, errOut := posim(t, "run", "--catalog", "--tags", "no-such-tag")
+	require.NotEqual(t, 0, code)
+	require.Contains(t, errOut, "no scenario selected")
+	code, _, _ = posim(t, "run")
+	require.Equal(t, 1, code)
+}
+
+func TestCLI_Validate(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	bad := filepath.Join(dir, "bad.yaml")
+	require.NoError(t, os.WriteFile(good, []byte("name: g\ntitle: {en: G}\nsteps:\n  - sale: {amount: \"1.00\"}\n"), 0o600))
+	require.NoError(t, os.WriteFile(bad, []byte("name: b\ntitle: {en: B}\nsteps:\n  - sale: {amount: \"1.00\", colour: red}\n"), 0o600))
+	code, out, _ := posim(t, "validate", good)
+	require.Equal(t, 0, code)
+	require.Contains(t, out, "ok")
+	code, _, errOut := posim(t, "validate", good, bad)
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, bad+":4: unknown key \"colour\"")
+	code, _, errOut = posim(t, "run", bad)
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, bad+":4:")
+}
+
+func TestCLI_CatalogList(t *testing.T) {
+	code, out, _ := posim(t, "catalog", "list", "--json")
+	require.Equal(t, 0, code)
+	var entries []struct {
+		Name string `json:"name"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &entries))
+	require.GreaterOrEqual(t, len(entries), 23)
+	code, _, errOut := posim(t, "catalog", "show", "nope")
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, "no catalogue scenario")
+}
+
+func TestCLI_AcquirerScenario(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	addr := deadAddr(t)
+	var out, errOut bytes.Buffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"acquirer", "--scenario", "lost-response-reversal", "--listen", addr}, &out, &errOut)
+	}()
+	require.Eventually(t, func() bool {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	}, 5*time.Second, 10*time.Millisecond)
+	state := t.TempDir()
+	code, res, _ := posim(t, "terminal", "sale", "--host", addr, "--card", "visa-approve", "--amount", "100.00", "--json", "--state", state)
+	require.Equal(t, 3, code)
+	require.True(t, decode(t, res).ReversalPending)
+	code, res, _ = posim(t, "terminal", "sale", "--host", addr, "--card", "visa-approve", "--amount", "5.00", "--json", "--state", state)
+	require.Equal(t, 0, code)
+	require.Len(t, decode(t, res).ReversalsSent, 1)
+	cancel()
+	require.NoError(t, <-done)
+	require.Contains(t, errOut.String(), "mti=0400")
+	require.Contains(t, errOut.String(), "fault")
+}
