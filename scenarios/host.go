@@ -121,3 +121,43 @@ func (h *Host) Close() error {
 	h.mu.Unlock()
 	return h.Acquirer.Close()
 }
+
+// ControlLoader returns a loader for the acquirer's control API: PUT
+// /scenario parses a scenario file and swaps in its rules and acquirer
+// policies. Its cards, merchants and terminals are not loaded (the ledger
+// stays as it is), nor are its steps run.
+func ControlLoader(a *acquirer.Acquirer, o HostOptions) acquirer.ScenarioLoader {
+	return func(name string, data []byte) (acquirer.Handler, *acquirer.Policies, error) {
+		s, err := Parse(name, data)
+		if err != nil {
+			return nil, nil, err
+		}
+		pol, err := Policies(s.Setup.Acquirer)
+		if err != nil {
+			return nil, nil, err
+		}
+		speed := o.Speed
+		if speed <= 0 {
+			speed = 1
+		}
+		seed := s.Seed
+		if o.Seed != nil {
+			seed = *o.Seed
+		}
+		book, err := scenarioBook(s)
+		if err != nil {
+			return nil, nil, err
+		}
+		start := time.Now()
+		f, err := Compile(s.Rules, &Env{
+			Seed: seed, Speed: speed, Cards: book, Journal: a.Journal(), Now: a.Now, Logger: o.Logger,
+			Elapsed:  func() time.Duration { return time.Duration(float64(time.Since(start)) * speed) },
+			Acquirer: func() *acquirer.Acquirer { return a },
+			After:    func(d time.Duration, fn func()) { time.AfterFunc(d, fn) },
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		return f, &pol, nil
+	}
+}

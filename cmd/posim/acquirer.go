@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -22,7 +25,7 @@ type acquirerFlags struct {
 	velocityWindow                    time.Duration
 	pinTries, maxFrame                int
 	noMagic, noAutoRegister, verbose  bool
-	scenario                          string
+	scenario, control                 string
 	speed                             float64
 	seed                              int64
 }
@@ -62,6 +65,7 @@ stderr as one structured line with masked PAN. Stop it with Ctrl-C.`,
 	fl.BoolVar(&f.noMagic, "no-magic-amounts", false, "turn off the magic amounts 9999.NN → response code NN")
 	fl.BoolVar(&f.noAutoRegister, "no-auto-register", false, "decline terminals (97) and merchants (03) not in --cards")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "debug logging")
+	fl.StringVar(&f.control, "control", "", "serve the control API (journal, ledger, scenario, reset, events, metrics) on this address, e.g. 127.0.0.1:8584")
 	fl.StringVar(&f.scenario, "scenario", "", "run a scenario's setup and fault rules (catalogue name or file) for your own POS")
 	fl.Float64Var(&f.speed, "speed", 1, "with --scenario: divide the fault durations by this")
 	fl.Int64Var(&f.seed, "seed", 0, "with --scenario: override the scenario's seed")
@@ -128,9 +132,16 @@ func runAcquirer(cmd *cobra.Command, f acquirerFlags) error {
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "posim acquirer listening on %s (profile %s, %d test cards); Ctrl-C stops it\n",
 		a.Addr(), profile.Name(), len(book.Cards))
+	stop, err := serveControl(cmd, f, a, log)
+	if err != nil {
+		a.Close()
+		return err
+	}
 	<-cmd.Context().Done()
 	log.Info("shutting down")
-	return a.Close()
+	err = a.Close() // ends the event streams first
+	stop()
+	return err
 }
 
 // runScenarioHost serves a scenario's setup and rules until interrupted.
@@ -163,9 +174,16 @@ func runScenarioHost(cmd *cobra.Command, f acquirerFlags, log *slog.Logger, fram
 		fmt.Fprintf(out, "rule %s: %s\n", r.ID, strings.Join(do, ", "))
 	}
 	fmt.Fprintln(out, "Ctrl-C stops it")
+	stop, err := serveControl(cmd, f, h.Acquirer, log)
+	if err != nil {
+		h.Close()
+		return err
+	}
 	<-cmd.Context().Done()
 	log.Info("shutting down")
-	return h.Close()
+	err = h.Close()
+	stop()
+	return err
 }
 
 // loadScenario reads a scenario file, or else a catalogue scenario by name.
@@ -177,4 +195,28 @@ func loadScenario(nameOrFile string) (*scenarios.Scenario, error) {
 		return nil, fmt.Errorf("--scenario %s: no such file", nameOrFile)
 	}
 	return scenarios.FromCatalog(nameOrFile)
+}
+
+// serveControl starts the control API when --control is set; stop shuts it down.
+func serveControl(cmd *cobra.Command, f acquirerFlags, a *acquirer.Acquirer, log *slog.Logger) (stop func(), err error) {
+	if f.control == "" {
+		return func() {}, nil
+	}
+	o := scenarios.HostOptions{Speed: f.speed, Logger: log}
+	ctl, err := acquirer.NewControl(a, scenarios.ControlLoader(a, o))
+	if err != nil {
+		return nil, runtimeErr(err)
+	}
+	ln, err := net.Listen("tcp", f.control)
+	if err != nil {
+		return nil, runtimeErr(fmt.Errorf("control API: %w", err))
+	}
+	srv := &http.Server{Handler: ctl, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	fmt.Fprintf(cmd.OutOrStdout(), "control API on http://%s (GET /journal /ledger /events /metrics, PUT /scenario, POST /reset)\n", ln.Addr())
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}, nil
 }

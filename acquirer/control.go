@@ -1,0 +1,211 @@
+package acquirer
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// ScenarioLoader turns a scenario file's content into a handler and the
+// policies it sets. The scenarios package provides one; the acquirer does
+// not know the scenario format.
+type ScenarioLoader func(name string, data []byte) (Handler, *Policies, error)
+
+// Hub fans journal entries out to subscribers (the control API's event
+// stream). With no subscriber, Publish is one atomic load. It is safe for
+// concurrent use. A subscriber that falls behind by more than its buffer
+// loses entries rather than slowing the host.
+type Hub struct {
+	n    atomic.Int32
+	mu   sync.Mutex
+	subs map[chan Entry]struct{}
+}
+
+// NewHub returns an empty hub.
+func NewHub() *Hub { return &Hub{subs: map[chan Entry]struct{}{}} }
+
+// Publish sends e to every subscriber without blocking.
+func (h *Hub) Publish(e Entry) {
+	if h.n.Load() == 0 {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for ch := range h.subs {
+		select {
+		case ch <- e:
+		default:
+		}
+	}
+}
+
+// Subscribe returns a channel of entries and a function that ends the
+// subscription.
+func (h *Hub) Subscribe(buffer int) (<-chan Entry, func()) {
+	ch := make(chan Entry, buffer)
+	h.mu.Lock()
+	h.subs[ch] = struct{}{}
+	h.n.Add(1)
+	h.mu.Unlock()
+	var once sync.Once
+	return ch, func() {
+		once.Do(func() {
+			h.mu.Lock()
+			delete(h.subs, ch)
+			h.n.Add(-1)
+			h.mu.Unlock()
+		})
+	}
+}
+
+// Control is the acquirer's HTTP control API: journal, ledger, scenario
+// loading, reset, server-sent events and Prometheus metrics. Bind it to
+// loopback. It is safe for concurrent use.
+type Control struct {
+	a      *Acquirer
+	load   ScenarioLoader
+	hub    *Hub
+	reg    *prometheus.Registry
+	msgs   *prometheus.CounterVec
+	faults prometheus.Counter
+	conns  prometheus.Gauge
+	mux    *http.ServeMux
+}
+
+// NewControl returns the control API of a; it subscribes to the acquirer's
+// in-memory journal, which must be a *MemJournal. load may be nil, in which
+// case PUT /scenario answers 501.
+func NewControl(a *Acquirer, load ScenarioLoader) (*Control, error) {
+	mj, ok := a.journal.(*MemJournal)
+	if !ok {
+		return nil, fmt.Errorf("control API needs the in-memory journal")
+	}
+	c := &Control{a: a, load: load, hub: NewHub(), reg: prometheus.NewRegistry(), mux: http.NewServeMux()}
+	c.msgs = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "posim_messages_total", Help: "Messages received (in) and sent (out) by the acquirer, by MTI and response code."}, []string{"direction", "mti", "rc"})
+	c.faults = prometheus.NewCounter(prometheus.CounterOpts{Name: "posim_faults_total", Help: "Fault actions fired by scenario rules."})
+	c.conns = prometheus.NewGauge(prometheus.GaugeOpts{Name: "posim_connections", Help: "Open terminal connections."})
+	c.reg.MustRegister(c.msgs, c.faults, c.conns)
+	mj.OnAppend(c.observe)
+	c.mux.HandleFunc("GET /journal", c.journal)
+	c.mux.HandleFunc("GET /ledger", c.ledger)
+	c.mux.HandleFunc("PUT /scenario", c.scenario)
+	c.mux.HandleFunc("POST /reset", c.reset)
+	c.mux.HandleFunc("GET /events", c.events)
+	c.mux.Handle("GET /metrics", promhttp.HandlerFor(c.reg, promhttp.HandlerOpts{}))
+	return c, nil
+}
+
+// Hub returns the event hub, for in-process subscribers.
+func (c *Control) Hub() *Hub { return c.hub }
+
+func (c *Control) observe(e Entry) {
+	switch e.Kind {
+	case KindIn, KindOut:
+		c.msgs.WithLabelValues(e.Kind, e.MTI, e.RC).Inc()
+	case KindFault:
+		c.faults.Inc()
+	case KindConnection:
+		c.conns.Set(float64(c.a.Conns()))
+	}
+	c.hub.Publish(e)
+}
+
+// ServeHTTP serves the API.
+func (c *Control) ServeHTTP(w http.ResponseWriter, r *http.Request) { c.mux.ServeHTTP(w, r) }
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func (c *Control) journal(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := Filter{Kind: q.Get("kind"), TID: q.Get("tid"), STAN: q.Get("stan"), MTI: q.Get("mti")}
+	entries := c.a.journal.List(f)
+	if st := q.Get("status"); st != "" {
+		kept := entries[:0]
+		for _, e := range entries {
+			if e.Status == st {
+				kept = append(kept, e)
+			}
+		}
+		entries = kept
+	}
+	writeJSON(w, entries)
+}
+
+func (c *Control) ledger(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, c.a.engine.Snapshot())
+}
+
+// scenario loads a scenario's rules and policies atomically: requests that
+// arrive after the answer use them.
+func (c *Control) scenario(w http.ResponseWriter, r *http.Request) {
+	if c.load == nil {
+		http.Error(w, "scenario loading is not available", http.StatusNotImplemented)
+		return
+	}
+	data, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	h, pol, err := c.load("PUT /scenario", data)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if pol != nil {
+		if err := c.a.engine.SetPolicies(*pol); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+	}
+	c.a.SetHandler(h)
+	c.a.journal.Append(Entry{Time: c.a.Now(), Kind: KindFault, Detail: "scenario loaded through the control API"})
+	writeJSON(w, map[string]string{"status": "loaded"})
+}
+
+func (c *Control) reset(w http.ResponseWriter, _ *http.Request) {
+	c.a.engine.Reset()
+	c.a.journal.Reset()
+	c.a.SetHandler(nil)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// events streams every journal entry as a server-sent event until the
+// client goes away.
+func (c *Control) events(w http.ResponseWriter, r *http.Request) {
+	fl, ok := w.(http.Flusher)
+	if !ok {
+		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
+		return
+	}
+	ch, cancel := c.hub.Subscribe(1024)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprint(w, ": posim events\n\n")
+	fl.Flush()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-c.a.ctx.Done():
+			return
+		case e := <-ch:
+			data, _ := json.Marshal(e)
+			fmt.Fprintf(w, "event: %s\nid: %d\ndata: %s\n\n", e.Kind, e.Seq, data)
+			fl.Flush()
+		}
+	}
+}
