@@ -66,14 +66,9 @@ var _ acquirer.Handler = (*Faults)(nil)
 
 type compiled struct {
 	Rule
-	rng    *rand.Rand
-	seen   map[string]int // matches per scope key
-	fired  map[string]int // fires per scope key
-	amount struct {
-		set           bool
-		eq, min, max  int64
-		hasMin, hasMx bool
-	}
+	rng   *rand.Rand
+	seen  map[string]int // matches per scope key
+	fired map[string]int // fires per scope key
 }
 
 // Compile turns rules into a handler for env.

@@ -30,6 +30,10 @@ type Options struct {
 	Profile string
 	// Logger receives the acquirer's and terminal's message lines.
 	Logger *slog.Logger
+	// Target, when set, runs only the terminal steps against that host
+	// (someone else's acquirer): rules are not applied and only the
+	// terminal's expectations are checked.
+	Target string
 }
 
 // Event is one thing that happened during a run: a message in or out of
@@ -261,8 +265,10 @@ func (r *run) setup(seed int64) error {
 	if err != nil {
 		return err
 	}
-	if err := r.startAcquirer("127.0.0.1:0"); err != nil {
-		return err
+	if r.opts.Target == "" {
+		if err := r.startAcquirer("127.0.0.1:0"); err != nil {
+			return err
+		}
 	}
 	dir, err := os.MkdirTemp("", "posim-terminal-")
 	if err != nil {
@@ -270,7 +276,10 @@ func (r *run) setup(seed int64) error {
 	}
 	ts := r.s.Setup.Terminal
 	cfg := terminal.DefaultConfig()
-	cfg.Host, cfg.Profile, cfg.Cards, cfg.StateDir, cfg.Clock = r.acq.Addr(), r.profile, r.book, dir, r.now
+	cfg.Host, cfg.Profile, cfg.Cards, cfg.StateDir, cfg.Clock = r.opts.Target, r.profile, r.book, dir, r.now
+	if r.acq != nil {
+		cfg.Host = r.acq.Addr()
+	}
 	cfg.Logger = r.opts.Logger
 	if ts.TID != "" {
 		cfg.TID = ts.TID
@@ -356,6 +365,9 @@ func (r *run) do(ctx context.Context, i int, st Step) (StepResult, error) {
 	r.event(Event{Source: "terminal", Kind: "step", Detail: describeStep(st)})
 	var res *terminal.Result
 	var opErr error
+	if r.opts.Target != "" && (st.Op == "host_down" || st.Op == "host_up" || (st.Op == "restart" && st.Target == "acquirer")) {
+		return sr, fmt.Errorf("%s acts on posim's own acquirer: not possible with a target host", describeStep(st))
+	}
 	switch st.Op {
 	case "wait":
 		return sr, r.sleep(ctx, st.Duration.D())

@@ -352,3 +352,13 @@ func TestCLI_AcquirerScenario(t *testing.T) {
 	require.Contains(t, errOut.String(), "mti=0400")
 	require.Contains(t, errOut.String(), "fault")
 }
+
+func TestCLI_RunTarget(t *testing.T) {
+	addr := startAcquirer(t)
+	code, out, errOut := posim(t, "run", "--catalog", "--tags", "baseline", "--target", addr, "--speed", "20")
+	require.Equal(t, 0, code, out+errOut)
+	require.Contains(t, out, "terminal steps only")
+	require.Contains(t, out, "1 passed")
+	code, _, _ = posim(t, "run", "--catalog", "--tags", "baseline", "--target", "nonsense")
+	require.Equal(t, 2, code)
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"runtime"
 	"strings"
@@ -24,6 +25,7 @@ type runFlags struct {
 	jobs    int
 	reports []string
 	verbose bool
+	target  string
 }
 
 func newRunCmd() *cobra.Command {
@@ -51,6 +53,7 @@ Exit codes: 0 all passed, 1 usage error, 2 invalid scenario or nothing selected,
 	fl.IntVar(&f.jobs, "jobs", runtime.NumCPU(), "scenarios run at once (output stays in input order)")
 	fl.StringArrayVar(&f.reports, "report", nil, "write a report: junit:PATH, json:PATH or md:PATH (repeatable)")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "print every scenario's timeline")
+	fl.StringVar(&f.target, "target", "", "run only the terminal steps against this host (HOST:PORT); rules and host-side expectations are not applied")
 	return cmd
 }
 
@@ -135,7 +138,13 @@ func runRun(cmd *cobra.Command, f runFlags, args []string) error {
 	if len(runnable) == 0 {
 		return invalid(fmt.Errorf("no scenario selected (tags %v, profile %s): nothing to run", f.tags, f.profile))
 	}
-	opts := scenarios.Options{Speed: f.speed, Profile: f.profile}
+	opts := scenarios.Options{Speed: f.speed, Profile: f.profile, Target: f.target}
+	if f.target != "" {
+		if _, _, err := net.SplitHostPort(f.target); err != nil {
+			return invalid(fmt.Errorf("--target %q: want HOST:PORT", f.target))
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "target %s: terminal steps only; fault rules and host-side expectations are not applied\n", f.target)
+	}
 	if cmd.Flags().Changed("seed") {
 		run.Seed = &f.seed
 		opts.Seed = &f.seed
