@@ -186,6 +186,48 @@ expect: {balances: {visa-approve: "990.00"}}`,
 	}
 }
 
+func TestFaults_TerminalSide(t *testing.T) {
+	tests := map[string]string{
+		"slow fragmented writes are reassembled by the host": `
+setup: {terminal: {write: {chunk: 7, gap: 500ms}}}
+steps:
+  - sale: {card: visa-approve, amount: "10.00"}
+    expect: {outcome: approved}
+expect: {balances: {visa-approve: "990.00"}, journal: {bad_frame: 0}}`,
+		"close before reading leaves a reversal": `
+steps:
+  - sale: {card: visa-approve, amount: "10.00", close_before_read: true}
+    expect: {outcome: no_response, reversal_pending: true}
+  - sale: {card: visa-approve, amount: "1.00"}
+    expect: {outcome: approved, reversals_sent: 1}
+expect: {balances: {visa-approve: "999.00"}, records: [{stan: 1, status: reversed}]}`,
+		"power cut after send": `
+steps:
+  - sale: {card: visa-approve, amount: "10.00", power_cut: after_send}
+    expect: {outcome: power_cut, reversal_pending: true}
+  - sale: {card: visa-approve, amount: "1.00"}
+    expect: {outcome: power_cut}
+  - restart: terminal
+  - sale: {card: visa-approve, amount: "1.00"}
+    expect: {outcome: approved, reversals_sent: 1, reversal_reason: "98"}
+expect: {balances: {visa-approve: "999.00"}}`,
+		"within bounds how soon the reversal followed": `
+setup: {terminal: {timeout: 30s}}
+rules: [{id: r, when: {mti: "0200", nth: 1}, do: [process, no_response]}]
+steps:
+  - sale: {card: visa-approve, amount: "10.00"}
+  - sale: {card: visa-approve, amount: "1.00"}
+expect:
+  within: [{mti: "0400", after: "0200", max: 40s}]`,
+	}
+	for name, body := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			requirePass(t, play(t, body, Options{}))
+		})
+	}
+}
+
 func TestFaults_Triggers(t *testing.T) {
 	tests := map[string]string{
 		"times fires a limited number of times": `
@@ -306,4 +348,17 @@ expect: {balances: {visa-approve: "1.00"}}`, Options{})
 	require.Len(t, res.Failures, 2)
 	require.Equal(t, "t: step 1 (sale, line 5): outcome: expected approved, got declined", res.Failures[0].String())
 	require.Equal(t, "t: end state: balance of visa-approve: expected 1.00, got 1000.00", res.Failures[1].String())
+}
+
+func TestExpect_WithinCanFail(t *testing.T) {
+	res := play(t, `
+setup: {terminal: {timeout: 30s}}
+rules: [{id: r, when: {mti: "0200", nth: 1}, do: [process, no_response]}]
+steps:
+  - sale: {card: visa-approve, amount: "10.00"}
+  - sale: {card: visa-approve, amount: "1.00"}
+expect:
+  within: [{mti: "0400", after: "0200", max: 20s}]`, Options{})
+	require.Len(t, res.Failures, 1)
+	require.Contains(t, res.Failures[0].What, "0400 within 20s after 0200")
 }

@@ -232,6 +232,9 @@ func (v *validator) setup(s *Scenario) {
 	if len(ts.TID) > 8 || len(ts.MID) > 15 {
 		v.add(v.lineOf("setup", "terminal"), "tid is at most 8 characters, mid at most 15")
 	}
+	if w := ts.Write; w != nil && w.Chunk < 1 {
+		v.add(v.lineOf("setup", "terminal", "write"), "write.chunk must be at least 1 byte")
+	}
 	if ts.Retransmit < 0 || ts.Retransmit > 9 {
 		v.add(v.lineOf("setup", "terminal", "retransmit"), "retransmit %d: want 0 to 9", ts.Retransmit)
 	}

@@ -80,6 +80,14 @@ type TerminalSetup struct {
 	// Retransmit makes the terminal resend an unanswered request with the
 	// same STAN up to this many times before giving up.
 	Retransmit int `yaml:"retransmit" json:"retransmit,omitempty"`
+	// Write makes a slow or fragmenting link: each frame leaves in chunks.
+	Write *WriteSetup `yaml:"write" json:"write,omitempty"`
+}
+
+// WriteSetup cuts the terminal's frames into Chunk-byte pieces, Gap apart.
+type WriteSetup struct {
+	Chunk int      `yaml:"chunk" json:"chunk"`
+	Gap   Duration `yaml:"gap" json:"gap,omitempty"`
 }
 
 // ReversalSetup configures the terminal's reversal rules.

@@ -303,6 +303,9 @@ func (r *run) setup(seed int64) error {
 	}
 	cfg.ImmediateReversal = ts.Reversal.Immediate
 	cfg.Retransmits = ts.Retransmit
+	if w := ts.Write; w != nil {
+		cfg.WriteChunk, cfg.WriteGap = w.Chunk, r.scale(w.Gap.D())
+	}
 	r.tcfg = cfg
 	r.term, err = terminal.New(cfg)
 	return err

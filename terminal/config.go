@@ -41,6 +41,10 @@ type Config struct {
 	// with the same STAN before the terminal gives up (0: never). Some
 	// terminals do this; it is the trap of duplicate-after-lost-approval.
 	Retransmits int `yaml:"retransmit"`
+	// WriteChunk, when positive, writes each frame in pieces of this many
+	// bytes, WriteGap apart: a slow or fragmenting link (a fault).
+	WriteChunk int           `yaml:"-"`
+	WriteGap   time.Duration `yaml:"-"`
 	// AdviceRetries is how many times an unanswered advice is retransmitted.
 	AdviceRetries int `yaml:"advice_retries"`
 	// StateDir keeps the state across restarts; empty keeps it in memory.
@@ -101,6 +105,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("when exhausted %q: want drop or block", c.WhenExhausted)
 	case c.Retransmits < 0 || c.Retransmits > 9:
 		return fmt.Errorf("retransmits %d: want 0 to 9", c.Retransmits)
+	case c.WriteChunk < 0 || c.WriteGap < 0:
+		return fmt.Errorf("write chunk and gap must not be negative")
 	case c.AdviceRetries < 0:
 		return fmt.Errorf("advice retries %d: must not be negative", c.AdviceRetries)
 	case len(c.Currency) != 3:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 	"time"
@@ -111,7 +112,7 @@ func (t *Terminal) connect(ctx context.Context) error {
 	}
 	c, err := connection.New(t.cfg.Host, t.cfg.Profile.Spec(), nil, nil,
 		connection.SetMessageReader(t.codec),
-		connection.SetMessageWriter(t.codec),
+		connection.SetMessageWriter(t.writer()),
 		connection.ConnectTimeout(t.cfg.ConnectTimeout),
 		connection.SendTimeout(t.cfg.Timeout),
 		connection.InboundMessageHandler(t.unmatched),
@@ -545,6 +546,38 @@ func (t *Terminal) write(req *wire.Txn) error {
 	t.log.Info("out", "mti", req.MTI, "stan", req.STAN, "tid", req.TID, "pan", wire.MaskPAN(req.PAN))
 	if err := t.conn.Reply(m); err != nil {
 		return fmt.Errorf("%w: %v", ErrNoResponse, err)
+	}
+	return nil
+}
+
+// writer returns the message writer: the codec, or a slow link that cuts
+// each frame into pieces.
+func (t *Terminal) writer() connection.MessageWriter {
+	if t.cfg.WriteChunk <= 0 {
+		return t.codec
+	}
+	return slowWriter{codec: t.codec, chunk: t.cfg.WriteChunk, gap: t.cfg.WriteGap}
+}
+
+// slowWriter writes a frame in chunks with a gap between them.
+type slowWriter struct {
+	codec *wire.Codec
+	chunk int
+	gap   time.Duration
+}
+
+func (s slowWriter) WriteMessage(w io.Writer, m *iso8583.Message) error {
+	frame, err := s.codec.Frame(m)
+	if err != nil {
+		return err
+	}
+	for i := 0; i < len(frame); i += s.chunk {
+		if i > 0 && s.gap > 0 {
+			time.Sleep(s.gap)
+		}
+		if _, err := w.Write(frame[i:min(i+s.chunk, len(frame))]); err != nil {
+			return err
+		}
 	}
 	return nil
 }
