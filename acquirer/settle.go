@@ -14,13 +14,7 @@ func counts(r *Record) int {
 	if !r.live() {
 		return 0
 	}
-	switch r.Op {
-	case wire.OpSale, wire.OpCompletion, wire.OpAdvice:
-		return 1
-	case wire.OpRefund:
-		return -1
-	}
-	return 0
+	return r.Op.Settles()
 }
 
 // open returns the terminal's unsettled records: its open batch.
@@ -37,14 +31,7 @@ func (e *Engine) open(tid string) []*Record {
 func totalsOf(recs []*Record) wire.Totals {
 	var t wire.Totals
 	for _, r := range recs {
-		switch counts(r) {
-		case 1:
-			t.DebitCount++
-			t.DebitAmount += r.Amount
-		case -1:
-			t.CreditCount++
-			t.CreditAmount += r.Amount
-		}
+		t.Add(counts(r), r.Amount)
 	}
 	return t
 }

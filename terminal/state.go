@@ -47,13 +47,7 @@ func (e LogEntry) counts() int {
 	if e.Voided {
 		return 0
 	}
-	switch e.Op {
-	case wire.OpSale, wire.OpCompletion, wire.OpAdvice:
-		return 1
-	case wire.OpRefund:
-		return -1
-	}
-	return 0
+	return e.Op.Settles()
 }
 
 // State is everything the terminal keeps across restarts.
@@ -69,14 +63,7 @@ type State struct {
 func (s *State) Totals() wire.Totals {
 	var t wire.Totals
 	for _, e := range s.Log {
-		switch e.counts() {
-		case 1:
-			t.DebitCount++
-			t.DebitAmount += e.Amount
-		case -1:
-			t.CreditCount++
-			t.CreditAmount += e.Amount
-		}
+		t.Add(e.counts(), e.Amount)
 	}
 	return t
 }

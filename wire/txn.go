@@ -78,6 +78,32 @@ type Totals struct {
 	CreditAmount int64 `json:"credit_amount"`
 }
 
+// Settles reports how an approved transaction of the operation counts in
+// settlement totals: +1 debit (sales, completions, offline advices), -1
+// credit (refunds), 0 nowhere. The caller leaves out voided and reversed
+// transactions, which count nowhere.
+func (o Op) Settles() int {
+	switch o {
+	case OpSale, OpCompletion, OpAdvice:
+		return 1
+	case OpRefund:
+		return -1
+	}
+	return 0
+}
+
+// Add counts one transaction of the given sign (see Op.Settles).
+func (t *Totals) Add(sign int, amount int64) {
+	switch sign {
+	case 1:
+		t.DebitCount++
+		t.DebitAmount += amount
+	case -1:
+		t.CreditCount++
+		t.CreditAmount += amount
+	}
+}
+
 // Txn is the typed form of one ISO 8583 message, request or response. Amounts
 // are in minor units. Empty strings mean "absent". A Txn is a plain value; it
 // is not safe for concurrent mutation.
