@@ -30,6 +30,14 @@ type Options struct {
 	Profile string
 	// Logger receives the acquirer's and terminal's message lines.
 	Logger *slog.Logger
+	// OnEvent, when set, sees every event as it happens (the live page).
+	OnEvent func(Event)
+	// OnStart, when set, is called once the ledger is seeded, with the
+	// balances before the first step.
+	OnStart func(before []acquirer.AccountView)
+	// Gate, when set, is called before each step (1-based) and may block:
+	// the trainer's pause and next-step controls.
+	Gate func(ctx context.Context, step int) error
 	// Target, when set, runs only the terminal steps against that host
 	// (someone else's acquirer): rules are not applied and only the
 	// terminal's expectations are checked.
@@ -51,6 +59,13 @@ type Event struct {
 	PAN    string `json:"pan,omitempty"` // masked
 	Amount string `json:"amount,omitempty"`
 	Detail string `json:"detail,omitempty"`
+	// terminal events
+	Op        string `json:"op,omitempty"`
+	Card      string `json:"card,omitempty"`
+	Outcome   string `json:"outcome,omitempty"`
+	Display   string `json:"display,omitempty"`
+	DisplayZH string `json:"display_zh,omitempty"`
+	Pending   bool   `json:"reversal_pending,omitempty"`
 }
 
 // StepResult is what one step did.
@@ -167,6 +182,9 @@ func (r *run) event(e Event) {
 		e.AtMS = r.elapsed().Milliseconds()
 	}
 	r.res.Events = append(r.res.Events, e)
+	if r.opts.OnEvent != nil {
+		r.opts.OnEvent(e)
+	}
 }
 
 // Run plays one scenario: an acquirer with the scenario's rules on
@@ -212,9 +230,17 @@ func (r *run) play(ctx context.Context, seed int64) (err error) {
 	}
 	defer r.teardown()
 	r.res.Before = r.engine.Snapshot().Accounts
+	if r.opts.OnStart != nil {
+		r.opts.OnStart(r.res.Before)
+	}
 	for i, st := range r.s.Steps {
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if r.opts.Gate != nil {
+			if err := r.opts.Gate(ctx, i+1); err != nil {
+				return err
+			}
 		}
 		r.step.Store(int64(i + 1))
 		n := max(st.Repeat, 1)
@@ -365,7 +391,7 @@ func (r *run) sleep(ctx context.Context, d time.Duration) error {
 // do runs one step once.
 func (r *run) do(ctx context.Context, i int, st Step) (StepResult, error) {
 	sr := StepResult{Index: i + 1, Op: st.Op, Line: st.Line}
-	r.event(Event{Source: "terminal", Kind: "step", Detail: describeStep(st)})
+	r.event(Event{Source: "terminal", Kind: "step", Detail: describeStep(st), Op: st.Op, Card: st.Args.Card, Amount: st.Args.Amount})
 	var res *terminal.Result
 	var opErr error
 	if r.opts.Target != "" && (st.Op == "host_down" || st.Op == "host_up" || (st.Op == "restart" && st.Target == "acquirer")) {
@@ -444,7 +470,8 @@ func (r *run) do(ctx context.Context, i int, st Step) (StepResult, error) {
 		if res.ResponseCode != "" {
 			detail += " " + res.ResponseCode
 		}
-		r.event(Event{Source: "terminal", Kind: "result", STAN: res.STAN, RC: res.ResponseCode, Detail: detail + ": " + res.Display})
+		r.event(Event{Source: "terminal", Kind: "result", STAN: res.STAN, RC: res.ResponseCode, Detail: detail + ": " + res.Display,
+			Op: st.Op, Outcome: string(res.Outcome), Display: res.Display, DisplayZH: res.DisplayZH, Pending: res.ReversalPending})
 	}
 	return sr, nil
 }

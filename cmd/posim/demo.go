@@ -1,136 +1,131 @@
 package main
 
 import (
-	"context"
+	"errors"
 	"fmt"
-	"io"
-	"sync/atomic"
-	"time"
+	"os/exec"
+	"runtime"
 
-	"github.com/posim/posim/acquirer"
-	"github.com/posim/posim/terminal"
-	"github.com/posim/posim/wire"
+	"github.com/posim/posim/demo"
+	"github.com/posim/posim/scenarios"
 	"github.com/spf13/cobra"
 )
 
+type demoFlags struct {
+	lang, ui        string
+	speed           float64
+	noBrowser, stay bool
+	reports         []string
+}
+
 func newDemoCmd() *cobra.Command {
-	var timeout time.Duration
-	var lang string
+	var f demoFlags
 	cmd := &cobra.Command{
-		Use:   "demo",
-		Short: "Play a short demonstration: a sale, a decline, a lost response and its reversal",
-		Long: `Start an acquirer and a terminal in this process, on 127.0.0.1, and play:
-a sign-on, an approved sale, a declined sale, a sale whose approval is lost on the
-way back (the card is debited, the terminal shows a failure), the next sale that
-first sends the reversal, and a balanced settlement. Nothing else is needed.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if lang != "en" && lang != "zh" {
-				return invalid(fmt.Errorf("--lang %q: want en or zh", lang))
-			}
-			if timeout <= 0 {
-				return invalid(fmt.Errorf("--timeout %s: must be positive", timeout))
-			}
-			return runDemo(cmd.Context(), cmd.OutOrStdout(), timeout, lang)
-		},
+		Use:   "demo [SCENARIO...]",
+		Short: "Play failures step by step with a live ladder diagram in the browser",
+		Long: `Start acquirer and terminal in this process and play the failure catalogue (or the
+scenarios named: catalogue names or files) step by step at a trainer's pace, with a live
+page on 127.0.0.1: the messages as a ladder diagram, faults where they fire, timeouts and
+reversals, what the terminal screen shows, the ledger before and after, the story.
+The page has play/pause, next step, restart and speed controls, and needs no network.
+
+The page opens in the default browser when there is one. With --no-browser the URL is
+printed and the demo exits once every scenario has played (--stay keeps serving);
+otherwise it serves until Ctrl-C.`,
+		Example: `  posim demo
+  posim demo --lang zh lost-response-reversal duplicate-after-lost-approval-94
+  posim demo --no-browser --speed 50 --report html:demo.html lost-response-reversal`,
+		RunE: func(cmd *cobra.Command, args []string) error { return runDemo(cmd, f, args) },
 	}
-	cmd.Flags().DurationVar(&timeout, "timeout", 2*time.Second, "the terminal's response timeout in the demo")
-	cmd.Flags().StringVar(&lang, "lang", "en", "language of the terminal display: en or zh")
+	fl := cmd.Flags()
+	fl.StringVar(&f.lang, "lang", "en", "language of titles, narration, terminal screens and response codes: en or zh")
+	fl.Float64Var(&f.speed, "speed", 4, "divide every duration (and the pause between steps) by this")
+	fl.StringVar(&f.ui, "ui", "127.0.0.1:8080", "address of the live page")
+	fl.BoolVar(&f.noBrowser, "no-browser", false, "print the page's URL instead of opening a browser, and exit when done")
+	fl.BoolVar(&f.stay, "stay", false, "keep serving the page after the last scenario")
+	fl.StringArrayVar(&f.reports, "report", nil, "write a report when done: html:PATH, md:PATH, json:PATH or junit:PATH")
 	return cmd
 }
 
-// loseOnce processes every request, but drops the response to the first
-// sale of the amount: the card is debited and the terminal never hears it.
-func loseOnce(amount int64) acquirer.Handler {
-	var fired atomic.Bool
-	return acquirer.HandlerFunc(func(_ context.Context, x *acquirer.Exchange) {
-		resp := x.Process()
-		if x.Request.Op == wire.OpSale && x.Request.Amount == amount && fired.CompareAndSwap(false, true) {
-			return
-		}
-		if resp != nil {
-			_ = x.Respond(resp)
-		}
-	})
-}
-
-func runDemo(ctx context.Context, w io.Writer, timeout time.Duration, lang string) error {
-	const lost = 10000
-	a, err := acquirer.New(acquirer.WithHandler(loseOnce(lost)))
+func runDemo(cmd *cobra.Command, f demoFlags, args []string) error {
+	if f.lang != "en" && f.lang != "zh" {
+		return invalid(fmt.Errorf("--lang %q: want en or zh", f.lang))
+	}
+	if f.speed <= 0 {
+		return invalid(errors.New("--speed must be positive"))
+	}
+	reps, err := parseReports(f.reports)
 	if err != nil {
 		return err
 	}
-	if err := a.Listen("127.0.0.1:0"); err != nil {
+	var list []*scenarios.Scenario
+	if len(args) == 0 {
+		if list, err = scenarios.Catalog(); err != nil {
+			return err
+		}
+	}
+	for _, a := range args {
+		s, err := loadScenario(a)
+		if err != nil {
+			return invalid(err)
+		}
+		list = append(list, s)
+	}
+	out := cmd.OutOrStdout()
+	srv := demo.New(demo.Options{Scenarios: list, Lang: f.lang, Speed: f.speed, Out: out})
+	url, err := srv.Listen(f.ui)
+	if err != nil {
 		return runtimeErr(err)
 	}
-	defer a.Close()
-
-	cfg := terminal.DefaultConfig()
-	cfg.Host = a.Addr()
-	cfg.Timeout = timeout
-	cfg.ConnectTimeout = timeout
-	term, err := terminal.New(cfg)
-	if err != nil {
-		return err
+	defer srv.Close()
+	opened := false
+	if !f.noBrowser {
+		opened = openBrowser(url)
 	}
-	defer term.Close()
-
-	card, _ := cfg.Cards.ByAlias("approve")
-	bal := func() string {
-		acc, _ := a.Engine().Account(card.PAN)
-		return wire.FormatAmount(acc.Balance)
+	if opened {
+		fmt.Fprintf(out, "posim demo: the live page is open in your browser (%s); Ctrl-C stops it\n", url)
+	} else {
+		fmt.Fprintf(out, "posim demo: open %s to watch (play/pause, next step, restart, speed)\n", url)
 	}
-	fmt.Fprintf(w, "posim demo: acquirer on %s, terminal %s, card %s (balance %s)\n\n", a.Addr(), cfg.TID, wire.MaskPAN(card.PAN), bal())
-
-	show := func(step, story string, res *terminal.Result) {
-		fmt.Fprintf(w, "%s\n  %s\n", step, story)
-		for _, rs := range res.ReversalsSent {
-			fmt.Fprintf(w, "  → %s reversal (stan %s, reason %s) of stan %s ← %s\n", rs.MTI, rs.STAN, rs.Reason, rs.OriginalSTAN, rs.ResponseCode)
+	run := srv.Play(cmd.Context())
+	run.Profile = "iso87"
+	for _, rep := range reps {
+		if err := writeReportLang(rep, run, f.lang); err != nil {
+			return runtimeErr(err)
 		}
-		disp := res.Display
-		if lang == "zh" {
-			disp = res.DisplayZH
-		}
-		line := fmt.Sprintf("  terminal shows: %s", disp)
-		if res.ResponseCode != "" {
-			line += fmt.Sprintf("   [%s %s]", res.ResponseCode, wire.Meaning(res.ResponseCode, lang))
-		}
-		fmt.Fprintln(w, line)
-		if res.ReversalPending {
-			fmt.Fprintln(w, "  reversal record pending in the terminal (reason 98)")
-		}
-		fmt.Fprintf(w, "  card balance at the acquirer: %s\n\n", bal())
+		fmt.Fprintf(out, "wrote %s report %s\n", rep.kind, rep.path)
 	}
-
-	steps := []struct {
-		title, story string
-		do           func() (*terminal.Result, error)
-	}{
-		{"1. sign-on (0800/0810)", "The terminal signs on to the acquirer.", func() (*terminal.Result, error) { return term.SignOn(ctx) }},
-		{"2. sale 12.34 (0200/0210)", "An ordinary approved sale.", func() (*terminal.Result, error) {
-			return term.Sale(ctx, terminal.Request{Card: "approve", Amount: 1234})
-		}},
-		{"3. sale 12.34 on card insufficient-funds", "The issuer declines: the terminal clears its reversal record on any valid answer.", func() (*terminal.Result, error) {
-			return term.Sale(ctx, terminal.Request{Card: "insufficient-funds", Amount: 1234})
-		}},
-		{"4. sale 100.00, response lost", fmt.Sprintf("The acquirer approves and debits the card, but the 0210 never arrives; after %s the terminal gives up.", timeout), func() (*terminal.Result, error) {
-			return term.Sale(ctx, terminal.Request{Card: "approve", Amount: lost})
-		}},
-		{"5. next sale 5.00", "Before the next transaction the terminal sends the pending reversal (0400, reason 98); the acquirer credits the 100.00 back.", func() (*terminal.Result, error) {
-			return term.Sale(ctx, terminal.Request{Card: "approve", Amount: 500})
-		}},
-		{"6. settlement (0500/0510)", "Terminal and acquirer agree on the batch: one reversed sale counts nowhere.", func() (*terminal.Result, error) { return term.Settle(ctx) }},
+	if cmd.Context().Err() != nil {
+		return nil // Ctrl-C: the trainer is done
 	}
-	for _, s := range steps {
-		res, _ := s.do()
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		show(s.title, s.story, res)
+	passed, failed := run.Counts()
+	fmt.Fprintf(out, "\n%d passed, %d failed\n", passed, failed)
+	if f.stay || !f.noBrowser {
+		fmt.Fprintf(out, "the page stays up at %s; Ctrl-C stops it\n", url)
+		<-cmd.Context().Done()
 	}
-	fmt.Fprintln(w, "acquirer journal:")
-	for _, e := range a.Journal().List(acquirer.Filter{Kind: acquirer.KindDecision}) {
-		fmt.Fprintf(w, "  %s stan=%s %-8s rc=%-2s %s\n", e.MTI, e.STAN, e.Status, e.RC, e.Detail)
+	if failed > 0 {
+		return &exitError{code: exitExpected, err: fmt.Errorf("%d scenarios failed", failed), silent: true}
 	}
 	return nil
+}
+
+// openBrowser opens url in the default browser when there is one.
+func openBrowser(url string) bool {
+	name := "xdg-open"
+	switch runtime.GOOS {
+	case "darwin":
+		name = "open"
+	case "windows":
+		name = "rundll32"
+	}
+	path, err := exec.LookPath(name)
+	if err != nil {
+		return false
+	}
+	args := []string{url}
+	if runtime.GOOS == "windows" {
+		args = []string{"url.dll,FileProtocolHandler", url}
+	}
+	return exec.Command(path, args...).Start() == nil
 }

@@ -230,11 +230,21 @@ func TestCLI_AcquirerRunsUntilCancelled(t *testing.T) {
 }
 
 func TestCLI_Demo(t *testing.T) {
-	code, out, errOut := posim(t, "demo", "--timeout", "200ms")
-	require.Equal(t, 0, code, errOut)
-	require.Contains(t, out, "0400 reversal")
-	require.Contains(t, out, "DECLINED 51")
-	require.Contains(t, out, "NO RESPONSE")
+	html := filepath.Join(t.TempDir(), "demo.html")
+	code, out, errOut := posim(t, "demo", "--no-browser", "--ui", "127.0.0.1:0", "--speed", "50", "--report", "html:"+html, "lost-response-reversal")
+	require.Equal(t, 0, code, out+errOut)
+	require.Contains(t, out, "open http://127.0.0.1:")
+	require.Contains(t, out, "terminal shows: NO RESPONSE")
+	require.Contains(t, out, "1 passed, 0 failed")
+	page, err := os.ReadFile(html)
+	require.NoError(t, err)
+	require.Contains(t, string(page), `"name":"lost-response-reversal"`)
+	require.NotContains(t, string(page), "http://", "the report loads nothing from the network")
+
+	code, out, _ = posim(t, "demo", "--no-browser", "--ui", "127.0.0.1:0", "--speed", "50", "--lang", "zh", "insufficient-funds")
+	require.Equal(t, 0, code)
+	require.Contains(t, out, "余额不足")
+	require.Contains(t, out, "交易失败 51")
 }
 
 func TestCLI_Version(t *testing.T) {

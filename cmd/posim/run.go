@@ -51,7 +51,7 @@ Exit codes: 0 all passed, 1 usage error, 2 invalid scenario or nothing selected,
 	fl.Int64Var(&f.seed, "seed", 0, "seed for every scenario (default: each scenario's own)")
 	fl.Float64Var(&f.speed, "speed", 1, "divide every duration by this (20 runs a 30 s timeout in 1.5 s)")
 	fl.IntVar(&f.jobs, "jobs", runtime.NumCPU(), "scenarios run at once (output stays in input order)")
-	fl.StringArrayVar(&f.reports, "report", nil, "write a report: junit:PATH, json:PATH or md:PATH (repeatable)")
+	fl.StringArrayVar(&f.reports, "report", nil, "write a report: junit:PATH, json:PATH, md:PATH or html:PATH (repeatable)")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "print every scenario's timeline")
 	fl.StringVar(&f.target, "target", "", "run only the terminal steps against this host (HOST:PORT); rules and host-side expectations are not applied")
 	return cmd
@@ -67,9 +67,9 @@ func parseReports(specs []string) ([]reportSpec, error) {
 			return nil, invalid(fmt.Errorf("--report %q: want KIND:PATH, e.g. junit:results.xml", s))
 		}
 		switch kind {
-		case "junit", "json", "md":
+		case "junit", "json", "md", "html":
 		default:
-			return nil, invalid(fmt.Errorf("--report %q: kind %q: want junit, json or md", s, kind))
+			return nil, invalid(fmt.Errorf("--report %q: kind %q: want junit, json, md or html", s, kind))
 		}
 		out = append(out, reportSpec{kind, path})
 	}
@@ -170,7 +170,14 @@ func runRun(cmd *cobra.Command, f runFlags, args []string) error {
 		}()
 	}
 	for i := range runnable {
+		if color {
+			// a progress line on a terminal, overwritten by the result
+			fmt.Fprintf(out, "\r\x1b[K[%d/%d] %s ...", i+1, len(runnable), runnable[i].Name)
+		}
 		<-done[i] // print in input order as results arrive
+		if color {
+			fmt.Fprint(out, "\r\x1b[K")
+		}
 		printScenario(out, run.Results[i], color, f.verbose)
 	}
 	wg.Wait()
@@ -223,7 +230,10 @@ func printScenario(w io.Writer, r *scenarios.Result, color, verbose bool) {
 	}
 }
 
-func writeReport(rep reportSpec, run *report.Run) error {
+func writeReport(rep reportSpec, run *report.Run) error { return writeReportLang(rep, run, "en") }
+
+// writeReportLang writes a report; lang picks the HTML page's language.
+func writeReportLang(rep reportSpec, run *report.Run, lang string) error {
 	f, err := os.Create(rep.path)
 	if err != nil {
 		return fmt.Errorf("writing %s report: %w", rep.kind, err)
@@ -235,6 +245,8 @@ func writeReport(rep reportSpec, run *report.Run) error {
 		err = report.JSON(f, run)
 	case "md":
 		err = report.Markdown(f, run)
+	case "html":
+		err = report.HTML(f, run, lang)
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr

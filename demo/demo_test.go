@@ -1,0 +1,90 @@
+package demo
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/posim/posim/browsertest"
+	"github.com/posim/posim/scenarios"
+	"github.com/stretchr/testify/require"
+)
+
+func newServer(t *testing.T, names ...string) *Server {
+	t.Helper()
+	var list []*scenarios.Scenario
+	for _, n := range names {
+		s, err := scenarios.FromCatalog(n)
+		require.NoError(t, err)
+		list = append(list, s)
+	}
+	srv := New(Options{Scenarios: list, Speed: 50, StepPause: 100 * time.Millisecond})
+	return srv
+}
+
+// The live page in a real browser shows lost-response-reversal as it plays:
+// 0200, the cut, the timeout, 0400 and 0410 in that order.
+func TestLivePage_InChromium(t *testing.T) {
+	ctx := browsertest.New(t, 90*time.Second)
+	srv := newServer(t, "lost-response-reversal")
+	url, err := srv.Listen("127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { srv.Close() })
+
+	played := make(chan bool, 1)
+	require.NoError(t, chromedp.Run(ctx, chromedp.Navigate(url), chromedp.WaitVisible("#ladder", chromedp.ByQuery)))
+	go func() {
+		run := srv.Play(context.Background())
+		played <- len(run.Results) == 1 && run.Results[0].Passed
+	}()
+	select {
+	case ok := <-played:
+		require.True(t, ok)
+	case <-time.After(60 * time.Second):
+		t.Fatal("the demo did not finish")
+	}
+	var texts []string
+	require.NoError(t, chromedp.Run(ctx,
+		chromedp.WaitVisible("#list li .pass", chromedp.ByQuery), // the page saw the end
+		chromedp.WaitVisible("#ladder g[data-kind=result]", chromedp.ByQuery),
+		chromedp.Evaluate(browsertest.LadderTexts, &texts),
+	))
+	require.NoError(t, browsertest.InOrder(texts, "in 0200", "fault ✂ cut", "timeout", "in 0400", "out 0410"))
+	browsertest.Screenshot(t, ctx, "live-lost-response-reversal")
+}
+
+// Pause holds the play before the next step; next releases one step.
+func TestControls(t *testing.T) {
+	srv := newServer(t, "baseline-sale")
+	require.NoError(t, srv.Control("pause", 0))
+	done := make(chan struct{})
+	go func() { srv.Play(context.Background()); close(done) }()
+
+	steps := func() int {
+		d := srv.data()
+		n := 0
+		for _, e := range d.Scenarios[0].Events {
+			if e.Kind == "step" {
+				n++
+			}
+		}
+		return n
+	}
+	for want := 1; want <= 2; want++ {
+		require.NoError(t, srv.Control("next", 0))
+		require.Eventually(t, func() bool { return steps() == want }, 10*time.Second, 5*time.Millisecond)
+	}
+	select {
+	case <-done:
+		t.Fatal("the play went on while paused")
+	case <-time.After(300 * time.Millisecond):
+	}
+	require.Equal(t, 2, steps())
+	require.NoError(t, srv.Control("play", 0))
+	<-done
+	require.Equal(t, 3, steps())
+	require.True(t, srv.data().Done)
+	require.Error(t, srv.Control("dance", 0))
+	require.Error(t, srv.Control("speed", -1))
+}

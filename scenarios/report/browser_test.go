@@ -1,0 +1,50 @@
+package report_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/posim/posim/browsertest"
+	"github.com/posim/posim/scenarios"
+	"github.com/posim/posim/scenarios/report"
+	"github.com/stretchr/testify/require"
+)
+
+// The HTML report, rendered by a real browser, shows lost-response-reversal
+// as it happened: 0200, the cut, the timeout, 0400, 0410.
+func TestHTMLReport_InChromium(t *testing.T) {
+	ctx := browsertest.New(t, 60*time.Second)
+	s, err := scenarios.FromCatalog("lost-response-reversal")
+	require.NoError(t, err)
+	res := scenarios.Run(context.Background(), s, scenarios.Options{Speed: 50})
+	require.True(t, res.Passed)
+	var buf bytes.Buffer
+	require.NoError(t, report.HTML(&buf, &report.Run{Speed: 50, Profile: "iso87", Results: []*scenarios.Result{res}}, "en"))
+	path := filepath.Join(t.TempDir(), "report.html")
+	require.NoError(t, os.WriteFile(path, buf.Bytes(), 0o600))
+
+	var texts []string
+	var title string
+	require.NoError(t, chromedp.Run(ctx,
+		chromedp.Navigate("file://"+path),
+		chromedp.WaitVisible("#ladder g[data-kind=in]", chromedp.ByQuery),
+		chromedp.Evaluate(browsertest.LadderTexts, &texts),
+		chromedp.Text("#title", &title, chromedp.ByQuery),
+	))
+	require.Equal(t, "Card debited, terminal shows failure: the response was lost", title)
+	require.NoError(t, browsertest.InOrder(texts, "in 0200", "fault ✂ cut", "timeout", "in 0400", "out 0410"))
+	browsertest.Screenshot(t, ctx, "report-lost-response-reversal")
+
+	// the same page in Chinese
+	var zh string
+	require.NoError(t, chromedp.Run(ctx,
+		chromedp.SetValue("#lang", "zh", chromedp.ByQuery),
+		chromedp.Evaluate(`document.getElementById("lang").dispatchEvent(new Event("change")); document.getElementById("title").textContent`, &zh),
+	))
+	require.Equal(t, "交易失败但扣款了：应答丢失", zh)
+}

@@ -1,0 +1,75 @@
+package report
+
+import (
+	_ "embed"
+	"encoding/json"
+	"io"
+	"strings"
+
+	"github.com/posim/posim/scenarios"
+	"github.com/posim/posim/wire"
+)
+
+//go:embed web/ladder.html
+var ladderPage string
+
+// PageData is what the ladder page renders: the scenarios with their events
+// and ledgers, and the response-code meanings in both languages.
+type PageData struct {
+	Live      bool                `json:"live"`
+	Lang      string              `json:"lang"`
+	Speed     float64             `json:"speed"`
+	Current   int                 `json:"current"`
+	Paused    bool                `json:"paused"`
+	Done      bool                `json:"done"`
+	Codes     map[string]CodeText `json:"codes"`
+	Scenarios []PageScenario      `json:"scenarios"`
+}
+
+// CodeText is a response code's meaning in English and Chinese.
+type CodeText struct {
+	EN string `json:"en"`
+	ZH string `json:"zh"`
+}
+
+// PageScenario is a scenario on the page: its result so far, and whether it
+// is being played.
+type PageScenario struct {
+	*scenarios.Result
+	Running bool  `json:"running,omitempty"`
+	Passed  *bool `json:"passed,omitempty"`
+}
+
+// Codes returns the response-code catalogue for the page.
+func Codes() map[string]CodeText {
+	out := map[string]CodeText{}
+	for _, c := range wire.ResponseCodes {
+		out[c.Code] = CodeText{EN: c.Meaning, ZH: c.ZH}
+	}
+	return out
+}
+
+// Page renders the ladder page with data inlined. The page needs no
+// network: styles and script are in the file.
+func Page(w io.Writer, d PageData) error {
+	if d.Codes == nil {
+		d.Codes = Codes()
+	}
+	data, err := json.Marshal(d) // escapes <, > and & so the data cannot end the script
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(w, strings.Replace(ladderPage, "__POSIM_DATA__", string(data), 1))
+	return err
+}
+
+// HTML writes a self-contained report: every scenario of the run with its
+// ladder, pass or fail, and the ledger before and after.
+func HTML(w io.Writer, r *Run, lang string) error {
+	d := PageData{Lang: lang, Speed: r.Speed}
+	for _, res := range r.Results {
+		passed := res.Passed
+		d.Scenarios = append(d.Scenarios, PageScenario{Result: res, Passed: &passed})
+	}
+	return Page(w, d)
+}
