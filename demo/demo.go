@@ -19,6 +19,7 @@ import (
 	"github.com/posim/posim/acquirer"
 	"github.com/posim/posim/scenarios"
 	"github.com/posim/posim/scenarios/report"
+	"github.com/posim/posim/wire"
 )
 
 // Options configure a demo.
@@ -168,9 +169,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
-		if _, ok := s.subs[ch]; ok {
-			delete(s.subs, ch)
-		}
+		delete(s.subs, ch)
 		s.mu.Unlock()
 	}()
 	w.Header().Set("Content-Type", "text/event-stream")
@@ -330,9 +329,9 @@ func (s *Server) playOnce(parent context.Context) (*report.Run, bool) {
 		s.mu.Unlock()
 		s.notify()
 		run.Results = append(run.Results, res)
-		verdict := "passed"
+		verdict := words[s.opts.Lang].passed
 		if !passed {
-			verdict = "FAILED"
+			verdict = words[s.opts.Lang].failed
 		}
 		s.narrate("-> %s\n", verdict)
 		if ctx.Err() != nil {
@@ -357,20 +356,53 @@ func (s *Server) event(i int, e scenarios.Event) {
 	s.results[i].Events = append(s.results[i].Events, e)
 	s.mu.Unlock()
 	s.notify()
+	w := words[s.opts.Lang]
 	switch {
 	case e.Source == "terminal" && e.Kind == "step":
-		s.narrate("  step %d: %s\n", e.Step, e.Detail)
+		what := w.ops[e.Op]
+		if what == "" {
+			what = e.Op
+		}
+		if e.Amount != "" {
+			what += " " + e.Amount
+		}
+		if e.Card != "" {
+			what += " " + w.card + " " + e.Card
+		}
+		s.narrate("  %s %d: %s\n", w.step, e.Step, what)
 	case e.Source == "terminal" && e.Kind == "result":
 		disp := e.Display
 		if s.opts.Lang == "zh" {
 			disp = e.DisplayZH
 		}
-		s.narrate("    terminal shows: %s\n", disp)
+		s.narrate("    %s%s\n", w.shows, disp)
+		if e.Pending {
+			s.narrate("    %s\n", w.pending)
+		}
 	case e.Kind == "fault":
-		s.narrate("    fault: %s\n", e.Detail)
-	case e.Kind == "in" || e.Kind == "out":
-		s.narrate("    %s %s %s\n", map[string]string{"in": "->", "out": "<-"}[e.Kind], e.MTI, e.RC)
+		s.narrate("    %s%s\n", w.fault, e.Detail)
+	case e.Kind == "in":
+		s.narrate("    → %s %s\n", e.MTI, e.STAN)
+	case e.Kind == "out":
+		s.narrate("    ← %s %s %s %s\n", e.MTI, e.STAN, e.RC, wire.Meaning(e.RC, s.opts.Lang))
 	}
+}
+
+type vocabulary struct {
+	step, card, shows, pending, fault, passed, failed string
+	ops                                               map[string]string
+}
+
+// words are the narration's words in each language.
+var words = map[string]vocabulary{
+	"en": {step: "step", card: "card", shows: "terminal shows: ", pending: "reversal record pending", fault: "fault: ", passed: "passed", failed: "FAILED",
+		ops: map[string]string{"sale": "sale", "preauth": "pre-authorisation", "completion": "completion", "void": "void", "refund": "refund",
+			"balance": "balance inquiry", "reversal": "reversal", "echo": "echo test", "signon": "sign-on", "signoff": "sign-off", "settle": "settlement",
+			"wait": "wait", "advance": "clock advances", "restart": "restart", "reconnect": "reconnect", "host_down": "host goes down", "host_up": "host comes back"}},
+	"zh": {step: "步骤", card: "卡", shows: "终端显示：", pending: "终端保存了冲正记录", fault: "故障：", passed: "通过", failed: "失败",
+		ops: map[string]string{"sale": "消费", "preauth": "预授权", "completion": "预授权完成", "void": "消费撤销", "refund": "退货",
+			"balance": "余额查询", "reversal": "冲正", "echo": "回响测试", "signon": "签到", "signoff": "签退", "settle": "结算",
+			"wait": "等待", "advance": "时钟前进", "restart": "重启", "reconnect": "重新连接", "host_down": "主机离线", "host_up": "主机恢复"}},
 }
 
 func (s *Server) narrate(format string, a ...any) {

@@ -244,7 +244,9 @@ func TestCLI_Demo(t *testing.T) {
 	code, out, _ = posim(t, "demo", "--no-browser", "--ui", "127.0.0.1:0", "--speed", "50", "--lang", "zh", "insufficient-funds")
 	require.Equal(t, 0, code)
 	require.Contains(t, out, "余额不足")
-	require.Contains(t, out, "交易失败 51")
+	require.Contains(t, out, "终端显示：交易失败 51")
+	require.Contains(t, out, "步骤 1: 消费 50.01 卡 low-balance")
+	require.Contains(t, out, "← 0210 000001 51 余额不足")
 }
 
 func TestCLI_Version(t *testing.T) {
