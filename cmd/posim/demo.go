@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os/exec"
 	"runtime"
+	"sort"
 
 	"github.com/posim/posim/demo"
 	"github.com/posim/posim/scenarios"
@@ -63,6 +64,13 @@ func runDemo(cmd *cobra.Command, f demoFlags, args []string) error {
 		if list, err = scenarios.Catalog(); err != nil {
 			return err
 		}
+		// the control first, then the best-known failure, then the rest
+		first := map[string]int{"baseline-sale": 0, "lost-response-reversal": 1}
+		sort.SliceStable(list, func(i, j int) bool {
+			pi, iok := first[list[i].Name]
+			pj, jok := first[list[j].Name]
+			return iok && (!jok || pi < pj)
+		})
 	}
 	for _, a := range args {
 		s, err := loadScenario(a)
