@@ -34,6 +34,7 @@ fmt-check:
 fuzz:
 	$(GO) test ./wire -run '^$$' -fuzz '^FuzzReadFrame$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./wire -run '^$$' -fuzz '^FuzzUnpack$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./wire -run '^$$' -fuzz '^FuzzReadCUPFrame$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./cards -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./scenarios -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 

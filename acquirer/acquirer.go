@@ -69,8 +69,22 @@ func New(opts ...Option) (*Acquirer, error) {
 		opts: o, engine: engine, journal: o.Journal, codec: codec, log: o.Logger,
 		ctx: ctx, cancel: cancel, conns: map[*Conn]struct{}{},
 	}
+	if tf, ok := codec.Framer.(wire.TPDUFramer); ok {
+		// a host answers with destination and source swapped, and says
+		// what it drops for a TPDU or header it does not expect
+		tf.Reply = true
+		tf.OnMismatch = a.mismatch
+		codec.Framer = tf
+	}
 	a.SetHandler(o.Handler)
 	return a, nil
+}
+
+func (a *Acquirer) mismatch(m wire.Mismatch) {
+	a.journal.Append(Entry{Time: a.Now(), Kind: KindBadFrame, Detail: "dropped (" + m.Policy + "): " + m.String()})
+	if m.Policy == wire.MismatchReject {
+		a.log.Warn("frame rejected: unexpected TPDU or header", "tpdu", fmt.Sprintf("%X", m.TPDU), "header", fmt.Sprintf("%X", m.Header))
+	}
 }
 
 // Engine returns the acquirer's decision engine and ledger.

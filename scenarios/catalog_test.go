@@ -11,15 +11,20 @@ func TestCatalog_Runs(t *testing.T) {
 	all, err := Catalog()
 	require.NoError(t, err)
 	require.NotEmpty(t, all)
-	for _, s := range all {
-		t.Run(s.Name, func(t *testing.T) {
-			t.Parallel()
-			res := Run(context.Background(), s, Options{Speed: 20})
-			require.Empty(t, res.Error)
-			for _, f := range res.Failures {
-				t.Error(f.String())
+	for _, profile := range []string{"iso87", "cup"} {
+		for _, s := range all {
+			if !s.Supports(profile) {
+				continue
 			}
-			require.True(t, res.Passed)
-		})
+			t.Run(profile+"/"+s.Name, func(t *testing.T) {
+				t.Parallel()
+				res := Run(context.Background(), s, Options{Speed: 20, Profile: profile})
+				require.Empty(t, res.Error)
+				for _, f := range res.Failures {
+					t.Error(f.String())
+				}
+				require.True(t, res.Passed)
+			})
+		}
 	}
 }

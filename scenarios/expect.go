@@ -98,12 +98,15 @@ func (r *run) checkEnd() {
 		var rec *acquirer.Record
 		for i := range snap.Records {
 			c := &snap.Records[i]
-			if c.STAN == stan && (want.MTI == "" || c.MTI == want.MTI) && (want.Op == "" || string(c.Op) == want.Op) {
+			if (want.STAN == 0 || c.STAN == stan) && (want.MTI == "" || c.MTI == want.MTI) && (want.Op == "" || string(c.Op) == want.Op) {
 				rec = c
 				break
 			}
 		}
 		what := fmt.Sprintf("record stan %d", want.STAN)
+		if want.STAN == 0 {
+			what = "first " + want.Op + " record"
+		}
 		if rec == nil {
 			f(what, "booked by the acquirer", "no such record")
 			continue
@@ -132,6 +135,17 @@ func (r *run) checkEnd() {
 			if counts[mti] != e.Received[mti] {
 				f("received "+mti, e.Received[mti], counts[mti])
 			}
+		}
+	}
+	if e.Reversals != nil {
+		n := 0
+		for _, in := range ins {
+			if strings.HasPrefix(in.MTI, "040") || strings.HasPrefix(in.MTI, "042") {
+				n++
+			}
+		}
+		if n != *e.Reversals {
+			f("reversal messages received", *e.Reversals, n)
 		}
 	}
 	if len(e.Order) > 0 {

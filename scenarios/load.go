@@ -491,8 +491,8 @@ func (v *validator) expect(e Expect, book *cards.Book) {
 		}
 	}
 	for i, r := range e.Records {
-		if r.STAN <= 0 {
-			v.add(v.lineOf("expect", "records", i), "expect.records: stan is required")
+		if r.STAN <= 0 && r.Op == "" {
+			v.add(v.lineOf("expect", "records", i), "expect.records: give a stan or an op")
 		}
 	}
 }

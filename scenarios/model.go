@@ -246,6 +246,9 @@ type Expect struct {
 	Records []RecordExpect `yaml:"records" json:"records,omitempty"`
 	// Received counts the messages the acquirer received, by MTI.
 	Received map[string]int `yaml:"received" json:"received,omitempty"`
+	// Reversals counts the reversal messages received (0400, 0401, 0420,
+	// 0421), whatever the dialect calls a repeat.
+	Reversals *int `yaml:"reversals" json:"reversals,omitempty"`
 	// Order is the exact sequence of MTIs the acquirer received.
 	Order []string `yaml:"order" json:"order,omitempty"`
 	// Within bounds how long after one message another arrived.
@@ -263,9 +266,10 @@ type Expect struct {
 	Terminal *TerminalExpect `yaml:"terminal" json:"terminal,omitempty"`
 }
 
-// RecordExpect matches a ledger record by its STAN and the fields given.
+// RecordExpect matches a ledger record by its STAN (or, without one, the
+// first record of its op) and the fields given.
 type RecordExpect struct {
-	STAN   int    `yaml:"stan" json:"stan"`
+	STAN   int    `yaml:"stan" json:"stan,omitempty"`
 	MTI    string `yaml:"mti" json:"mti,omitempty"`
 	Op     string `yaml:"op" json:"op,omitempty"`
 	Status string `yaml:"status" json:"status,omitempty"`

@@ -1,0 +1,352 @@
+package wire
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/moov-io/iso8583"
+)
+
+// CUP is the China UnionPay POS terminal dialect: TPDU and header framing,
+// BCD fields, a primary bitmap only, DE60 sub-fields (transaction type,
+// batch, network management code), reversal by resending a copy of the
+// original with the reason in DE39, settlement totals in DE48 and batch
+// upload in 0320.
+var CUP Profile = cup{}
+
+func init() { Register(CUP) }
+
+type cup struct{}
+
+// 60.1 transaction type codes (DOMAIN.md section 6).
+const (
+	cupBalance    = "01"
+	cupPreAuth    = "10"
+	cupCompletion = "20"
+	cupSale       = "22"
+	cupVoid       = "23"
+	cupAdvice     = "24"
+	cupRefund     = "25"
+	cupNetwork    = "00"
+)
+
+// Network management codes in 60.3 for settlement and batch upload.
+const (
+	NetSettle         = "201"
+	NetUploadEnd      = "202" // end of upload, out of balance
+	NetUploadBalanced = "207"
+)
+
+type cupRow struct {
+	op        Op
+	mti, pc   string
+	cond, typ string
+}
+
+var cupTable = []cupRow{
+	{OpBalance, "0200", "310000", "00", cupBalance},
+	{OpPreAuth, "0100", "030000", "06", cupPreAuth},
+	{OpCompletion, "0200", "000000", "06", cupCompletion},
+	{OpSale, "0200", "000000", "00", cupSale},
+	{OpVoid, "0200", "200000", "00", cupVoid},
+	{OpAdvice, "0220", "000000", "06", cupAdvice},
+	{OpRefund, "0220", "200000", "00", cupRefund},
+}
+
+func (cup) Name() string               { return "cup" }
+func (cup) String() string             { return "cup" }
+func (cup) Spec() *iso8583.MessageSpec { return SpecCUP }
+
+// Framer returns the TPDU framing with the documented defaults.
+func (cup) Framer() Framer { return TPDUFramer{TPDU: DefaultTPDU, Header: DefaultHeader} }
+
+func cupRowFor(op Op) (cupRow, bool) {
+	for _, r := range cupTable {
+		if r.op == op {
+			return r, true
+		}
+	}
+	return cupRow{}, false
+}
+
+func (cup) Encode(t *Txn) (*iso8583.Message, error) {
+	row, known := cupRowFor(t.Op)
+	mti, pc, cond, typ, net := row.mti, row.pc, row.cond, row.typ, "000"
+	switch t.Op {
+	case OpSignOn:
+		mti, typ, net = "0800", cupNetwork, orDefault(t.NetworkCode, NetSignOn)
+	case OpSignOff:
+		mti, typ, net = "0820", cupNetwork, NetSignOff
+	case OpEcho:
+		mti, typ, net = "0820", cupNetwork, NetEcho
+	case OpSettle:
+		mti, typ, net = "0500", cupNetwork, NetSettle
+	case OpBatchUpload:
+		mti, typ, net = "0320", cupNetwork, NetSettle
+	case OpSettleTrailer:
+		mti, typ, net = "0320", cupNetwork, NetUploadEnd
+	case OpReversal, OpReversalAdvice:
+		mti = "0400"
+		if t.Op == OpReversalAdvice {
+			mti = "0420"
+		}
+		if t.Original != nil {
+			for _, r := range cupTable {
+				if r.mti == t.Original.MTI && r.pc == t.ProcessingCode && (r.cond == t.Condition || t.Condition == "") {
+					typ, cond = r.typ, r.cond
+					break
+				}
+			}
+		}
+	default:
+		if !known && t.MTI == "" {
+			return nil, fmt.Errorf("encoding %s: not a cup transaction", t.Op)
+		}
+	}
+	if t.MTI != "" {
+		mti = t.MTI
+	}
+	if t.ProcessingCode != "" {
+		pc = t.ProcessingCode
+	}
+	if t.Condition != "" {
+		cond = t.Condition
+	}
+	if t.IsResponse() && t.NetworkCode != "" {
+		net = t.NetworkCode
+	}
+	m := iso8583.NewMessage(SpecCUP)
+	m.MTI(mti)
+	set := func(id int, v string) error {
+		if v == "" {
+			return nil
+		}
+		if err := m.Field(id, v); err != nil {
+			return fmt.Errorf("setting DE%d: %w", id, err)
+		}
+		return nil
+	}
+	var amount string
+	if t.HasAmount && t.Op != OpBatchUpload {
+		amount = fmt.Sprintf("%012d", t.Amount)
+	}
+	network := mti[:2] == "08" || mti[:2] == "05" || mti[:2] == "03"
+	if network {
+		pc, cond = "", ""
+	}
+	batch := orDefault(t.Batch, "000000")
+	de60 := typ + fmt.Sprintf("%06s", batch) + net
+	var de48 string
+	switch {
+	case t.Op == OpSettle && t.Totals != nil:
+		result := "0"
+		if t.IsResponse() {
+			result = "1"
+			if t.ResponseCode == "95" {
+				result = "2"
+			}
+		}
+		tt := t.Totals
+		de48 = fmt.Sprintf("%012d%03d%012d%03d%s", tt.DebitAmount, tt.DebitCount%1000, tt.CreditAmount, tt.CreditCount%1000, result) +
+			strings.Repeat("0", 30) + "0"
+	case t.Op == OpBatchUpload && t.Original != nil && !t.IsResponse():
+		de48 = fmt.Sprintf("01%s%06s%020s%012d", "00", t.Original.STAN, t.PAN, t.Amount)
+	case t.Op == OpSettleTrailer && t.Totals != nil && !t.IsResponse():
+		de48 = fmt.Sprintf("%04d", t.Totals.DebitCount+t.Totals.CreditCount)
+	}
+	rc := t.ResponseCode
+	if t.Op == OpSettle && t.IsResponse() && rc == "95" {
+		rc = "00" // CUP says "not balanced" with the result digit in DE48
+	}
+	pan := t.PAN
+	if t.Op == OpBatchUpload {
+		pan = ""
+	}
+	fields := []struct {
+		id int
+		v  string
+	}{
+		{2, pan}, {3, pc}, {4, amount}, {11, t.STAN}, {12, t.LocalTime}, {13, t.LocalDate},
+		{14, t.Expiry}, {22, t.EntryMode}, {25, cond}, {37, t.RRN}, {38, t.AuthCode}, {39, rc},
+		{41, t.TID}, {42, t.MID}, {48, de48}, {49, t.Currency}, {60, de60},
+	}
+	for _, f := range fields {
+		if err := set(f.id, f.v); err != nil {
+			return nil, err
+		}
+	}
+	if t.Balance != nil {
+		if err := set(54, FormatBalance(*t.Balance, t.Currency)); err != nil {
+			return nil, err
+		}
+	}
+	if len(t.PINBlock) > 0 {
+		if err := set(52, string(t.PINBlock)); err != nil {
+			return nil, err
+		}
+	}
+	if len(t.MAC) > 0 {
+		if err := set(64, string(t.MAC)); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+func (cup) Decode(m *iso8583.Message) (*Txn, error) {
+	get := func(id int) string {
+		s, _ := m.GetString(id)
+		return s
+	}
+	t := &Txn{
+		PAN: get(2), ProcessingCode: get(3), STAN: get(11), LocalTime: get(12), LocalDate: get(13),
+		Expiry: get(14), EntryMode: get(22), Condition: get(25), RRN: get(37), AuthCode: get(38),
+		ResponseCode: get(39), TID: get(41), MID: get(42), Currency: get(49),
+	}
+	t.MTI, _ = m.GetMTI()
+	if len(t.MTI) != 4 || !allDigits(t.MTI) {
+		return t, &FieldError{0, fmt.Sprintf("MTI %q is not four digits", t.MTI)}
+	}
+	if s := get(4); s != "" {
+		if !allDigits(s) {
+			return t, &FieldError{4, "amount is not numeric"}
+		}
+		t.Amount, _ = strconv.ParseInt(s, 10, 64)
+		t.HasAmount = true
+	}
+	if s := get(52); s != "" {
+		t.PINBlock = []byte(s)
+	}
+	if s := get(64); s != "" {
+		t.MAC = []byte(s)
+	}
+	if s := get(54); s != "" {
+		if v, ok := parseBalance(s); ok {
+			t.Balance = &v
+		}
+	}
+	de60 := get(60)
+	var typ, net string
+	if len(de60) >= 8 {
+		typ, t.Batch = de60[:2], de60[2:8]
+	}
+	if len(de60) >= 11 {
+		net = de60[8:11]
+	}
+	class := t.MTI[:3]
+	if t.IsResponse() {
+		class = t.MTI[:2] + string(t.MTI[2]-1)
+	}
+	switch class {
+	case "080":
+		t.Op, t.NetworkCode = OpSignOn, net
+	case "082":
+		t.NetworkCode = net
+		switch net {
+		case NetSignOff:
+			t.Op = OpSignOff
+		case NetEcho:
+			t.Op = OpEcho
+		}
+	case "050":
+		t.Op, t.NetworkCode = OpSettle, net
+	case "032":
+		t.NetworkCode = net
+		if net == NetUploadEnd || net == NetUploadBalanced {
+			t.Op = OpSettleTrailer
+		} else {
+			t.Op = OpBatchUpload
+		}
+	case "040", "042":
+		t.Op = OpReversal
+		if class == "042" {
+			t.Op = OpReversalAdvice
+		}
+		// a CUP reversal is a copy of the original: same STAN
+		for _, r := range cupTable {
+			if r.typ == typ {
+				t.Original = &Original{MTI: r.mti, STAN: t.STAN}
+			}
+		}
+		if t.Original == nil {
+			t.Original = &Original{MTI: "0200", STAN: t.STAN}
+		}
+	default:
+		for _, r := range cupTable {
+			if r.typ == typ && r.mti[:3] == class {
+				t.Op = r.op
+			}
+		}
+	}
+	if err := decodeDE48(t, get(48)); err != nil {
+		return t, err
+	}
+	return t, nil
+}
+
+func decodeDE48(t *Txn, de48 string) error {
+	if de48 == "" {
+		return nil
+	}
+	if !allDigits(de48) {
+		return &FieldError{48, "not numeric"}
+	}
+	switch t.Op {
+	case OpSettle:
+		if len(de48) < 31 {
+			return &FieldError{48, "settlement totals need 62 digits"}
+		}
+		num := func(s string) int64 { v, _ := strconv.ParseInt(s, 10, 64); return v }
+		t.Totals = &Totals{DebitAmount: num(de48[0:12]), DebitCount: int(num(de48[12:15])), CreditAmount: num(de48[15:27]), CreditCount: int(num(de48[27:30]))}
+		if t.IsResponse() && de48[30] == '2' {
+			t.ResponseCode = "95"
+		}
+	case OpBatchUpload:
+		if t.IsResponse() {
+			return nil
+		}
+		if len(de48) < 42 {
+			return &FieldError{48, "batch upload entry too short"}
+		}
+		e := de48[2:42]
+		t.Original = &Original{MTI: "0200", STAN: e[2:8]}
+		t.PAN = strings.TrimLeft(e[8:28], "0")
+		t.Amount, _ = strconv.ParseInt(e[28:40], 10, 64)
+		t.HasAmount = true
+	case OpSettleTrailer:
+		if !t.IsResponse() && len(de48) >= 4 {
+			n, _ := strconv.Atoi(de48[:4])
+			t.Totals = &Totals{DebitCount: n}
+		}
+	}
+	return nil
+}
+
+// Reversal builds a CUP reversal: a copy of the original request with the
+// same STAN and the reason in DE39; tracks, PIN block and DE37 are removed.
+func (cup) Reversal(orig *Txn, reason, _ string, _ time.Time) *Txn {
+	r := *orig
+	r.MTI, r.Op, r.ResponseCode = "0400", OpReversal, reason
+	r.Track2, r.PINBlock, r.RRN, r.MAC = "", nil, "", nil
+	r.Original = &Original{MTI: orig.MTI, STAN: orig.STAN}
+	return &r
+}
+
+// Repeat resends a reversal as the same 0400 (CUP has no repeat MTI for
+// reversals); an advice goes again as 0221.
+func (cup) Repeat(t *Txn) *Txn {
+	r := *t
+	if len(r.MTI) == 4 && r.MTI[2] == '2' {
+		r.MTI = r.MTI[:3] + "1"
+	}
+	return &r
+}

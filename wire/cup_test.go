@@ -1,0 +1,140 @@
+package wire
+
+import (
+	"bytes"
+	"encoding/hex"
+	"strings"
+	"testing"
+
+	"github.com/moov-io/iso8583"
+	"github.com/stretchr/testify/require"
+)
+
+func cupSaleTxn() *Txn {
+	return &Txn{Op: OpSale, PAN: "6200000000000005", Amount: 1234, HasAmount: true, STAN: "000001",
+		LocalTime: "023140", LocalDate: "1122", Expiry: "3012", EntryMode: "021", TID: "POSIM001",
+		MID: "POSIM0000000001", Currency: "156", Batch: "000001"}
+}
+
+func TestCUP_SaleFrame(t *testing.T) {
+	m, err := CUP.Encode(cupSaleTxn())
+	require.NoError(t, err)
+	frame, err := NewCodec(CUP).Frame(m)
+	require.NoError(t, err)
+	// length | TPDU 60 0003 0000 | header 603100310730 | MTI 0200 in BCD | binary bitmap
+	require.Equal(t, len(frame)-2, int(frame[0])<<8|int(frame[1]))
+	require.Equal(t, "6000030000", hex.EncodeToString(frame[2:7]))
+	require.Equal(t, "603100310730", hex.EncodeToString(frame[7:13]))
+	require.Equal(t, "0200", hex.EncodeToString(frame[13:15]))
+	// bitmap: 2 3 4 11 12 13 14 22 25 41 42 49 60
+	require.Equal(t, "703c048000c08010", hex.EncodeToString(frame[15:23]))
+	// DE2: length 16 as one BCD byte, then 8 BCD bytes
+	require.Equal(t, "166200000000000005", hex.EncodeToString(frame[23:32]))
+	// DE60 at the end: LLL 0011 in 2 BCD bytes, 22 000001 000 in BCD (odd length padded)
+	require.True(t, strings.HasSuffix(hex.EncodeToString(frame), "0011"+"022000001000"), hex.EncodeToString(frame))
+}
+
+func TestCUP_RoundTrips(t *testing.T) {
+	bal := int64(500)
+	for _, in := range []*Txn{
+		func() *Txn { x := cupSaleTxn(); x.MTI = "0200"; x.ProcessingCode = "000000"; x.Condition = "00"; x.Op = OpSale; return x }(),
+		{MTI: "0800", Op: OpSignOn, NetworkCode: "001", STAN: "000002", TID: "T1", Batch: "000001"},
+		{MTI: "0510", Op: OpSettle, STAN: "000003", TID: "T1", Batch: "000001", ResponseCode: "95", NetworkCode: "201",
+			Totals: &Totals{DebitCount: 2, DebitAmount: 3000, CreditCount: 1, CreditAmount: 100}},
+		{MTI: "0210", Op: OpBalance, ProcessingCode: "310000", Condition: "00", STAN: "000004", TID: "T1", Batch: "000001", ResponseCode: "00", Balance: &bal, Currency: "156"},
+	} {
+		m, err := CUP.Encode(in)
+		require.NoError(t, err)
+		body, err := m.Pack()
+		require.NoError(t, err)
+		m2 := iso8583.NewMessage(SpecCUP)
+		require.NoError(t, m2.Unpack(body))
+		out, err := CUP.Decode(m2)
+		require.NoError(t, err)
+		require.Equal(t, in.Op, out.Op, in.MTI)
+		require.Equal(t, in.STAN, out.STAN)
+		require.Equal(t, in.ResponseCode, out.ResponseCode, "the 95 travels as result digit 2 in DE48")
+		if in.Totals != nil {
+			require.Equal(t, *in.Totals, *out.Totals)
+		}
+		if in.Balance != nil {
+			require.Equal(t, *in.Balance, *out.Balance)
+		}
+	}
+}
+
+func TestCUP_ReversalIsACopy(t *testing.T) {
+	orig := cupSaleTxn()
+	orig.MTI, orig.ProcessingCode, orig.Condition = "0200", "000000", "00"
+	orig.Track2, orig.PINBlock, orig.RRN = "x", []byte{1, 2, 3, 4, 5, 6, 7, 8}, "123456789012"
+	rev := CUP.Reversal(orig, ReasonNoResponse, "000099", mustTime(t))
+	require.Equal(t, "0400", rev.MTI)
+	require.Equal(t, orig.STAN, rev.STAN, "same STAN as the original")
+	require.Equal(t, "98", rev.ResponseCode)
+	require.Empty(t, rev.Track2)
+	require.Nil(t, rev.PINBlock)
+	require.Empty(t, rev.RRN)
+	m, err := CUP.Encode(rev)
+	require.NoError(t, err)
+	body, err := m.Pack()
+	require.NoError(t, err)
+	m2 := iso8583.NewMessage(SpecCUP)
+	require.NoError(t, m2.Unpack(body))
+	got, err := CUP.Decode(m2)
+	require.NoError(t, err)
+	require.Equal(t, OpReversal, got.Op)
+	require.Equal(t, &Original{MTI: "0200", STAN: "000001"}, got.Original)
+	require.Equal(t, "0400", CUP.Repeat(rev).MTI, "CUP repeats the same 0400")
+}
+
+func TestTPDUFramer(t *testing.T) {
+	term := TPDUFramer{TPDU: DefaultTPDU, Header: DefaultHeader}
+	host := term.ForHost().(TPDUFramer)
+	frame, err := host.AppendFrame(nil, []byte("body"))
+	require.NoError(t, err)
+	require.Equal(t, "6000000003", hex.EncodeToString(frame[2:7]), "the host swaps destination and source")
+	body, err := term.ReadFrame(bytes.NewReader(frame))
+	require.NoError(t, err)
+	require.Equal(t, "body", string(body))
+
+	t.Run("a wrong header is discarded and reported", func(t *testing.T) {
+		var dropped []Mismatch
+		h := host
+		h.OnMismatch = func(m Mismatch) { dropped = append(dropped, m) }
+		upgraded := term
+		upgraded.Header = [6]byte{0x60, 0x32, 0x00, 0x32, 0x01, 0x01}
+		bad, _ := upgraded.AppendFrame(nil, []byte("new"))
+		good, _ := term.AppendFrame(nil, []byte("old"))
+		body, err := h.ReadFrame(bytes.NewReader(append(bad, good...)))
+		require.NoError(t, err)
+		require.Equal(t, "old", string(body))
+		require.Len(t, dropped, 1)
+		require.Equal(t, MismatchDiscard, dropped[0].Policy)
+	})
+	_, err = ParseTPDU("7000030000")
+	require.Error(t, err)
+	_, err = ParseHeader("6031")
+	require.Error(t, err)
+}
+
+func FuzzReadCUPFrame(f *testing.F) {
+	m, _ := CUP.Encode(cupSaleTxn())
+	frame, _ := NewCodec(CUP).Frame(m)
+	f.Add(frame)
+	f.Add([]byte{0, 3, 0x60, 0, 0})
+	f.Add([]byte{0, 0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c := NewCodec(CUP)
+		c.OnBadMessage = func(BadMessage) {}
+		r := bytes.NewReader(data)
+		for i := 0; i < 16; i++ {
+			msg, err := c.ReadMessage(r)
+			if err != nil {
+				return
+			}
+			if msg != nil {
+				_, _ = CUP.Decode(msg)
+			}
+		}
+	})
+}

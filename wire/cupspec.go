@@ -1,0 +1,92 @@
+package wire
+
+import (
+	"github.com/moov-io/iso8583"
+	"github.com/moov-io/iso8583/encoding"
+	"github.com/moov-io/iso8583/field"
+	"github.com/moov-io/iso8583/prefix"
+)
+
+// SpecCUP is the China UnionPay POS terminal field spec: MTI in BCD, a
+// binary primary bitmap only, numeric fields in BCD (LLVAR length one BCD
+// byte, LLLVAR two), alphanumeric fields in ASCII, PIN block and MAC as 8
+// binary bytes.
+var SpecCUP = buildSpecCUP()
+
+func buildSpecCUP() *iso8583.MessageSpec {
+	n := func(desc string, length int) field.Field {
+		return field.NewString(&field.Spec{Length: length, Description: desc, Enc: encoding.BCD, Pref: prefix.BCD.Fixed})
+	}
+	nvar := func(desc string, length int, pref prefix.Prefixer) field.Field {
+		return field.NewString(&field.Spec{Length: length, Description: desc, Enc: encoding.BCD, Pref: pref})
+	}
+	an := func(desc string, length int) field.Field {
+		return field.NewString(&field.Spec{Length: length, Description: desc, Enc: encoding.ASCII, Pref: prefix.ASCII.Fixed, Pad: spaceFill{}})
+	}
+	anvar := func(desc string, length int, pref prefix.Prefixer) field.Field {
+		return field.NewString(&field.Spec{Length: length, Description: desc, Enc: encoding.ASCII, Pref: pref})
+	}
+	bin := func(desc string, length int) field.Field {
+		return field.NewString(&field.Spec{Length: length, Description: desc, Enc: encoding.Binary, Pref: prefix.Binary.Fixed})
+	}
+	binvar := func(desc string, length int) field.Field {
+		return field.NewString(&field.Spec{Length: length, Description: desc, Enc: encoding.Binary, Pref: prefix.BCD.LLL})
+	}
+	fields := map[int]field.Field{
+		0: n("Message Type Indicator", 4),
+		1: field.NewBitmap(&field.Spec{Length: 8, Description: "Bitmap", Enc: encoding.Binary, Pref: prefix.Binary.Fixed, DisableAutoExpand: true}),
+		2:  nvar("Primary Account Number", 19, prefix.BCD.LL),
+		3:  n("Processing Code", 6),
+		4:  n("Amount, Transaction", 12),
+		11: n("System Trace Audit Number", 6),
+		12: n("Local Transaction Time", 6),
+		13: n("Local Transaction Date", 4),
+		14: n("Expiration Date", 4),
+		15: n("Settlement Date", 4),
+		22: n("POS Entry Mode", 3),
+		23: n("Card Sequence Number", 3),
+		25: n("POS Condition Code", 2),
+		26: n("POS PIN Capture Code", 2),
+		32: nvar("Acquiring Institution Identification Code", 11, prefix.BCD.LL),
+		35: nvar("Track 2 Data", 37, prefix.BCD.LL),
+		36: nvar("Track 3 Data", 104, prefix.BCD.LLL),
+		37: an("Retrieval Reference Number", 12),
+		38: an("Authorization Identification Response", 6),
+		39: an("Response Code", 2),
+		41: an("Card Acceptor Terminal Identification", 8),
+		42: an("Card Acceptor Identification Code", 15),
+		44: anvar("Additional Response Data", 25, prefix.BCD.LL),
+		48: nvar("Additional Data, Private", 322, prefix.BCD.LLL),
+		49: an("Currency Code, Transaction", 3),
+		52: bin("PIN Data", 8),
+		53: n("Security Related Control Information", 16),
+		54: anvar("Balance Amount", 20, prefix.BCD.LLL),
+		55: binvar("ICC System Related Data", 255),
+		60: nvar("Reserved Private (60.1 type, 60.2 batch, 60.3 network code)", 17, prefix.BCD.LLL),
+		61: nvar("Original Message (61.1 batch, 61.2 trace, 61.3 date)", 29, prefix.BCD.LLL),
+		62: binvar("Reserved Private (working keys)", 512),
+		63: anvar("Reserved Private (63.1 operator)", 163, prefix.BCD.LLL),
+		64: bin("Message Authentication Code", 8),
+	}
+	return &iso8583.MessageSpec{Name: "China UnionPay POS (posim cup)", Fields: fields}
+}
+
+// spaceFill pads fixed ASCII fields with trailing spaces and trims them on
+// unpack.
+type spaceFill struct{}
+
+func (spaceFill) Pad(data []byte, length int) []byte {
+	for len(data) < length {
+		data = append(data, ' ')
+	}
+	return data
+}
+
+func (spaceFill) Unpad(data []byte) []byte {
+	for len(data) > 0 && data[len(data)-1] == ' ' {
+		data = data[:len(data)-1]
+	}
+	return data
+}
+
+func (spaceFill) Inspect() []byte { return []byte(" ") }

@@ -1,0 +1,172 @@
+package wire
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// What a host does with a message whose TPDU or header it does not expect.
+const (
+	MismatchDiscard = "discard" // drop it silently, as real hosts do
+	MismatchReject  = "reject"  // drop it and say so in the log
+	MismatchAccept  = "accept"  // take it anyway
+)
+
+// Mismatch describes a frame dropped for its TPDU or header.
+type Mismatch struct {
+	TPDU, Header         []byte
+	WantTPDU, WantHeader []byte
+	Policy               string
+}
+
+func (m Mismatch) String() string {
+	return fmt.Sprintf("TPDU %X header %X, expected TPDU %X header %X", m.TPDU, m.Header, m.WantTPDU, m.WantHeader)
+}
+
+// TPDUFramer is the China UnionPay framing: a length header (by default 2
+// bytes binary) that counts TPDU(5) + header(6) + body. It writes its TPDU
+// and header; on read it checks them against what it expects (NIIs in either
+// order, since responses swap destination and source) and applies the
+// mismatch policy. It is a value: configure it, then use it from any
+// goroutine.
+type TPDUFramer struct {
+	Inner  Framer  // length framing; nil means Binary2
+	TPDU   [5]byte // written on every frame
+	Header [6]byte // written on every frame
+	// Expect, when set, is the TPDU and header a frame must carry; by
+	// default the framer's own (NIIs in either order).
+	ExpectTPDU   *[5]byte
+	ExpectHeader *[6]byte
+	// Policy is discard (default), reject or accept.
+	Policy string
+	// OnMismatch is told of every frame dropped.
+	OnMismatch func(Mismatch)
+	// Reply swaps destination and source NII when writing (the host side).
+	Reply bool
+}
+
+// DefaultTPDU and DefaultHeader are the documented test defaults: TPDU 60
+// 0003 0000 (to NII 0003 from 0000) and header 60 31 00 31 07 30.
+var (
+	DefaultTPDU   = [5]byte{0x60, 0x00, 0x03, 0x00, 0x00}
+	DefaultHeader = [6]byte{0x60, 0x31, 0x00, 0x31, 0x07, 0x30}
+)
+
+// ParseTPDU parses 10 hex digits; ParseHeader 12.
+func ParseTPDU(s string) ([5]byte, error) {
+	var out [5]byte
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) != 5 {
+		return out, fmt.Errorf("TPDU %q: want 10 hex digits such as 6000030000", s)
+	}
+	if b[0] != 0x60 {
+		return out, fmt.Errorf("TPDU %q: must start with 60", s)
+	}
+	copy(out[:], b)
+	return out, nil
+}
+
+// ParseHeader parses a 6-byte CUP application header written as 12 hex digits.
+func ParseHeader(s string) ([6]byte, error) {
+	var out [6]byte
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) != 6 {
+		return out, fmt.Errorf("header %q: want 12 hex digits such as 603100310730", s)
+	}
+	copy(out[:], b)
+	return out, nil
+}
+
+var _ Framer = TPDUFramer{}
+
+// Name returns "binary2+tpdu".
+func (f TPDUFramer) Name() string { return f.inner().Name() + "+tpdu" }
+
+func (f TPDUFramer) inner() Framer {
+	if f.Inner == nil {
+		return Binary2{}
+	}
+	return f.Inner
+}
+
+// ForHost returns the framer a host uses: it answers with destination and
+// source swapped.
+func (f TPDUFramer) ForHost() Framer {
+	f.Reply = true
+	return f
+}
+
+func (f TPDUFramer) outTPDU() [5]byte {
+	t := f.TPDU
+	if f.Reply {
+		t[1], t[2], t[3], t[4] = f.TPDU[3], f.TPDU[4], f.TPDU[1], f.TPDU[2]
+	}
+	return t
+}
+
+// AppendFrame writes length, TPDU, header and body in one buffer.
+func (f TPDUFramer) AppendFrame(dst, body []byte) ([]byte, error) {
+	tp := f.outTPDU()
+	full := make([]byte, 0, 11+len(body))
+	full = append(append(append(full, tp[:]...), f.Header[:]...), body...)
+	return f.inner().AppendFrame(dst, full)
+}
+
+// ErrShortFrame: a frame too short to hold TPDU and header.
+var ErrShortFrame = errors.New("frame shorter than TPDU and header")
+
+// ReadFrame reads frames until one carries the expected TPDU and header and
+// returns its body; dropped frames are reported to OnMismatch.
+func (f TPDUFramer) ReadFrame(r io.Reader) ([]byte, error) {
+	for {
+		full, err := f.inner().ReadFrame(r)
+		if err != nil {
+			return nil, err
+		}
+		if len(full) == 0 {
+			return full, nil // keep-alive
+		}
+		if len(full) < 11 {
+			return nil, fmt.Errorf("%w: %d bytes", ErrShortFrame, len(full))
+		}
+		tp, hd, body := full[:5], full[5:11], full[11:]
+		if f.Policy == MismatchAccept || f.matches(tp, hd) {
+			return body, nil
+		}
+		if f.OnMismatch != nil {
+			wantT, wantH := f.want()
+			f.OnMismatch(Mismatch{TPDU: tp, Header: hd, WantTPDU: wantT[:], WantHeader: wantH[:], Policy: f.policy()})
+		}
+	}
+}
+
+func (f TPDUFramer) policy() string {
+	if f.Policy == "" {
+		return MismatchDiscard
+	}
+	return f.Policy
+}
+
+func (f TPDUFramer) want() ([5]byte, [6]byte) {
+	t, h := f.TPDU, f.Header
+	if f.ExpectTPDU != nil {
+		t = *f.ExpectTPDU
+	}
+	if f.ExpectHeader != nil {
+		h = *f.ExpectHeader
+	}
+	return t, h
+}
+
+func (f TPDUFramer) matches(tp, hd []byte) bool {
+	t, h := f.want()
+	if tp[0] != t[0] || !bytes.Equal(hd, h[:]) {
+		return false
+	}
+	a, b := tp[1:3], tp[3:5]
+	x, y := t[1:3], t[3:5]
+	return (bytes.Equal(a, x) && bytes.Equal(b, y)) || (bytes.Equal(a, y) && bytes.Equal(b, x))
+}
