@@ -37,7 +37,14 @@ func TestCUP_SaleFrame(t *testing.T) {
 func TestCUP_RoundTrips(t *testing.T) {
 	bal := int64(500)
 	for _, in := range []*Txn{
-		func() *Txn { x := cupSaleTxn(); x.MTI = "0200"; x.ProcessingCode = "000000"; x.Condition = "00"; x.Op = OpSale; return x }(),
+		func() *Txn {
+			x := cupSaleTxn()
+			x.MTI = "0200"
+			x.ProcessingCode = "000000"
+			x.Condition = "00"
+			x.Op = OpSale
+			return x
+		}(),
 		{MTI: "0800", Op: OpSignOn, NetworkCode: "001", STAN: "000002", TID: "T1", Batch: "000001"},
 		{MTI: "0510", Op: OpSettle, STAN: "000003", TID: "T1", Batch: "000001", ResponseCode: "95", NetworkCode: "201",
 			Totals: &Totals{DebitCount: 2, DebitAmount: 3000, CreditCount: 1, CreditAmount: 100}},

@@ -33,8 +33,8 @@ func buildSpecCUP() *iso8583.MessageSpec {
 		return field.NewString(&field.Spec{Length: length, Description: desc, Enc: encoding.Binary, Pref: prefix.BCD.LLL})
 	}
 	fields := map[int]field.Field{
-		0: n("Message Type Indicator", 4),
-		1: field.NewBitmap(&field.Spec{Length: 8, Description: "Bitmap", Enc: encoding.Binary, Pref: prefix.Binary.Fixed, DisableAutoExpand: true}),
+		0:  n("Message Type Indicator", 4),
+		1:  field.NewBitmap(&field.Spec{Length: 8, Description: "Bitmap", Enc: encoding.Binary, Pref: prefix.Binary.Fixed, DisableAutoExpand: true}),
 		2:  nvar("Primary Account Number", 19, prefix.BCD.LL),
 		3:  n("Processing Code", 6),
 		4:  n("Amount, Transaction", 12),
