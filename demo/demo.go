@@ -35,6 +35,8 @@ type Options struct {
 	StepPause time.Duration
 	// Out receives the narration (may be nil).
 	Out io.Writer
+	// Profile is the dialect (default iso87).
+	Profile string
 }
 
 // Server plays the scenarios and serves the live page. Its methods are safe
@@ -67,6 +69,9 @@ func New(o Options) *Server {
 	}
 	if o.Lang == "" {
 		o.Lang = "en"
+	}
+	if o.Profile == "" {
+		o.Profile = "iso87"
 	}
 	s := &Server{opts: o, speed: o.Speed, step: make(chan struct{}, 1), resume: make(chan struct{}), restart: make(chan struct{}, 1), subs: map[chan struct{}]struct{}{}}
 	s.reset()
@@ -303,7 +308,7 @@ func (s *Server) playOnce(parent context.Context) (*report.Run, bool) {
 		case <-ctx.Done():
 		}
 	}()
-	run := &report.Run{Speed: s.speed, Profile: "iso87", Started: time.Now()}
+	run := &report.Run{Speed: s.speed, Profile: s.opts.Profile, Started: time.Now()}
 	for i, sc := range s.opts.Scenarios {
 		s.mu.Lock()
 		s.current = i
@@ -314,6 +319,7 @@ func (s *Server) playOnce(parent context.Context) (*report.Run, bool) {
 		s.narrate("\n== %s\n%s\n", sc.Title.In(s.opts.Lang), sc.Story.In(s.opts.Lang))
 		res := scenarios.Run(ctx, sc, scenarios.Options{
 			Speed:   speed,
+			Profile: s.opts.Profile,
 			Gate:    s.gate,
 			OnStart: func(before []acquirer.AccountView) { s.started(i, before) },
 			OnEvent: func(e scenarios.Event) { s.event(i, e) },

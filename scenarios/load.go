@@ -232,6 +232,16 @@ func (v *validator) setup(s *Scenario) {
 	if len(ts.TID) > 8 || len(ts.MID) > 15 {
 		v.add(v.lineOf("setup", "terminal"), "tid is at most 8 characters, mid at most 15")
 	}
+	as := s.Setup.Acquirer
+	if _, err := cupFramer(ts.TPDU, ts.Header, ""); err != nil {
+		v.add(v.lineOf("setup", "terminal"), "%v", err)
+	}
+	if _, err := cupFramer(as.TPDU, as.Header, ""); err != nil {
+		v.add(v.lineOf("setup", "acquirer"), "%v", err)
+	}
+	if m := as.Mismatch; m != "" && m != wire.MismatchDiscard && m != wire.MismatchReject && m != wire.MismatchAccept {
+		v.add(v.lineOf("setup", "acquirer", "mismatch"), "mismatch %q: want discard, reject or accept", m)
+	}
 	if w := ts.Write; w != nil && w.Chunk < 1 {
 		v.add(v.lineOf("setup", "terminal", "write"), "write.chunk must be at least 1 byte")
 	}

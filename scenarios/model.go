@@ -82,6 +82,9 @@ type TerminalSetup struct {
 	Retransmit int `yaml:"retransmit" json:"retransmit,omitempty"`
 	// Write makes a slow or fragmenting link: each frame leaves in chunks.
 	Write *WriteSetup `yaml:"write" json:"write,omitempty"`
+	// TPDU and Header (cup) are what the terminal sends, in hex.
+	TPDU   string `yaml:"tpdu" json:"tpdu,omitempty"`
+	Header string `yaml:"header" json:"header,omitempty"`
 }
 
 // WriteSetup cuts the terminal's frames into Chunk-byte pieces, Gap apart.
@@ -108,7 +111,12 @@ type AcquirerSetup struct {
 	Velocity         VelocitySetup `yaml:"velocity" json:"velocity"`
 	PINTries         int           `yaml:"pin_tries" json:"pin_tries,omitempty"`
 	MagicAmounts     *bool         `yaml:"magic_amounts" json:"magic_amounts,omitempty"`
-	AutoRegister     *bool         `yaml:"auto_register" json:"auto_register,omitempty"`
+	// TPDU and Header (cup) are what the host expects, in hex; Mismatch is
+	// what it does with other frames: discard (default), reject or accept.
+	TPDU         string `yaml:"tpdu" json:"tpdu,omitempty"`
+	Header       string `yaml:"header" json:"header,omitempty"`
+	Mismatch     string `yaml:"mismatch" json:"mismatch,omitempty"`
+	AutoRegister *bool  `yaml:"auto_register" json:"auto_register,omitempty"`
 }
 
 // LimitsSetup holds the acquirer's amount and count limits.

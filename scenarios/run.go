@@ -332,20 +332,36 @@ func (r *run) setup(seed int64) error {
 	if w := ts.Write; w != nil {
 		cfg.WriteChunk, cfg.WriteGap = w.Chunk, r.scale(w.Gap.D())
 	}
+	if r.profile.Name() == "cup" {
+		f, err := cupFramer(ts.TPDU, ts.Header, "")
+		if err != nil {
+			return err
+		}
+		cfg.Framer = f
+	}
 	r.tcfg = cfg
 	r.term, err = terminal.New(cfg)
 	return err
 }
 
 func (r *run) startAcquirer(addr string) error {
-	a, err := acquirer.New(
+	opts := []acquirer.Option{}
+	if r.profile.Name() == "cup" {
+		as := r.s.Setup.Acquirer
+		f, err := cupFramer(as.TPDU, as.Header, as.Mismatch)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, acquirer.WithFramer(f))
+	}
+	a, err := acquirer.New(append(opts,
 		acquirer.WithProfile(r.profile),
 		acquirer.WithEngine(r.engine),
 		acquirer.WithJournal(r.journal),
 		acquirer.WithClock(r.now),
 		acquirer.WithHandler(r.faults),
 		acquirer.WithLogger(r.opts.Logger),
-	)
+	)...)
 	if err != nil {
 		return err
 	}
@@ -537,4 +553,22 @@ func (r *run) rrnOf(step int) (string, error) {
 		}
 	}
 	return "000000000000", nil // the host never booked it: an unknown RRN
+}
+
+// cupFramer builds the cup framing from hex TPDU and header (empty: the
+// documented defaults) and a mismatch policy.
+func cupFramer(tpdu, header, mismatch string) (wire.TPDUFramer, error) {
+	f := wire.TPDUFramer{TPDU: wire.DefaultTPDU, Header: wire.DefaultHeader, Policy: mismatch}
+	var err error
+	if tpdu != "" {
+		if f.TPDU, err = wire.ParseTPDU(tpdu); err != nil {
+			return f, err
+		}
+	}
+	if header != "" {
+		if f.Header, err = wire.ParseHeader(header); err != nil {
+			return f, err
+		}
+	}
+	return f, nil
 }

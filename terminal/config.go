@@ -26,6 +26,9 @@ type Config struct {
 	MID string `yaml:"mid"`
 	// Profile is the dialect.
 	Profile wire.Profile `yaml:"-"`
+	// Framer overrides the profile's framing (for example the cup TPDU and
+	// header); nil uses the profile's.
+	Framer wire.Framer `yaml:"-"`
 	// Timeout is how long the terminal waits for a response.
 	Timeout time.Duration `yaml:"timeout"`
 	// ConnectTimeout bounds the TCP connect.

@@ -49,6 +49,9 @@ func New(cfg Config) (*Terminal, error) {
 		return nil, err
 	}
 	t := &Terminal{cfg: cfg, codec: wire.NewCodec(cfg.Profile), pinKey: key, store: store{dir: cfg.StateDir}, log: cfg.Logger}
+	if cfg.Framer != nil {
+		t.codec.Framer = cfg.Framer
+	}
 	if t.state, err = t.store.load(); err != nil {
 		return nil, err
 	}

@@ -13,10 +13,10 @@ import (
 )
 
 type demoFlags struct {
-	lang, ui        string
-	speed           float64
-	noBrowser, stay bool
-	reports         []string
+	lang, ui, profile string
+	speed             float64
+	noBrowser, stay   bool
+	reports           []string
 }
 
 func newDemoCmd() *cobra.Command {
@@ -41,6 +41,7 @@ otherwise it serves until Ctrl-C.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.lang, "lang", "en", "language of titles, narration, terminal screens and response codes: en or zh")
 	fl.Float64Var(&f.speed, "speed", 4, "divide every duration (and the pause between steps) by this")
+	fl.StringVar(&f.profile, "profile", "iso87", "dialect: iso87 or cup")
 	fl.StringVar(&f.ui, "ui", "127.0.0.1:8080", "address of the live page")
 	fl.BoolVar(&f.noBrowser, "no-browser", false, "print the page's URL instead of opening a browser, and exit when done")
 	fl.BoolVar(&f.stay, "stay", false, "keep serving the page after the last scenario")
@@ -59,10 +60,19 @@ func runDemo(cmd *cobra.Command, f demoFlags, args []string) error {
 	if err != nil {
 		return err
 	}
+	if _, err := loadProfile(f.profile); err != nil {
+		return err
+	}
 	var list []*scenarios.Scenario
 	if len(args) == 0 {
-		if list, err = scenarios.Catalog(); err != nil {
+		all, err := scenarios.Catalog()
+		if err != nil {
 			return err
+		}
+		for _, s := range all {
+			if s.Supports(f.profile) {
+				list = append(list, s)
+			}
 		}
 		// the control first, then the best-known failure, then the rest
 		first := map[string]int{"baseline-sale": 0, "lost-response-reversal": 1}
@@ -77,10 +87,13 @@ func runDemo(cmd *cobra.Command, f demoFlags, args []string) error {
 		if err != nil {
 			return invalid(err)
 		}
+		if !s.Supports(f.profile) {
+			return invalid(fmt.Errorf("scenario %s does not run under profile %s (it lists %v)", s.Name, f.profile, s.Profiles))
+		}
 		list = append(list, s)
 	}
 	out := cmd.OutOrStdout()
-	srv := demo.New(demo.Options{Scenarios: list, Lang: f.lang, Speed: f.speed, Out: out})
+	srv := demo.New(demo.Options{Scenarios: list, Lang: f.lang, Speed: f.speed, Out: out, Profile: f.profile})
 	url, err := srv.Listen(f.ui)
 	if err != nil {
 		return runtimeErr(err)
@@ -96,7 +109,6 @@ func runDemo(cmd *cobra.Command, f demoFlags, args []string) error {
 		fmt.Fprintf(out, "posim demo: open %s to watch (play/pause, next step, restart, speed)\n", url)
 	}
 	run := srv.Play(cmd.Context())
-	run.Profile = "iso87"
 	for _, rep := range reps {
 		if err := writeReportLang(rep, run, f.lang); err != nil {
 			return runtimeErr(err)
