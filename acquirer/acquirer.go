@@ -69,6 +69,14 @@ func New(opts ...Option) (*Acquirer, error) {
 		opts: o, engine: engine, journal: o.Journal, codec: codec, log: o.Logger,
 		ctx: ctx, cancel: cancel, conns: map[*Conn]struct{}{},
 	}
+	if o.Profile.Name() == "cup" {
+		if !engine.KeysEnabled() {
+			if err := engine.EnableKeys(o.TMK, o.MACAlg); err != nil {
+				return nil, err
+			}
+		}
+		codec.MACKeyFor = engine.MACKey
+	}
 	if tf, ok := codec.Framer.(wire.TPDUFramer); ok {
 		// a host answers with destination and source swapped, and says
 		// what it drops for a TPDU or header it does not expect
@@ -337,6 +345,25 @@ func (a *Acquirer) entry(kind string, c *Conn, t *wire.Txn) Entry {
 	return e
 }
 
+// checkMAC verifies the MAC of a request under cup; it returns why it
+// failed, or "".
+func (a *Acquirer) checkMAC(req *wire.Txn, m *iso8583.Message) string {
+	if !a.engine.KeysEnabled() || req.IsResponse() || req.Op == wire.OpSignOn {
+		return ""
+	}
+	if len(req.MAC) == 0 {
+		return "" // an unsigned message: the host does not insist
+	}
+	k := a.engine.MACKey(req.TID)
+	if k == nil {
+		return "MAC present but terminal " + req.TID + " has not signed on"
+	}
+	if !wire.VerifyMAC(k, m) {
+		return "MAC failed"
+	}
+	return ""
+}
+
 // Conn is one terminal connection. Its methods are safe for concurrent use.
 type Conn struct {
 	id     string
@@ -498,6 +525,11 @@ func (c *Conn) inbound(_ *connection.Connection, m *iso8583.Message) {
 		x.done = true
 		x.decision = Decision{Response: req.Response("30"), Why: "format error: " + err.Error()}
 		a.journal.Append(Entry{Time: now, Kind: KindDecision, Conn: c.id, MTI: req.MTI, STAN: req.STAN, TID: req.TID, RC: "30", Detail: x.decision.Why})
+	} else if why := a.checkMAC(req, m); why != "" {
+		// A0: nothing is processed; the terminal must sign on again
+		x.done = true
+		x.decision = Decision{Response: req.Response("A0"), Why: why}
+		a.journal.Append(Entry{Time: now, Kind: KindDecision, Conn: c.id, MTI: req.MTI, STAN: req.STAN, TID: req.TID, RC: "A0", Detail: why})
 	}
 	h := *a.handler.Load()
 	h.Handle(c.ctx, x)

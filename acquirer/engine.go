@@ -42,6 +42,71 @@ type Engine struct {
 	pinKey wire.PINKey
 	l      *ledger
 	seq    int64
+
+	// working keys issued at sign-on (cup), by TID
+	tmk, macAlg string
+	keySerial   uint64
+	keys        map[string]*terminalKeys
+}
+
+type terminalKeys struct {
+	pin wire.PINKey
+	mac *wire.MACKey
+}
+
+// EnableKeys makes sign-ons deliver working keys encrypted under the
+// terminal master key (hex), and MACs computed with alg (cup or x9.19).
+func (e *Engine) EnableKeys(tmk, alg string) error {
+	if _, _, err := wire.IssueKeys(tmk, wire.KeysSingle, 0); err != nil {
+		return err
+	}
+	if _, err := wire.NewMACKey(alg, "0123456789ABCDEFFEDCBA9876543210"); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.tmk, e.macAlg, e.keys = tmk, alg, map[string]*terminalKeys{}
+	return nil
+}
+
+// KeysEnabled reports whether sign-ons deliver working keys.
+func (e *Engine) KeysEnabled() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.tmk != ""
+}
+
+// MACKey returns the MAC key issued to a terminal at its last sign-on.
+func (e *Engine) MACKey(tid string) *wire.MACKey {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if k := e.keys[tid]; k != nil {
+		return k.mac
+	}
+	return nil
+}
+
+// issueKeys gives a terminal new working keys and returns DE62.
+func (e *Engine) issueKeys(tid, mode string) ([]byte, error) {
+	e.keySerial++
+	wk, de62, err := wire.IssueKeys(e.tmk, mode, e.keySerial)
+	if err != nil {
+		return nil, err
+	}
+	pin, err := wire.ParsePINKey(wire.HexKey(wk.PIN))
+	if err != nil {
+		return nil, err
+	}
+	mac, err := wire.NewMACKey(e.macAlg, wire.HexKey(wk.MAC))
+	if err != nil && len(wk.MAC) == 8 && e.macAlg == wire.MACX919 {
+		// X9.19 needs a double-length key: a single one is used twice
+		mac, err = wire.NewMACKey(e.macAlg, wire.HexKey(append(append([]byte{}, wk.MAC...), wk.MAC...)))
+	}
+	if err != nil {
+		return nil, err
+	}
+	e.keys[tid] = &terminalKeys{pin: pin, mac: mac}
+	return de62, nil
 }
 
 // NewEngine returns an engine whose ledger is seeded from book.
@@ -83,6 +148,9 @@ func (e *Engine) Reset() {
 	e.mu.Lock()
 	e.l = newLedger(e.book)
 	e.seq = 0
+	if e.keys != nil {
+		e.keys = map[string]*terminalKeys{}
+	}
 	e.mu.Unlock()
 }
 
@@ -214,6 +282,13 @@ func copyApproval(dst, src *wire.Txn) {
 
 func (e *Engine) network(req *wire.Txn) Decision {
 	resp := req.Response("00")
+	if req.Op == wire.OpSignOn && e.tmk != "" && req.TID != "" {
+		de62, err := e.issueKeys(req.TID, req.NetworkCode)
+		if err != nil {
+			return Decision{Response: req.Response("30"), Why: "sign-on: " + err.Error()}
+		}
+		resp.Keys = de62
+	}
 	if req.TID != "" {
 		t := e.terminal(req.TID, req.MID)
 		if t != nil {
@@ -286,7 +361,11 @@ func (e *Engine) card(req *wire.Txn, now time.Time) (*Account, string, string) {
 		if a.PINFails >= e.pol.PINTries {
 			return a, "75", "PIN tries exceeded"
 		}
-		pin, err := e.pinKey.DecryptPIN(req.PINBlock, req.PAN)
+		key := e.pinKey
+		if k := e.keys[req.TID]; k != nil {
+			key = k.pin
+		}
+		pin, err := key.DecryptPIN(req.PINBlock, req.PAN)
 		if err != nil || pin != a.Card.PIN {
 			a.PINFails++
 			if a.PINFails >= e.pol.PINTries {

@@ -2,6 +2,7 @@ package acquirer
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -19,6 +20,10 @@ type Options struct {
 	Logger   *slog.Logger
 	Clock    func() time.Time
 	Handler  Handler
+	// TMK is the terminal master key (hex) sign-on keys are encrypted under
+	// (cup); MACAlg is cup or x9.19.
+	TMK    string
+	MACAlg string
 	// Engine, when set, is used instead of a new one (Cards and Policies are
 	// then ignored): an acquirer restarted with its state kept.
 	Engine *Engine
@@ -38,6 +43,23 @@ func DefaultOptions() Options {
 		Logger:   slog.New(slog.DiscardHandler),
 		Clock:    time.Now,
 		Handler:  DefaultHandler,
+		TMK:      wire.TestTMK,
+		MACAlg:   wire.MACCUP,
+	}
+}
+
+// WithKeys sets the terminal master key (hex) and the MAC algorithm (cup
+// or x9.19) of the cup profile.
+func WithKeys(tmk, macAlg string) Option {
+	return func(o *Options) error {
+		if _, _, err := wire.IssueKeys(tmk, wire.KeysSingle, 0); err != nil {
+			return err
+		}
+		if macAlg != wire.MACCUP && macAlg != wire.MACX919 {
+			return fmt.Errorf("MAC algorithm %q: want cup or x9.19", macAlg)
+		}
+		o.TMK, o.MACAlg = tmk, macAlg
+		return nil
 	}
 }
 

@@ -493,16 +493,11 @@ func mutate(t *wire.Txn, fields []string, rng *rand.Rand) {
 		case "drop_de39":
 			t.ResponseCode = ""
 		case "mac":
-			mac := make([]byte, 8)
-			for i := range mac {
-				mac[i] = byte(rng.UintN(256))
+			// the codec signs responses: ask it to flip a bit afterwards
+			t.CorruptMAC = true
+			if len(t.MAC) == 0 {
+				t.MAC = make([]byte, 8)
 			}
-			if len(t.MAC) == 8 {
-				for i := range mac {
-					mac[i] = t.MAC[i] ^ 0x01
-				}
-			}
-			t.MAC = mac
 		}
 	}
 }

@@ -226,6 +226,7 @@ type OpArgs struct {
 	MID             string `yaml:"mid" json:"mid,omitempty"`
 	PowerCut        string `yaml:"power_cut" json:"power_cut,omitempty"`
 	CloseBeforeRead bool   `yaml:"close_before_read" json:"close_before_read,omitempty"`
+	BadMAC          bool   `yaml:"bad_mac" json:"bad_mac,omitempty"`
 }
 
 // StepExpect is what a step's result must show.

@@ -54,6 +54,13 @@ type Config struct {
 	StateDir string `yaml:"-"`
 	// Currency is DE49 (156 = CNY).
 	Currency string `yaml:"currency"`
+	// TMK is the terminal master key (cup): sign-on working keys arrive
+	// encrypted under it. MACAlg is cup or x9.19; KeySet is the 60.3 code
+	// of the sign-on: 001 (single length), 003 (double) or 004 (with a
+	// track key).
+	TMK    string `yaml:"-"`
+	MACAlg string `yaml:"mac"`
+	KeySet string `yaml:"key_set"`
 	// PINKey is the hex TDES key PIN blocks are encrypted under.
 	PINKey string `yaml:"-"`
 	// Cards resolves card aliases.
@@ -81,6 +88,9 @@ func DefaultConfig() Config {
 		AdviceRetries:   3,
 		Currency:        "156",
 		PINKey:          wire.TestPINKey,
+		TMK:             wire.TestTMK,
+		MACAlg:          wire.MACCUP,
+		KeySet:          wire.KeysSingle,
 		Cards:           cards.Builtin(),
 		Logger:          slog.New(slog.DiscardHandler),
 		Clock:           time.Now,
@@ -116,6 +126,15 @@ func (c Config) Validate() error {
 		return fmt.Errorf("currency %q: want a 3-digit ISO 4217 code such as 156", c.Currency)
 	case c.Cards == nil:
 		return errors.New("cards book is not set")
+	}
+	if c.MACAlg != wire.MACCUP && c.MACAlg != wire.MACX919 {
+		return fmt.Errorf("MAC algorithm %q: want cup or x9.19", c.MACAlg)
+	}
+	if c.KeySet != wire.KeysSingle && c.KeySet != wire.KeysDouble && c.KeySet != wire.KeysTrack {
+		return fmt.Errorf("key set %q: want 001, 003 or 004", c.KeySet)
+	}
+	if _, _, err := wire.IssueKeys(c.TMK, wire.KeysSingle, 0); err != nil {
+		return err
 	}
 	if _, err := wire.ParsePINKey(c.PINKey); err != nil {
 		return err

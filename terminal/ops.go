@@ -169,6 +169,10 @@ func (t *Terminal) network(ctx context.Context, op wire.Op, code string) (*Resul
 	t.stamp(req)
 	req.NetworkCode = code
 	req.Batch = ""
+	if op == wire.OpSignOn && t.cup() {
+		req.NetworkCode = t.cfg.KeySet
+		req.Batch = t.batch()
+	}
 	if err := t.prepare(req); err != nil {
 		return res, res.finish(Refused, "", err)
 	}
@@ -184,6 +188,16 @@ func (t *Terminal) network(ctx context.Context, op wire.Op, code string) (*Resul
 	case err != nil:
 		_ = t.save()
 		return res, res.finish(NoResponse, "", err)
+	}
+	if op == wire.OpSignOn && t.cup() && resp.ResponseCode == "00" {
+		wk, err := wire.OpenKeys(t.cfg.TMK, t.cfg.KeySet, resp.Keys)
+		if err != nil {
+			return res, res.finish(InvalidResponse, resp.ResponseCode, fmt.Errorf("%w: %v", ErrInvalidResponse, err))
+		}
+		t.state.Keys = &StoredKeys{PIN: wire.HexKey(wk.PIN), MAC: wire.HexKey(wk.MAC)}
+		if err := t.useKeys(t.state.Keys); err != nil {
+			return res, res.finish(InvalidResponse, resp.ResponseCode, err)
+		}
 	}
 	if op == wire.OpSignOn || op == wire.OpSignOff {
 		t.state.SignedOn = op == wire.OpSignOn && resp.ResponseCode == "00"

@@ -56,7 +56,10 @@ type State struct {
 	Batch    int              `json:"batch"`
 	SignedOn bool             `json:"signed_on"`
 	Pending  *PendingReversal `json:"pending_reversal,omitempty"`
-	Log      []LogEntry       `json:"log"`
+	// Keys are the working keys of the last sign-on (cup), clear, in hex:
+	// this is a simulator's state file, kept with mode 0600.
+	Keys *StoredKeys `json:"keys,omitempty"`
+	Log  []LogEntry  `json:"log"`
 }
 
 // Totals computes the settlement totals of the open batch from the log.
@@ -128,4 +131,10 @@ func (s store) save(st State) error {
 		return fmt.Errorf("saving terminal state: %w", err)
 	}
 	return nil
+}
+
+// StoredKeys are working keys in hex.
+type StoredKeys struct {
+	PIN string `json:"pin"`
+	MAC string `json:"mac"`
 }

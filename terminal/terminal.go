@@ -31,7 +31,43 @@ type Terminal struct {
 
 	lateMu sync.Mutex
 	late   []LateResponse
+
+	keyMu sync.Mutex
+	mac   *wire.MACKey // working MAC key (cup), nil before sign-on
+	pin   *wire.PINKey // working PIN key (cup)
 }
+
+func (t *Terminal) macKey() *wire.MACKey {
+	t.keyMu.Lock()
+	defer t.keyMu.Unlock()
+	return t.mac
+}
+
+// useKeys installs working keys from the state.
+func (t *Terminal) useKeys(k *StoredKeys) error {
+	t.keyMu.Lock()
+	defer t.keyMu.Unlock()
+	if k == nil {
+		t.mac, t.pin = nil, nil
+		return nil
+	}
+	macHex := k.MAC
+	if t.cfg.MACAlg == wire.MACX919 && len(macHex) == 16 {
+		macHex += macHex
+	}
+	mac, err := wire.NewMACKey(t.cfg.MACAlg, macHex)
+	if err != nil {
+		return err
+	}
+	pin, err := wire.ParsePINKey(k.PIN)
+	if err != nil {
+		return err
+	}
+	t.mac, t.pin = mac, &pin
+	return nil
+}
+
+func (t *Terminal) cup() bool { return t.cfg.Profile.Name() == "cup" }
 
 // New returns a terminal with cfg, loading its state from cfg.StateDir.
 func New(cfg Config) (*Terminal, error) {
@@ -52,8 +88,12 @@ func New(cfg Config) (*Terminal, error) {
 	if cfg.Framer != nil {
 		t.codec.Framer = cfg.Framer
 	}
+	t.codec.MACKeyFor = func(string) *wire.MACKey { return t.macKey() }
 	if t.state, err = t.store.load(); err != nil {
 		return nil, err
+	}
+	if err := t.useKeys(t.state.Keys); err != nil {
+		return nil, fmt.Errorf("terminal state: working keys: %w", err)
 	}
 	return t, nil
 }
@@ -158,6 +198,9 @@ func (t *Terminal) unmatched(_ *connection.Connection, m *iso8583.Message) {
 
 // send writes req and waits for its response, validating it (R4).
 func (t *Terminal) send(ctx context.Context, req *wire.Txn) (*wire.Txn, error) {
+	if t.cup() && t.macKey() != nil && req.Op != wire.OpSignOn && len(req.MAC) == 0 {
+		req.MAC = make([]byte, 8) // signed by the codec
+	}
 	m, err := t.cfg.Profile.Encode(req)
 	if err != nil {
 		return nil, fmt.Errorf("encoding %s: %w", req.MTI, err)
@@ -185,6 +228,15 @@ func (t *Terminal) send(ctx context.Context, req *wire.Txn) (*wire.Txn, error) {
 	t.log.Info("in", "mti", resp.MTI, "stan", resp.STAN, "tid", resp.TID, "rc", resp.ResponseCode)
 	if err := matches(req, resp); err != nil {
 		return resp, fmt.Errorf("%w: %v", ErrInvalidResponse, err)
+	}
+	// R4: the MAC is checked only on approvals
+	if k := t.macKey(); t.cup() && k != nil && resp.ResponseCode == "00" && req.Op != wire.OpSignOn {
+		if len(resp.MAC) == 0 || !wire.VerifyMAC(k, rm) {
+			return resp, fmt.Errorf("%w: %w", ErrInvalidResponse, wire.ErrBadMAC)
+		}
+	}
+	if resp.ResponseCode == "A0" || resp.ResponseCode == "99" || resp.ResponseCode == "77" {
+		t.state.SignedOn = false // the host wants a new sign-on
 	}
 	return resp, nil
 }
@@ -306,10 +358,11 @@ func (t *Terminal) flush(ctx context.Context, res *Result) error {
 type faults struct {
 	powerCut        string
 	closeBeforeRead bool
+	badMAC          bool
 }
 
 func (r Request) faults() faults {
-	return faults{powerCut: r.PowerCut, closeBeforeRead: r.CloseBeforeRead}
+	return faults{powerCut: r.PowerCut, closeBeforeRead: r.CloseBeforeRead, badMAC: r.BadMAC}
 }
 
 func (t *Terminal) online(ctx context.Context, req *wire.Txn, res *Result, f faults) (*wire.Txn, error) {
@@ -354,6 +407,10 @@ func (t *Terminal) online(ctx context.Context, req *wire.Txn, res *Result, f fau
 	if f.closeBeforeRead {
 		return nil, t.closeBeforeRead(req, res)
 	}
+	if f.badMAC {
+		req.CorruptMAC = true
+		defer func() { req.CorruptMAC = false }()
+	}
 	if f.powerCut == PowerCutAfterSend {
 		return nil, t.sendAndDie(req, res)
 	}
@@ -370,6 +427,10 @@ func (t *Terminal) online(ctx context.Context, req *wire.Txn, res *Result, f fau
 	case errors.Is(err, ErrInvalidResponse):
 		if t.state.Pending != nil {
 			t.state.Pending.Reason = wire.ReasonOther
+			if errors.Is(err, wire.ErrBadMAC) {
+				t.state.Pending.Reason = wire.ReasonBadMAC // R3: A0, and sign on again
+				t.state.SignedOn = false
+			}
 			_ = t.save()
 		}
 		res.ReversalPending = t.state.Pending != nil
@@ -466,7 +527,13 @@ func (t *Terminal) card(req *wire.Txn, r Request) error {
 	}
 	req.EntryMode = "022"
 	if pin != "" && !r.NoPIN {
-		block, err := t.pinKey.EncryptPIN(pin, c.PAN)
+		key := t.pinKey
+		t.keyMu.Lock()
+		if t.pin != nil {
+			key = *t.pin
+		}
+		t.keyMu.Unlock()
+		block, err := key.EncryptPIN(pin, c.PAN)
 		if err != nil {
 			return err
 		}
@@ -497,6 +564,8 @@ type Request struct {
 	PowerCut string
 	// CloseBeforeRead hangs up right after sending (a fault).
 	CloseBeforeRead bool
+	// BadMAC sends a wrong MAC (a fault: keys out of step).
+	BadMAC bool
 }
 
 func (r Request) cardOrDefault() string {

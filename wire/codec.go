@@ -30,6 +30,9 @@ type Codec struct {
 	OnBadMessage func(BadMessage)
 	// OnFrame, when set, sees every frame body read, before unpacking.
 	OnFrame func(body []byte)
+	// MACKeyFor, when set, returns the MAC key of a terminal (DE41); the
+	// codec then signs every message that carries DE64.
+	MACKeyFor func(tid string) *MACKey
 }
 
 var (
@@ -48,7 +51,40 @@ func (c *Codec) Frame(m *iso8583.Message) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("packing message: %w", err)
 	}
+	c.sign(m, body)
 	return c.Framer.AppendFrame(make([]byte, 0, len(body)+16), body)
+}
+
+// sign writes the MAC over everything before DE64 into the body's last 8
+// bytes, when the message carries DE64 and the terminal has a MAC key.
+func (c *Codec) sign(m *iso8583.Message, body []byte) {
+	if c.MACKeyFor == nil || len(body) < 8 {
+		return
+	}
+	f, has := m.GetFields()[64]
+	if !has {
+		return
+	}
+	placeholder, _ := f.String()
+	tid, _ := m.GetString(41)
+	k := c.MACKeyFor(tid)
+	if k == nil {
+		return
+	}
+	mac := k.Sum(body[:len(body)-8])
+	if placeholder == macFlip {
+		mac[0] ^= 0x01
+	}
+	copy(body[len(body)-8:], mac)
+}
+
+// VerifyMAC checks the MAC of a received message that carries DE64.
+func VerifyMAC(k *MACKey, m *iso8583.Message) bool {
+	body, err := m.Pack()
+	if err != nil || len(body) < 8 {
+		return false
+	}
+	return k.Verify(body[:len(body)-8], body[len(body)-8:])
 }
 
 // WriteMessage packs m and writes header and body in a single Write, so the

@@ -187,13 +187,29 @@ func (cup) Encode(t *Txn) (*iso8583.Message, error) {
 			return nil, err
 		}
 	}
-	if len(t.MAC) > 0 {
-		if err := set(64, string(t.MAC)); err != nil {
+	if len(t.Keys) > 0 {
+		if err := set(62, string(t.Keys)); err != nil {
+			return nil, err
+		}
+	}
+	if len(t.MAC) > 0 || t.CorruptMAC {
+		// a placeholder: the codec signs the packed body (macSign, macFlip)
+		ph := macSign
+		if t.CorruptMAC {
+			ph = macFlip
+		}
+		if err := set(64, ph); err != nil {
 			return nil, err
 		}
 	}
 	return m, nil
 }
+
+// DE64 placeholders the codec replaces with the MAC of the packed body.
+const (
+	macSign = "\x00\x00\x00\x00\x00\x00\x00\x00"
+	macFlip = "\xff\xff\xff\xff\xff\xff\xff\xff"
+)
 
 func orDefault(s, d string) string {
 	if s == "" {
@@ -228,6 +244,9 @@ func (cup) Decode(m *iso8583.Message) (*Txn, error) {
 	}
 	if s := get(64); s != "" {
 		t.MAC = []byte(s)
+	}
+	if s := get(62); s != "" {
+		t.Keys = []byte(s)
 	}
 	if s := get(54); s != "" {
 		if v, ok := parseBalance(s); ok {
@@ -336,7 +355,7 @@ func decodeDE48(t *Txn, de48 string) error {
 func (cup) Reversal(orig *Txn, reason, _ string, _ time.Time) *Txn {
 	r := *orig
 	r.MTI, r.Op, r.ResponseCode = "0400", OpReversal, reason
-	r.Track2, r.PINBlock, r.RRN, r.MAC = "", nil, "", nil
+	r.Track2, r.PINBlock, r.RRN, r.MAC, r.CorruptMAC = "", nil, "", nil, false
 	r.Original = &Original{MTI: orig.MTI, STAN: orig.STAN}
 	return &r
 }

@@ -27,11 +27,13 @@ func ParsePINKey(hexKey string) (PINKey, error) {
 		return PINKey{}, fmt.Errorf("PIN key: not hex: %w", err)
 	}
 	switch len(raw) {
+	case 8: // single length: K1 K1 K1 is single DES
+		raw = append(append(raw, raw...), raw...)
 	case 16:
 		raw = append(raw, raw[:8]...)
 	case 24:
 	default:
-		return PINKey{}, fmt.Errorf("PIN key: want 16 or 24 bytes, got %d", len(raw))
+		return PINKey{}, fmt.Errorf("PIN key: want 8, 16 or 24 bytes, got %d", len(raw))
 	}
 	b, err := des.NewTripleDESCipher(raw)
 	if err != nil {

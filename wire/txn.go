@@ -134,7 +134,9 @@ type Txn struct {
 	NetworkCode      string // DE70
 	Totals           *Totals
 	Original         *Original // DE90 and friends
-	MAC              []byte    // DE64 / DE128
+	MAC              []byte    // DE64 / DE128; under cup a placeholder the codec signs
+	CorruptMAC       bool      // a fault: the codec flips a bit of the MAC after signing
+	Keys             []byte    // DE62: working keys of a sign-on response (cup)
 }
 
 // IsResponse reports whether the MTI is a response or an advice response.
@@ -193,7 +195,16 @@ func (t *Txn) Response(code string) *Txn {
 		Batch:            t.Batch,
 		NetworkCode:      t.NetworkCode,
 		Original:         t.Original,
+		MAC:              macPlaceholder(t.MAC),
 	}
+}
+
+// macPlaceholder marks a response to a MACed request for signing.
+func macPlaceholder(mac []byte) []byte {
+	if len(mac) == 0 {
+		return nil
+	}
+	return make([]byte, 8)
 }
 
 // Describe returns a short one-line summary safe to log: the PAN is masked and
