@@ -61,6 +61,9 @@ type Config struct {
 	TMK    string `yaml:"-"`
 	MACAlg string `yaml:"mac"`
 	KeySet string `yaml:"key_set"`
+	// AutoSignOn signs on before a transaction when the terminal is not
+	// signed on (or the host asked it to sign on again with A0, 77 or 99).
+	AutoSignOn bool `yaml:"auto_signon"`
 	// PINKey is the hex TDES key PIN blocks are encrypted under.
 	PINKey string `yaml:"-"`
 	// Cards resolves card aliases.

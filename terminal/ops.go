@@ -23,6 +23,9 @@ func (t *Terminal) Balance(ctx context.Context, r Request) (*Result, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	res := t.newResult(string(wire.OpBalance))
+	if err := t.ensureSignedOn(ctx, res); err != nil {
+		return res, err
+	}
 	req := t.base(wire.OpBalance)
 	r.identify(req)
 	req.Currency = t.cfg.Currency
@@ -48,6 +51,9 @@ func (t *Terminal) purchase(ctx context.Context, op wire.Op, r Request) (*Result
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	res := t.newResult(string(op))
+	if err := t.ensureSignedOn(ctx, res); err != nil {
+		return res, err
+	}
 	req := t.base(op)
 	r.identify(req)
 	req.Amount, req.HasAmount = r.Amount, true
@@ -86,6 +92,9 @@ func (t *Terminal) referenced(ctx context.Context, op wire.Op, r Request) (*Resu
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	res := t.newResult(string(op))
+	if err := t.ensureSignedOn(ctx, res); err != nil {
+		return res, err
+	}
 	if r.RRN == "" {
 		return res, res.finish(Refused, "", fmt.Errorf("%w: %s needs the original RRN", ErrInvalidRequest, op))
 	}
@@ -165,6 +174,11 @@ func (t *Terminal) network(ctx context.Context, op wire.Op, code string) (*Resul
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	res := t.newResult(string(op))
+	return res, t.networkLocked(ctx, op, code, res)
+}
+
+// networkLocked runs a network management exchange; t.mu is held.
+func (t *Terminal) networkLocked(ctx context.Context, op wire.Op, code string, res *Result) error {
 	req := t.base(op)
 	t.stamp(req)
 	req.NetworkCode = code
@@ -174,41 +188,41 @@ func (t *Terminal) network(ctx context.Context, op wire.Op, code string) (*Resul
 		req.Batch = t.batch()
 	}
 	if err := t.prepare(req); err != nil {
-		return res, res.finish(Refused, "", err)
+		return res.finish(Refused, "", err)
 	}
 	res.STAN = req.STAN
 	if err := t.connect(ctx); err != nil {
-		return res, res.finish(Refused, "", err)
+		return res.finish(Refused, "", err)
 	}
 	res.ReversalPending = t.state.Pending != nil
 	resp, err := t.send(ctx, req)
 	switch {
 	case errors.Is(err, ErrInvalidResponse):
-		return res, res.finish(InvalidResponse, "", err)
+		return res.finish(InvalidResponse, "", err)
 	case err != nil:
 		_ = t.save()
-		return res, res.finish(NoResponse, "", err)
+		return res.finish(NoResponse, "", err)
 	}
 	if op == wire.OpSignOn && t.cup() && resp.ResponseCode == "00" {
 		wk, err := wire.OpenKeys(t.cfg.TMK, t.cfg.KeySet, resp.Keys)
 		if err != nil {
-			return res, res.finish(InvalidResponse, resp.ResponseCode, fmt.Errorf("%w: %v", ErrInvalidResponse, err))
+			return res.finish(InvalidResponse, resp.ResponseCode, fmt.Errorf("%w: %v", ErrInvalidResponse, err))
 		}
 		t.state.Keys = &StoredKeys{PIN: wire.HexKey(wk.PIN), MAC: wire.HexKey(wk.MAC)}
 		if err := t.useKeys(t.state.Keys); err != nil {
-			return res, res.finish(InvalidResponse, resp.ResponseCode, err)
+			return res.finish(InvalidResponse, resp.ResponseCode, err)
 		}
 	}
 	if op == wire.OpSignOn || op == wire.OpSignOff {
 		t.state.SignedOn = op == wire.OpSignOn && resp.ResponseCode == "00"
 	}
 	if err := t.save(); err != nil {
-		return res, err
+		return err
 	}
 	if resp.ResponseCode != "00" {
-		return res, res.finish(Declined, resp.ResponseCode, nil)
+		return res.finish(Declined, resp.ResponseCode, nil)
 	}
-	return res, res.finish(Approved, "00", nil)
+	return res.finish(Approved, "00", nil)
 }
 
 // SignOn signs the terminal on (0800, DE70 001).

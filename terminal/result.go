@@ -98,6 +98,7 @@ type Result struct {
 	ReversalPending bool              `json:"reversal_pending"`
 	ReversalsSent   []ReversalSent    `json:"reversals_sent"`
 	ReversalDropped bool              `json:"reversal_dropped,omitempty"`
+	SignedOnFirst   bool              `json:"signed_on_first,omitempty"`
 	Settlement      *SettlementResult `json:"settlement,omitempty"`
 	LateResponses   []LateResponse    `json:"late_responses,omitempty"`
 	Error           string            `json:"error,omitempty"`

@@ -373,6 +373,9 @@ func (t *Terminal) online(ctx context.Context, req *wire.Txn, res *Result, f fau
 		res.ReversalPending = t.state.Pending != nil
 		return nil, res.finish(Refused, "", err)
 	}
+	if err := t.ensureSignedOn(ctx, res); err != nil {
+		return nil, err
+	}
 	if err := t.flush(ctx, res); err != nil {
 		if errors.Is(err, ErrBlocked) {
 			return nil, res.finish(Blocked, "", err)
@@ -673,4 +676,19 @@ func (requestID) GenerateRequestID(m *iso8583.Message) (string, error) {
 		return "", fmt.Errorf("message without a STAN (DE11)")
 	}
 	return mti[:2] + "|" + stan, nil
+}
+
+// ensureSignedOn signs on first when the terminal is set to and is not
+// signed on; t.mu is held. It returns the operation's error when that fails.
+func (t *Terminal) ensureSignedOn(ctx context.Context, res *Result) error {
+	if !t.cfg.AutoSignOn || t.state.SignedOn || t.dead {
+		return nil
+	}
+	sres := t.newResult(string(wire.OpSignOn))
+	if err := t.networkLocked(ctx, wire.OpSignOn, wire.NetSignOn, sres); err != nil {
+		res.ReversalPending = t.state.Pending != nil
+		return res.finish(sres.Outcome, sres.ResponseCode, fmt.Errorf("signing on: %w", err))
+	}
+	res.SignedOnFirst = true
+	return nil
 }

@@ -26,6 +26,7 @@ type acquirerFlags struct {
 	pinTries, maxFrame                int
 	noMagic, noAutoRegister, verbose  bool
 	scenario, control                 string
+	tpdu, header, mismatch, tmk, mac  string
 	speed                             float64
 	seed                              int64
 }
@@ -65,6 +66,11 @@ stderr as one structured line with masked PAN. Stop it with Ctrl-C.`,
 	fl.BoolVar(&f.noMagic, "no-magic-amounts", false, "turn off the magic amounts 9999.NN → response code NN")
 	fl.BoolVar(&f.noAutoRegister, "no-auto-register", false, "decline terminals (97) and merchants (03) not in --cards")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "debug logging")
+	fl.StringVar(&f.tpdu, "tpdu", "6000030000", "cup: TPDU expected (its NIIs in either order), hex")
+	fl.StringVar(&f.header, "header", "603100310730", "cup: application header expected, hex")
+	fl.StringVar(&f.mismatch, "mismatch", wire.MismatchDiscard, "cup: what to do with another TPDU or header: discard (silently), reject (with a log line) or accept")
+	fl.StringVar(&f.tmk, "tmk", wire.TestTMK, "cup: terminal master key (hex) working keys are encrypted under")
+	fl.StringVar(&f.mac, "mac", wire.MACCUP, "cup: MAC algorithm, cup or x9.19")
 	fl.StringVar(&f.control, "control", "", "serve the control API (journal, ledger, scenario, reset, events, metrics) on this address, e.g. 127.0.0.1:8584")
 	fl.StringVar(&f.scenario, "scenario", "", "run a scenario's setup and fault rules (catalogue name or file) for your own POS")
 	fl.Float64Var(&f.speed, "speed", 1, "with --scenario: divide the fault durations by this")
@@ -114,12 +120,17 @@ func runAcquirer(cmd *cobra.Command, f acquirerFlags) error {
 	if f.maxFrame < 16 || f.maxFrame > 0xFFFF {
 		return invalid(fmt.Errorf("--max-frame %d: want 16 to 65535", f.maxFrame))
 	}
+	framer, err := f.framer(profile)
+	if err != nil {
+		return err
+	}
 	if f.scenario != "" {
-		return runScenarioHost(cmd, f, log, wire.Binary2{MaxFrame: f.maxFrame})
+		return runScenarioHost(cmd, f, log, framer)
 	}
 	a, err := acquirer.New(
 		acquirer.WithProfile(profile),
-		acquirer.WithFramer(wire.Binary2{MaxFrame: f.maxFrame}),
+		acquirer.WithFramer(framer),
+		acquirer.WithKeys(f.tmk, f.mac),
 		acquirer.WithCards(book),
 		acquirer.WithPolicies(pol),
 		acquirer.WithLogger(log),
@@ -219,4 +230,26 @@ func serveControl(cmd *cobra.Command, f acquirerFlags, a *acquirer.Acquirer, log
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 	}, nil
+}
+
+// framer returns the acquirer's framing for the profile and flags.
+func (f acquirerFlags) framer(p wire.Profile) (wire.Framer, error) {
+	base := wire.Binary2{MaxFrame: f.maxFrame}
+	if p.Name() != "cup" {
+		return base, nil
+	}
+	tp, err := wire.ParseTPDU(f.tpdu)
+	if err != nil {
+		return nil, invalid(fmt.Errorf("--tpdu: %w", err))
+	}
+	hd, err := wire.ParseHeader(f.header)
+	if err != nil {
+		return nil, invalid(fmt.Errorf("--header: %w", err))
+	}
+	switch f.mismatch {
+	case wire.MismatchDiscard, wire.MismatchReject, wire.MismatchAccept:
+	default:
+		return nil, invalid(fmt.Errorf("--mismatch %q: want discard, reject or accept", f.mismatch))
+	}
+	return wire.TPDUFramer{Inner: base, TPDU: tp, Header: hd, Policy: f.mismatch}, nil
 }

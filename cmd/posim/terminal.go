@@ -19,6 +19,8 @@ type terminalFlags struct {
 	timeout, connectTimeout                                        time.Duration
 	reversalRetries                                                int
 	json, verbose, immediate                                       bool
+	tpdu, header, tmk, mac, keySet                                 string
+	autoSignOn, badMAC                                             bool
 
 	amount, card, pan, pin, rrn, authCode, stan string
 	noPIN                                       bool
@@ -57,6 +59,12 @@ Exit codes: 0 approved, 1 usage error, 2 invalid input,
 	pf.BoolVar(&f.immediate, "immediate-reversal", false, "send the reversal right after a failure instead of before the next transaction")
 	pf.BoolVar(&f.json, "json", false, "print the result as one JSON object")
 	pf.BoolVarP(&f.verbose, "verbose", "v", false, "log every message on stderr")
+	pf.StringVar(&f.tpdu, "tpdu", "6000030000", "cup: TPDU sent (60, destination NII, source NII), hex")
+	pf.StringVar(&f.header, "header", "603100310730", "cup: 6-byte application header sent, hex")
+	pf.StringVar(&f.tmk, "tmk", wire.TestTMK, "cup: terminal master key (hex); the default is a documented test key")
+	pf.StringVar(&f.mac, "mac", wire.MACCUP, "cup: MAC algorithm, cup or x9.19")
+	pf.StringVar(&f.keySet, "key-set", wire.KeysSingle, "cup: working key set asked for at sign-on: 001, 003 or 004")
+	pf.BoolVar(&f.autoSignOn, "auto-signon", true, "cup: sign on first when the terminal is not signed on")
 
 	ops := []struct {
 		name, short string
@@ -115,6 +123,7 @@ Exit codes: 0 approved, 1 usage error, 2 invalid input,
 		fl.StringVar(&f.rrn, "rrn", "", "RRN of the original transaction")
 		fl.StringVar(&f.authCode, "auth-code", "", "authorisation code of the pre-authorisation (completion)")
 		fl.StringVar(&f.stan, "stan", "", "STAN of the logged transaction to reverse (reversal)")
+		fl.BoolVar(&f.badMAC, "bad-mac", false, "cup fault: send a MAC with one bit flipped")
 		cmd.AddCommand(sub)
 	}
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
@@ -142,6 +151,18 @@ func (f terminalFlags) config(stderr io.Writer) (terminal.Config, error) {
 	cfg.ReversalRetries, cfg.WhenExhausted, cfg.ImmediateReversal = f.reversalRetries, f.whenExhausted, f.immediate
 	cfg.Currency = f.currency
 	cfg.StateDir = f.state
+	if profile.Name() == "cup" {
+		tp, err := wire.ParseTPDU(f.tpdu)
+		if err != nil {
+			return cfg, invalid(fmt.Errorf("--tpdu: %w", err))
+		}
+		hd, err := wire.ParseHeader(f.header)
+		if err != nil {
+			return cfg, invalid(fmt.Errorf("--header: %w", err))
+		}
+		cfg.Framer = wire.TPDUFramer{TPDU: tp, Header: hd}
+		cfg.TMK, cfg.MACAlg, cfg.KeySet, cfg.AutoSignOn = f.tmk, f.mac, f.keySet, f.autoSignOn
+	}
 	if cfg.StateDir == "" {
 		cfg.StateDir = filepath.Join(".posim", "terminal-"+f.tid)
 	}
@@ -159,7 +180,7 @@ func (f terminalFlags) config(stderr io.Writer) (terminal.Config, error) {
 }
 
 func (f terminalFlags) request(op string, needs []string) (terminal.Request, error) {
-	r := terminal.Request{Card: f.card, PIN: f.pin, NoPIN: f.noPIN, RRN: f.rrn, AuthCode: f.authCode, STAN: f.stan}
+	r := terminal.Request{Card: f.card, PIN: f.pin, NoPIN: f.noPIN, RRN: f.rrn, AuthCode: f.authCode, STAN: f.stan, BadMAC: f.badMAC}
 	if f.pan != "" {
 		if f.card != "" {
 			return r, usageErr("use --card or --pan, not both")

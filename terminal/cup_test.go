@@ -1,0 +1,93 @@
+package terminal_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"io"
+	"net"
+	"sync"
+	"testing"
+
+	"github.com/posim/posim/acquirer"
+	"github.com/posim/posim/terminal"
+	"github.com/posim/posim/wire"
+	"github.com/stretchr/testify/require"
+)
+
+// recorder is a loopback proxy that keeps what the terminal sends.
+type recorder struct {
+	mu  sync.Mutex
+	out bytes.Buffer
+}
+
+func (r *recorder) Write(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.out.Write(p)
+}
+
+func (r *recorder) bytes() []byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]byte(nil), r.out.Bytes()...)
+}
+
+func proxy(t *testing.T, target string, rec *recorder) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				return
+			}
+			go func() { _, _ = io.Copy(io.MultiWriter(up, rec), c); up.Close() }()
+			go func() { _, _ = io.Copy(c, up); c.Close() }()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+func TestCUP_WireAndMAC(t *testing.T) {
+	tpdu := [5]byte{0x60, 0x00, 0x12, 0x00, 0x34}
+	a := startAcquirer(t, acquirer.WithProfile(wire.CUP), acquirer.WithFramer(wire.TPDUFramer{TPDU: tpdu, Header: wire.DefaultHeader}))
+	rec := &recorder{}
+	addr := proxy(t, a.Addr(), rec)
+	term := newTerminal(t, addr, t.TempDir(), func(c *terminal.Config) {
+		c.Profile = wire.CUP
+		c.AutoSignOn = true
+		c.Framer = wire.TPDUFramer{TPDU: tpdu, Header: wire.DefaultHeader}
+	})
+	ctx := context.Background()
+	res, err := term.Sale(ctx, terminal.Request{Card: "approve", Amount: 1234})
+	require.NoError(t, err, "signed on, MAC verified both ways")
+	require.True(t, res.SignedOnFirst)
+
+	sent := rec.bytes()
+	n := int(sent[0])<<8 | int(sent[1])
+	require.Greater(t, len(sent), n+2)
+	require.Equal(t, "6000120034", hex.EncodeToString(sent[2:7]), "60 then the configured NIIs")
+	require.Equal(t, "603100310730", hex.EncodeToString(sent[7:13]), "then the header")
+	require.Equal(t, "0800", hex.EncodeToString(sent[13:15]), "sign-on first")
+	sale := sent[n+2:]
+	require.Equal(t, "0200", hex.EncodeToString(sale[13:15]))
+
+	res, err = term.Sale(ctx, terminal.Request{Card: "approve", Amount: 100, BadMAC: true})
+	var de *terminal.DeclinedError
+	require.ErrorAs(t, err, &de)
+	require.Equal(t, "A0", de.Code)
+	require.False(t, term.State().SignedOn, "A0 means sign on again")
+	require.False(t, res.ReversalPending, "a decline needs no reversal")
+
+	res, err = term.Sale(ctx, terminal.Request{Card: "approve", Amount: 100})
+	require.NoError(t, err)
+	require.True(t, res.SignedOnFirst)
+}
