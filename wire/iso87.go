@@ -133,7 +133,11 @@ func classify87(t *Txn) Op {
 	return OpUnknown
 }
 
-func (iso87) Encode(t *Txn) (*iso8583.Message, error) {
+func (iso87) Encode(t *Txn) (*iso8583.Message, error) { return encode87(Spec87, t) }
+
+// encode87 maps a Txn onto a message of spec with the ISO 8583:1987
+// field assignments (shared by iso87 and user-supplied specs).
+func encode87(spec *iso8583.MessageSpec, t *Txn) (*iso8583.Message, error) {
 	mti, pc := pcFor87(t.Op)
 	if t.MTI != "" {
 		mti = t.MTI
@@ -144,7 +148,7 @@ func (iso87) Encode(t *Txn) (*iso8583.Message, error) {
 	if mti == "" {
 		return nil, fmt.Errorf("encoding %s: no MTI", t.Op)
 	}
-	m := iso8583.NewMessage(Spec87)
+	m := iso8583.NewMessage(spec)
 	m.MTI(mti)
 	set := func(id int, v string) error {
 		if v == "" {

@@ -27,8 +27,9 @@ type acquirerFlags struct {
 	noMagic, noAutoRegister, verbose  bool
 	scenario, control                 string
 	tpdu, header, mismatch, tmk, mac  string
-	speed                             float64
-	seed                              int64
+	specFlags
+	speed float64
+	seed  int64
 }
 
 func newAcquirerCmd() *cobra.Command {
@@ -71,6 +72,7 @@ stderr as one structured line with masked PAN. Stop it with Ctrl-C.`,
 	fl.StringVar(&f.mismatch, "mismatch", wire.MismatchDiscard, "cup: what to do with another TPDU or header: discard (silently), reject (with a log line) or accept")
 	fl.StringVar(&f.tmk, "tmk", wire.TestTMK, "cup: terminal master key (hex) working keys are encrypted under")
 	fl.StringVar(&f.mac, "mac", wire.MACCUP, "cup: MAC algorithm, cup or x9.19")
+	f.specFlags.add(fl)
 	fl.StringVar(&f.control, "control", "", "serve the control API (journal, ledger, scenario, reset, events, metrics) on this address, e.g. 127.0.0.1:8584")
 	fl.StringVar(&f.scenario, "scenario", "", "run a scenario's setup and fault rules (catalogue name or file) for your own POS")
 	fl.Float64Var(&f.speed, "speed", 1, "with --scenario: divide the fault durations by this")
@@ -123,6 +125,16 @@ func runAcquirer(cmd *cobra.Command, f acquirerFlags) error {
 	framer, err := f.framer(profile)
 	if err != nil {
 		return err
+	}
+	if f.spec != "" {
+		tp, hd := "", ""
+		if cmd.Flags().Changed("tpdu") || cmd.Flags().Changed("header") {
+			tp, hd = f.tpdu, f.header
+		}
+		if profile, err = f.customProfile(tp, hd); err != nil {
+			return err
+		}
+		framer = profile.Framer()
 	}
 	if f.scenario != "" {
 		return runScenarioHost(cmd, f, log, framer)

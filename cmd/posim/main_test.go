@@ -374,3 +374,24 @@ func TestCLI_RunTarget(t *testing.T) {
 	code, _, _ = posim(t, "run", "--catalog", "--tags", "baseline", "--target", "nonsense")
 	require.Equal(t, 2, code)
 }
+
+func TestCLI_Spec(t *testing.T) {
+	good, err := os.ReadFile("../../wire/testdata/custom-host.json")
+	require.NoError(t, err)
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	require.NoError(t, os.WriteFile(bad, []byte(strings.Replace(string(good), `"length": 19,`, `"length": 150,`, 1)), 0o600))
+	for _, args := range [][]string{
+		{"acquirer", "--spec", bad},
+		{"terminal", "sale", "--amount", "1.00", "--spec", bad, "--state", t.TempDir()},
+		{"run", "--catalog", "--spec", bad},
+	} {
+		code, _, errOut := posim(t, args...)
+		require.Equal(t, 2, code, args)
+		require.Contains(t, errOut, "DE2 (Primary Account Number): maximum length 150 does not fit")
+	}
+	code, out, errOut := posim(t, "run", "--catalog", "--tags", "baseline", "--spec", "../../wire/testdata/custom-host.json", "--framing", "ascii4", "--speed", "20")
+	require.Equal(t, 0, code, out+errOut)
+	code, _, errOut = posim(t, "acquirer", "--spec", "../../wire/testdata/custom-host.json", "--framing", "morse")
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, "--framing")
+}

@@ -26,6 +26,7 @@ type runFlags struct {
 	reports []string
 	verbose bool
 	target  string
+	specFlags
 }
 
 func newRunCmd() *cobra.Command {
@@ -53,6 +54,7 @@ Exit codes: 0 all passed, 1 usage error, 2 invalid scenario or nothing selected,
 	fl.IntVar(&f.jobs, "jobs", runtime.NumCPU(), "scenarios run at once (output stays in input order)")
 	fl.StringArrayVar(&f.reports, "report", nil, "write a report: junit:PATH, json:PATH, md:PATH or html:PATH (repeatable)")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "print every scenario's timeline")
+	f.specFlags.add(fl)
 	fl.StringVar(&f.target, "target", "", "run only the terminal steps against this host (HOST:PORT); rules and host-side expectations are not applied")
 	return cmd
 }
@@ -118,6 +120,12 @@ func runRun(cmd *cobra.Command, f runFlags, args []string) error {
 	reps, err := parseReports(f.reports)
 	if err != nil {
 		return err
+	}
+	if f.spec != "" {
+		if _, err := f.customProfile("", ""); err != nil {
+			return err
+		}
+		f.profile = "custom"
 	}
 	if _, err := loadProfile(f.profile); err != nil {
 		return err

@@ -21,6 +21,7 @@ type terminalFlags struct {
 	json, verbose, immediate                                       bool
 	tpdu, header, tmk, mac, keySet                                 string
 	autoSignOn, badMAC                                             bool
+	specFlags
 
 	amount, card, pan, pin, rrn, authCode, stan string
 	noPIN                                       bool
@@ -65,6 +66,7 @@ Exit codes: 0 approved, 1 usage error, 2 invalid input,
 	pf.StringVar(&f.mac, "mac", wire.MACCUP, "cup: MAC algorithm, cup or x9.19")
 	pf.StringVar(&f.keySet, "key-set", wire.KeysSingle, "cup: working key set asked for at sign-on: 001, 003 or 004")
 	pf.BoolVar(&f.autoSignOn, "auto-signon", true, "cup: sign on first when the terminal is not signed on")
+	f.specFlags.add(pf)
 
 	ops := []struct {
 		name, short string
@@ -136,11 +138,20 @@ Exit codes: 0 approved, 1 usage error, 2 invalid input,
 	return cmd
 }
 
-func (f terminalFlags) config(stderr io.Writer) (terminal.Config, error) {
+func (f terminalFlags) config(cmd *cobra.Command, stderr io.Writer) (terminal.Config, error) {
 	cfg := terminal.DefaultConfig()
 	profile, err := loadProfile(f.profile)
 	if err != nil {
 		return cfg, err
+	}
+	if f.spec != "" {
+		tp, hd := "", ""
+		if cmd.Flags().Changed("tpdu") || cmd.Flags().Changed("header") {
+			tp, hd = f.tpdu, f.header
+		}
+		if profile, err = f.customProfile(tp, hd); err != nil {
+			return cfg, err
+		}
 	}
 	book, err := loadCards(f.cards)
 	if err != nil {
@@ -214,7 +225,7 @@ func runTerminal(cmd *cobra.Command, f terminalFlags, op string, needs []string,
 	if err != nil {
 		return err
 	}
-	cfg, err := f.config(cmd.ErrOrStderr())
+	cfg, err := f.config(cmd, cmd.ErrOrStderr())
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/posim/posim/cards"
 	"github.com/posim/posim/wire"
@@ -29,4 +30,35 @@ func loadCards(path string) (*cards.Book, error) {
 		return nil, invalid(fmt.Errorf("--cards: %w", err))
 	}
 	return book.Merge(extra), nil
+}
+
+// specFlags are the flags of a user-supplied spec.
+type specFlags struct {
+	spec, framing string
+}
+
+func (sf *specFlags) add(fl interface {
+	StringVar(p *string, name, value, usage string)
+}) {
+	fl.StringVar(&sf.spec, "spec", "", "your host's field spec (moov-io/iso8583 JSON) with the ISO 8583:1987 field assignments; replaces --profile")
+	fl.StringVar(&sf.framing, "framing", wire.FramingBinary2, "with --spec: length framing binary2, ascii4 or bcd2")
+}
+
+// customProfile loads --spec with --framing (and a TPDU and header when
+// given) and registers it as the profile "custom".
+func (sf specFlags) customProfile(tpdu, header string) (wire.Profile, error) {
+	data, err := os.ReadFile(sf.spec)
+	if err != nil {
+		return nil, invalid(fmt.Errorf("--spec: %w", err))
+	}
+	framer, err := wire.Framing(sf.framing, tpdu, header)
+	if err != nil {
+		return nil, invalid(fmt.Errorf("--framing: %w", err))
+	}
+	p, err := wire.CustomProfile(sf.spec, data, framer)
+	if err != nil {
+		return nil, invalid(err)
+	}
+	wire.RegisterCustom(p)
+	return p, nil
 }
