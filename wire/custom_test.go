@@ -64,4 +64,3 @@ func TestFramings(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "bcd2+tpdu", f.Name())
 }
-
