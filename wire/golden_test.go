@@ -25,14 +25,18 @@ func TestCUP_GoldenFrames(t *testing.T) {
 		return t
 	}
 	cases := map[string]*Txn{
-		"sale":       card(base(OpSale), 1234),
-		"preauth":    card(base(OpPreAuth), 50000),
-		"completion": func() *Txn { x := card(base(OpCompletion), 48000); x.RRN, x.AuthCode = "601510000001", "123456"; return x }(),
-		"void":       func() *Txn { x := card(base(OpVoid), 1234); x.RRN = "601510000002"; return x }(),
-		"refund":     func() *Txn { x := card(base(OpRefund), 500); x.RRN = "601510000002"; return x }(),
-		"balance":    func() *Txn { x := card(base(OpBalance), 0); x.HasAmount = false; return x }(),
-		"signon":     func() *Txn { x := base(OpSignOn); x.NetworkCode = KeysSingle; return x }(),
-		"echo":       base(OpEcho),
+		"sale":    card(base(OpSale), 1234),
+		"preauth": card(base(OpPreAuth), 50000),
+		"completion": func() *Txn {
+			x := card(base(OpCompletion), 48000)
+			x.RRN, x.AuthCode = "601510000001", "123456"
+			return x
+		}(),
+		"void":    func() *Txn { x := card(base(OpVoid), 1234); x.RRN = "601510000002"; return x }(),
+		"refund":  func() *Txn { x := card(base(OpRefund), 500); x.RRN = "601510000002"; return x }(),
+		"balance": func() *Txn { x := card(base(OpBalance), 0); x.HasAmount = false; return x }(),
+		"signon":  func() *Txn { x := base(OpSignOn); x.NetworkCode = KeysSingle; return x }(),
+		"echo":    base(OpEcho),
 		"reversal": func() *Txn {
 			o := card(base(OpSale), 1234)
 			o.MTI, o.ProcessingCode, o.Condition = "0200", "000000", "00"
