@@ -141,7 +141,7 @@ var fieldsPosimNeeds = map[int]string{0: "MTI", 1: "bitmap", 3: "processing code
 // format) that uses the ISO 8583:1987 field assignments, with a framing.
 // A spec that contradicts itself is refused with a message naming the field.
 func CustomProfile(name string, specJSON []byte, framer Framer) (Profile, error) {
-	spec, err := specs.Builder.ImportJSON(specJSON)
+	spec, err := specs.ImportJSON(specJSON)
 	if err != nil {
 		// the user's own file: show the whole reason, which moov hides
 		var se *utils.SafeError
