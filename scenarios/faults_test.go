@@ -122,11 +122,11 @@ steps:
   - sale: {card: visa-approve, amount: "10.00"}
     expect: {outcome: invalid_response, reversal_pending: true}`,
 		"duplicate: the second copy is a late response": `
-rules: [{id: r, when: {mti: "0200", nth: 1}, do: [process, duplicate]}]
+rules: [{id: r, when: {mti: "0200", nth: 1}, do: [process, {duplicate: {gap: 10s}}]}]
 steps:
   - sale: {card: visa-approve, amount: "10.00"}
     expect: {outcome: approved}
-  - wait: 5s
+  - wait: 30s
   - echo:
     expect: {late_responses: 1}
 expect: {received: {"0200": 1}, balances: {visa-approve: "990.00"}}`,
