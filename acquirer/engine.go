@@ -641,6 +641,15 @@ func (e *Engine) reverse(req *wire.Txn, now time.Time) Decision {
 			strings.Trim(req.Original.TransmissionTime, "0") != "" && r.TransmissionTime != req.Original.TransmissionTime {
 			continue
 		}
+		// the host keys originals by (MID, TID, batch, STAN, amount, PAN):
+		// a reversal that names another card, amount, merchant or batch is
+		// not this original's
+		if (req.PAN != "" && r.PAN != "" && req.PAN != r.PAN) ||
+			(req.HasAmount && r.Amount != 0 && req.Amount != r.Amount) ||
+			(req.MID != "" && r.MID != "" && req.MID != r.MID) ||
+			(req.Batch != "" && r.Batch != "" && req.Batch != r.Batch) {
+			continue
+		}
 		orig = r
 	}
 	rec := e.newRecord(req, now)

@@ -19,6 +19,8 @@ import (
 
 // Env is what compiled rules need from the run around them.
 type Env struct {
+	// Profile is the dialect in use; rules limited to others are left out.
+	Profile string
 	// Seed is the run's seed; each rule draws from its own stream.
 	Seed int64
 	// Speed divides every duration (1 = real time).
@@ -75,6 +77,9 @@ type compiled struct {
 func Compile(rules []Rule, env *Env) (*Faults, error) {
 	f := &Faults{env: env, last: map[string]*wire.Txn{}, holds: map[string]chan struct{}{}}
 	for _, r := range rules {
+		if env.Profile != "" && !forProfile(r.Profiles, env.Profile) {
+			continue
+		}
 		h := fnv.New64a()
 		h.Write([]byte(r.ID))
 		c := &compiled{

@@ -79,7 +79,7 @@ func StartHost(s *Scenario, addr string, o HostOptions) (*Host, error) {
 	journal := acquirer.NewMemJournal()
 	var a *acquirer.Acquirer
 	env := &Env{
-		Seed: seed, Speed: o.Speed, Cards: book, Journal: journal, Now: time.Now, Logger: o.Logger,
+		Seed: seed, Speed: o.Speed, Cards: book, Journal: journal, Now: time.Now, Logger: o.Logger, Profile: p.Name(),
 		Elapsed:  func() time.Duration { return time.Duration(float64(time.Since(start)) * o.Speed) },
 		Acquirer: func() *acquirer.Acquirer { return a },
 		After: func(d time.Duration, fn func()) {

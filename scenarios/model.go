@@ -136,9 +136,11 @@ type VelocitySetup struct {
 // Rule is one acquirer fault: when it fires, its pipeline handles the
 // request instead of the default (process, respond). First match wins.
 type Rule struct {
-	ID   string   `yaml:"id" json:"id"`
-	When When     `yaml:"when" json:"when"`
-	Do   []Action `yaml:"do" json:"do"`
+	ID string `yaml:"id" json:"id"`
+	// Profiles limits the rule to these dialects (default: all).
+	Profiles []string `yaml:"profiles" json:"profiles,omitempty"`
+	When     When     `yaml:"when" json:"when"`
+	Do       []Action `yaml:"do" json:"do"`
 }
 
 // When selects the requests a rule applies to: decoded fields combined with
@@ -205,6 +207,8 @@ type Step struct {
 	Target string `json:"target,omitempty"`
 	// Repeat runs the step this many times (default 1).
 	Repeat int `json:"repeat,omitempty"`
+	// Profiles limits the step to these dialects (default: all).
+	Profiles []string `json:"profiles,omitempty"`
 	// Expect checks the step's result (the last one when repeated).
 	Expect *StepExpect `json:"expect,omitempty"`
 	// Line is where the step starts in its file.

@@ -237,6 +237,10 @@ func (r *run) play(ctx context.Context, seed int64) (err error) {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if !forProfile(st.Profiles, r.profile.Name()) {
+			r.res.Steps = append(r.res.Steps, StepResult{Index: i + 1, Op: st.Op, Line: st.Line, Detail: "not under profile " + r.profile.Name()})
+			continue
+		}
 		if r.opts.Gate != nil {
 			if err := r.opts.Gate(ctx, i+1); err != nil {
 				return err
@@ -285,7 +289,7 @@ func (r *run) setup(seed int64) error {
 		r.event(Event{AtMS: e.Time.Sub(Epoch).Milliseconds(), Source: "acquirer", Kind: e.Kind, MTI: e.MTI, STAN: e.STAN, RC: e.RC, PAN: e.PAN, Amount: amt, Detail: e.Detail})
 	})
 	r.faults, err = Compile(r.s.Rules, &Env{
-		Seed: seed, Speed: r.speed, Elapsed: r.elapsed, Cards: r.book, Acquirer: r.acquirer,
+		Seed: seed, Speed: r.speed, Elapsed: r.elapsed, Cards: r.book, Acquirer: r.acquirer, Profile: r.profile.Name(),
 		Journal: r.journal, Now: r.now, After: r.after, Logger: r.opts.Logger,
 	})
 	if err != nil {
@@ -571,4 +575,17 @@ func cupFramer(tpdu, header, mismatch string) (wire.TPDUFramer, error) {
 		}
 	}
 	return f, nil
+}
+
+// forProfile reports whether something limited to profiles applies under p.
+func forProfile(profiles []string, p string) bool {
+	if len(profiles) == 0 {
+		return true
+	}
+	for _, x := range profiles {
+		if x == p {
+			return true
+		}
+	}
+	return false
 }

@@ -43,6 +43,10 @@ func (s *Step) UnmarshalYAML(n *yaml.Node) error {
 			if err := decodeStrict(v, s.Expect); err != nil {
 				return err
 			}
+		case key == "profiles":
+			if err := decodeStrict(v, &s.Profiles); err != nil {
+				return err
+			}
 		case key == "repeat":
 			if err := decodeStrict(v, &s.Repeat); err != nil {
 				return err
@@ -59,7 +63,7 @@ func (s *Step) UnmarshalYAML(n *yaml.Node) error {
 				return err
 			}
 		default:
-			return lineErr(k, "unknown step %q (known: %s, plus expect and repeat)", key, strings.Join(StepKinds(), ", "))
+			return lineErr(k, "unknown step %q (known: %s, plus expect, repeat and profiles)", key, strings.Join(StepKinds(), ", "))
 		}
 	}
 	if s.Op == "" {
