@@ -562,19 +562,7 @@ func (r *run) rrnOf(step int) (string, error) {
 // cupFramer builds the cup framing from hex TPDU and header (empty: the
 // documented defaults) and a mismatch policy.
 func cupFramer(tpdu, header, mismatch string) (wire.TPDUFramer, error) {
-	f := wire.TPDUFramer{TPDU: wire.DefaultTPDU, Header: wire.DefaultHeader, Policy: mismatch}
-	var err error
-	if tpdu != "" {
-		if f.TPDU, err = wire.ParseTPDU(tpdu); err != nil {
-			return f, err
-		}
-	}
-	if header != "" {
-		if f.Header, err = wire.ParseHeader(header); err != nil {
-			return f, err
-		}
-	}
-	return f, nil
+	return wire.NewTPDUFramer(nil, tpdu, header, mismatch)
 }
 
 // forProfile reports whether something limited to profiles applies under p.

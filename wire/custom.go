@@ -109,15 +109,7 @@ func Framing(name, tpdu, header string) (Framer, error) {
 	if tpdu == "" && header == "" {
 		return f, nil
 	}
-	t, err := ParseTPDU(orDefault(tpdu, "6000030000"))
-	if err != nil {
-		return nil, err
-	}
-	h, err := ParseHeader(orDefault(header, "603100310730"))
-	if err != nil {
-		return nil, err
-	}
-	return TPDUFramer{Inner: f, TPDU: t, Header: h}, nil
+	return NewTPDUFramer(f, tpdu, header, "")
 }
 
 // custom is a user-supplied spec with the ISO 8583:1987 field assignments.

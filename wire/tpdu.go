@@ -82,6 +82,30 @@ func ParseHeader(s string) ([6]byte, error) {
 
 var _ Framer = TPDUFramer{}
 
+// NewTPDUFramer builds the cup framing around inner (nil: binary2) from a
+// TPDU and header in hex (empty: the defaults) and a mismatch policy
+// (empty: discard).
+func NewTPDUFramer(inner Framer, tpdu, header, policy string) (TPDUFramer, error) {
+	f := TPDUFramer{Inner: inner, TPDU: DefaultTPDU, Header: DefaultHeader, Policy: policy}
+	var err error
+	if tpdu != "" {
+		if f.TPDU, err = ParseTPDU(tpdu); err != nil {
+			return f, err
+		}
+	}
+	if header != "" {
+		if f.Header, err = ParseHeader(header); err != nil {
+			return f, err
+		}
+	}
+	switch policy {
+	case "", MismatchDiscard, MismatchReject, MismatchAccept:
+	default:
+		return f, fmt.Errorf("mismatch policy %q: want discard, reject or accept", policy)
+	}
+	return f, nil
+}
+
 // Name returns "binary2+tpdu".
 func (f TPDUFramer) Name() string { return f.inner().Name() + "+tpdu" }
 

@@ -250,18 +250,9 @@ func (f acquirerFlags) framer(p wire.Profile) (wire.Framer, error) {
 	if p.Name() != "cup" {
 		return base, nil
 	}
-	tp, err := wire.ParseTPDU(f.tpdu)
+	tf, err := wire.NewTPDUFramer(base, f.tpdu, f.header, f.mismatch)
 	if err != nil {
-		return nil, invalid(fmt.Errorf("--tpdu: %w", err))
+		return nil, invalid(fmt.Errorf("--tpdu, --header, --mismatch: %w", err))
 	}
-	hd, err := wire.ParseHeader(f.header)
-	if err != nil {
-		return nil, invalid(fmt.Errorf("--header: %w", err))
-	}
-	switch f.mismatch {
-	case wire.MismatchDiscard, wire.MismatchReject, wire.MismatchAccept:
-	default:
-		return nil, invalid(fmt.Errorf("--mismatch %q: want discard, reject or accept", f.mismatch))
-	}
-	return wire.TPDUFramer{Inner: base, TPDU: tp, Header: hd, Policy: f.mismatch}, nil
+	return tf, nil
 }

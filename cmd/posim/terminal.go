@@ -163,15 +163,11 @@ func (f terminalFlags) config(cmd *cobra.Command, stderr io.Writer) (terminal.Co
 	cfg.Currency = f.currency
 	cfg.StateDir = f.state
 	if profile.Name() == "cup" {
-		tp, err := wire.ParseTPDU(f.tpdu)
+		tf, err := wire.NewTPDUFramer(nil, f.tpdu, f.header, "")
 		if err != nil {
-			return cfg, invalid(fmt.Errorf("--tpdu: %w", err))
+			return cfg, invalid(fmt.Errorf("--tpdu, --header: %w", err))
 		}
-		hd, err := wire.ParseHeader(f.header)
-		if err != nil {
-			return cfg, invalid(fmt.Errorf("--header: %w", err))
-		}
-		cfg.Framer = wire.TPDUFramer{TPDU: tp, Header: hd}
+		cfg.Framer = tf
 		cfg.TMK, cfg.MACAlg, cfg.KeySet, cfg.AutoSignOn = f.tmk, f.mac, f.keySet, f.autoSignOn
 	}
 	if cfg.StateDir == "" {
