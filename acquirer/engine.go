@@ -43,6 +43,8 @@ type Engine struct {
 	l      *ledger
 	seq    int64
 
+	bo backOffice
+
 	// working keys issued at sign-on (cup), by TID
 	tmk, macAlg string
 	keySerial   uint64
@@ -186,6 +188,7 @@ func (e *Engine) Decide(req *wire.Txn, now time.Time) Decision {
 }
 
 func (e *Engine) decide(req *wire.Txn, now time.Time) Decision {
+	e.advance(now) // a cut-over due since the last message runs first
 	if req.IsResponse() {
 		return Decision{Why: "response received without a request", Notes: []Note{{KindUnsolicited, req.MTI}}}
 	}
@@ -679,11 +682,11 @@ func (e *Engine) reverse(req *wire.Txn, now time.Time) Decision {
 		return book(answer(e.pol.ReversalRepeat), fmt.Sprintf("record %d already reversed: no second credit", orig.ID))
 	case orig.Status == StatusDeclined:
 		return book(answer(e.pol.ReversalDeclined), fmt.Sprintf("record %d was declined: nothing to undo", orig.ID))
-	case orig.Settled && !advice && e.pol.LateReversal != "00":
+	case (orig.Settled || orig.lined) && !advice && e.pol.LateReversal != "00":
 		return book(e.pol.LateReversal, fmt.Sprintf("record %d already settled", orig.ID))
 	}
 	var notes []Note
-	if orig.Settled {
+	if orig.Settled || orig.lined {
 		orig.Late = true
 		notes = append(notes, Note{KindLate, fmt.Sprintf("reversal of settled record %d: adjustment due on the next settlement", orig.ID)})
 	}

@@ -45,6 +45,9 @@ type Record struct {
 	Late             bool      `json:"late,omitempty"` // reversed after settlement
 
 	response *wire.Txn // kept to replay duplicates
+	lined    bool      // turned into a merchant settlement line at a cut-over
+	adjusted bool      // its late reversal was adjusted on a later line
+	anomaly  *Anomaly  // a back-office fault to apply at the cut-over
 }
 
 func (r *Record) live() bool { return r.Status == StatusApproved || r.Status == StatusCompleted }

@@ -30,6 +30,8 @@ func Builtin() *Book {
 			b.Cards[i].Expiry = "2001"
 		case "wrong-pin":
 			b.Cards[i].EnteredPIN = "9999"
+		case "visa-approve", "mastercard-approve":
+			b.Cards[i].Type = "credit"
 		}
 	}
 	return b

@@ -44,6 +44,16 @@ type Card struct {
 	Balance     int64  `json:"balance"`
 	Status      string `json:"status"`
 	Description string `json:"description"`
+	// Type is debit (default) or credit: merchant fees may differ.
+	Type string `json:"type,omitempty"`
+}
+
+// CardType returns the card's type, debit unless it says credit.
+func (c Card) CardType() string {
+	if c.Type == "credit" {
+		return "credit"
+	}
+	return "debit"
 }
 
 // PINToEnter returns what the emulated cardholder types for this card.

@@ -23,6 +23,7 @@ type CardSpec struct {
 	Balance     string `yaml:"balance"`
 	Status      string `yaml:"status"`
 	Description string `yaml:"description"`
+	Type        string `yaml:"type"`
 }
 
 // lines is decoded beside file to know where each card starts.
@@ -157,7 +158,10 @@ func (t *Terminal) Validate() error {
 
 // Card validates the spec and returns the card with defaults filled in.
 func (fc CardSpec) Card() (Card, error) {
-	c := Card{Alias: fc.Alias, PAN: fc.PAN, Expiry: fc.Expiry, PIN: fc.PIN, EnteredPIN: fc.EnteredPIN, Status: fc.Status, Description: fc.Description}
+	c := Card{Alias: fc.Alias, PAN: fc.PAN, Expiry: fc.Expiry, PIN: fc.PIN, EnteredPIN: fc.EnteredPIN, Status: fc.Status, Description: fc.Description, Type: fc.Type}
+	if c.Type != "" && c.Type != "debit" && c.Type != "credit" {
+		return c, fmt.Errorf("type %q: want debit or credit", c.Type)
+	}
 	if c.PAN == "" {
 		return c, errors.New("card has no pan")
 	}

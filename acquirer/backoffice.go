@@ -1,0 +1,453 @@
+package acquirer
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/posim/posim/wire"
+)
+
+// FeeRule is a merchant fee schedule for one card type. Rates are in parts
+// per million of the amount (0.60 % = 6000); amounts in minor units; a zero
+// floor or cap means none.
+type FeeRule struct {
+	Kind     string `json:"kind"` // rate (default), tiered_fixed, tiered_rate
+	PPM      int64  `json:"ppm,omitempty"`
+	Floor    int64  `json:"floor,omitempty"`
+	Cap      int64  `json:"cap,omitempty"`
+	Rounding string `json:"rounding,omitempty"` // half_up (default), up, down
+	Tiers    []Tier `json:"tiers,omitempty"`
+}
+
+// Tier is one band of a tiered rule: amounts up to UpTo (0: no bound) pay
+// Fee (tiered_fixed) or PPM (tiered_rate).
+type Tier struct {
+	UpTo int64 `json:"up_to"`
+	Fee  int64 `json:"fee,omitempty"`
+	PPM  int64 `json:"ppm,omitempty"`
+}
+
+func round(num, den int64, mode string) int64 {
+	q, r := num/den, num%den
+	switch mode {
+	case "down":
+		return q
+	case "up":
+		if r > 0 {
+			return q + 1
+		}
+		return q
+	}
+	if 2*r >= den {
+		return q + 1
+	}
+	return q
+}
+
+// Fee is what the rule charges on amount.
+func (r FeeRule) Fee(amount int64) int64 {
+	if amount <= 0 {
+		return 0
+	}
+	ppm := r.PPM
+	switch r.Kind {
+	case "tiered_fixed":
+		for _, t := range r.Tiers {
+			if t.UpTo == 0 || amount <= t.UpTo {
+				return t.Fee
+			}
+		}
+		return 0
+	case "tiered_rate":
+		for _, t := range r.Tiers {
+			if t.UpTo == 0 || amount <= t.UpTo {
+				ppm = t.PPM
+				break
+			}
+		}
+	}
+	fee := round(amount*ppm, 1_000_000, r.Rounding)
+	if r.Floor > 0 && fee < r.Floor {
+		fee = r.Floor
+	}
+	if r.Cap > 0 && fee > r.Cap {
+		fee = r.Cap
+	}
+	return fee
+}
+
+// Describe names the rule for reports.
+func (r FeeRule) Describe() string {
+	switch r.Kind {
+	case "tiered_fixed":
+		return "tiered fixed"
+	case "tiered_rate":
+		return "tiered rate"
+	}
+	s := fmt.Sprintf("%s%%", trimZeros(fmt.Sprintf("%d.%04d", r.PPM/10000, r.PPM%10000)))
+	if r.Floor > 0 {
+		s += " floor " + wire.FormatAmount(r.Floor)
+	}
+	if r.Cap > 0 {
+		s += " cap " + wire.FormatAmount(r.Cap)
+	}
+	return s
+}
+
+// trimZeros drops trailing zeros after the second decimal: 0.6000 → 0.60.
+func trimZeros(s string) string {
+	dot := len(s) - 5
+	for len(s) > dot+3 && s[len(s)-1] == '0' {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// Contract is a merchant's acquiring contract.
+type Contract struct {
+	MID           string  `json:"mid"`
+	Debit         FeeRule `json:"debit"`
+	Credit        FeeRule `json:"credit"`
+	ActivationFee int64   `json:"activation_fee,omitempty"` // one-off, on the first payout
+	Cycle         string  `json:"cycle"`                    // D0 or T+1
+	Hold          bool    `json:"hold,omitempty"`           // payouts held (risk review)
+}
+
+func (c Contract) rule(cardType string) FeeRule {
+	if cardType == "credit" && (c.Credit.PPM > 0 || len(c.Credit.Tiers) > 0 || c.Credit.Kind != "") {
+		return c.Credit
+	}
+	return c.Debit
+}
+
+// Anomaly kinds a scenario can inject into the back office.
+const (
+	AnomalyWrongRate     = "wrong_rate"      // a rate other than the contract's
+	AnomalyCapIgnored    = "cap_ignored"     // the contract's cap not applied
+	AnomalyActivationFee = "activation_fee"  // a one-off fee the contract does not have
+	AnomalyLateFee       = "late_fee"        // the fee deducted a day after the payout
+	AnomalyFeeOnReversed = "fee_on_reversed" // a fee on a reversed or voided sale
+	AnomalyDelayPayout   = "delay_payout"    // paid later than the cycle
+)
+
+// Anomaly is a back-office fault attached to one transaction.
+type Anomaly struct {
+	Kind   string `json:"kind"`
+	PPM    int64  `json:"ppm,omitempty"`
+	Amount int64  `json:"amount,omitempty"`
+	Days   int    `json:"days,omitempty"`
+}
+
+// Line statuses.
+const (
+	LinePending  = "pending"
+	LineHeld     = "held"
+	LinePaid     = "paid"
+	LineAdjusted = "adjusted"
+)
+
+// Line is one merchant settlement line: a transaction of a business day.
+type Line struct {
+	ID                 int    `json:"id"`
+	Day                string `json:"day"` // business day, YYYY-MM-DD
+	Record             int64  `json:"record,omitempty"`
+	STAN               string `json:"stan,omitempty"`
+	MID                string `json:"mid"`
+	PAN                string `json:"pan,omitempty"` // masked
+	CardType           string `json:"card_type,omitempty"`
+	Gross              int64  `json:"gross"`
+	Rule               string `json:"rule"`
+	Fee                int64  `json:"fee"`
+	ExpectedFee        int64  `json:"expected_fee"`
+	Deductions         int64  `json:"deductions"`
+	ExpectedDeductions int64  `json:"expected_deductions"`
+	Net                int64  `json:"net"`
+	PayoutDate         string `json:"payout_date"`
+	ExpectedPayoutDate string `json:"expected_payout_date"`
+	Status             string `json:"status"`
+	Note               string `json:"note,omitempty"`
+}
+
+// Deviation is one line of the fee reconciliation report: what the
+// contract says against what was applied.
+type Deviation struct {
+	Line     int    `json:"line"`
+	STAN     string `json:"stan,omitempty"`
+	MID      string `json:"mid"`
+	Kind     string `json:"kind"` // fee, deduction, payout_date
+	Rule     string `json:"rule"`
+	Expected string `json:"expected"`
+	Applied  string `json:"applied"`
+	Amount   int64  `json:"amount"` // applied - expected (fees, deductions)
+	Note     string `json:"note,omitempty"`
+}
+
+// backOffice is the business-day state, guarded by the engine's mutex.
+type backOffice struct {
+	cutover   time.Duration // time of day of the cut-over
+	contracts map[string]Contract
+	last      time.Time // last cut-over
+	lines     []Line
+	paidOnce  map[string]bool    // merchants that had their first line
+	lateFees  map[string][]int64 // fees due on the next business day, by MID
+}
+
+// SetContracts installs merchant contracts and the daily cut-over time.
+func (e *Engine) SetContracts(cutover time.Duration, contracts []Contract) error {
+	for _, c := range contracts {
+		if c.Cycle != "" && c.Cycle != "D0" && c.Cycle != "T+1" {
+			return fmt.Errorf("contract %s: cycle %q: want D0 or T+1", c.MID, c.Cycle)
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.bo.cutover = cutover
+	e.bo.contracts = map[string]Contract{}
+	for _, c := range contracts {
+		e.bo.contracts[c.MID] = c
+	}
+	return nil
+}
+
+// MarkAnomaly attaches a back-office anomaly to a booked record.
+func (e *Engine) MarkAnomaly(record int64, a Anomaly) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if r := e.byID(record); r != nil {
+		cp := a
+		r.anomaly = &cp
+	}
+}
+
+// Advance runs every cut-over due up to now: the business day closes and
+// its approved transactions become merchant settlement lines.
+func (e *Engine) Advance(now time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.advance(now)
+}
+
+func (e *Engine) advance(now time.Time) {
+	if e.bo.contracts == nil {
+		return
+	}
+	if e.bo.last.IsZero() {
+		y, m, d := now.UTC().Date()
+		e.bo.last = time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Add(e.bo.cutover)
+		if e.bo.last.After(now) {
+			e.bo.last = e.bo.last.AddDate(0, 0, -1)
+		}
+		return
+	}
+	for next := e.bo.last.AddDate(0, 0, 1); !next.After(now); next = next.AddDate(0, 0, 1) {
+		e.cutOver(next)
+		e.bo.last = next
+	}
+}
+
+func day(t time.Time) string { return t.UTC().Format("2006-01-02") }
+
+// cutOver closes the business day ending at at.
+func (e *Engine) cutOver(at time.Time) {
+	today := day(at)
+	// lines paid on or before today's payout date
+	for i := range e.bo.lines {
+		l := &e.bo.lines[i]
+		if l.Status == LinePending && l.PayoutDate <= today {
+			l.Status = LinePaid
+		}
+	}
+	byMID := map[string][]*Record{}
+	var mids []string
+	for _, r := range e.l.records {
+		if r.lined || r.Op.Settles() == 0 {
+			continue
+		}
+		r.lined = true
+		if _, ok := byMID[r.MID]; !ok {
+			mids = append(mids, r.MID)
+		}
+		byMID[r.MID] = append(byMID[r.MID], r)
+	}
+	adjust := map[string][]*Record{}
+	for _, r := range e.l.records {
+		if r.Late && !r.adjusted {
+			r.adjusted = true
+			adjust[r.MID] = append(adjust[r.MID], r)
+			if _, ok := byMID[r.MID]; !ok {
+				byMID[r.MID] = nil
+				mids = append(mids, r.MID)
+			}
+		}
+	}
+	for mid := range e.bo.lateFees {
+		if _, ok := byMID[mid]; !ok {
+			byMID[mid] = nil
+			mids = append(mids, mid)
+		}
+	}
+	sort.Strings(mids)
+	for _, mid := range mids {
+		c, ok := e.bo.contracts[mid]
+		if !ok {
+			c = Contract{MID: mid, Cycle: "T+1"}
+		}
+		payout := at
+		if c.Cycle != "D0" {
+			payout = at.AddDate(0, 0, 1)
+		}
+		for _, late := range e.bo.lateFees[mid] {
+			e.addLine(Line{Day: today, MID: mid, Rule: "late fee", Fee: late, Net: -late, PayoutDate: day(payout), ExpectedPayoutDate: day(payout),
+				Status: LinePending, Note: "fee of an earlier line deducted late"}, c)
+		}
+		delete(e.bo.lateFees, mid)
+		for _, r := range adjust[mid] {
+			e.addLine(Line{Day: today, Record: r.ID, STAN: r.STAN, MID: mid, PAN: r.MaskedPAN, Gross: -r.Amount, Rule: "late reversal",
+				Net: -r.Amount, PayoutDate: day(payout), ExpectedPayoutDate: day(payout), Status: LineAdjusted,
+				Note: "adjustment: sale settled on an earlier day, reversed after the cut-over"}, c)
+		}
+		for _, r := range byMID[mid] {
+			e.lineFor(r, c, today, payout)
+		}
+	}
+}
+
+func (e *Engine) addLine(l Line, c Contract) {
+	l.ID = len(e.bo.lines) + 1
+	if c.Hold && l.Status == LinePending {
+		l.Status = LineHeld
+	}
+	e.bo.lines = append(e.bo.lines, l)
+}
+
+// lineFor books one transaction's line, with the contract's fee or an
+// injected anomaly.
+func (e *Engine) lineFor(r *Record, c Contract, today string, payout time.Time) {
+	cardType := "debit"
+	if a := e.l.accounts[r.PAN]; a != nil {
+		cardType = a.Card.CardType()
+	}
+	rule := c.rule(cardType)
+	sign := int64(r.Op.Settles())
+	l := Line{Day: today, Record: r.ID, STAN: r.STAN, MID: r.MID, PAN: r.MaskedPAN, CardType: cardType,
+		Rule: rule.Describe(), PayoutDate: day(payout), ExpectedPayoutDate: day(payout), Status: LinePending}
+	an := r.anomaly
+	if !r.live() {
+		if an == nil || an.Kind != AnomalyFeeOnReversed {
+			return // reversed and voided sales pay nothing and are charged nothing
+		}
+		l.Fee = rule.Fee(r.Amount)
+		l.Note = "fee charged on a " + r.Status + " sale"
+	} else {
+		l.Gross = sign * r.Amount
+		if sign > 0 {
+			l.ExpectedFee = rule.Fee(r.Amount)
+		}
+		l.Fee = l.ExpectedFee
+	}
+	if !e.bo.paidOnce[r.MID] {
+		if e.bo.paidOnce == nil {
+			e.bo.paidOnce = map[string]bool{}
+		}
+		e.bo.paidOnce[r.MID] = true
+		l.ExpectedDeductions = c.ActivationFee
+		l.Deductions = c.ActivationFee
+	}
+	if an != nil {
+		switch an.Kind {
+		case AnomalyWrongRate:
+			wrong := rule
+			wrong.PPM, wrong.Kind = an.PPM, "rate"
+			l.Fee = wrong.Fee(r.Amount)
+			l.Note = "rate " + wrong.Describe() + " applied"
+		case AnomalyCapIgnored:
+			uncapped := rule
+			uncapped.Cap = 0
+			l.Fee = uncapped.Fee(r.Amount)
+			l.Note = "cap ignored"
+		case AnomalyActivationFee:
+			l.Deductions += an.Amount
+			l.Note = "activation fee " + wire.FormatAmount(an.Amount) + " deducted"
+		case AnomalyLateFee:
+			if e.bo.lateFees == nil {
+				e.bo.lateFees = map[string][]int64{}
+			}
+			e.bo.lateFees[r.MID] = append(e.bo.lateFees[r.MID], l.Fee)
+			l.Fee = 0
+			l.Note = "fee deferred to the next business day"
+		case AnomalyDelayPayout:
+			l.PayoutDate = day(payout.AddDate(0, 0, max(an.Days, 1)))
+			l.Note = "payout delayed"
+		}
+	}
+	l.Net = l.Gross - l.Fee - l.Deductions
+	e.addLine(l, c)
+}
+
+// Lines returns the merchant settlement lines.
+func (e *Engine) Lines() []Line {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]Line(nil), e.bo.lines...)
+}
+
+// FeeReport compares every line with its contract and lists each deviation
+// with the rule and the amount.
+func (e *Engine) FeeReport() []Deviation {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []Deviation
+	for _, l := range e.bo.lines {
+		if l.Fee != l.ExpectedFee {
+			out = append(out, Deviation{Line: l.ID, STAN: l.STAN, MID: l.MID, Kind: "fee", Rule: l.Rule,
+				Expected: wire.FormatAmount(l.ExpectedFee), Applied: wire.FormatAmount(l.Fee), Amount: l.Fee - l.ExpectedFee, Note: l.Note})
+		}
+		if l.Deductions != l.ExpectedDeductions {
+			out = append(out, Deviation{Line: l.ID, STAN: l.STAN, MID: l.MID, Kind: "deduction", Rule: "contract deductions",
+				Expected: wire.FormatAmount(l.ExpectedDeductions), Applied: wire.FormatAmount(l.Deductions), Amount: l.Deductions - l.ExpectedDeductions, Note: l.Note})
+		}
+		if l.PayoutDate != l.ExpectedPayoutDate {
+			out = append(out, Deviation{Line: l.ID, STAN: l.STAN, MID: l.MID, Kind: "payout_date", Rule: "payout cycle",
+				Expected: l.ExpectedPayoutDate, Applied: l.PayoutDate, Note: l.Note})
+		}
+	}
+	return out
+}
+
+// Statement is a merchant's business day: what was sold, refunded and
+// charged, and the net payout.
+type Statement struct {
+	MID        string `json:"mid"`
+	Day        string `json:"day"`
+	Sales      int64  `json:"sales"`
+	Refunds    int64  `json:"refunds"`
+	Fees       int64  `json:"fees"`
+	Deductions int64  `json:"deductions"`
+	NetPayout  int64  `json:"net_payout"`
+	Held       bool   `json:"held"`
+	Lines      []Line `json:"lines"`
+}
+
+// Statement returns the merchant's statement for a business day.
+func (e *Engine) Statement(mid, businessDay string) Statement {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s := Statement{MID: mid, Day: businessDay}
+	for _, l := range e.bo.lines {
+		if l.MID != mid || l.Day != businessDay {
+			continue
+		}
+		if l.Gross > 0 {
+			s.Sales += l.Gross
+		} else {
+			s.Refunds -= l.Gross
+		}
+		s.Fees += l.Fee
+		s.Deductions += l.Deductions
+		s.NetPayout += l.Net
+		s.Held = s.Held || l.Status == LineHeld
+		s.Lines = append(s.Lines, l)
+	}
+	return s
+}
