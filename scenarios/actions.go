@@ -26,6 +26,7 @@ const (
 	ActRefuse     = "refuse"      // take the host off the network for a period
 	ActDiscard    = "discard"     // drop the request silently
 	ActUpstream   = "upstream"    // an issuer behind the host, slower than its timeout
+	ActFee        = "fee_anomaly" // a back-office fault on this transaction's settlement line
 )
 
 // Close points.
@@ -52,6 +53,7 @@ type Action struct {
 	HoldUntil  *HoldSpec         `json:"hold_until,omitempty"`
 	Refuse     *RefuseSpec       `json:"refuse,omitempty"`
 	Upstream   *UpstreamSpec     `json:"upstream,omitempty"`
+	Fee        *AnomalySpec      `json:"fee_anomaly,omitempty"`
 	Line       int               `json:"line"`
 }
 
@@ -169,6 +171,7 @@ var actionArgs = map[string]func(a *Action, n *yaml.Node) error{
 	ActRefuse:    func(a *Action, n *yaml.Node) error { a.Refuse = &RefuseSpec{}; return decodeStrict(n, a.Refuse) },
 	ActDiscard:   nil,
 	ActUpstream:  func(a *Action, n *yaml.Node) error { a.Upstream = &UpstreamSpec{}; return decodeStrict(n, a.Upstream) },
+	ActFee:       func(a *Action, n *yaml.Node) error { a.Fee = &AnomalySpec{}; return decodeStrict(n, a.Fee) },
 }
 
 // ActionNames lists the fault primitives.
@@ -204,7 +207,7 @@ func (a *Action) UnmarshalYAML(n *yaml.Node) error {
 		// bare name: defaults for the arguments
 		switch a.Name {
 		case ActRespond, ActProcess, ActDiscard:
-		case ActDelay, ActRefuse, ActUpstream, ActHoldUntil, ActSend, ActMutate:
+		case ActDelay, ActRefuse, ActUpstream, ActHoldUntil, ActSend, ActMutate, ActFee:
 			return lineErr(n, "action %s needs arguments", a.Name)
 		default:
 			if dec != nil {

@@ -220,6 +220,100 @@ func (r *run) checkEnd() {
 		}
 	}
 	r.checkTerminal(e.Terminal, f)
+	r.checkBackOffice(e, f)
+}
+
+func (r *run) checkBackOffice(e Expect, f func(string, any, any)) {
+	if fe := e.Fees; fe != nil {
+		report := r.engine.FeeReport()
+		if fe.Deviations != nil && *fe.Deviations != len(report) {
+			var got []string
+			for _, d := range report {
+				got = append(got, fmt.Sprintf("%s stan %s %s→%s", d.Kind, d.STAN, d.Expected, d.Applied))
+			}
+			f("fee report deviations", *fe.Deviations, fmt.Sprintf("%d (%s)", len(report), orNone(strings.Join(got, "; "))))
+		}
+		for _, want := range fe.Items {
+			found := false
+			for _, d := range report {
+				if d.Kind != want.Kind || (want.STAN != 0 && d.STAN != fmt.Sprintf("%06d", want.STAN)) {
+					continue
+				}
+				if want.Amount != "" {
+					amt, _ := wire.ParseAmount(strings.TrimPrefix(want.Amount, "-"))
+					if strings.HasPrefix(want.Amount, "-") {
+						amt = -amt
+					}
+					if d.Amount != amt {
+						continue
+					}
+				}
+				if want.Rule != "" && !strings.Contains(d.Rule, want.Rule) {
+					continue
+				}
+				found = true
+			}
+			if !found {
+				f(fmt.Sprintf("fee report %s deviation for stan %d", want.Kind, want.STAN), want.Amount+" "+want.Rule, "not flagged")
+			}
+		}
+	}
+	lines := r.engine.Lines()
+	for _, want := range e.Lines {
+		var line *acquirer.Line
+		for i := range lines {
+			if lines[i].STAN == fmt.Sprintf("%06d", want.STAN) && (want.Rule == "" || strings.Contains(lines[i].Rule, want.Rule)) {
+				line = &lines[i]
+			}
+		}
+		what := fmt.Sprintf("settlement line stan %d", want.STAN)
+		if line == nil {
+			f(what, "a line", "none")
+			continue
+		}
+		for _, c := range []struct {
+			name, want string
+			got        int64
+		}{{"gross", want.Gross, line.Gross}, {"fee", want.Fee, line.Fee}, {"net", want.Net, line.Net}} {
+			if c.want == "" {
+				continue
+			}
+			w, _ := wire.ParseAmount(strings.TrimPrefix(c.want, "-"))
+			if strings.HasPrefix(c.want, "-") {
+				w = -w
+			}
+			if w != c.got {
+				f(what+" "+c.name, c.want, wire.FormatAmount(c.got))
+			}
+		}
+		if want.Status != "" && want.Status != line.Status {
+			f(what+" status", want.Status, line.Status)
+		}
+		if want.Payout != "" && want.Payout != line.PayoutDate {
+			f(what+" payout date", want.Payout, line.PayoutDate)
+		}
+	}
+	for _, want := range e.Statements {
+		st := r.engine.Statement(want.MID, want.Day)
+		what := "statement " + want.MID + " " + want.Day
+		if want.NetPayout != "" {
+			w, _ := wire.ParseAmount(strings.TrimPrefix(want.NetPayout, "-"))
+			if strings.HasPrefix(want.NetPayout, "-") {
+				w = -w
+			}
+			if w != st.NetPayout {
+				f(what+" net payout", want.NetPayout, wire.FormatAmount(st.NetPayout))
+			}
+		}
+		if want.Fees != "" {
+			if w, _ := wire.ParseAmount(want.Fees); w != st.Fees {
+				f(what+" fees", want.Fees, wire.FormatAmount(st.Fees))
+			}
+		}
+		if want.Held != nil && *want.Held != st.Held {
+			f(what+" held", *want.Held, st.Held)
+		}
+	}
 }
 
 func (r *run) checkTerminal(te *TerminalExpect, f func(string, any, any)) {

@@ -421,6 +421,18 @@ func (f *Faults) run(ctx context.Context, r *compiled, x *acquirer.Exchange) {
 			if !f.upstream(ctx, x, r, a.Upstream, &resp, &processed) {
 				return
 			}
+		case ActFee:
+			d, done := x.Decision()
+			if !done || d.Record == nil {
+				f.fault(x, r, "fee_anomaly needs process first: nothing booked to mark")
+				continue
+			}
+			an, err := a.Fee.anomaly()
+			if err != nil {
+				continue // refused by the validator already
+			}
+			f.env.Acquirer().Engine().MarkAnomaly(d.Record.ID, an)
+			f.fault(x, r, "back-office anomaly "+an.Kind+" on record "+fmt.Sprint(d.Record.ID))
 		}
 	}
 	if !answered {

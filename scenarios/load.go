@@ -232,6 +232,11 @@ func (v *validator) setup(s *Scenario) {
 	if len(ts.TID) > 8 || len(ts.MID) > 15 {
 		v.add(v.lineOf("setup", "terminal"), "tid is at most 8 characters, mid at most 15")
 	}
+	if bo := s.Setup.BackOffice; bo != nil {
+		if _, _, err := bo.contracts(); err != nil {
+			v.add(v.lineOf("setup", "backoffice"), "%v", err)
+		}
+	}
 	as := s.Setup.Acquirer
 	if _, err := cupFramer(ts.TPDU, ts.Header, ""); err != nil {
 		v.add(v.lineOf("setup", "terminal"), "%v", err)
@@ -412,6 +417,13 @@ func (v *validator) pipeline(r Rule, line int) {
 		case ActUpstream:
 			if a.Upstream.Timeout <= 0 {
 				v.add(a.Line, "upstream needs a positive timeout")
+			}
+		case ActFee:
+			if _, err := a.Fee.anomaly(); err != nil {
+				v.add(a.Line, "%v", err)
+			}
+			if !processed {
+				v.add(a.Line, "fee_anomaly marks a booked transaction: put process before it")
 			}
 		case ActTruncate, ActFragment, ActDuplicate, ActDiscard:
 			answered = true

@@ -106,7 +106,8 @@ func TestCatalog_Complete(t *testing.T) {
 
 func isEmptyExpect(e Expect) bool {
 	return len(e.Records) == 0 && len(e.Received) == 0 && len(e.Order) == 0 && len(e.Journal) == 0 &&
-		len(e.Balances) == 0 && e.Settlement == nil && e.Terminal == nil && len(e.Held) == 0
+		len(e.Balances) == 0 && e.Settlement == nil && e.Terminal == nil && len(e.Held) == 0 &&
+		e.Fees == nil && len(e.Lines) == 0 && len(e.Statements) == 0 && e.Reversals == nil
 }
 
 func FuzzParse(f *testing.F) {

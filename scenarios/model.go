@@ -68,6 +68,8 @@ type Setup struct {
 	Terminals []cards.Terminal `yaml:"terminals" json:"terminals,omitempty"`
 	Terminal  TerminalSetup    `yaml:"terminal" json:"terminal"`
 	Acquirer  AcquirerSetup    `yaml:"acquirer" json:"acquirer"`
+	// BackOffice turns on the business day, contracts and payouts.
+	BackOffice *BackOfficeSetup `yaml:"backoffice" json:"backoffice,omitempty"`
 }
 
 // TerminalSetup configures the emulated terminal.
@@ -277,6 +279,12 @@ type Expect struct {
 	Settlement *SettlementExpect `yaml:"settlement" json:"settlement,omitempty"`
 	// Terminal describes the terminal's state.
 	Terminal *TerminalExpect `yaml:"terminal" json:"terminal,omitempty"`
+	// Fees pins the fee reconciliation report.
+	Fees *FeeExpect `yaml:"fees" json:"fees,omitempty"`
+	// Lines are merchant settlement lines that must exist.
+	Lines []LineExpect `yaml:"lines" json:"lines,omitempty"`
+	// Statements are merchant statements to check.
+	Statements []StatementExpect `yaml:"statements" json:"statements,omitempty"`
 }
 
 // RecordExpect matches a ledger record by its STAN (or, without one, the

@@ -254,6 +254,7 @@ func (r *run) play(ctx context.Context, seed int64) (err error) {
 				return fmt.Errorf("step %d (%s, line %d): %w", i+1, st.Op, st.Line, err)
 			}
 		}
+		r.engine.Advance(r.now()) // cut-overs due by now run, messages or not
 		r.res.Steps = append(r.res.Steps, sr)
 		if st.Expect != nil {
 			r.checkStep(i, st, sr)
@@ -276,6 +277,16 @@ func (r *run) setup(seed int64) error {
 	}
 	if r.engine, err = acquirer.NewEngine(r.book, pol); err != nil {
 		return err
+	}
+	if bo := r.s.Setup.BackOffice; bo != nil {
+		cut, contracts, err := bo.contracts()
+		if err != nil {
+			return err
+		}
+		if err := r.engine.SetContracts(cut, contracts); err != nil {
+			return err
+		}
+		r.engine.Advance(r.now()) // the business day starts
 	}
 	r.journal = acquirer.NewMemJournal()
 	r.journal.OnAppend(func(e acquirer.Entry) {
