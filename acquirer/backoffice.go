@@ -2,7 +2,9 @@ package acquirer
 
 import (
 	"fmt"
+	"io"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/posim/posim/wire"
@@ -450,4 +452,27 @@ func (e *Engine) Statement(mid, businessDay string) Statement {
 		s.Lines = append(s.Lines, l)
 	}
 	return s
+}
+
+// WriteStatement writes a statement as text.
+func WriteStatement(w io.Writer, s Statement) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "merchant %s, business day %s\n", s.MID, s.Day)
+	for _, l := range s.Lines {
+		fmt.Fprintf(&b, "  line %-3d stan %-6s %-16s gross %10s fee %8s deductions %8s net %10s  %s, payout %s",
+			l.ID, l.STAN, l.Rule, wire.FormatAmount(l.Gross), wire.FormatAmount(l.Fee), wire.FormatAmount(l.Deductions),
+			wire.FormatAmount(l.Net), l.Status, l.PayoutDate)
+		if l.Note != "" {
+			fmt.Fprintf(&b, " (%s)", l.Note)
+		}
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(&b, "sales %s, refunds %s, fees %s, deductions %s, net payout %s", wire.FormatAmount(s.Sales),
+		wire.FormatAmount(s.Refunds), wire.FormatAmount(s.Fees), wire.FormatAmount(s.Deductions), wire.FormatAmount(s.NetPayout))
+	if s.Held {
+		b.WriteString(" (held)")
+	}
+	b.WriteString("\n")
+	_, err := io.WriteString(w, b.String())
+	return err
 }

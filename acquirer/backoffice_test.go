@@ -1,6 +1,7 @@
 package acquirer
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -51,4 +52,8 @@ func TestCutOverAndFeeReport(t *testing.T) {
 	st := e.Statement("M1", "2026-01-15")
 	require.Equal(t, int64(510_000), st.Sales)
 	require.Equal(t, int64(510_000-60-3000-30), st.NetPayout)
+	var buf strings.Builder
+	require.NoError(t, WriteStatement(&buf, st))
+	require.Contains(t, buf.String(), "net payout 5069.10")
+	require.Contains(t, buf.String(), "fee charged on a reversed sale")
 }

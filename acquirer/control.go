@@ -96,6 +96,9 @@ func NewControl(a *Acquirer, load ScenarioLoader) (*Control, error) {
 	c.mux.HandleFunc("GET /ledger", c.ledger)
 	c.mux.HandleFunc("PUT /scenario", c.scenario)
 	c.mux.HandleFunc("POST /reset", c.reset)
+	c.mux.HandleFunc("GET /lines", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, c.a.engine.Lines()) })
+	c.mux.HandleFunc("GET /fees", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, c.a.engine.FeeReport()) })
+	c.mux.HandleFunc("GET /statement", c.statement)
 	c.mux.HandleFunc("GET /events", c.events)
 	c.mux.Handle("GET /metrics", promhttp.HandlerFor(c.reg, promhttp.HandlerOpts{}))
 	return c, nil
@@ -208,4 +211,22 @@ func (c *Control) events(w http.ResponseWriter, r *http.Request) {
 			fl.Flush()
 		}
 	}
+}
+
+// statement answers GET /statement?mid=M&day=YYYY-MM-DD (JSON, or text with
+// format=text).
+func (c *Control) statement(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	mid, day := q.Get("mid"), q.Get("day")
+	if mid == "" || day == "" {
+		http.Error(w, "want ?mid=MERCHANT&day=YYYY-MM-DD", http.StatusBadRequest)
+		return
+	}
+	st := c.a.engine.Statement(mid, day)
+	if q.Get("format") != "text" {
+		writeJSON(w, st)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_ = WriteStatement(w, st)
 }
