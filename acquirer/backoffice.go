@@ -193,6 +193,7 @@ type backOffice struct {
 	lines     []Line
 	paidOnce  map[string]bool    // merchants that had their first line
 	lateFees  map[string][]int64 // fees due on the next business day, by MID
+	disputes  map[int64]*Dispute // by record
 }
 
 // SetContracts installs merchant contracts and the daily cut-over time.

@@ -99,6 +99,7 @@ func NewControl(a *Acquirer, load ScenarioLoader) (*Control, error) {
 	c.mux.HandleFunc("GET /lines", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, c.a.engine.Lines()) })
 	c.mux.HandleFunc("GET /fees", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, c.a.engine.FeeReport()) })
 	c.mux.HandleFunc("GET /statement", c.statement)
+	c.mux.HandleFunc("GET /disputes", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, c.a.engine.Disputes()) })
 	c.mux.HandleFunc("GET /events", c.events)
 	c.mux.Handle("GET /metrics", promhttp.HandlerFor(c.reg, promhttp.HandlerOpts{}))
 	return c, nil

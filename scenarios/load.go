@@ -475,6 +475,16 @@ func (v *validator) step(s *Scenario, i int, st Step, book *cards.Book) {
 			v.add(line, "step %d: %s needs rrn or rrn_of (the step of the original)", i+1, st.Op)
 		}
 	}
+	if contains(disputeSteps, st.Op) {
+		if a.STAN == "" {
+			v.add(line, "step %d: %s needs the stan of the disputed sale", i+1, st.Op)
+		}
+		if a.Fee != "" {
+			if _, err := wire.ParseAmount(a.Fee); err != nil {
+				v.add(line, "step %d: fee: %v", i+1, err)
+			}
+		}
+	}
 	if a.RRNOf != 0 && (a.RRNOf < 1 || a.RRNOf > i || !contains(opSteps, s.Steps[a.RRNOf-1].Op)) {
 		v.add(line, "step %d: rrn_of %d must name an earlier transaction step", i+1, a.RRNOf)
 	}

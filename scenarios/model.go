@@ -233,6 +233,11 @@ type OpArgs struct {
 	PowerCut        string `yaml:"power_cut" json:"power_cut,omitempty"`
 	CloseBeforeRead bool   `yaml:"close_before_read" json:"close_before_read,omitempty"`
 	BadMAC          bool   `yaml:"bad_mac" json:"bad_mac,omitempty"`
+	// disputes (back office): the reason code and fee of a chargeback, the
+	// outcome of a representment
+	Reason string `yaml:"reason" json:"reason,omitempty"`
+	Fee    string `yaml:"fee" json:"fee,omitempty"`
+	Won    bool   `yaml:"won" json:"won,omitempty"`
 }
 
 // StepExpect is what a step's result must show.

@@ -459,6 +459,8 @@ func (r *run) do(ctx context.Context, i int, st Step) (StepResult, error) {
 		return sr, nil
 	case "host_up":
 		return sr, r.acquirer().Resume()
+	case "retrieval", "chargeback", "representment", "second_chargeback":
+		res = r.dispute(st)
 	case "echo":
 		res, opErr = r.term.Echo(ctx)
 	case "signon":
@@ -587,4 +589,43 @@ func forProfile(profiles []string, p string) bool {
 		}
 	}
 	return false
+}
+
+// dispute runs a back-office dispute step on the acquirer's books; its
+// result is approved when the step was accepted, refused otherwise.
+func (r *run) dispute(st Step) *terminal.Result {
+	a := st.Args
+	stan := fmt.Sprintf("%06s", a.STAN)
+	tid := a.TID
+	if tid == "" {
+		tid = r.tcfg.TID
+	}
+	now := r.now()
+	var d acquirer.Dispute
+	var err error
+	switch st.Op {
+	case "retrieval":
+		d, err = r.engine.Retrieval(tid, stan, now)
+	case "chargeback":
+		fee, _ := wire.ParseAmount(orZero(a.Fee))
+		d, err = r.engine.Chargeback(tid, stan, a.Reason, fee, now)
+	case "representment":
+		d, err = r.engine.Represent(tid, stan, a.Won, now)
+	case "second_chargeback":
+		d, err = r.engine.SecondChargeback(tid, stan, now)
+	}
+	res := &terminal.Result{Operation: st.Op, Outcome: terminal.Approved, STAN: stan, Display: st.Op + ": " + d.Stage}
+	if err != nil {
+		res.Outcome, res.Error, res.Display = terminal.Refused, err.Error(), err.Error()
+	}
+	res.DisplayZH = res.Display
+	r.event(Event{Source: "acquirer", Kind: "dispute", STAN: stan, Detail: res.Display})
+	return res
+}
+
+func orZero(s string) string {
+	if s == "" {
+		return "0"
+	}
+	return s
 }

@@ -11,11 +11,13 @@ var (
 	opSteps   = []string{"sale", "preauth", "completion", "void", "refund", "balance", "reversal"}
 	bareSteps = []string{"echo", "signon", "signoff", "settle", "reconnect", "host_up"}
 	timeSteps = []string{"wait", "advance", "host_down"}
+	// back-office steps act on the acquirer's books, not on the wire
+	disputeSteps = []string{"retrieval", "chargeback", "representment", "second_chargeback"}
 )
 
 // StepKinds lists every step kind.
 func StepKinds() []string {
-	out := append(append(append([]string{}, opSteps...), bareSteps...), timeSteps...)
+	out := append(append(append(append([]string{}, opSteps...), bareSteps...), timeSteps...), disputeSteps...)
 	return append(out, "restart")
 }
 
@@ -54,7 +56,7 @@ func (s *Step) UnmarshalYAML(n *yaml.Node) error {
 			if s.Repeat < 1 {
 				return lineErr(v, "repeat must be at least 1")
 			}
-		case contains(opSteps, key), contains(bareSteps, key), contains(timeSteps, key), key == "restart":
+		case contains(opSteps, key), contains(bareSteps, key), contains(timeSteps, key), contains(disputeSteps, key), key == "restart":
 			if s.Op != "" {
 				return lineErr(k, "a step does one thing: %q and %q", s.Op, key)
 			}
@@ -78,7 +80,7 @@ func isNull(n *yaml.Node) bool {
 
 func (s *Step) args(v *yaml.Node) error {
 	switch {
-	case contains(opSteps, s.Op):
+	case contains(opSteps, s.Op), contains(disputeSteps, s.Op):
 		if isNull(v) {
 			return nil
 		}

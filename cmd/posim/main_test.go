@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -394,4 +395,29 @@ func TestCLI_Spec(t *testing.T) {
 	code, _, errOut = posim(t, "acquirer", "--spec", "../../wire/testdata/custom-host.json", "--framing", "morse")
 	require.Equal(t, 2, code)
 	require.Contains(t, errOut, "--framing")
+}
+
+func TestCLI_Statement(t *testing.T) {
+	a, err := acquirer.New()
+	require.NoError(t, err)
+	require.NoError(t, a.Engine().SetContracts(23*time.Hour, []acquirer.Contract{{MID: "POSIM0000000001", Debit: acquirer.FeeRule{PPM: 6000}, Cycle: "T+1"}}))
+	require.NoError(t, a.Listen("127.0.0.1:0"))
+	t.Cleanup(func() { a.Close() })
+	ctl, err := acquirer.NewControl(a, nil)
+	require.NoError(t, err)
+	srv := httptest.NewServer(ctl)
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "http://")
+
+	code, out, errOut := posim(t, "statement", "--control", host, "--mid", "POSIM0000000001", "--day", "2026-01-15")
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "merchant POSIM0000000001, business day 2026-01-15")
+	require.Contains(t, out, "net payout 0.00")
+	code, out, _ = posim(t, "statement", "--control", host, "--mid", "POSIM0000000001", "--day", "2026-01-15", "--json")
+	require.Equal(t, 0, code)
+	require.Contains(t, out, `"mid": "POSIM0000000001"`)
+	code, _, _ = posim(t, "statement", "--control", host, "--day", "15/01/2026", "--mid", "M")
+	require.Equal(t, 2, code)
+	code, _, _ = posim(t, "statement", "--control", deadAddr(t), "--mid", "M", "--day", "2026-01-15")
+	require.Equal(t, 3, code)
 }

@@ -32,6 +32,7 @@ Exit codes: 0 success (terminal: approved), 1 usage error, 2 invalid input,
 		newValidateCmd(),
 		newCatalogCmd(),
 		newDemoCmd(),
+		newStatementCmd(),
 		newVersionCmd(),
 	)
 	return root

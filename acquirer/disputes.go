@@ -1,0 +1,168 @@
+package acquirer
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/posim/posim/wire"
+)
+
+// Dispute stages.
+const (
+	DisputeRetrieval      = "retrieval"
+	DisputeChargeback     = "chargeback"
+	DisputeRepresented    = "represented"
+	DisputeWon            = "won"  // the merchant's representment succeeded
+	DisputeLost           = "lost" // the chargeback stands
+	DisputeSecond         = "second_chargeback"
+	RetrievalWindow       = 120 * 24 * time.Hour // to raise a retrieval or chargeback after the sale
+	RepresentmentDeadline = 20 * 24 * time.Hour  // for the acquirer to answer a chargeback
+)
+
+// Dispute is the life of one disputed transaction after clearing.
+type Dispute struct {
+	Record       int64     `json:"record"`
+	STAN         string    `json:"stan"`
+	MID          string    `json:"mid"`
+	Reason       string    `json:"reason,omitempty"` // e.g. 4515 cardholder denies the transaction
+	Stage        string    `json:"stage"`
+	Amount       int64     `json:"amount"`
+	Fee          int64     `json:"fee,omitempty"`
+	Retrieved    time.Time `json:"retrieved,omitempty"`
+	ChargedBack  time.Time `json:"charged_back,omitempty"`
+	Represented  time.Time `json:"represented,omitempty"`
+	SecondCharge time.Time `json:"second_charge,omitempty"`
+}
+
+// ErrDispute is wrapped by every refused dispute action.
+var ErrDispute = errors.New("dispute refused")
+
+func (e *Engine) saleBySTAN(tid, stan string) *Record {
+	for _, r := range e.l.records {
+		if r.STAN == stan && (tid == "" || r.TID == tid) && (r.Op == wire.OpSale || r.Op == wire.OpCompletion) {
+			return r
+		}
+	}
+	return nil
+}
+
+func (e *Engine) disputeFor(tid, stan string, now time.Time) (*Record, *Dispute, error) {
+	r := e.saleBySTAN(tid, stan)
+	if r == nil {
+		return nil, nil, fmt.Errorf("%w: no sale with STAN %s", ErrDispute, stan)
+	}
+	if e.bo.disputes == nil {
+		e.bo.disputes = map[int64]*Dispute{}
+	}
+	d := e.bo.disputes[r.ID]
+	if d == nil {
+		d = &Dispute{Record: r.ID, STAN: r.STAN, MID: r.MID, Amount: r.Amount}
+		e.bo.disputes[r.ID] = d
+	}
+	return r, d, nil
+}
+
+// disputeLine posts a dispute movement on the merchant's account, on the
+// business day of now.
+func (e *Engine) disputeLine(r *Record, now time.Time, rule string, gross, fee int64, note string) {
+	e.addLine(Line{Day: day(now), Record: r.ID, STAN: r.STAN, MID: r.MID, PAN: r.MaskedPAN, Gross: gross, Rule: rule,
+		Fee: fee, ExpectedFee: fee, Net: gross - fee, PayoutDate: day(now), ExpectedPayoutDate: day(now), Status: LineAdjusted, Note: note},
+		Contract{})
+}
+
+// Retrieval records a retrieval request (a copy of the receipt asked for),
+// allowed within 120 days of the transaction.
+func (e *Engine) Retrieval(tid, stan string, now time.Time) (Dispute, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	r, d, err := e.disputeFor(tid, stan, now)
+	if err != nil {
+		return Dispute{}, err
+	}
+	if now.Sub(r.Time) > RetrievalWindow {
+		return *d, fmt.Errorf("%w: retrieval %d days after the sale, past the 120-day limit", ErrDispute, int(now.Sub(r.Time).Hours()/24))
+	}
+	d.Stage, d.Retrieved = DisputeRetrieval, now
+	return *d, nil
+}
+
+// Chargeback debits the merchant the sale's amount and a chargeback fee,
+// with a reason code; allowed within 120 days of the transaction.
+func (e *Engine) Chargeback(tid, stan, reason string, fee int64, now time.Time) (Dispute, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	r, d, err := e.disputeFor(tid, stan, now)
+	if err != nil {
+		return Dispute{}, err
+	}
+	switch {
+	case now.Sub(r.Time) > RetrievalWindow:
+		return *d, fmt.Errorf("%w: chargeback %d days after the sale, past the 120-day limit", ErrDispute, int(now.Sub(r.Time).Hours()/24))
+	case d.Stage == DisputeChargeback || d.Stage == DisputeRepresented || d.Stage == DisputeLost:
+		return *d, fmt.Errorf("%w: STAN %s is already charged back", ErrDispute, stan)
+	}
+	d.Stage, d.Reason, d.Fee, d.ChargedBack = DisputeChargeback, reason, fee, now
+	e.disputeLine(r, now, "chargeback "+reason, -r.Amount, fee, "chargeback "+reason+": the merchant is debited")
+	return *d, nil
+}
+
+// Represent answers a chargeback for the merchant, within 20 days of it.
+// When won is true the merchant is re-credited.
+func (e *Engine) Represent(tid, stan string, won bool, now time.Time) (Dispute, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	r, d, err := e.disputeFor(tid, stan, now)
+	if err != nil {
+		return Dispute{}, err
+	}
+	switch {
+	case d.Stage != DisputeChargeback:
+		return *d, fmt.Errorf("%w: no open chargeback on STAN %s", ErrDispute, stan)
+	case now.Sub(d.ChargedBack) > RepresentmentDeadline:
+		d.Stage = DisputeLost
+		return *d, fmt.Errorf("%w: representment %d days after the chargeback, past the 20-day deadline: the chargeback stands",
+			ErrDispute, int(now.Sub(d.ChargedBack).Hours()/24))
+	}
+	d.Represented = now
+	if !won {
+		d.Stage = DisputeLost
+		return *d, nil
+	}
+	d.Stage = DisputeWon
+	e.disputeLine(r, now, "representment won", r.Amount, 0, "representment won: the merchant is re-credited")
+	return *d, nil
+}
+
+// SecondChargeback charges a won representment back again; debit cards
+// have no second chargeback.
+func (e *Engine) SecondChargeback(tid, stan string, now time.Time) (Dispute, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	r, d, err := e.disputeFor(tid, stan, now)
+	if err != nil {
+		return Dispute{}, err
+	}
+	if a := e.l.accounts[r.PAN]; a == nil || a.Card.CardType() == "debit" {
+		return *d, fmt.Errorf("%w: no second chargeback for debit cards", ErrDispute)
+	}
+	if d.Stage != DisputeWon {
+		return *d, fmt.Errorf("%w: a second chargeback follows a won representment", ErrDispute)
+	}
+	d.Stage, d.SecondCharge = DisputeSecond, now
+	e.disputeLine(r, now, "second chargeback", -r.Amount, 0, "second chargeback: the merchant is debited again")
+	return *d, nil
+}
+
+// Disputes returns every dispute.
+func (e *Engine) Disputes() []Dispute {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []Dispute
+	for _, r := range e.l.records {
+		if d := e.bo.disputes[r.ID]; d != nil {
+			out = append(out, *d)
+		}
+	}
+	return out
+}
