@@ -239,14 +239,8 @@ func (r *run) checkBackOffice(e Expect, f func(string, any, any)) {
 				if d.Kind != want.Kind || (want.STAN != 0 && d.STAN != fmt.Sprintf("%06d", want.STAN)) {
 					continue
 				}
-				if want.Amount != "" {
-					amt, _ := wire.ParseAmount(strings.TrimPrefix(want.Amount, "-"))
-					if strings.HasPrefix(want.Amount, "-") {
-						amt = -amt
-					}
-					if d.Amount != amt {
-						continue
-					}
+				if want.Amount != "" && d.Amount != signedAmount(want.Amount) {
+					continue
 				}
 				if want.Rule != "" && !strings.Contains(d.Rule, want.Rule) {
 					continue
@@ -278,11 +272,7 @@ func (r *run) checkBackOffice(e Expect, f func(string, any, any)) {
 			if c.want == "" {
 				continue
 			}
-			w, _ := wire.ParseAmount(strings.TrimPrefix(c.want, "-"))
-			if strings.HasPrefix(c.want, "-") {
-				w = -w
-			}
-			if w != c.got {
+			if signedAmount(c.want) != c.got {
 				f(what+" "+c.name, c.want, wire.FormatAmount(c.got))
 			}
 		}
@@ -297,11 +287,7 @@ func (r *run) checkBackOffice(e Expect, f func(string, any, any)) {
 		st := r.engine.Statement(want.MID, want.Day)
 		what := "statement " + want.MID + " " + want.Day
 		if want.NetPayout != "" {
-			w, _ := wire.ParseAmount(strings.TrimPrefix(want.NetPayout, "-"))
-			if strings.HasPrefix(want.NetPayout, "-") {
-				w = -w
-			}
-			if w != st.NetPayout {
+			if signedAmount(want.NetPayout) != st.NetPayout {
 				f(what+" net payout", want.NetPayout, wire.FormatAmount(st.NetPayout))
 			}
 		}
@@ -362,4 +348,13 @@ func (r *run) checkDiscrepancies(want []DiscrepancyExpect, got []acquirer.Discre
 	if !match {
 		r.fail(0, "", 0, "settlement discrepancies", orNone(strings.Join(wantS, "; ")), orNone(strings.Join(gotS, "; ")))
 	}
+}
+
+// signedAmount parses an amount that may be negative ("-6.00").
+func signedAmount(s string) int64 {
+	v, _ := wire.ParseAmount(strings.TrimPrefix(s, "-"))
+	if strings.HasPrefix(s, "-") {
+		return -v
+	}
+	return v
 }
