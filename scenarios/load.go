@@ -522,6 +522,27 @@ func (v *validator) expect(e Expect, book *cards.Book) {
 			v.add(v.lineOf("expect", "journal"), "expect.journal: unknown kind %q (known: %s)", kind, strings.Join(journalKinds, ", "))
 		}
 	}
+	amounts := func(where string, list ...string) {
+		for _, a := range list {
+			if a == "" {
+				continue
+			}
+			if _, err := wire.ParseAmount(strings.TrimPrefix(a, "-")); err != nil {
+				v.add(v.lineOf("expect", where), "expect.%s: %v", where, err)
+			}
+		}
+	}
+	if e.Fees != nil {
+		for _, it := range e.Fees.Items {
+			amounts("fees", it.Amount)
+		}
+	}
+	for _, l := range e.Lines {
+		amounts("lines", l.Gross, l.Fee, l.Net)
+	}
+	for _, st := range e.Statements {
+		amounts("statements", st.NetPayout, st.Fees)
+	}
 	for i, r := range e.Records {
 		if r.STAN <= 0 && r.Op == "" {
 			v.add(v.lineOf("expect", "records", i), "expect.records: give a stan or an op")

@@ -34,6 +34,9 @@ func TestParse_Errors(t *testing.T) {
 		{"empty", "", "empty"},
 		{"bad policy", "name: t\ntitle: {en: T}\nsetup:\n  acquirer: {duplicate: ignore}\nsteps:\n  - sale: {amount: \"1.00\"}\n", "s.yaml:4: policy duplicate"},
 		{"rrn_of later step", "name: t\ntitle: {en: T}\nsteps:\n  - void: {rrn_of: 2}\n  - sale: {amount: \"1.00\"}\n", "rrn_of 2 must name an earlier"},
+		{"bad line amount", minimal + "expect:\n  lines: [{stan: 1, fee: lots}]\n", "expect.lines: amount \"lots\""},
+		{"bad fee anomaly", "name: t\ntitle: {en: T}\nrules:\n  - {id: r, when: {}, do: [process, {fee_anomaly: {kind: free_money}}]}\nsteps:\n  - sale: {amount: \"1.00\"}\n", "fee_anomaly kind \"free_money\""},
+		{"bad contract", "name: t\ntitle: {en: T}\nsetup:\n  backoffice: {contracts: [{mid: M, debit: {rate: \"0.6\"}}]}\nsteps:\n  - sale: {amount: \"1.00\"}\n", "rate \"0.6\": want a percentage"},
 		{"unknown journal kind", minimal + "expect:\n  journal: {explosions: 1}\n", "unknown kind \"explosions\""},
 	}
 	for _, tt := range tests {
