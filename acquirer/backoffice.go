@@ -114,6 +114,11 @@ type Contract struct {
 	ActivationFee int64   `json:"activation_fee,omitempty"` // one-off, on the first payout
 	Cycle         string  `json:"cycle"`                    // D0 or T+1
 	Hold          bool    `json:"hold,omitempty"`           // payouts held (risk review)
+	// Rebate, when set, makes the fee "deduct now, rebate later": the full
+	// fee is deducted from the payout and the part above the rebated rate
+	// comes back RebateAfter later.
+	Rebate      *FeeRule      `json:"rebate,omitempty"`
+	RebateAfter time.Duration `json:"rebate_after,omitempty"`
 }
 
 func (c Contract) rule(cardType string) FeeRule {
@@ -194,6 +199,13 @@ type backOffice struct {
 	paidOnce  map[string]bool    // merchants that had their first line
 	lateFees  map[string][]int64 // fees due on the next business day, by MID
 	disputes  map[int64]*Dispute // by record
+	rebates   []pendingRebate
+}
+
+type pendingRebate struct {
+	due    time.Time
+	line   int
+	amount int64
 }
 
 // SetContracts installs merchant contracts and the daily cut-over time.
@@ -260,6 +272,22 @@ func (e *Engine) cutOver(at time.Time) {
 		if l.Status == LinePending && l.PayoutDate <= today {
 			l.Status = LinePaid
 		}
+	}
+	var due []pendingRebate
+	kept := e.bo.rebates[:0]
+	for _, rb := range e.bo.rebates {
+		if rb.due.After(at) {
+			kept = append(kept, rb)
+			continue
+		}
+		due = append(due, rb)
+	}
+	e.bo.rebates = kept
+	for _, rb := range due {
+		src := e.bo.lines[rb.line-1]
+		e.addLine(Line{Day: today, Record: src.Record, STAN: src.STAN, MID: src.MID, PAN: src.PAN, Rule: "fee rebate",
+			Fee: -rb.amount, ExpectedFee: -rb.amount, Net: rb.amount, PayoutDate: today, ExpectedPayoutDate: today,
+			Status: LinePending, Note: fmt.Sprintf("rebate of line %d's fee above the rebated rate", src.ID)}, e.bo.contracts[src.MID])
 	}
 	byMID := map[string][]*Record{}
 	var mids []string
@@ -386,6 +414,16 @@ func (e *Engine) lineFor(r *Record, c Contract, today string, payout time.Time) 
 	}
 	l.Net = l.Gross - l.Fee - l.Deductions
 	e.addLine(l, c)
+	if c.Rebate != nil && l.Gross > 0 {
+		if back := l.ExpectedFee - c.Rebate.Fee(l.Gross); back > 0 {
+			after := c.RebateAfter
+			if after <= 0 {
+				after = 30 * 24 * time.Hour
+			}
+			due, _ := time.Parse("2006-01-02", today)
+			e.bo.rebates = append(e.bo.rebates, pendingRebate{due: due.Add(after), line: len(e.bo.lines), amount: back})
+		}
+	}
 }
 
 // Lines returns the merchant settlement lines.

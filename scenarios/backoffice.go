@@ -26,6 +26,15 @@ type ContractSpec struct {
 	ActivationFee string      `yaml:"activation_fee" json:"activation_fee,omitempty"`
 	Cycle         string      `yaml:"cycle" json:"cycle,omitempty"` // D0 or T+1 (default)
 	Hold          bool        `yaml:"hold" json:"hold,omitempty"`
+	// Rebate makes the fee "deduct now, rebate later": the part of the fee
+	// above this rule comes back After the business day (default 30d).
+	Rebate *RebateSpec `yaml:"rebate" json:"rebate,omitempty"`
+}
+
+// RebateSpec is a rebated rate and when the rebate is paid.
+type RebateSpec struct {
+	Rate  string   `yaml:"rate" json:"rate"`
+	After Duration `yaml:"after" json:"after,omitempty"`
 }
 
 // FeeRuleSpec is a fee rule as written: rates like "0.60%", amounts like
@@ -151,7 +160,16 @@ func (b BackOfficeSetup) contracts() (time.Duration, []acquirer.Contract, error)
 		if cycle != "D0" && cycle != "T+1" {
 			return 0, nil, fmt.Errorf("contract %s: cycle %q: want D0 or T+1", c.MID, c.Cycle)
 		}
-		out = append(out, acquirer.Contract{MID: c.MID, Debit: debit, Credit: credit, ActivationFee: act, Cycle: cycle, Hold: c.Hold})
+		ct := acquirer.Contract{MID: c.MID, Debit: debit, Credit: credit, ActivationFee: act, Cycle: cycle, Hold: c.Hold}
+		if c.Rebate != nil {
+			ppm, err := ParseRate(c.Rebate.Rate)
+			if err != nil {
+				return 0, nil, fmt.Errorf("contract %s rebate: %w", c.MID, err)
+			}
+			ct.Rebate = &acquirer.FeeRule{PPM: ppm}
+			ct.RebateAfter = c.Rebate.After.D()
+		}
+		out = append(out, ct)
 	}
 	return cut, out, nil
 }
