@@ -122,3 +122,26 @@ func (j *MemJournal) OnAppend(fn func(Entry)) {
 	j.notify = fn
 	j.mu.Unlock()
 }
+
+// RingJournal keeps only the newest entries: for load runs, where a full
+// journal would grow without bound. It is safe for concurrent use.
+type RingJournal struct {
+	MemJournal
+	max int
+}
+
+var _ Journal = (*RingJournal)(nil)
+
+// NewRingJournal keeps at most max entries.
+func NewRingJournal(max int) *RingJournal { return &RingJournal{max: max} }
+
+// Append stores e, dropping the oldest entries beyond the maximum.
+func (j *RingJournal) Append(e Entry) Entry {
+	e = j.MemJournal.Append(e)
+	j.mu.Lock()
+	if n := len(j.entries); n > j.max+j.max/4 {
+		j.entries = append(j.entries[:0:0], j.entries[n-j.max:]...)
+	}
+	j.mu.Unlock()
+	return e
+}

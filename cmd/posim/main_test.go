@@ -421,3 +421,23 @@ func TestCLI_Statement(t *testing.T) {
 	code, _, _ = posim(t, "statement", "--control", deadAddr(t), "--mid", "M", "--day", "2026-01-15")
 	require.Equal(t, 3, code)
 }
+
+func TestCLI_Load(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "out.json")
+	code, out, errOut := posim(t, "load", "--terminals", "4", "--duration", "1s", "--baseline", "--json", path)
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "ratio acquirer/baseline:")
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var rep struct {
+		Acquirer struct{ Responses int64 } `json:"acquirer"`
+		Baseline struct{ Responses int64 } `json:"baseline"`
+		Ratio    float64                  `json:"ratio"`
+	}
+	require.NoError(t, json.Unmarshal(data, &rep))
+	require.Positive(t, rep.Acquirer.Responses)
+	require.Positive(t, rep.Baseline.Responses)
+	require.Positive(t, rep.Ratio)
+	code, _, _ = posim(t, "load", "--terminals", "0")
+	require.Equal(t, 2, code)
+}

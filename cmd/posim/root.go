@@ -33,6 +33,7 @@ Exit codes: 0 success (terminal: approved), 1 usage error, 2 invalid input,
 		newCatalogCmd(),
 		newDemoCmd(),
 		newStatementCmd(),
+		newLoadCmd(),
 		newVersionCmd(),
 	)
 	return root
