@@ -432,7 +432,7 @@ func TestCLI_Load(t *testing.T) {
 	var rep struct {
 		Acquirer struct{ Responses int64 } `json:"acquirer"`
 		Baseline struct{ Responses int64 } `json:"baseline"`
-		Ratio    float64                  `json:"ratio"`
+		Ratio    float64                   `json:"ratio"`
 	}
 	require.NoError(t, json.Unmarshal(data, &rep))
 	require.Positive(t, rep.Acquirer.Responses)
