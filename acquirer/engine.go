@@ -354,7 +354,7 @@ func (e *Engine) card(req *wire.Txn, now time.Time) (*Account, string, string) {
 	if code, bad := cards.StatusCodes[a.Card.Status]; bad {
 		return a, code, "card status " + a.Card.Status
 	}
-	if a.Card.Expiry != "" && a.Card.Expiry < now.UTC().Format("0601") {
+	if a.Card.Expiry != "" && a.Card.Expiry < yymm(now) {
 		return a, "54", "card expired " + a.Card.Expiry[2:] + "/" + a.Card.Expiry[:2]
 	}
 	if req.Expiry != "" && a.Card.Expiry != "" && req.Expiry != a.Card.Expiry {
@@ -738,4 +738,12 @@ func (e *Engine) byID(id int64) *Record {
 		return nil
 	}
 	return e.l.records[id-1]
+}
+
+// yymm is now as YYMM, the expiry-date format (without time.Format, which
+// shows in profiles of the per-message path).
+func yymm(now time.Time) string {
+	y, m, _ := now.UTC().Date()
+	v := (y%100)*100 + int(m)
+	return string([]byte{byte('0' + v/1000), byte('0' + v/100%10), byte('0' + v/10%10), byte('0' + v%10)})
 }

@@ -298,3 +298,8 @@ func TestPolicies_Validate(t *testing.T) {
 	p.VelocityCount, p.VelocityWindow = 2, 0
 	require.Error(t, p.Validate())
 }
+
+func TestYYMM(t *testing.T) {
+	require.Equal(t, "2601", yymm(time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC)))
+	require.Equal(t, "0912", yymm(time.Date(2009, 12, 31, 23, 0, 0, 0, time.UTC)))
+}
