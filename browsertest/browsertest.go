@@ -32,6 +32,13 @@ func Chromium(t *testing.T) string {
 func New(t *testing.T, timeout time.Duration) context.Context {
 	t.Helper()
 	exe := Chromium(t)
+	// not t.TempDir: Chromium's helper processes may still write to the
+	// profile for a moment after the browser is told to quit, which makes
+	// the testing package's strict cleanup fail; remove it best-effort.
+	profileDir, err := os.MkdirTemp("", "posim-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe),
 		chromedp.NoSandbox,
@@ -40,7 +47,7 @@ func New(t *testing.T, timeout time.Duration) context.Context {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profileDir),
 		chromedp.WindowSize(1400, 900),
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -50,6 +57,9 @@ func New(t *testing.T, timeout time.Duration) context.Context {
 		cancelTimeout()
 		cancelCtx()
 		cancelAlloc()
+		for i := 0; i < 20 && os.RemoveAll(profileDir) != nil; i++ {
+			time.Sleep(50 * time.Millisecond)
+		}
 	})
 	return ctx
 }
