@@ -40,6 +40,7 @@ type Acquirer struct {
 	closed bool
 	wg     sync.WaitGroup
 	seq    atomic.Int64
+	macs   bool // the engine issues keys and checks MACs (cup); fixed at New
 }
 
 // New returns an acquirer configured by opts; call Listen to start it.
@@ -77,6 +78,7 @@ func New(opts ...Option) (*Acquirer, error) {
 		}
 		codec.MACKeyFor = engine.MACKey
 	}
+	a.macs = engine.KeysEnabled()
 	if tf, ok := codec.Framer.(wire.TPDUFramer); ok {
 		// a host answers with destination and source swapped, and says
 		// what it drops for a TPDU or header it does not expect
@@ -329,6 +331,9 @@ func (a *Acquirer) open(raw net.Conn) error {
 
 // logTxn writes the one structured line for a message in or out.
 func (a *Acquirer) logTxn(dir string, c *Conn, t *wire.Txn) {
+	if !a.log.Enabled(a.ctx, slog.LevelInfo) {
+		return // no masking and no attributes for a discarded line
+	}
 	a.log.Info(dir, KeyConn, c.id, KeyMTI, t.MTI, KeySTAN, t.STAN, KeyTID, t.TID,
 		KeyRC, t.ResponseCode, KeyPAN, wire.MaskPAN(t.PAN), "op", string(t.Op))
 }
@@ -348,7 +353,7 @@ func (a *Acquirer) entry(kind string, c *Conn, t *wire.Txn) Entry {
 // checkMAC verifies the MAC of a request under cup; it returns why it
 // failed, or "".
 func (a *Acquirer) checkMAC(req *wire.Txn, m *iso8583.Message) string {
-	if !a.engine.KeysEnabled() || req.IsResponse() || req.Op == wire.OpSignOn {
+	if !a.macs || req.IsResponse() || req.Op == wire.OpSignOn {
 		return ""
 	}
 	if len(req.MAC) == 0 {

@@ -47,7 +47,7 @@ func (e *Engine) saleBySTAN(tid, stan string) *Record {
 	return nil
 }
 
-func (e *Engine) disputeFor(tid, stan string, now time.Time) (*Record, *Dispute, error) {
+func (e *Engine) disputeFor(tid, stan string) (*Record, *Dispute, error) {
 	r := e.saleBySTAN(tid, stan)
 	if r == nil {
 		return nil, nil, fmt.Errorf("%w: no sale with STAN %s", ErrDispute, stan)
@@ -76,7 +76,7 @@ func (e *Engine) disputeLine(r *Record, now time.Time, rule string, gross, fee i
 func (e *Engine) Retrieval(tid, stan string, now time.Time) (Dispute, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	r, d, err := e.disputeFor(tid, stan, now)
+	r, d, err := e.disputeFor(tid, stan)
 	if err != nil {
 		return Dispute{}, err
 	}
@@ -92,7 +92,7 @@ func (e *Engine) Retrieval(tid, stan string, now time.Time) (Dispute, error) {
 func (e *Engine) Chargeback(tid, stan, reason string, fee int64, now time.Time) (Dispute, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	r, d, err := e.disputeFor(tid, stan, now)
+	r, d, err := e.disputeFor(tid, stan)
 	if err != nil {
 		return Dispute{}, err
 	}
@@ -112,7 +112,7 @@ func (e *Engine) Chargeback(tid, stan, reason string, fee int64, now time.Time) 
 func (e *Engine) Represent(tid, stan string, won bool, now time.Time) (Dispute, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	r, d, err := e.disputeFor(tid, stan, now)
+	r, d, err := e.disputeFor(tid, stan)
 	if err != nil {
 		return Dispute{}, err
 	}
@@ -139,7 +139,7 @@ func (e *Engine) Represent(tid, stan string, won bool, now time.Time) (Dispute, 
 func (e *Engine) SecondChargeback(tid, stan string, now time.Time) (Dispute, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	r, d, err := e.disputeFor(tid, stan, now)
+	r, d, err := e.disputeFor(tid, stan)
 	if err != nil {
 		return Dispute{}, err
 	}

@@ -28,8 +28,6 @@ type Decision struct {
 	// Notes are extra facts to journal (duplicate, orphan, late reversal,
 	// settlement).
 	Notes []Note
-	// Changed reports whether the ledger changed.
-	Changed bool
 }
 
 // Engine holds the ledger and decides every request. It is the acquirer's
@@ -199,7 +197,7 @@ func (e *Engine) decide(req *wire.Txn, now time.Time) Decision {
 	case wire.OpSignOn, wire.OpSignOff, wire.OpEcho:
 		return e.network(req)
 	case wire.OpSale, wire.OpPreAuth, wire.OpCompletion, wire.OpVoid, wire.OpRefund, wire.OpBalance, wire.OpAdvice:
-		if miss := missing(req, 11, 41); miss != "" {
+		if miss := missing(req); miss != "" {
 			return Decision{Response: req.Response("30"), Why: "format error: " + miss}
 		}
 		if req.Op != wire.OpBalance {
@@ -224,21 +222,14 @@ func (e *Engine) decide(req *wire.Txn, now time.Time) Decision {
 	return Decision{Response: req.Response("12"), Why: fmt.Sprintf("unsupported MTI %s with processing code %q", req.MTI, req.ProcessingCode)}
 }
 
-func missing(req *wire.Txn, fields ...int) string {
+// missing names the correlation fields a financial request lacks.
+func missing(req *wire.Txn) string {
 	var miss []string
-	for _, f := range fields {
-		var v string
-		switch f {
-		case 2:
-			v = req.PAN
-		case 11:
-			v = req.STAN
-		case 41:
-			v = req.TID
-		}
-		if v == "" {
-			miss = append(miss, fmt.Sprintf("DE%d", f))
-		}
+	if req.STAN == "" {
+		miss = append(miss, "DE11")
+	}
+	if req.TID == "" {
+		miss = append(miss, "DE41")
 	}
 	if len(miss) == 0 {
 		return ""
@@ -464,7 +455,7 @@ func (e *Engine) finish(req *wire.Txn, rec *Record, code, why string, now time.T
 	rec.response = resp
 	e.l.add(rec)
 	out := *resp
-	return Decision{Response: &out, Record: rec, Why: why, Changed: true}
+	return Decision{Response: &out, Record: rec, Why: why}
 }
 
 func (e *Engine) financial(req *wire.Txn, now time.Time) Decision {
@@ -477,7 +468,7 @@ func (e *Engine) financial(req *wire.Txn, now time.Time) Decision {
 		a, code, why := e.card(req, now)
 		if code != "" {
 			resp := req.Response(code)
-			return Decision{Response: resp, Why: why, Changed: a != nil}
+			return Decision{Response: resp, Why: why}
 		}
 		resp := req.Response("00")
 		avail := a.Available()
@@ -666,7 +657,7 @@ func (e *Engine) reverse(req *wire.Txn, now time.Time) Decision {
 		rec.response = resp
 		e.l.add(rec)
 		out := *resp
-		return Decision{Response: &out, Record: rec, Why: why, Notes: notes, Changed: true}
+		return Decision{Response: &out, Record: rec, Why: why, Notes: notes}
 	}
 	if orig == nil {
 		rec.Status = StatusOrphan
@@ -682,11 +673,11 @@ func (e *Engine) reverse(req *wire.Txn, now time.Time) Decision {
 		return book(answer(e.pol.ReversalRepeat), fmt.Sprintf("record %d already reversed: no second credit", orig.ID))
 	case orig.Status == StatusDeclined:
 		return book(answer(e.pol.ReversalDeclined), fmt.Sprintf("record %d was declined: nothing to undo", orig.ID))
-	case (orig.Settled || orig.lined) && !advice && e.pol.LateReversal != "00":
+	case orig.closed() && !advice && e.pol.LateReversal != "00":
 		return book(e.pol.LateReversal, fmt.Sprintf("record %d already settled", orig.ID))
 	}
 	var notes []Note
-	if orig.Settled || orig.lined {
+	if orig.closed() {
 		orig.Late = true
 		notes = append(notes, Note{KindLate, fmt.Sprintf("reversal of settled record %d: adjustment due on the next settlement", orig.ID)})
 	}

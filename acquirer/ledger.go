@@ -50,6 +50,10 @@ type Record struct {
 	anomaly  *Anomaly  // a back-office fault to apply at the cut-over
 }
 
+// closed reports whether the record has left the open books: its batch
+// was settled or a business-day cut-over turned it into a settlement line.
+func (r *Record) closed() bool { return r.Settled || r.lined }
+
 func (r *Record) live() bool { return r.Status == StatusApproved || r.Status == StatusCompleted }
 
 // Account is a card's account at the issuer.
@@ -114,7 +118,6 @@ type uploadItem struct {
 	RRN    string
 	PAN    string
 	Amount int64
-	Op     wire.Op
 }
 
 // ledger is the host's state. It is owned by an Engine, whose mutex guards it.

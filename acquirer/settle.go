@@ -74,11 +74,11 @@ func (e *Engine) settle(req *wire.Txn, now time.Time) Decision {
 	if host != *req.Totals {
 		resp.ResponseCode = "95"
 		e.l.uploads[batchKey(req.TID, req.Batch)] = []uploadItem{}
-		return Decision{Response: resp, Why: fmt.Sprintf("out of balance: terminal %s, host %s", fmtTotals(*req.Totals), fmtTotals(host)), Changed: true}
+		return Decision{Response: resp, Why: fmt.Sprintf("out of balance: terminal %s, host %s", fmtTotals(*req.Totals), fmtTotals(host))}
 	}
 	s := Settlement{TID: req.TID, Batch: req.Batch, Time: now, Balanced: true, Terminal: *req.Totals, Host: host}
 	e.close(req.TID, s)
-	return Decision{Response: resp, Why: "batch " + req.Batch + " balanced and closed", Changed: true,
+	return Decision{Response: resp, Why: "batch " + req.Batch + " balanced and closed",
 		Notes: []Note{{KindSettlement, "balanced " + fmtTotals(host)}}}
 }
 
@@ -92,9 +92,9 @@ func (e *Engine) upload(req *wire.Txn) Decision {
 	}
 	k := batchKey(req.TID, req.Batch)
 	e.l.uploads[k] = append(e.l.uploads[k], uploadItem{
-		STAN: req.Original.STAN, MTI: req.Original.MTI, RRN: req.RRN, PAN: req.PAN, Amount: req.Amount, Op: req.Op,
+		STAN: req.Original.STAN, MTI: req.Original.MTI, RRN: req.RRN, PAN: req.PAN, Amount: req.Amount,
 	})
-	return Decision{Response: req.Response("00"), Why: fmt.Sprintf("batch upload item %d: STAN %s", len(e.l.uploads[k]), req.Original.STAN), Changed: true}
+	return Decision{Response: req.Response("00"), Why: fmt.Sprintf("batch upload item %d: STAN %s", len(e.l.uploads[k]), req.Original.STAN)}
 }
 
 func (e *Engine) trailer(req *wire.Txn, now time.Time) Decision {
@@ -141,5 +141,5 @@ func (e *Engine) trailer(req *wire.Txn, now time.Time) Decision {
 	if len(lines) > 0 {
 		detail += ": " + strings.Join(lines, "; ")
 	}
-	return Decision{Response: resp, Why: "settlement trailer: batch " + req.Batch + " closed", Changed: true, Notes: []Note{{KindSettlement, detail}}}
+	return Decision{Response: resp, Why: "settlement trailer: batch " + req.Batch + " closed", Notes: []Note{{KindSettlement, detail}}}
 }

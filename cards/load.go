@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/posim/posim/wire"
@@ -206,14 +207,7 @@ func CardStatuses() []string {
 	return []string{StatusActive, StatusBlocked, StatusLost, StatusStolen, StatusPickUp, StatusFraud, StatusRestricted, StatusNotAllowed, StatusAML}
 }
 
-func oneOf(s string, set ...string) bool {
-	for _, v := range set {
-		if s == v {
-			return true
-		}
-	}
-	return false
-}
+func oneOf(s string, set ...string) bool { return slices.Contains(set, s) }
 
 var yamlLine = regexp.MustCompile(`line (\d+): (.*)`)
 

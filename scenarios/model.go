@@ -49,17 +49,7 @@ func (s *Scenario) HasTag(tags ...string) bool {
 }
 
 // Supports reports whether the scenario runs under the profile.
-func (s *Scenario) Supports(profile string) bool {
-	if len(s.Profiles) == 0 {
-		return true
-	}
-	for _, p := range s.Profiles {
-		if p == profile {
-			return true
-		}
-	}
-	return false
-}
+func (s *Scenario) Supports(profile string) bool { return forProfile(s.Profiles, profile) }
 
 // Setup is what exists before the first step.
 type Setup struct {

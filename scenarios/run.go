@@ -580,15 +580,7 @@ func cupFramer(tpdu, header, mismatch string) (wire.TPDUFramer, error) {
 
 // forProfile reports whether something limited to profiles applies under p.
 func forProfile(profiles []string, p string) bool {
-	if len(profiles) == 0 {
-		return true
-	}
-	for _, x := range profiles {
-		if x == p {
-			return true
-		}
-	}
-	return false
+	return len(profiles) == 0 || contains(profiles, p)
 }
 
 // dispute runs a back-office dispute step on the acquirer's books; its

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -21,14 +22,7 @@ func StepKinds() []string {
 	return append(out, "restart")
 }
 
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
+func contains(list []string, s string) bool { return slices.Contains(list, s) }
 
 // UnmarshalYAML reads a step: one key naming the kind (with its
 // arguments), plus optional expect and repeat.

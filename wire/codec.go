@@ -28,8 +28,6 @@ type Codec struct {
 	// reader then carries on with the next frame. When nil, such frames are
 	// returned as *errors.UnpackError, which the connection also skips.
 	OnBadMessage func(BadMessage)
-	// OnFrame, when set, sees every frame body read, before unpacking.
-	OnFrame func(body []byte)
 	// MACKeyFor, when set, returns the MAC key of a terminal (DE41); the
 	// codec then signs every message that carries DE64.
 	MACKeyFor func(tid string) *MACKey
@@ -105,9 +103,6 @@ func (c *Codec) ReadMessage(r io.Reader) (*iso8583.Message, error) {
 	body, err := c.Framer.ReadFrame(r)
 	if err != nil {
 		return nil, err
-	}
-	if c.OnFrame != nil {
-		c.OnFrame(body)
 	}
 	if len(body) == 0 {
 		return nil, nil
