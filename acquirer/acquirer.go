@@ -1,19 +1,20 @@
 package acquirer
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/moov-io/iso8583"
-	connection "github.com/moov-io/iso8583-connection"
 	iso8583errors "github.com/moov-io/iso8583/errors"
 	"github.com/moov-io/iso8583/utils"
 	"github.com/posim/posim/wire"
@@ -288,44 +289,23 @@ func (a *Acquirer) track() bool {
 }
 
 func (a *Acquirer) open(raw net.Conn) error {
-	c := &Conn{
-		id:    fmt.Sprintf("c%d", a.seq.Add(1)),
-		a:     a,
-		raw:   raw,
-		ready: make(chan struct{}),
-	}
+	c := &Conn{id: "c" + strconv.FormatInt(a.seq.Add(1), 10), a: a, raw: raw}
 	c.ctx, c.cancel = context.WithCancel(a.ctx)
-	// the connection is owned by the acquirer until its closed handler runs
-	if !a.track() {
-		return errors.New("acquirer is closed")
-	}
 	codec := *a.codec
 	codec.OnBadMessage = c.badMessage
-	mc, err := connection.NewFrom(raw, a.opts.Profile.Spec(), nil, nil,
-		connection.SetMessageReader(&codec),
-		connection.SetMessageWriter(&codec),
-		connection.InboundMessageHandler(c.inbound),
-		connection.ErrorHandler(c.readError),
-		connection.ConnectionClosedHandler(func(*connection.Connection) { c.closed() }),
-		connection.ReadTimeout(24*time.Hour),
-		connection.IdleTime(24*time.Hour),
-	)
-	if err != nil {
-		a.wg.Done()
-		return err
-	}
-	c.mc = mc
+	c.codec = &codec
+	// the connection is owned by the acquirer until its read loop ends
 	a.mu.Lock()
 	if a.closed {
 		a.mu.Unlock()
-		mc.Close()
 		return errors.New("acquirer is closed")
 	}
+	a.wg.Add(1)
 	a.conns[c] = struct{}{}
 	a.mu.Unlock()
-	close(c.ready)
 	a.journal.Append(Entry{Time: a.Now(), Kind: KindConnection, Conn: c.id, Detail: "opened from " + raw.RemoteAddr().String()})
 	a.log.Info("connection opened", KeyConn, c.id, "remote", raw.RemoteAddr().String())
+	go c.readLoop()
 	return nil
 }
 
@@ -370,12 +350,17 @@ func (a *Acquirer) checkMAC(req *wire.Txn, m *iso8583.Message) string {
 }
 
 // Conn is one terminal connection. Its methods are safe for concurrent use.
+//
+// Each connection has one read loop. Requests are handled on it when the
+// handler is an InlineHandler (the DefaultHandler and scenario fault rules
+// are), which costs no goroutine per message; otherwise each request gets a
+// goroutine of its own. Writes are serialised: one frame, one Write.
 type Conn struct {
 	id     string
 	a      *Acquirer
 	raw    net.Conn
-	mc     *connection.Connection
-	ready  chan struct{}
+	codec  *wire.Codec
+	wmu    sync.Mutex
 	ctx    context.Context
 	cancel context.CancelFunc
 	once   sync.Once
@@ -399,23 +384,36 @@ func (c *Conn) Send(t *wire.Txn) error {
 // SendMessage writes an already encoded message; t describes it for the
 // journal.
 func (c *Conn) SendMessage(t *wire.Txn, m *iso8583.Message) error {
+	frame, err := c.codec.Frame(m)
+	if err != nil {
+		return fmt.Errorf("sending %s: %w", t.MTI, err)
+	}
 	// journalled before the write, so that the entry always precedes
 	// whatever the terminal does with the answer
 	c.a.journal.Append(c.a.entry(KindOut, c, t))
 	c.a.logTxn("out", c, t)
-	if err := c.mc.Reply(m); err != nil {
+	if err := c.write(frame); err != nil {
 		c.a.journal.Append(Entry{Time: c.a.Now(), Kind: KindFault, Conn: c.id, MTI: t.MTI, STAN: t.STAN, Detail: "send failed: " + err.Error()})
 		return fmt.Errorf("sending %s: %w", t.MTI, err)
 	}
 	return nil
 }
 
-// WriteRaw writes bytes as they are, with no framing: for faults that send
-// garbage, truncated or fragmented frames.
-func (c *Conn) WriteRaw(b []byte) error {
-	_, err := c.mc.Write(b)
+func (c *Conn) write(b []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.ctx.Err() != nil {
+		return errConnClosed
+	}
+	_, err := c.raw.Write(b)
 	return err
 }
+
+var errConnClosed = errors.New("connection closed")
+
+// WriteRaw writes bytes as they are, with no framing: for faults that send
+// garbage, truncated or fragmented frames.
+func (c *Conn) WriteRaw(b []byte) error { return c.write(b) }
 
 // Frame packs t into a complete frame without sending it.
 func (c *Conn) Frame(t *wire.Txn) ([]byte, error) {
@@ -423,13 +421,13 @@ func (c *Conn) Frame(t *wire.Txn) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.a.codec.Frame(m)
+	return c.codec.Frame(m)
 }
 
 // Close closes the connection gracefully (FIN).
 func (c *Conn) Close() {
 	c.cancel()
-	c.mc.Close()
+	c.raw.Close()
 }
 
 // Reset closes the connection with a TCP RST.
@@ -443,9 +441,29 @@ func (c *Conn) Reset() {
 // Context is cancelled when the connection or the acquirer closes.
 func (c *Conn) Context() context.Context { return c.ctx }
 
+// readLoop reads frames until the connection ends, handing each request to
+// the handler.
+func (c *Conn) readLoop() {
+	defer c.closed()
+	r := bufio.NewReader(c.raw)
+	for {
+		m, err := c.codec.ReadMessage(r)
+		if err != nil {
+			if c.ctx.Err() == nil {
+				c.readError(err)
+			}
+			return
+		}
+		if m != nil { // nil: a keep-alive or a bad frame already answered
+			c.inbound(m)
+		}
+	}
+}
+
 func (c *Conn) closed() {
 	c.once.Do(func() {
 		c.cancel()
+		c.raw.Close()
 		a := c.a
 		a.mu.Lock()
 		delete(a.conns, c)
@@ -504,23 +522,14 @@ func (c *Conn) badMessage(b wire.BadMessage) {
 	e.Detail = fmt.Sprintf("%d-byte frame: %s", len(b.Raw), unpackText(b.Err))
 	a.journal.Append(e)
 	a.log.Warn("bad message", KeyConn, c.id, KeyMTI, mti, "bytes", len(b.Raw), "err", unpackText(b.Err))
-	if _, err := wire.ResponseMTI(mti); err != nil || !a.track() {
+	if _, err := wire.ResponseMTI(mti); err != nil {
 		return
 	}
-	go func() {
-		defer a.wg.Done()
-		<-c.ready
-		_ = c.Send(t.Response("30"))
-	}()
+	_ = c.Send(t.Response("30")) // on the read loop: answered before the next frame is read
 }
 
-func (c *Conn) inbound(_ *connection.Connection, m *iso8583.Message) {
+func (c *Conn) inbound(m *iso8583.Message) {
 	a := c.a
-	if !a.track() {
-		return
-	}
-	defer a.wg.Done()
-	<-c.ready
 	now := a.Now()
 	req, err := a.opts.Profile.Decode(m)
 	a.journal.Append(a.entry(KindIn, c, req))
@@ -537,5 +546,9 @@ func (c *Conn) inbound(_ *connection.Connection, m *iso8583.Message) {
 		a.journal.Append(Entry{Time: now, Kind: KindDecision, Conn: c.id, MTI: req.MTI, STAN: req.STAN, TID: req.TID, RC: "A0", Detail: why})
 	}
 	h := *a.handler.Load()
-	h.Handle(c.ctx, x)
+	if ih, ok := h.(InlineHandler); ok {
+		ih.HandleInline(x)
+		return
+	}
+	x.Go(func(ctx context.Context) { h.Handle(ctx, x) })
 }

@@ -3,6 +3,7 @@ package acquirer
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -164,4 +165,48 @@ func TestAcquirer_HandlerContextEndsOnClose(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Close did not return while a handler was waiting")
 	}
+}
+
+func TestAcquirer_PipelinedRequestsAnsweredInOrder(t *testing.T) {
+	a := start(t)
+	c := dial(t, a)
+	// ten sales written back to back, before any answer is read: the
+	// default handler runs on the read loop, so answers come in order
+	for i := range 10 {
+		s := sale(approvePAN, int64(100+i))
+		s.STAN = fmt.Sprintf("%06d", 500+i)
+		c.send(t, s)
+	}
+	for i := range 10 {
+		resp := c.read(t)
+		require.Equal(t, fmt.Sprintf("%06d", 500+i), resp.STAN)
+		require.Equal(t, "00", resp.ResponseCode)
+	}
+}
+
+func TestAcquirer_BlockingHandlerDoesNotStopTheConnection(t *testing.T) {
+	release := make(chan struct{})
+	// a plain Handler runs in a goroutine of its own: while it waits on
+	// the first request, the second one on the same connection is answered
+	a := start(t, WithHandler(HandlerFunc(func(ctx context.Context, x *Exchange) {
+		resp := x.Process()
+		if x.Request.Amount == 111 {
+			select {
+			case <-release:
+			case <-ctx.Done():
+				return
+			}
+		}
+		_ = x.Respond(resp)
+	})))
+	c := dial(t, a)
+	first := sale(approvePAN, 111)
+	first.STAN = "000001"
+	second := sale(approvePAN, 222)
+	second.STAN = "000002"
+	c.send(t, first)
+	c.send(t, second)
+	require.Equal(t, "000002", c.read(t).STAN, "the second answer overtakes the held first one")
+	close(release)
+	require.Equal(t, "000001", c.read(t).STAN)
 }

@@ -31,3 +31,11 @@ func BenchmarkJournalAppend(b *testing.B) {
 		j.Append(e)
 	}
 }
+
+func BenchmarkRingJournalAppend(b *testing.B) {
+	j := NewRingJournal(10_000)
+	e := Entry{Kind: KindIn, MTI: "0200", STAN: "000001", TID: "T1", PAN: "620000******0005"}
+	for b.Loop() {
+		j.Append(e)
+	}
+}

@@ -17,6 +17,15 @@ type Handler interface {
 	Handle(ctx context.Context, x *Exchange)
 }
 
+// InlineHandler is a Handler that can take each request on the
+// connection's read loop, saving a goroutine per message. HandleInline must
+// not block: whatever waits (a delay, a held response) continues in x.Go.
+// Requests of one connection are then handled in the order they arrived.
+type InlineHandler interface {
+	Handler
+	HandleInline(x *Exchange)
+}
+
 // HandlerFunc adapts a function to Handler.
 type HandlerFunc func(ctx context.Context, x *Exchange)
 
@@ -24,11 +33,18 @@ type HandlerFunc func(ctx context.Context, x *Exchange)
 func (f HandlerFunc) Handle(ctx context.Context, x *Exchange) { f(ctx, x) }
 
 // DefaultHandler processes every request and sends the engine's response.
-var DefaultHandler Handler = HandlerFunc(func(_ context.Context, x *Exchange) {
+// It is an InlineHandler.
+var DefaultHandler Handler = defaultHandler{}
+
+type defaultHandler struct{}
+
+func (defaultHandler) Handle(_ context.Context, x *Exchange) { defaultHandler{}.HandleInline(x) }
+
+func (defaultHandler) HandleInline(x *Exchange) {
 	if resp := x.Process(); resp != nil {
 		_ = x.Respond(resp)
 	}
-})
+}
 
 // Exchange is one request on its way through a handler. Its methods are safe
 // for concurrent use.
@@ -60,6 +76,20 @@ func (x *Exchange) Process() *wire.Txn {
 	}
 	resp := *x.decision.Response
 	return &resp
+}
+
+// Go runs fn in a goroutine owned by the acquirer: Close waits for it, and
+// ctx ends when the connection or the acquirer closes. Handlers continue in
+// it whatever must wait. When the acquirer is already closed, fn is not run.
+func (x *Exchange) Go(fn func(ctx context.Context)) {
+	a := x.Conn.a
+	if !a.track() {
+		return
+	}
+	go func() {
+		defer a.wg.Done()
+		fn(x.Conn.ctx)
+	}()
 }
 
 // Decision returns the engine's decision and whether Process has run.

@@ -67,26 +67,47 @@ type Journal interface {
 	Reset()
 }
 
-// MemJournal is an in-memory Journal. The zero value is ready to use.
+// MemJournal is an in-memory Journal, unbounded or keeping only the newest
+// entries (NewRingJournal). The zero value is an unbounded journal ready to
+// use.
 type MemJournal struct {
 	mu      sync.Mutex
-	entries []Entry
+	entries []Entry // a ring once max entries are held: the oldest at head
+	head    int
+	max     int // 0: unbounded
 	seq     int64
-	// Notify, when set, is called with each appended entry (outside the lock).
+	// notify, when set, is called with each appended entry (outside the lock).
 	notify func(Entry)
 }
 
 var _ Journal = (*MemJournal)(nil)
 
-// NewMemJournal returns an empty in-memory journal.
+// NewMemJournal returns an empty journal that keeps every entry: for
+// scenario runs, whose expectations read the whole journal.
 func NewMemJournal() *MemJournal { return &MemJournal{} }
+
+// NewRingJournal returns an empty journal that keeps at most n entries,
+// dropping the oldest: for long-running hosts and load runs, where a full
+// journal would grow without bound. Appending to a full ring allocates
+// nothing. n < 1 means unbounded.
+func NewRingJournal(n int) *MemJournal { return &MemJournal{max: max(n, 0)} }
+
+// Max is the most entries the journal keeps; 0 means no limit.
+func (j *MemJournal) Max() int { return j.max }
 
 // Append stores e and returns it with its sequence number.
 func (j *MemJournal) Append(e Entry) Entry {
 	j.mu.Lock()
 	j.seq++
 	e.Seq = j.seq
-	j.entries = append(j.entries, e)
+	if j.max == 0 || len(j.entries) < j.max {
+		j.entries = append(j.entries, e)
+	} else {
+		j.entries[j.head] = e
+		if j.head++; j.head == j.max {
+			j.head = 0
+		}
+	}
 	notify := j.notify
 	j.mu.Unlock()
 	if notify != nil {
@@ -100,18 +121,27 @@ func (j *MemJournal) List(f Filter) []Entry {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	out := make([]Entry, 0, len(j.entries))
-	for _, e := range j.entries {
-		if f.match(e) {
-			out = append(out, e)
+	for _, part := range [][]Entry{j.entries[j.head:], j.entries[:j.head]} {
+		for _, e := range part {
+			if f.match(e) {
+				out = append(out, e)
+			}
 		}
 	}
 	return out
 }
 
+// Len returns the number of entries held.
+func (j *MemJournal) Len() int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return len(j.entries)
+}
+
 // Reset removes every entry; sequence numbers continue.
 func (j *MemJournal) Reset() {
 	j.mu.Lock()
-	j.entries = nil
+	j.entries, j.head = nil, 0
 	j.mu.Unlock()
 }
 
@@ -121,27 +151,4 @@ func (j *MemJournal) OnAppend(fn func(Entry)) {
 	j.mu.Lock()
 	j.notify = fn
 	j.mu.Unlock()
-}
-
-// RingJournal keeps only the newest entries: for load runs, where a full
-// journal would grow without bound. It is safe for concurrent use.
-type RingJournal struct {
-	MemJournal
-	max int
-}
-
-var _ Journal = (*RingJournal)(nil)
-
-// NewRingJournal keeps at most max entries.
-func NewRingJournal(max int) *RingJournal { return &RingJournal{max: max} }
-
-// Append stores e, dropping the oldest entries beyond the maximum.
-func (j *RingJournal) Append(e Entry) Entry {
-	e = j.MemJournal.Append(e)
-	j.mu.Lock()
-	if n := len(j.entries); n > j.max+j.max/4 {
-		j.entries = append(j.entries[:0:0], j.entries[n-j.max:]...)
-	}
-	j.mu.Unlock()
-	return e
 }

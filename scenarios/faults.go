@@ -93,17 +93,36 @@ func Compile(rules []Rule, env *Env) (*Faults, error) {
 	return f, nil
 }
 
+var _ acquirer.InlineHandler = (*Faults)(nil)
+
 // Handle runs the first rule that fires on the request, or processes and
 // answers it as usual.
 func (f *Faults) Handle(ctx context.Context, x *acquirer.Exchange) {
-	if x.Request.Op == wire.OpReversal || x.Request.Op == wire.OpReversalAdvice {
-		f.release(x.Request)
-	}
-	if r := f.match(x); r != nil {
+	if r := f.pick(x); r != nil {
 		f.run(ctx, r, x)
 		return
 	}
 	f.respond(x, x.Process())
+}
+
+// HandleInline is Handle on the connection's read loop: a request no rule
+// fires on is answered at once; a rule's actions, which may wait, run in a
+// goroutine of their own.
+func (f *Faults) HandleInline(x *acquirer.Exchange) {
+	if r := f.pick(x); r != nil {
+		x.Go(func(ctx context.Context) { f.run(ctx, r, x) })
+		return
+	}
+	f.respond(x, x.Process())
+}
+
+// pick releases what a reversal waits for and returns the rule that fires
+// on the request, if any.
+func (f *Faults) pick(x *acquirer.Exchange) *compiled {
+	if x.Request.Op == wire.OpReversal || x.Request.Op == wire.OpReversalAdvice {
+		f.release(x.Request)
+	}
+	return f.match(x)
 }
 
 // match counts the request against every rule, then returns the first

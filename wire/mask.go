@@ -13,7 +13,14 @@ func MaskPAN(pan string) string {
 	if len(pan) < 13 {
 		return strings.Repeat("*", len(pan))
 	}
-	return pan[:6] + strings.Repeat("*", len(pan)-10) + pan[len(pan)-4:]
+	var b strings.Builder // one allocation: this runs for every message
+	b.Grow(len(pan))
+	b.WriteString(pan[:6])
+	for range len(pan) - 10 {
+		b.WriteByte('*')
+	}
+	b.WriteString(pan[len(pan)-4:])
+	return b.String()
 }
 
 // LuhnValid reports whether a digit string passes the Luhn check.
