@@ -322,7 +322,7 @@ func (a *Acquirer) entry(kind string, c *Conn, t *wire.Txn) Entry {
 	e := Entry{Time: a.Now(), Kind: kind, Conn: c.id}
 	if t != nil {
 		e.MTI, e.Op, e.STAN, e.TID, e.MID = t.MTI, string(t.Op), t.STAN, t.TID, t.MID
-		e.PAN, e.RC, e.RRN = wire.MaskPAN(t.PAN), t.ResponseCode, t.RRN
+		e.PAN, e.RC, e.RRN = c.mask(t.PAN), t.ResponseCode, t.RRN
 		if t.HasAmount {
 			e.Amount = t.Amount
 		}
@@ -364,6 +364,18 @@ type Conn struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	once   sync.Once
+	masked atomic.Pointer[[2]string] // the last PAN seen and its mask
+}
+
+// mask masks a PAN, remembering the last one: a terminal's request, the
+// decision and the answer all carry the same card.
+func (c *Conn) mask(pan string) string {
+	if p := c.masked.Load(); p != nil && p[0] == pan {
+		return p[1]
+	}
+	m := wire.MaskPAN(pan)
+	c.masked.Store(&[2]string{pan, m})
+	return m
 }
 
 // ID names the connection in the journal ("c1", "c2" ...).

@@ -237,9 +237,11 @@ func missing(req *wire.Txn) string {
 	return "missing " + strings.Join(miss, ", ")
 }
 
-func dupKey(req *wire.Txn) string {
-	mti := req.MTI[:3] + "0"
-	return strings.Join([]string{req.TID, req.MID, req.STAN, mti, req.TransmissionTime}, "|")
+// dupK recognises a retransmission: same TID, MID, STAN, MTI class and DE7.
+type dupK struct{ tid, mid, stan, mti, de7 string }
+
+func dupKey(req *wire.Txn) dupK {
+	return dupK{req.TID, req.MID, req.STAN, mtiClass(req.MTI), req.TransmissionTime}
 }
 
 // duplicate answers a retransmission of a request already processed.
@@ -446,8 +448,7 @@ func (e *Engine) finish(req *wire.Txn, rec *Record, code, why string, now time.T
 	if code == "00" {
 		rec.Status = StatusApproved
 		e.seq++
-		rec.RRN = fmt.Sprintf("%s%03d%02d%06d", now.UTC().Format("06")[1:], now.UTC().YearDay(), now.UTC().Hour(), e.seq%1_000_000)
-		rec.AuthCode = fmt.Sprintf("%06d", (e.seq*7919+104729)%1_000_000)
+		rec.RRN, rec.AuthCode = rrn(now, e.seq), authCode(e.seq)
 		resp.RRN, resp.AuthCode = rec.RRN, rec.AuthCode
 	} else {
 		rec.Status = StatusDeclined
@@ -513,7 +514,7 @@ func (e *Engine) financial(req *wire.Txn, now time.Time) Decision {
 	if a.Available() < req.Amount {
 		return e.finish(req, rec, "51", "available "+wire.FormatAmount(a.Available())+" < "+wire.FormatAmount(req.Amount), now)
 	}
-	d := e.finish(req, rec, "00", string(req.Op)+" approved", now)
+	d := e.finish(req, rec, "00", approvedWhy(req.Op), now)
 	if req.Op == wire.OpPreAuth {
 		a.Held += req.Amount
 	} else {
@@ -737,4 +738,45 @@ func yymm(now time.Time) string {
 	y, m, _ := now.UTC().Date()
 	v := (y%100)*100 + int(m)
 	return string([]byte{byte('0' + v/1000), byte('0' + v/100%10), byte('0' + v/10%10), byte('0' + v%10)})
+}
+
+// rrn is a retrieval reference number: the last digit of the year, the day
+// of the year, the hour and a six-digit sequence (YDDDHHNNNNNN, DE37).
+func rrn(now time.Time, seq int64) string {
+	now = now.UTC()
+	b := make([]byte, 0, 12)
+	b = appendDigits(b, int64(now.Year()%10), 1)
+	b = appendDigits(b, int64(now.YearDay()), 3)
+	b = appendDigits(b, int64(now.Hour()), 2)
+	b = appendDigits(b, seq%1_000_000, 6)
+	return string(b)
+}
+
+// authCode is a six-digit approval code (DE38) derived from the sequence.
+func authCode(seq int64) string {
+	return string(appendDigits(make([]byte, 0, 6), (seq*7919+104729)%1_000_000, 6))
+}
+
+// appendDigits appends n (not negative) zero-padded to width digits.
+func appendDigits(b []byte, n int64, width int) []byte {
+	var tmp [20]byte
+	i := len(tmp)
+	for ; n > 0 || i == len(tmp); n /= 10 {
+		i--
+		tmp[i] = byte('0' + n%10)
+	}
+	for range width - (len(tmp) - i) {
+		b = append(b, '0')
+	}
+	return append(b, tmp[i:]...)
+}
+
+func approvedWhy(op wire.Op) string {
+	switch op {
+	case wire.OpSale:
+		return "sale approved"
+	case wire.OpPreAuth:
+		return "preauth approved"
+	}
+	return string(op) + " approved"
 }

@@ -303,3 +303,14 @@ func TestYYMM(t *testing.T) {
 	require.Equal(t, "2601", yymm(time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC)))
 	require.Equal(t, "0912", yymm(time.Date(2009, 12, 31, 23, 0, 0, 0, time.UTC)))
 }
+
+func TestRRNAndAuthCode(t *testing.T) {
+	now := time.Date(2026, 2, 3, 7, 0, 0, 0, time.UTC) // day 34
+	require.Equal(t, "603407000042", rrn(now, 42))
+	require.Equal(t, "603407999999", rrn(now, 999_999))
+	require.Equal(t, "603407000000", rrn(now, 1_000_000), "the sequence wraps at six digits")
+	require.Equal(t, fmt.Sprintf("%06d", (42*7919+104729)%1_000_000), authCode(42))
+	require.Len(t, authCode(1<<40), 6)
+	require.Equal(t, "000", string(appendDigits(nil, 0, 3)))
+	require.Equal(t, "12345", string(appendDigits(nil, 12345, 3)), "never truncates")
+}

@@ -62,6 +62,8 @@ type Account struct {
 	Balance  int64      `json:"balance"`
 	Held     int64      `json:"held"`
 	PINFails int        `json:"pin_fails"`
+
+	masked string // the PAN masked, once
 }
 
 // Available is the balance less holds.
@@ -128,10 +130,10 @@ type ledger struct {
 	terminals map[string]*TerminalState
 	records   []*Record
 	byRRN     map[string]*Record
-	byOrig    map[string][]*Record // TID|MTI|STAN → records
+	byOrig    map[origK][]*Record
 	byPAN     map[string][]*Record
-	dups      map[string]*Record
-	orphans   map[string]*Record // reversals that arrived before their original
+	dups      map[dupK]*Record
+	orphans   map[origK]*Record // reversals that arrived before their original
 	postings  []Posting
 	uploads   map[string][]uploadItem // TID|batch
 	settled   map[string]Settlement   // TID|batch
@@ -145,15 +147,15 @@ func newLedger(book *cards.Book) *ledger {
 		merchants: map[string]cards.Merchant{},
 		terminals: map[string]*TerminalState{},
 		byRRN:     map[string]*Record{},
-		byOrig:    map[string][]*Record{},
+		byOrig:    map[origK][]*Record{},
 		byPAN:     map[string][]*Record{},
-		dups:      map[string]*Record{},
-		orphans:   map[string]*Record{},
+		dups:      map[dupK]*Record{},
+		orphans:   map[origK]*Record{},
 		uploads:   map[string][]uploadItem{},
 		settled:   map[string]Settlement{},
 	}
 	for _, c := range book.Cards {
-		l.accounts[c.PAN] = &Account{Card: c, Balance: c.Balance}
+		l.accounts[c.PAN] = &Account{Card: c, Balance: c.Balance, masked: wire.MaskPAN(c.PAN)}
 		if len(c.PAN) >= 6 {
 			l.bins[c.PAN[:6]] = true
 		}
@@ -167,11 +169,20 @@ func newLedger(book *cards.Book) *ledger {
 	return l
 }
 
-func origKey(tid, mti, stan string) string {
+// origK finds the records a reversal or an upload item refers to.
+type origK struct{ tid, mti, stan string }
+
+func origKey(tid, mti, stan string) origK {
+	return origK{tid, mtiClass(mti), stan}
+}
+
+// mtiClass is an MTI without its last digit, which only marks a repeat
+// (0201, 0221 and 0200 are the same original). It slices, never allocates.
+func mtiClass(mti string) string {
 	if len(mti) == 4 {
-		mti = mti[:3] + "0" // a repeat (0201, 0221) is the same original
+		return mti[:3]
 	}
-	return tid + "|" + mti + "|" + stan
+	return mti
 }
 
 func (l *ledger) add(r *Record) {
@@ -189,7 +200,7 @@ func (l *ledger) add(r *Record) {
 
 func (l *ledger) post(now time.Time, a *Account, amount int64, kind string, rec *Record) {
 	a.Balance += amount
-	l.postings = append(l.postings, Posting{Time: now, PAN: wire.MaskPAN(a.Card.PAN), Amount: amount, Kind: kind, Record: rec.ID})
+	l.postings = append(l.postings, Posting{Time: now, PAN: a.masked, Amount: amount, Kind: kind, Record: rec.ID})
 }
 
 // Snapshot is a copy of the ledger for reports, expectations and the control

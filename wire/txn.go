@@ -165,7 +165,20 @@ func ResponseMTI(mti string) (string, error) {
 	default:
 		return "", fmt.Errorf("MTI %s is not a request or advice", mti)
 	}
+	if r, ok := responseMTIs[mti]; ok {
+		return r, nil
+	}
 	return mti[:2] + string(mti[2]+1) + "0", nil
+}
+
+// responseMTIs holds the answers to the common requests, so that answering
+// one allocates nothing.
+var responseMTIs = map[string]string{
+	"0100": "0110", "0101": "0110", "0120": "0130", "0121": "0130",
+	"0200": "0210", "0201": "0210", "0220": "0230", "0221": "0230",
+	"0320": "0330", "0321": "0330", "0400": "0410", "0401": "0410",
+	"0420": "0430", "0421": "0430", "0500": "0510", "0520": "0530",
+	"0800": "0810", "0820": "0830",
 }
 
 // Response returns the skeleton of the response to t: the response MTI and the

@@ -131,4 +131,15 @@ func TestResponseMTI(t *testing.T) {
 	require.Error(t, err)
 	_, err = ResponseMTI("02x0")
 	require.Error(t, err)
+	require.Equal(t, "0630", must(ResponseMTI("0620")), "MTIs outside the table follow the same rule")
+	for req, resp := range responseMTIs {
+		require.Equal(t, req[:2]+string(req[2]+1)+"0", resp, "table entry %s", req)
+	}
+}
+
+func must(s string, err error) string {
+	if err != nil {
+		panic(err)
+	}
+	return s
 }
