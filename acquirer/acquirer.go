@@ -58,6 +58,7 @@ func New(opts ...Option) (*Acquirer, error) {
 		if engine, err = NewEngine(o.Cards, o.Policies); err != nil {
 			return nil, err
 		}
+		engine.SetRetention(o.Retain, o.RetainPostings)
 	}
 	if o.Journal == nil {
 		o.Journal = NewMemJournal()

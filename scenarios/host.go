@@ -22,6 +22,9 @@ type HostOptions struct {
 	Logger *slog.Logger
 	// Extra options for the acquirer (for example WithFramer).
 	Acquirer []acquirer.Option
+	// JournalMax bounds the journal (the oldest entries dropped); 0 keeps
+	// every entry.
+	JournalMax int
 }
 
 // Host is a scenario's acquirer on its own: its setup and fault rules, for
@@ -76,7 +79,7 @@ func StartHost(s *Scenario, addr string, o HostOptions) (*Host, error) {
 	}
 	h := &Host{Book: book}
 	start := time.Now()
-	journal := acquirer.NewMemJournal()
+	journal := acquirer.NewRingJournal(o.JournalMax)
 	var a *acquirer.Acquirer
 	env := &Env{
 		Seed: seed, Speed: o.Speed, Cards: book, Journal: journal, Now: time.Now, Logger: o.Logger, Profile: p.Name(),

@@ -18,6 +18,8 @@ import (
 
 type acquirerFlags struct {
 	listen, profile, cards, logFormat string
+	logLevel                          string
+	journalMax, retain                int
 	duplicate, reversalUnknown        string
 	reversalRepeat, reversalDeclined  string
 	maxAmount, dailyAmount            string
@@ -66,7 +68,10 @@ stderr as one structured line with masked PAN. Stop it with Ctrl-C.`,
 	fl.IntVar(&f.maxFrame, "max-frame", wire.DefaultMaxFrame, "largest frame accepted; a larger length header closes the connection")
 	fl.BoolVar(&f.noMagic, "no-magic-amounts", false, "turn off the magic amounts 9999.NN → response code NN")
 	fl.BoolVar(&f.noAutoRegister, "no-auto-register", false, "decline terminals (97) and merchants (03) not in --cards")
-	fl.BoolVarP(&f.verbose, "verbose", "v", false, "debug logging")
+	fl.BoolVarP(&f.verbose, "verbose", "v", false, "debug logging (same as --log-level debug)")
+	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info (a line per message), warn or error (for load runs)")
+	fl.IntVar(&f.journalMax, "journal-max", 200_000, "journal entries kept (about 3 a transaction), the oldest dropped; 0 keeps all")
+	fl.IntVar(&f.retain, "retain", 0, "ledger records kept, the oldest forgotten (for long load runs); 0 keeps all")
 	fl.StringVar(&f.tpdu, "tpdu", "6000030000", "cup: TPDU expected (its NIIs in either order), hex")
 	fl.StringVar(&f.header, "header", "603100310730", "cup: application header expected, hex")
 	fl.StringVar(&f.mismatch, "mismatch", wire.MismatchDiscard, "cup: what to do with another TPDU or header: discard (silently), reject (with a log line) or accept")
@@ -103,9 +108,15 @@ func (f acquirerFlags) policies() (acquirer.Policies, error) {
 }
 
 func runAcquirer(cmd *cobra.Command, f acquirerFlags) error {
-	log, err := newLogger(cmd.ErrOrStderr(), f.logFormat, f.verbose)
+	if f.verbose {
+		f.logLevel = "debug"
+	}
+	log, err := newLevelLogger(cmd.ErrOrStderr(), f.logFormat, f.logLevel)
 	if err != nil {
 		return err
+	}
+	if f.journalMax < 0 || f.retain < 0 {
+		return invalid(fmt.Errorf("--journal-max and --retain must not be negative"))
 	}
 	profile, err := loadProfile(f.profile)
 	if err != nil {
@@ -146,6 +157,8 @@ func runAcquirer(cmd *cobra.Command, f acquirerFlags) error {
 		acquirer.WithCards(book),
 		acquirer.WithPolicies(pol),
 		acquirer.WithLogger(log),
+		acquirer.WithJournal(acquirer.NewRingJournal(f.journalMax)),
+		acquirer.WithRetention(f.retain, f.retain),
 	)
 	if err != nil {
 		return invalid(err)
@@ -176,7 +189,8 @@ func runScenarioHost(cmd *cobra.Command, f acquirerFlags, log *slog.Logger, fram
 	if f.speed <= 0 {
 		return invalid(fmt.Errorf("--speed must be positive"))
 	}
-	o := scenarios.HostOptions{Speed: f.speed, Profile: f.profile, Logger: log, Acquirer: []acquirer.Option{acquirer.WithFramer(framer)}}
+	o := scenarios.HostOptions{Speed: f.speed, Profile: f.profile, Logger: log, JournalMax: f.journalMax,
+		Acquirer: []acquirer.Option{acquirer.WithFramer(framer), acquirer.WithRetention(f.retain, f.retain)}}
 	if cmd.Flags().Changed("seed") {
 		o.Seed = &f.seed
 	}

@@ -50,9 +50,19 @@ func flagError(cmd *cobra.Command, err error) error {
 
 // newLogger returns a logger for a command's stderr in the chosen format.
 func newLogger(w io.Writer, format string, verbose bool) (*slog.Logger, error) {
-	level := slog.LevelInfo
+	level := "info"
 	if verbose {
-		level = slog.LevelDebug
+		level = "debug"
+	}
+	return newLevelLogger(w, format, level)
+}
+
+// newLevelLogger logs at a named level: debug, info (a line per message),
+// warn or error.
+func newLevelLogger(w io.Writer, format, levelName string) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(levelName)); err != nil {
+		return nil, invalid(errorf("--log-level %q: want debug, info, warn or error", levelName))
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	switch format {
