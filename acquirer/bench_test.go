@@ -13,6 +13,7 @@ func BenchmarkEngineSale(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	e.SetRetention(100_000, 100_000) // steady state, as in a load run
 	n := 0
 	for b.Loop() {
 		n++

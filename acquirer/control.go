@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -90,7 +91,8 @@ func NewControl(a *Acquirer, load ScenarioLoader) (*Control, error) {
 	c.msgs = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "posim_messages_total", Help: "Messages received (in) and sent (out) by the acquirer, by MTI and response code."}, []string{"direction", "mti", "rc"})
 	c.faults = prometheus.NewCounter(prometheus.CounterOpts{Name: "posim_faults_total", Help: "Fault actions fired by scenario rules."})
 	c.conns = prometheus.NewGauge(prometheus.GaugeOpts{Name: "posim_connections", Help: "Open terminal connections."})
-	c.reg.MustRegister(c.msgs, c.faults, c.conns)
+	c.reg.MustRegister(c.msgs, c.faults, c.conns,
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewGoCollector())
 	mj.OnAppend(c.observe)
 	c.mux.HandleFunc("GET /journal", c.journal)
 	c.mux.HandleFunc("GET /ledger", c.ledger)

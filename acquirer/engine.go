@@ -149,6 +149,9 @@ func (e *Engine) Reset() {
 	retain, postMax := e.l.retain, e.l.postMax
 	e.l = newLedger(e.book)
 	e.l.retain, e.l.postMax = retain, postMax
+	if n := min(retain, 1<<20); n > 0 {
+		e.l.presize(n)
+	}
 	e.seq = 0
 	if e.keys != nil {
 		e.keys = map[string]*terminalKeys{}
@@ -729,6 +732,18 @@ func (e *Engine) undo(orig, rev *Record, now time.Time) {
 
 func (e *Engine) byID(id int64) *Record { return e.l.record(id) }
 
+// Find returns copies of the records booked for a request of a terminal:
+// its MTI (a repeat counts as its first sending) and STAN, oldest first.
+func (e *Engine) Find(tid, mti, stan string) []Record {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []Record
+	for _, r := range e.l.byOrig[origKey(tid, mti, stan)] {
+		out = append(out, *r)
+	}
+	return out
+}
+
 // SetRetention bounds the ledger for long runs: it keeps at most records
 // transactions and postings movements, forgetting the oldest (a reversal of
 // a forgotten sale is answered as for an original never seen). 0 keeps
@@ -739,6 +754,9 @@ func (e *Engine) SetRetention(records, postings int) {
 	e.l.retain, e.l.postMax = max(records, 0), max(postings, 0)
 	for e.l.retain > 0 && len(e.l.records) > e.l.retain {
 		e.l.forget()
+	}
+	if n := min(e.l.retain, 1<<20); n > 0 && len(e.l.records) == 0 {
+		e.l.presize(n) // no rehashing under load: the indexes are as large as they will get
 	}
 }
 

@@ -213,6 +213,14 @@ func (l *ledger) post(now time.Time, a *Account, amount int64, kind string, rec 
 	l.postings = append(l.postings, Posting{Time: now, PAN: a.masked, Amount: amount, Kind: kind, Record: rec.ID})
 }
 
+// presize makes room for n records in the indexes of an empty ledger.
+func (l *ledger) presize(n int) {
+	l.records = make([]*Record, 0, n)
+	l.byRRN = make(map[string]*Record, n)
+	l.byOrig = make(map[origK][]*Record, n)
+	l.dups = make(map[dupK]*Record, n)
+}
+
 // record returns the record with an ID, or nil (never booked, or forgotten).
 func (l *ledger) record(id int64) *Record {
 	i := id - l.forgotten - 1

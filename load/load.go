@@ -1,6 +1,10 @@
 // Package load pushes traffic from a fleet of emulated terminals at an
 // acquirer and measures throughput and latency (HDR histograms), errors and
 // response codes; a bare echo server gives the baseline to compare with.
+//
+// A Fleet connects its terminals once and can run several measured rounds;
+// Compare alternates rounds against two targets so that both see the same
+// machine, warm-up and drift.
 package load
 
 import (
@@ -8,34 +12,89 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/moov-io/iso8583"
 	connection "github.com/moov-io/iso8583-connection"
 	"github.com/posim/posim/wire"
 )
 
-// Options configure a load run.
+// Options configure a fleet.
 type Options struct {
 	// Target is the acquirer's address.
 	Target string
 	// Terminals is the fleet size: one connection, TID and STAN space each.
 	Terminals int
-	// Duration bounds the run.
-	Duration time.Duration
 	// Rate is the total requests per second; 0 runs closed loop (each
 	// terminal sends its next request when the last one is answered).
 	Rate float64
 	// Profile is the dialect (default iso87).
 	Profile wire.Profile
-	// PAN is the card every sale uses (it needs a large balance).
-	PAN string
-	// Timeout is each request's response timeout.
+	// Mix weighs the operations; the zero value sends sales only.
+	Mix Mix
+	// PAN is the card approved sales use (it needs a large balance);
+	// DeclinePAN the card declines use (default: insufficient funds, 51).
+	PAN, DeclinePAN string
+	// Timeout is each request's response timeout; an unanswered sale or
+	// void is reversed, as a terminal does.
 	Timeout time.Duration
+	// Seed makes the operation mix reproducible.
+	Seed int64
+	// TIDPrefix starts every terminal ID (default "L"): two fleets at one
+	// host need different prefixes.
+	TIDPrefix string
 	// Progress, when set, is called about once a second.
 	Progress func(Progress)
+}
+
+// Mix is the relative weight of each operation in a run.
+type Mix struct {
+	Sale, Void, Refund, Decline int
+}
+
+// ParseMix reads "sale=70,void=10,refund=10,decline=10" (weights, any scale).
+func ParseMix(s string) (Mix, error) {
+	var m Mix
+	if strings.TrimSpace(s) == "" {
+		return Mix{Sale: 1}, nil
+	}
+	for part := range strings.SplitSeq(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if !ok || err != nil || n < 0 {
+			return m, fmt.Errorf("mix %q: want op=weight, like sale=80,void=10", part)
+		}
+		switch strings.TrimSpace(k) {
+		case "sale":
+			m.Sale = n
+		case "void":
+			m.Void = n
+		case "refund":
+			m.Refund = n
+		case "decline":
+			m.Decline = n
+		default:
+			return m, fmt.Errorf("mix %q: unknown operation %q (want sale, void, refund or decline)", s, k)
+		}
+	}
+	if m.total() == 0 {
+		return m, fmt.Errorf("mix %q: all weights are zero", s)
+	}
+	return m, nil
+}
+
+func (m Mix) total() int { return m.Sale + m.Void + m.Refund + m.Decline }
+
+// String is the mix as ParseMix reads it.
+func (m Mix) String() string {
+	return fmt.Sprintf("sale=%d,void=%d,refund=%d,decline=%d", m.Sale, m.Void, m.Refund, m.Decline)
 }
 
 // Progress is a running count.
@@ -54,17 +113,36 @@ type Latency struct {
 	Max  float64 `json:"max_ms"`
 }
 
-// Second is one second of the run.
+// Second is one second of measured time.
 type Second struct {
 	T         int     `json:"t"`
 	Responses int64   `json:"responses"`
+	P50       float64 `json:"p50_ms"`
+	P90       float64 `json:"p90_ms"`
 	P99       float64 `json:"p99_ms"`
+}
+
+// Reversals are what the fleet did about requests left unanswered.
+type Reversals struct {
+	// Timeouts are requests (of any operation) whose response did not come.
+	Timeouts int64 `json:"timeouts"`
+	// Sent counts reversals sent, repeats included; Acknowledged those
+	// answered; Failed the originals whose reversal was never answered.
+	Sent         int64 `json:"sent"`
+	Acknowledged int64 `json:"acknowledged"`
+	Failed       int64 `json:"failed"`
+}
+
+// Ref identifies a request a terminal reversed.
+type Ref struct {
+	TID, MTI, STAN string
 }
 
 // Result is what a run measured.
 type Result struct {
 	Target     string           `json:"target"`
 	Terminals  int              `json:"terminals"`
+	Mix        string           `json:"mix"`
 	Duration   float64          `json:"duration_s"`
 	Requests   int64            `json:"requests"`
 	Responses  int64            `json:"responses"`
@@ -72,24 +150,98 @@ type Result struct {
 	Latency    Latency          `json:"latency"`
 	Errors     map[string]int64 `json:"errors"`
 	Codes      map[string]int64 `json:"response_codes"`
+	Ops        map[string]int64 `json:"operations"`
+	Reversals  Reversals        `json:"reversals"`
 	Series     []Second         `json:"series"`
+
+	// Reversed lists the requests the terminals reversed after a timeout.
+	Reversed []Ref `json:"-"`
+
+	hist    *hdrhistogram.Histogram
+	seconds []*hdrhistogram.Histogram
 }
 
-type worker struct {
-	hist   *hdrhistogram.Histogram
-	errs   map[string]int64
-	codes  map[string]int64
-	sent   int64
-	second map[int]*hdrhistogram.Histogram
+const (
+	histMax = int64(time.Minute / time.Microsecond)
+	shards  = 16 // histograms shared by terminals i, i+16, ...
+)
+
+func newHist(digits int) *hdrhistogram.Histogram { return hdrhistogram.New(1, histMax, digits) }
+
+// shard is the measurements of a group of terminals.
+type shard struct {
+	mu      sync.Mutex
+	hist    *hdrhistogram.Histogram
+	seconds []*hdrhistogram.Histogram
+	errs    map[string]int64
+	codes   map[string]int64
+	ops     map[string]int64
+	sent    int64
+	rev     Reversals
+	refs    []Ref
 }
 
-// Run drives the fleet until the duration ends or ctx is done.
-func Run(ctx context.Context, o Options) (*Result, error) {
+func (s *shard) record(sec int, lat time.Duration, op, rc string) {
+	us := max(lat.Microseconds(), 1)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_ = s.hist.RecordValue(us)
+	for len(s.seconds) <= sec {
+		s.seconds = append(s.seconds, nil)
+	}
+	if s.seconds[sec] == nil {
+		s.seconds[sec] = newHist(2)
+	}
+	_ = s.seconds[sec].RecordValue(us)
+	s.codes[rc]++
+	s.ops[op]++
+}
+
+func (s *shard) count(m map[string]int64, k string) {
+	s.mu.Lock()
+	m[k]++
+	s.mu.Unlock()
+}
+
+// terminal is one emulated terminal: its connection, identity and the last
+// approved sale it can void or refund.
+type terminal struct {
+	conn *connection.Connection
+	tid  string
+	stan int
+	rng  *rand.Rand
+	last *wire.Txn // the last approved sale not yet voided, with its RRN
+}
+
+func (t *terminal) nextSTAN() string {
+	t.stan = t.stan%999_999 + 1
+	return fmt.Sprintf("%06d", t.stan)
+}
+
+// Fleet is a set of connected terminals. Run it one or more times; Close it
+// when done.
+type Fleet struct {
+	o     Options
+	terms []*terminal
+
+	mu       sync.Mutex
+	reversal Reversals // over every run, warm-ups included
+	reversed []Ref
+}
+
+// Reversals returns what the fleet did about unanswered requests over all
+// its runs, warm-ups included, with the requests it reversed: what a fault
+// check compares with the host's rules and ledger.
+func (f *Fleet) Reversals() (Reversals, []Ref) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.reversal, append([]Ref(nil), f.reversed...)
+}
+
+// Dial connects the fleet's terminals to o.Target.
+func Dial(o Options) (*Fleet, error) {
 	if o.Terminals < 1 {
 		return nil, errors.New("load: need at least one terminal")
-	}
-	if o.Duration <= 0 {
-		return nil, errors.New("load: duration must be positive")
 	}
 	if o.Profile == nil {
 		o.Profile = wire.ISO87
@@ -100,146 +252,314 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.PAN == "" {
 		o.PAN = "6200000000000005"
 	}
-	ctx, cancel := context.WithTimeout(ctx, o.Duration)
-	defer cancel()
-
-	conns := make([]*connection.Connection, o.Terminals)
+	if o.DeclinePAN == "" {
+		o.DeclinePAN = "6200000000000104"
+	}
+	if o.TIDPrefix == "" {
+		o.TIDPrefix = "L"
+	}
+	if o.Mix.total() == 0 {
+		o.Mix = Mix{Sale: 1}
+	}
+	f := &Fleet{o: o}
 	codec := wire.NewCodec(o.Profile)
-	for i := range conns {
+	for i := range o.Terminals {
 		c, err := connection.New(o.Target, o.Profile.Spec(), nil, nil,
 			connection.SetMessageReader(codec), connection.SetMessageWriter(codec),
+			connection.SetRequestIDGenerator(wire.RequestIDByClass{}),
 			connection.SendTimeout(o.Timeout), connection.IdleTime(time.Hour), connection.ReadTimeout(time.Hour),
 			connection.ConnectTimeout(5*time.Second))
-		if err != nil {
-			return nil, err
+		if err == nil {
+			err = c.Connect()
 		}
-		if err := c.Connect(); err != nil {
-			for _, done := range conns[:i] {
-				done.Close()
-			}
+		if err != nil {
+			f.Close()
 			return nil, fmt.Errorf("load: connecting terminal %d to %s: %w", i+1, o.Target, err)
 		}
-		conns[i] = c
+		f.terms = append(f.terms, &terminal{
+			conn: c, tid: fmt.Sprintf("%s%0*d", o.TIDPrefix, 8-len(o.TIDPrefix), i+1),
+			rng: rand.New(rand.NewPCG(uint64(o.Seed), uint64(i))),
+		})
 	}
-	defer func() {
-		for _, c := range conns {
-			c.Close()
-		}
-	}()
+	return f, nil
+}
 
+// Close disconnects every terminal.
+func (f *Fleet) Close() {
+	for _, t := range f.terms {
+		t.conn.Close()
+	}
+}
+
+// Run drives the fleet for d (or until ctx is done) and returns what it
+// measured. Reversals of unanswered requests are finished before it returns,
+// even when the time is up: a run drains.
+func (f *Fleet) Run(ctx context.Context, d time.Duration) (*Result, error) {
+	if d <= 0 {
+		return nil, errors.New("load: duration must be positive")
+	}
+	o := f.o
+	runCtx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	var sh [shards]*shard
+	for i := range sh {
+		sh[i] = &shard{hist: newHist(3), errs: map[string]int64{}, codes: map[string]int64{}, ops: map[string]int64{}}
+	}
 	var responses, failures atomic.Int64
 	start := time.Now()
 	var interval time.Duration
 	if o.Rate > 0 {
-		interval = time.Duration(float64(time.Second) * float64(o.Terminals) / o.Rate)
+		interval = time.Duration(float64(time.Second) * float64(len(f.terms)) / o.Rate)
 	}
-	workers := make([]*worker, o.Terminals)
 	var wg sync.WaitGroup
-	for i := range conns {
-		w := &worker{hist: hdrhistogram.New(1, int64(time.Minute/time.Microsecond), 3), errs: map[string]int64{}, codes: map[string]int64{}, second: map[int]*hdrhistogram.Histogram{}}
-		workers[i] = w
+	for i, t := range f.terms {
 		wg.Add(1)
-		go func(i int) {
+		go func() {
 			defer wg.Done()
-			tid := fmt.Sprintf("L%07d", i+1)
+			s := sh[i%shards]
 			next := time.Now()
-			for stan := 1; ctx.Err() == nil; stan++ {
+			if interval > 0 { // spread the terminals over the first interval
+				next = next.Add(time.Duration(int64(interval) * int64(i) / int64(len(f.terms))))
+			}
+			for runCtx.Err() == nil {
 				if interval > 0 {
-					next = next.Add(interval)
-					if d := time.Until(next); d > 0 {
+					if wait := time.Until(next); wait > 0 {
 						select {
-						case <-time.After(d):
-						case <-ctx.Done():
+						case <-time.After(wait):
+						case <-runCtx.Done():
 							return
 						}
 					}
+					next = next.Add(interval)
 				}
-				now := time.Now()
-				req := &wire.Txn{Op: wire.OpSale, PAN: o.PAN, Amount: 100, HasAmount: true, TransmissionTime: wire.TransmissionTimeOf(now),
-					STAN: fmt.Sprintf("%06d", stan%1_000_000), TID: tid, MID: "LOAD00000000001", Currency: "156", Condition: "00", Batch: "000001"}
-				m, err := o.Profile.Encode(req)
-				if err != nil {
-					w.errs["encode"]++
-					continue
+				if !f.one(ctx, t, s, start, &responses, &failures) {
+					return
 				}
-				w.sent++
-				resp, err := conns[i].Send(m)
-				lat := time.Since(now)
-				switch {
-				case errors.Is(err, connection.ErrSendTimeout):
-					if ctx.Err() == nil {
-						w.errs["timeout"]++
-						failures.Add(1)
-					}
-					continue
-				case err != nil:
-					w.errs["connection"]++
-					failures.Add(1)
-					if errors.Is(err, connection.ErrConnectionClosed) {
-						return
-					}
-					continue
-				}
-				rc, _ := resp.GetString(39)
-				w.codes[rc]++
-				us := lat.Microseconds()
-				_ = w.hist.RecordValue(max(us, 1))
-				sec := int(now.Sub(start) / time.Second)
-				h := w.second[sec]
-				if h == nil {
-					h = hdrhistogram.New(1, int64(time.Minute/time.Microsecond), 2)
-					w.second[sec] = h
-				}
-				_ = h.RecordValue(max(us, 1))
-				responses.Add(1)
 			}
-		}(i)
+		}()
 	}
 	if o.Progress != nil {
 		go func() {
-			t := time.NewTicker(time.Second)
-			defer t.Stop()
+			tick := time.NewTicker(time.Second)
+			defer tick.Stop()
 			for {
 				select {
-				case <-ctx.Done():
+				case <-runCtx.Done():
 					return
-				case <-t.C:
+				case <-tick.C:
 					o.Progress(Progress{Elapsed: time.Since(start), Responses: responses.Load(), Errors: failures.Load()})
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-
-	res := &Result{Target: o.Target, Terminals: o.Terminals, Duration: elapsed.Seconds(), Errors: map[string]int64{}, Codes: map[string]int64{}}
-	all := hdrhistogram.New(1, int64(time.Minute/time.Microsecond), 3)
-	perSecond := map[int]*hdrhistogram.Histogram{}
-	for _, w := range workers {
-		all.Merge(w.hist)
-		res.Requests += w.sent
-		for k, v := range w.errs {
-			res.Errors[k] += v
-		}
-		for k, v := range w.codes {
-			res.Codes[k] += v
-		}
-		for s, h := range w.second {
-			if perSecond[s] == nil {
-				perSecond[s] = hdrhistogram.New(1, int64(time.Minute/time.Microsecond), 2)
+	elapsed := min(time.Since(start), d)
+	res := &Result{Target: o.Target, Terminals: len(f.terms), Mix: o.Mix.String(), Duration: elapsed.Seconds(),
+		Errors: map[string]int64{}, Codes: map[string]int64{}, Ops: map[string]int64{}, hist: newHist(3)}
+	for _, s := range sh {
+		res.hist.Merge(s.hist)
+		res.Requests += s.sent
+		addCounts(res.Errors, s.errs)
+		addCounts(res.Codes, s.codes)
+		addCounts(res.Ops, s.ops)
+		res.Reversals.add(s.rev)
+		res.Reversed = append(res.Reversed, s.refs...)
+		for sec, h := range s.seconds {
+			if h == nil {
+				continue
 			}
-			perSecond[s].Merge(h)
+			for len(res.seconds) <= sec {
+				res.seconds = append(res.seconds, nil)
+			}
+			if res.seconds[sec] == nil {
+				res.seconds[sec] = newHist(2)
+			}
+			res.seconds[sec].Merge(h)
 		}
 	}
-	res.Responses = all.TotalCount()
-	res.Throughput = float64(res.Responses) / elapsed.Seconds()
-	ms := func(us int64) float64 { return math.Round(float64(us)/10) / 100 }
-	res.Latency = Latency{P50: ms(all.ValueAtQuantile(50)), P90: ms(all.ValueAtQuantile(90)), P99: ms(all.ValueAtQuantile(99)),
-		P999: ms(all.ValueAtQuantile(99.9)), Max: ms(all.Max())}
-	for s := 0; s <= int(elapsed/time.Second); s++ {
-		if h := perSecond[s]; h != nil {
-			res.Series = append(res.Series, Second{T: s, Responses: h.TotalCount(), P99: ms(h.ValueAtQuantile(99))})
-		}
-	}
+	res.finish()
+	f.mu.Lock()
+	f.reversal.add(res.Reversals)
+	f.reversed = append(f.reversed, res.Reversed...)
+	f.mu.Unlock()
 	return res, nil
+}
+
+func addCounts(dst, src map[string]int64) {
+	for k, v := range src {
+		dst[k] += v
+	}
+}
+
+func (r *Reversals) add(o Reversals) {
+	r.Timeouts += o.Timeouts
+	r.Sent += o.Sent
+	r.Acknowledged += o.Acknowledged
+	r.Failed += o.Failed
+}
+
+// one sends one request and records it; false stops the terminal.
+func (f *Fleet) one(ctx context.Context, t *terminal, s *shard, start time.Time, responses, failures *atomic.Int64) bool {
+	o := f.o
+	op := f.pick(t)
+	now := time.Now()
+	req := &wire.Txn{Op: wire.OpSale, PAN: o.PAN, Amount: 100 + int64(t.rng.IntN(900)), HasAmount: true,
+		TransmissionTime: wire.TransmissionTimeOf(now), STAN: t.nextSTAN(), TID: t.tid, MID: "LOAD00000000001",
+		Currency: "156", Condition: wire.CondNormal, Batch: "000001", EntryMode: "021"}
+	switch op {
+	case "decline":
+		req.PAN = o.DeclinePAN
+	case "void":
+		req.Op, req.ProcessingCode, req.RRN, req.Amount = wire.OpVoid, wire.PCVoid, t.last.RRN, t.last.Amount
+		req.EntryMode = "012"
+	case "refund":
+		req.Op, req.ProcessingCode, req.RRN, req.Amount = wire.OpRefund, wire.PCRefund, t.last.RRN, min(t.last.Amount, 50)
+		req.EntryMode = "012"
+	}
+	m, err := o.Profile.Encode(req)
+	if err != nil {
+		s.count(s.errs, "encode")
+		failures.Add(1)
+		return true
+	}
+	s.mu.Lock()
+	s.sent++
+	s.mu.Unlock()
+	resp, err := t.conn.Send(m)
+	lat := time.Since(now)
+	switch {
+	case errors.Is(err, connection.ErrSendTimeout):
+		s.count(s.errs, "timeout")
+		failures.Add(1)
+		f.reverse(ctx, t, s, req, m, op)
+		return true
+	case err != nil:
+		s.count(s.errs, "connection")
+		failures.Add(1)
+		return !errors.Is(err, connection.ErrConnectionClosed)
+	}
+	rc, _ := resp.GetString(39)
+	s.record(int(now.Sub(start)/time.Second), lat, op, rc)
+	responses.Add(1)
+	if rc == "00" {
+		switch op {
+		case "sale":
+			req.RRN, _ = resp.GetString(37)
+			t.last = req
+		case "void", "refund":
+			t.last = nil // one reference per sale keeps voids and refunds valid
+		}
+	}
+	return true
+}
+
+// pick chooses the next operation by the mix; voids and refunds need an
+// approved sale to refer to, and become sales until there is one.
+func (f *Fleet) pick(t *terminal) string {
+	m := f.o.Mix
+	n := t.rng.IntN(m.total())
+	op := "sale"
+	switch {
+	case n < m.Sale:
+	case n < m.Sale+m.Void:
+		op = "void"
+	case n < m.Sale+m.Void+m.Refund:
+		op = "refund"
+	default:
+		op = "decline"
+	}
+	if (op == "void" || op == "refund") && t.last == nil {
+		op = "sale"
+	}
+	return op
+}
+
+// reverse sends the reversal of an unanswered sale or void, repeating it
+// until it is answered (at most five times), as a terminal must before its
+// next transaction.
+func (f *Fleet) reverse(ctx context.Context, t *terminal, s *shard, orig *wire.Txn, sent *iso8583.Message, op string) {
+	s.mu.Lock()
+	s.rev.Timeouts++
+	s.mu.Unlock()
+	if op == "refund" {
+		return // a refund is not reversed (R1): the next run retransmits nothing
+	}
+	// the reversal copies what was on the wire
+	orig.MTI, _ = sent.GetMTI()
+	orig.ProcessingCode, _ = sent.GetString(3)
+	mti := orig.MTI
+	rev := f.o.Profile.Reversal(orig, wire.ReasonNoResponse, t.nextSTAN(), time.Now())
+	for attempt := range 5 {
+		if attempt > 0 {
+			rev = f.o.Profile.Repeat(rev)
+		}
+		m, err := f.o.Profile.Encode(rev)
+		if err != nil {
+			break
+		}
+		s.mu.Lock()
+		s.rev.Sent++
+		s.mu.Unlock()
+		if _, err := t.conn.Send(m); err == nil {
+			s.mu.Lock()
+			s.rev.Acknowledged++
+			s.refs = append(s.refs, Ref{TID: orig.TID, MTI: mti, STAN: orig.STAN})
+			s.mu.Unlock()
+			return // a reversed void leaves its sale standing: it stays last
+		} else if !errors.Is(err, connection.ErrSendTimeout) || ctx.Err() != nil {
+			break
+		}
+	}
+	s.mu.Lock()
+	s.rev.Failed++
+	s.refs = append(s.refs, Ref{TID: orig.TID, MTI: mti, STAN: orig.STAN})
+	s.mu.Unlock()
+}
+
+// finish computes the summary figures from the histograms.
+func (r *Result) finish() {
+	r.Responses = r.hist.TotalCount()
+	if r.Duration > 0 {
+		r.Throughput = float64(r.Responses) / r.Duration
+	}
+	r.Latency = Latency{P50: ms(r.hist.ValueAtQuantile(50)), P90: ms(r.hist.ValueAtQuantile(90)), P99: ms(r.hist.ValueAtQuantile(99)),
+		P999: ms(r.hist.ValueAtQuantile(99.9)), Max: ms(r.hist.Max())}
+	r.Series = r.Series[:0]
+	for sec, h := range r.seconds {
+		if h != nil {
+			r.Series = append(r.Series, Second{T: sec, Responses: h.TotalCount(),
+				P50: ms(h.ValueAtQuantile(50)), P90: ms(h.ValueAtQuantile(90)), P99: ms(h.ValueAtQuantile(99))})
+		}
+	}
+	sort.Slice(r.Reversed, func(i, j int) bool {
+		a, b := r.Reversed[i], r.Reversed[j]
+		return a.TID < b.TID || a.TID == b.TID && a.STAN < b.STAN
+	})
+}
+
+func ms(us int64) float64 { return math.Round(float64(us)/10) / 100 }
+
+// Merge adds a later round's results to r: counts add up, histograms merge
+// and the later round's seconds follow r's.
+func (r *Result) Merge(o *Result) {
+	r.Duration += o.Duration
+	r.Requests += o.Requests
+	r.hist.Merge(o.hist)
+	addCounts(r.Errors, o.Errors)
+	addCounts(r.Codes, o.Codes)
+	addCounts(r.Ops, o.Ops)
+	r.Reversals.add(o.Reversals)
+	r.Reversed = append(r.Reversed, o.Reversed...)
+	r.seconds = append(r.seconds, o.seconds...)
+	r.finish()
+}
+
+// Run connects a fleet, drives it for d and closes it.
+func Run(ctx context.Context, o Options, d time.Duration) (*Result, error) {
+	f, err := Dial(o)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.Run(ctx, d)
 }

@@ -3,9 +3,12 @@ package load
 import (
 	"context"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/posim/posim/acquirer"
+	"github.com/posim/posim/cards"
 	"github.com/posim/posim/wire"
 	"github.com/stretchr/testify/require"
 )
@@ -15,20 +18,22 @@ func TestRunAgainstBaseline(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { b.Close() })
 	progress := make(chan Progress, 10)
-	res, err := Run(context.Background(), Options{Target: b.Addr(), Terminals: 4, Duration: 1200 * time.Millisecond,
+	res, err := Run(context.Background(), Options{Target: b.Addr(), Terminals: 4,
 		Progress: func(p Progress) {
 			select {
 			case progress <- p:
 			default:
 			}
-		}})
+		}}, 1200*time.Millisecond)
 	require.NoError(t, err)
 	require.Positive(t, res.Responses)
 	require.Equal(t, res.Responses, res.Codes["00"])
+	require.Equal(t, res.Responses, res.Ops["sale"])
 	require.Empty(t, res.Errors)
 	require.Positive(t, res.Latency.P50)
 	require.LessOrEqual(t, res.Latency.P50, res.Latency.Max)
 	require.NotEmpty(t, res.Series)
+	require.LessOrEqual(t, res.Series[0].P50, res.Series[0].P99)
 	require.NotEmpty(t, progress, "progress is reported about once a second")
 }
 
@@ -36,7 +41,7 @@ func TestRunRate(t *testing.T) {
 	b, err := StartBaseline("127.0.0.1:0", wire.ISO87)
 	require.NoError(t, err)
 	t.Cleanup(func() { b.Close() })
-	res, err := Run(context.Background(), Options{Target: b.Addr(), Terminals: 2, Duration: time.Second, Rate: 50})
+	res, err := Run(context.Background(), Options{Target: b.Addr(), Terminals: 2, Rate: 50}, time.Second)
 	require.NoError(t, err)
 	// a target rate bounds the count: 50/s for one second, give or take the start
 	require.LessOrEqual(t, res.Responses, int64(60))
@@ -48,8 +53,114 @@ func TestRunRefused(t *testing.T) {
 	require.NoError(t, err)
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now
-	_, err = Run(context.Background(), Options{Target: addr, Terminals: 1, Duration: time.Second})
+	_, err = Run(context.Background(), Options{Target: addr, Terminals: 1}, time.Second)
 	require.Error(t, err)
-	_, err = Run(context.Background(), Options{Terminals: 0, Duration: time.Second})
+	_, err = Run(context.Background(), Options{Terminals: 0}, time.Second)
 	require.Error(t, err)
+}
+
+func richAcquirer(t *testing.T, opts ...acquirer.Option) *acquirer.Acquirer {
+	t.Helper()
+	book := cards.Builtin()
+	for i := range book.Cards {
+		if book.Cards[i].Alias == "approve" {
+			book.Cards[i].Balance = 1 << 50
+		}
+	}
+	a, err := acquirer.New(append([]acquirer.Option{acquirer.WithCards(book)}, opts...)...)
+	require.NoError(t, err)
+	require.NoError(t, a.Listen("127.0.0.1:0"))
+	t.Cleanup(func() { a.Close() })
+	return a
+}
+
+func TestRunMix(t *testing.T) {
+	a := richAcquirer(t)
+	mix, err := ParseMix("sale=50,void=20,refund=20,decline=10")
+	require.NoError(t, err)
+	res, err := Run(context.Background(), Options{Target: a.Addr(), Terminals: 4, Mix: mix, Seed: 7}, time.Second)
+	require.NoError(t, err)
+	require.Empty(t, res.Errors)
+	for _, op := range []string{"sale", "void", "refund", "decline"} {
+		require.Positive(t, res.Ops[op], op)
+	}
+	require.Equal(t, res.Ops["decline"], res.Codes["51"], "declines use the insufficient-funds card")
+	require.Equal(t, res.Responses-res.Ops["decline"], res.Codes["00"], "voids and refunds refer to approved sales")
+	require.Len(t, a.Engine().Snapshot().Records, int(res.Responses))
+}
+
+func TestParseMix(t *testing.T) {
+	m, err := ParseMix("sale=8, void=1,refund=1")
+	require.NoError(t, err)
+	require.Equal(t, Mix{Sale: 8, Void: 1, Refund: 1}, m)
+	m, err = ParseMix("")
+	require.NoError(t, err)
+	require.Equal(t, Mix{Sale: 1}, m)
+	for _, bad := range []string{"sale", "sale=x", "sale=-1", "payout=3", "sale=0"} {
+		_, err := ParseMix(bad)
+		require.Error(t, err, bad)
+	}
+}
+
+// dropEvery processes every request and loses the answer to every nth sale.
+type dropEvery struct {
+	mu   sync.Mutex
+	n, i int
+}
+
+func (d *dropEvery) Handle(_ context.Context, x *acquirer.Exchange) { d.HandleInline(x) }
+
+func (d *dropEvery) HandleInline(x *acquirer.Exchange) {
+	resp := x.Process()
+	d.mu.Lock()
+	drop := false
+	if x.Request.Op == wire.OpSale {
+		d.i++
+		drop = d.i%d.n == 0
+	}
+	d.mu.Unlock()
+	if !drop && resp != nil {
+		_ = x.Respond(resp)
+	}
+}
+
+func TestRunReversesTimeouts(t *testing.T) {
+	a := richAcquirer(t, acquirer.WithHandler(&dropEvery{n: 10}))
+	res, err := Run(context.Background(), Options{Target: a.Addr(), Terminals: 4, Timeout: 100 * time.Millisecond}, 1500*time.Millisecond)
+	require.NoError(t, err)
+	require.Positive(t, res.Reversals.Timeouts)
+	require.Equal(t, res.Reversals.Timeouts, res.Errors["timeout"])
+	require.Equal(t, res.Reversals.Timeouts, res.Reversals.Acknowledged, "every lost answer reversed")
+	require.Zero(t, res.Reversals.Failed)
+	require.Len(t, res.Reversed, int(res.Reversals.Timeouts))
+	for _, ref := range res.Reversed {
+		recs := a.Engine().Find(ref.TID, ref.MTI, ref.STAN)
+		require.Len(t, recs, 1)
+		require.Equal(t, acquirer.StatusReversed, recs[0].Status)
+	}
+}
+
+func TestCompare(t *testing.T) {
+	a := richAcquirer(t)
+	b, err := StartBaseline("127.0.0.1:0", wire.ISO87)
+	require.NoError(t, err)
+	t.Cleanup(func() { b.Close() })
+	fa, err := Dial(Options{Target: a.Addr(), Terminals: 2})
+	require.NoError(t, err)
+	defer fa.Close()
+	fb, err := Dial(Options{Target: b.Addr(), Terminals: 2})
+	require.NoError(t, err)
+	defer fb.Close()
+	ra, rb, err := Compare(context.Background(), fa, fb, 1200*time.Millisecond, 200*time.Millisecond, 4)
+	require.NoError(t, err)
+	require.InDelta(t, 1.2, ra.Duration, 0.2, "four rounds of 300 ms")
+	require.InDelta(t, 1.2, rb.Duration, 0.2)
+	require.Positive(t, ra.Responses)
+	require.Positive(t, rb.Responses)
+	require.Equal(t, ra.Responses, ra.Codes["00"])
+	var sum int64
+	for _, s := range ra.Series {
+		sum += s.Responses
+	}
+	require.Equal(t, ra.Responses, sum, "the merged series holds every response")
 }

@@ -95,6 +95,41 @@ func Compile(rules []Rule, env *Env) (*Faults, error) {
 
 var _ acquirer.InlineHandler = (*Faults)(nil)
 
+// RuleStats is how often a rule's trigger matched a request and how often
+// the rule fired.
+type RuleStats struct {
+	ID          string   `json:"id"`
+	Matched     int      `json:"matched"`
+	Fired       int      `json:"fired"`
+	Probability *float64 `json:"probability,omitempty"`
+	Actions     []string `json:"actions"`
+	// Drops says the rule's answer never leaves the host (no_response or
+	// discard): each firing leaves a terminal waiting for its timeout.
+	Drops bool `json:"drops"`
+}
+
+// Stats returns every rule's counts so far, in rule order.
+func (f *Faults) Stats() []RuleStats {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]RuleStats, 0, len(f.rules))
+	for _, r := range f.rules {
+		st := RuleStats{ID: r.ID, Probability: r.When.Probability}
+		for _, n := range r.seen {
+			st.Matched += n
+		}
+		for _, n := range r.fired {
+			st.Fired += n
+		}
+		for _, a := range r.Do {
+			st.Actions = append(st.Actions, a.String())
+			st.Drops = st.Drops || a.Name == ActNoResponse || a.Name == ActDiscard
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
 // Handle runs the first rule that fires on the request, or processes and
 // answers it as usual.
 func (f *Faults) Handle(ctx context.Context, x *acquirer.Exchange) {

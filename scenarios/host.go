@@ -25,6 +25,9 @@ type HostOptions struct {
 	// JournalMax bounds the journal (the oldest entries dropped); 0 keeps
 	// every entry.
 	JournalMax int
+	// Book, when set, adjusts the scenario's cards before the host starts
+	// (a load run funds the card it sells on).
+	Book func(*cards.Book)
 }
 
 // Host is a scenario's acquirer on its own: its setup and fault rules, for
@@ -33,6 +36,8 @@ type HostOptions struct {
 type Host struct {
 	*acquirer.Acquirer
 	Book *cards.Book
+	// Faults are the scenario's compiled rules, with their counts.
+	Faults *Faults
 
 	mu     sync.Mutex
 	timers []*time.Timer
@@ -73,6 +78,9 @@ func StartHost(s *Scenario, addr string, o HostOptions) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.Book != nil {
+		o.Book(book)
+	}
 	pol, err := Policies(s.Setup.Acquirer)
 	if err != nil {
 		return nil, err
@@ -97,6 +105,7 @@ func StartHost(s *Scenario, addr string, o HostOptions) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
+	h.Faults = faults
 	opts := append([]acquirer.Option{
 		acquirer.WithProfile(p), acquirer.WithCards(book), acquirer.WithPolicies(pol),
 		acquirer.WithJournal(journal), acquirer.WithHandler(faults),

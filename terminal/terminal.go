@@ -159,7 +159,7 @@ func (t *Terminal) connect(ctx context.Context) error {
 		connection.ConnectTimeout(t.cfg.ConnectTimeout),
 		connection.SendTimeout(t.cfg.Timeout),
 		connection.InboundMessageHandler(t.unmatched),
-		connection.SetRequestIDGenerator(requestID{}),
+		connection.SetRequestIDGenerator(wire.RequestIDByClass{}),
 		connection.ErrorHandler(func(err error) { t.log.Debug("connection error", "err", err) }),
 		connection.IdleTime(24*time.Hour),
 		connection.ReadTimeout(24*time.Hour),
@@ -659,23 +659,6 @@ func (s slowWriter) WriteMessage(w io.Writer, m *iso8583.Message) error {
 		}
 	}
 	return nil
-}
-
-// requestID pairs a response with its request by message class and STAN:
-// under cup a reversal keeps its original's STAN, and a late 0210 must not
-// pass for the 0410.
-type requestID struct{}
-
-func (requestID) GenerateRequestID(m *iso8583.Message) (string, error) {
-	mti, err := m.GetMTI()
-	if err != nil || len(mti) != 4 {
-		return "", fmt.Errorf("message without an MTI")
-	}
-	stan, err := m.GetString(11)
-	if err != nil || stan == "" {
-		return "", fmt.Errorf("message without a STAN (DE11)")
-	}
-	return mti[:2] + "|" + stan, nil
 }
 
 // ensureSignedOn signs on first when the terminal is set to and is not

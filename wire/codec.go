@@ -126,3 +126,21 @@ func (c *Codec) Unpack(body []byte) (*iso8583.Message, error) {
 	}
 	return m, nil
 }
+
+// RequestIDByClass pairs a response with its request by message class and
+// STAN (an iso8583-connection RequestIDGenerator): under cup a reversal
+// keeps its original's STAN, and a late 0210 must not pass for the 0410.
+type RequestIDByClass struct{}
+
+// GenerateRequestID returns the first two MTI digits and DE11.
+func (RequestIDByClass) GenerateRequestID(m *iso8583.Message) (string, error) {
+	mti, err := m.GetMTI()
+	if err != nil || len(mti) != 4 {
+		return "", fmt.Errorf("message without an MTI")
+	}
+	stan, err := m.GetString(11)
+	if err != nil || stan == "" {
+		return "", fmt.Errorf("message without a STAN (DE11)")
+	}
+	return mti[:2] + "|" + stan, nil
+}

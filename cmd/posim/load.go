@@ -5,120 +5,310 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/posim/posim/acquirer"
 	"github.com/posim/posim/cards"
 	"github.com/posim/posim/load"
+	"github.com/posim/posim/scenarios"
+	"github.com/prometheus/common/expfmt"
 	"github.com/spf13/cobra"
 )
 
 type loadFlags struct {
-	target, profile, jsonPath string
-	terminals                 int
-	duration                  time.Duration
-	rate                      float64
-	baseline                  bool
+	target, profile, jsonPath, mix, scenario, control string
+	reports                                           []string
+	terminals, rounds                                 int
+	duration, warmup, timeout                         time.Duration
+	rate                                              float64
+	baseline, idle                                    bool
+	seed                                              int64
 }
 
 func newLoadCmd() *cobra.Command {
 	var f loadFlags
 	cmd := &cobra.Command{
 		Use:   "load",
-		Short: "Push sales from a fleet of emulated terminals and measure throughput and latency",
-		Long: `Push sales from a fleet of emulated terminals (one connection, TID and STAN space each)
-at an acquirer: posim's own, started in this process, or --target HOST:PORT. Closed loop by
-default, or a total --rate. Latencies come from an HDR histogram. --baseline runs the same
-load, in the same run, against a bare iso8583-connection server that answers 00 without
-ledger, journal, rules or events, and prints the ratio.`,
-		Example: `  posim load --terminals 64 --duration 10s --baseline --json out.json`,
-		Args:    cobra.NoArgs,
-		RunE:    func(cmd *cobra.Command, _ []string) error { return runLoad(cmd, f) },
+		Short: "Push traffic from a fleet of emulated terminals and measure throughput and latency",
+		Long: `Push traffic from a fleet of emulated terminals (one connection, TID and STAN space
+each) at an acquirer: posim's own, started in this process, or --target HOST:PORT.
+Closed loop by default, or a total --rate; a --mix of sales, voids, refunds and
+declines. A terminal whose answer does not come within --timeout reverses the request
+(sales and voids) and repeats the reversal until it is answered, as a real one must.
+Latencies come from HDR histograms.
+
+--baseline runs the same load against a bare iso8583-connection server that answers
+00 without ledger, journal, rules or events, in rounds alternating with the acquirer's
+(after a --warmup of each), and prints the ratio.
+
+--scenario runs the in-process acquirer with a scenario's fault rules. After the run
+drains, the report reconciles them: each dropped answer must have timed out at a
+terminal and been reversed, no approval whose answer was dropped may stay approved in
+the ledger, and each rule with a probability must have fired within four standard
+deviations of its expectation. A failed check exits 4.
+
+--idle connects the terminals and holds them, silent, for --duration: with --control
+(the acquirer's control API) it reads the host's resident memory and connection count.`,
+		Example: `  posim load --terminals 64 --duration 10s --baseline --json out.json
+  posim load --terminals 1000 --duration 30s --rate 5000 --target 127.0.0.1:8583
+  posim load --scenario examples/load-drop-approvals.yaml --timeout 1s --report html:load.html
+  posim load --idle --terminals 10000 --duration 20s --target 127.0.0.1:8583 --control http://127.0.0.1:8584`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runLoad(cmd, f) },
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.target, "target", "", "acquirer to load, HOST:PORT (default: posim's acquirer in this process)")
 	fl.StringVar(&f.profile, "profile", "iso87", "dialect")
 	fl.IntVar(&f.terminals, "terminals", 64, "emulated terminals")
-	fl.DurationVar(&f.duration, "duration", 10*time.Second, "how long each run lasts")
+	fl.DurationVar(&f.duration, "duration", 10*time.Second, "measured time (each of acquirer and baseline)")
+	fl.DurationVar(&f.warmup, "warmup", time.Second, "unmeasured traffic before measuring")
+	fl.IntVar(&f.rounds, "rounds", 0, "with --baseline: alternating rounds (default: one per second of --duration, at most 20)")
 	fl.Float64Var(&f.rate, "rate", 0, "total requests per second (0: closed loop)")
+	fl.StringVar(&f.mix, "mix", "sale=100", "operation weights: sale, void, refund, decline (e.g. sale=70,void=10,refund=10,decline=10)")
+	fl.DurationVar(&f.timeout, "timeout", 5*time.Second, "a terminal's response timeout; an unanswered sale or void is reversed")
+	fl.Int64Var(&f.seed, "seed", 1, "seed of the operation mix")
 	fl.BoolVar(&f.baseline, "baseline", false, "also measure a bare iso8583-connection server and print the ratio")
-	fl.StringVar(&f.jsonPath, "json", "", "write the results as JSON to this file")
+	fl.StringVar(&f.scenario, "scenario", "", "fault rules for the in-process acquirer (catalogue name or file); the run is reconciled")
+	fl.BoolVar(&f.idle, "idle", false, "connect the terminals and hold them silent for --duration")
+	fl.StringVar(&f.control, "control", "", "the acquirer's control API URL, to read its memory and connections after the run")
+	fl.StringVar(&f.jsonPath, "json", "", "write the report as JSON to this file")
+	fl.StringArrayVar(&f.reports, "report", nil, "html:PATH writes throughput and latency charts as one self-contained page")
 	return cmd
-}
-
-type loadReport struct {
-	Acquirer *load.Result `json:"acquirer"`
-	Baseline *load.Result `json:"baseline,omitempty"`
-	Ratio    float64      `json:"ratio,omitempty"`
 }
 
 func runLoad(cmd *cobra.Command, f loadFlags) error {
 	if f.terminals < 1 || f.terminals > 100000 {
 		return invalid(errors.New("--terminals: want 1 to 100000"))
 	}
-	if f.duration <= 0 || f.rate < 0 {
-		return invalid(errors.New("--duration must be positive and --rate not negative"))
+	if f.duration <= 0 || f.rate < 0 || f.warmup < 0 || f.timeout <= 0 || f.rounds < 0 {
+		return invalid(errors.New("--duration and --timeout must be positive; --rate, --warmup and --rounds not negative"))
+	}
+	if f.scenario != "" && f.target != "" {
+		return invalid(errors.New("--scenario runs the rules in this process's acquirer: leave out --target (for your own host use posim acquirer --scenario)"))
+	}
+	mix, err := load.ParseMix(f.mix)
+	if err != nil {
+		return invalid(fmt.Errorf("--mix: %w", err))
+	}
+	htmlPath := ""
+	for _, r := range f.reports {
+		kind, path, ok := strings.Cut(r, ":")
+		if !ok || kind != "html" || path == "" {
+			return invalid(fmt.Errorf("--report %q: want html:PATH", r))
+		}
+		htmlPath = path
 	}
 	profile, err := loadProfile(f.profile)
 	if err != nil {
 		return err
 	}
 	out := cmd.OutOrStdout()
+	rep := &load.Report{Command: "posim " + strings.Join(os.Args[1:], " "), Started: time.Now().UTC()}
 	target := f.target
+	var host *scenarios.Host
+	var engine *acquirer.Engine
 	if target == "" {
-		book := cards.Builtin()
-		for i := range book.Cards {
-			book.Cards[i].Balance = 1 << 60 // a load run never runs out of money
+		fund := func(b *cards.Book) {
+			for i := range b.Cards {
+				if b.Cards[i].Alias == "approve" {
+					b.Cards[i].Balance = 1 << 60 // a load run never runs out of money
+				}
+			}
 		}
-		a, err := acquirer.New(acquirer.WithProfile(profile), acquirer.WithCards(book),
-			acquirer.WithJournal(acquirer.NewRingJournal(100_000)), acquirer.WithRetention(loadRetain, loadRetain))
-		if err != nil {
-			return err
+		opts := []acquirer.Option{acquirer.WithRetention(loadRetain, loadRetain)}
+		if f.scenario != "" {
+			s, err := loadScenario(f.scenario)
+			if err != nil {
+				return invalid(err)
+			}
+			host, err = scenarios.StartHost(s, "127.0.0.1:0", scenarios.HostOptions{Profile: profile.Name(), JournalMax: 100_000, Book: fund, Acquirer: opts})
+			if err != nil {
+				return runtimeErr(err)
+			}
+			defer host.Close()
+			rep.Faults = &load.FaultCheck{Scenario: s.Name}
+			target, engine = host.Addr(), host.Engine()
+		} else {
+			book := cards.Builtin()
+			fund(book)
+			a, err := acquirer.New(append(opts, acquirer.WithProfile(profile), acquirer.WithCards(book), acquirer.WithJournal(acquirer.NewRingJournal(100_000)))...)
+			if err != nil {
+				return err
+			}
+			if err := a.Listen("127.0.0.1:0"); err != nil {
+				return runtimeErr(err)
+			}
+			defer a.Close()
+			target, engine = a.Addr(), a.Engine()
 		}
-		if err := a.Listen("127.0.0.1:0"); err != nil {
-			return runtimeErr(err)
-		}
-		defer a.Close()
-		target = a.Addr()
 	}
-	opts := load.Options{Terminals: f.terminals, Duration: f.duration, Rate: f.rate, Profile: profile,
+	o := load.Options{Target: target, Terminals: f.terminals, Rate: f.rate, Profile: profile, Mix: mix, Timeout: f.timeout, Seed: f.seed,
 		Progress: func(p load.Progress) {
 			if isTerminal(out) {
 				fmt.Fprintf(out, "\r\x1b[K%5.1fs  %d responses  %d errors", p.Elapsed.Seconds(), p.Responses, p.Errors)
 			}
 		}}
-	report := loadReport{}
-	fmt.Fprintf(out, "posim load: %d terminals for %s against %s\n", f.terminals, f.duration, target)
-	opts.Target = target
-	if report.Acquirer, err = load.Run(cmd.Context(), opts); err != nil {
+	fmt.Fprintf(out, "posim load: %d terminals for %s against %s (mix %s)\n", f.terminals, f.duration, target, mix)
+	fleet, err := load.Dial(o)
+	if err != nil {
 		return runtimeErr(err)
 	}
-	printLoad(out, "acquirer", report.Acquirer)
-	if f.baseline {
+	defer fleet.Close()
+	ctx := cmd.Context()
+
+	switch {
+	case f.idle:
+		start := time.Now()
+		select {
+		case <-time.After(f.duration):
+		case <-ctx.Done():
+		}
+		rep.Idle = &load.Idle{Terminals: f.terminals, Connected: f.terminals, HeldFor: time.Since(start).Seconds()}
+		fmt.Fprintf(out, "held %d idle connections for %.1fs\n", f.terminals, rep.Idle.HeldFor)
+	case f.baseline:
 		b, err := load.StartBaseline("127.0.0.1:0", profile)
 		if err != nil {
 			return runtimeErr(err)
 		}
-		opts.Target = b.Addr()
-		report.Baseline, err = load.Run(cmd.Context(), opts)
-		b.Close()
+		defer b.Close()
+		bo := o
+		bo.Target, bo.TIDPrefix = b.Addr(), "B"
+		bfleet, err := load.Dial(bo)
 		if err != nil {
 			return runtimeErr(err)
 		}
-		printLoad(out, "baseline", report.Baseline)
-		if report.Baseline.Throughput > 0 {
-			report.Ratio = report.Acquirer.Throughput / report.Baseline.Throughput
+		defer bfleet.Close()
+		rounds := f.rounds
+		if rounds == 0 {
+			rounds = min(max(int(f.duration/time.Second), 1), 20)
 		}
-		fmt.Fprintf(out, "ratio acquirer/baseline: %.2f\n", report.Ratio)
+		rep.Acquirer, rep.Baseline, err = load.Compare(ctx, fleet, bfleet, f.duration, f.warmup, rounds)
+		if err != nil {
+			return runtimeErr(err)
+		}
+		printLoad(out, "acquirer", rep.Acquirer)
+		printLoad(out, "baseline", rep.Baseline)
+		if rep.Baseline.Throughput > 0 {
+			rep.Ratio = rep.Acquirer.Throughput / rep.Baseline.Throughput
+		}
+		fmt.Fprintf(out, "ratio acquirer/baseline: %.2f (%d alternating rounds after a %s warm-up)\n", rep.Ratio, rounds, f.warmup)
+	default:
+		if rep.Acquirer, err = load.Measure(ctx, fleet, f.duration, f.warmup); err != nil {
+			return runtimeErr(err)
+		}
+		printLoad(out, "acquirer", rep.Acquirer)
+	}
+	if rep.Faults != nil && rep.Acquirer != nil {
+		reconcile(rep.Faults, host, engine, fleet)
+		verdict := "OK"
+		if !rep.Faults.OK {
+			verdict = "FAILED"
+		}
+		fmt.Fprintf(out, "faults %s: %s\n", verdict, rep.Faults.Summary)
+		for _, r := range rep.Faults.Rules {
+			fmt.Fprintf(out, "  rule %s (%s): matched %d, fired %d", r.ID, strings.Join(r.Actions, ", "), r.Matched, r.Fired)
+			if r.Probability != nil {
+				fmt.Fprintf(out, ", expected %.1f (%.0f..%.0f)", r.Expected, r.Low, r.High)
+			}
+			fmt.Fprintln(out)
+		}
+	}
+	if f.control != "" {
+		hs, err := scrapeHost(f.control)
+		if err != nil {
+			return runtimeErr(fmt.Errorf("--control: %w", err))
+		}
+		rep.Host = hs
+		fmt.Fprintf(out, "host: %.0f MiB resident, %.0f connections, %.0f goroutines\n", hs.RSSMiB, hs.Connections, hs.Goroutines)
 	}
 	if f.jsonPath != "" {
-		data, _ := json.MarshalIndent(report, "", "  ")
+		data, _ := json.MarshalIndent(rep, "", "  ")
 		if err := os.WriteFile(f.jsonPath, append(data, '\n'), 0o644); err != nil {
 			return runtimeErr(err)
 		}
 	}
+	if htmlPath != "" {
+		if err := writeFileWith(htmlPath, func(w io.Writer) error { return load.WriteHTML(w, rep) }); err != nil {
+			return runtimeErr(err)
+		}
+		fmt.Fprintf(out, "report: %s\n", htmlPath)
+	}
+	if rep.Faults != nil && !rep.Faults.OK {
+		return &exitError{code: exitExpected, err: errors.New("load: fault check failed: " + rep.Faults.Summary)}
+	}
 	return nil
+}
+
+// reconcile fills the fault check once the run has drained: the rules'
+// counts, the terminals' timeouts and reversals, and the ledger's view of
+// every request a terminal reversed.
+func reconcile(c *load.FaultCheck, h *scenarios.Host, e *acquirer.Engine, fleet *load.Fleet) {
+	for _, st := range h.Faults.Stats() {
+		rc := load.RuleCount{ID: st.ID, Actions: st.Actions, Drops: st.Drops, Matched: st.Matched, Fired: st.Fired, Probability: st.Probability}
+		rc.Bounds()
+		if st.Drops {
+			c.Dropped += int64(st.Fired)
+		}
+		c.Rules = append(c.Rules, rc)
+	}
+	rev, reversed := fleet.Reversals()
+	c.Timeouts, c.Acknowledged, c.Failed = rev.Timeouts, rev.Acknowledged, rev.Failed
+	c.Unreversed = []load.Ref{}
+	for _, ref := range reversed {
+		c.Checked++
+		recs := e.Find(ref.TID, ref.MTI, ref.STAN)
+		if len(recs) == 0 {
+			c.NotBooked++
+		}
+		for _, rec := range recs {
+			if rec.Status == acquirer.StatusApproved || rec.Status == acquirer.StatusCompleted {
+				c.Unreversed = append(c.Unreversed, ref)
+			}
+		}
+	}
+	c.Judge()
+}
+
+// scrapeHost reads the acquirer's resident memory, connections and
+// goroutines from its control API's Prometheus metrics.
+func scrapeHost(base string) (*load.HostStats, error) {
+	url := strings.TrimSuffix(base, "/") + "/metrics"
+	client := http.Client{Timeout: 10 * time.Second}
+	resp, err := client.Get(url)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	var p expfmt.TextParser
+	families, err := p.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", url, err)
+	}
+	value := func(name string) float64 {
+		mf := families[name]
+		if mf == nil || len(mf.Metric) == 0 {
+			return 0
+		}
+		m := mf.Metric[0]
+		switch {
+		case m.Gauge != nil:
+			return m.Gauge.GetValue()
+		case m.Counter != nil:
+			return m.Counter.GetValue()
+		}
+		return 0
+	}
+	if families["process_resident_memory_bytes"] == nil {
+		return nil, fmt.Errorf("%s has no process_resident_memory_bytes: is it posim's control API?", url)
+	}
+	return &load.HostStats{RSSMiB: value("process_resident_memory_bytes") / (1 << 20), Connections: value("posim_connections"),
+		Goroutines: value("go_goroutines")}, nil
 }
 
 func printLoad(w io.Writer, name string, r *load.Result) {
@@ -127,6 +317,10 @@ func printLoad(w io.Writer, name string, r *load.Result) {
 	}
 	fmt.Fprintf(w, "%-9s %9.0f/s  p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  p99.9 %.2f ms  max %.2f ms  responses %d  errors %v  codes %v\n",
 		name, r.Throughput, r.Latency.P50, r.Latency.P90, r.Latency.P99, r.Latency.P999, r.Latency.Max, r.Responses, r.Errors, r.Codes)
+	if r.Reversals.Timeouts > 0 {
+		fmt.Fprintf(w, "%-9s timeouts %d, reversals sent %d, acknowledged %d, failed %d\n", "", r.Reversals.Timeouts,
+			r.Reversals.Sent, r.Reversals.Acknowledged, r.Reversals.Failed)
+	}
 }
 
 // loadRetain bounds the in-process acquirer's ledger during a load run: the

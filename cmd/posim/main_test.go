@@ -440,4 +440,58 @@ func TestCLI_Load(t *testing.T) {
 	require.Positive(t, rep.Ratio)
 	code, _, _ = posim(t, "load", "--terminals", "0")
 	require.Equal(t, 2, code)
+	for _, bad := range [][]string{{"--mix", "sale=1,payout=2"}, {"--report", "pdf:x"}, {"--scenario", "baseline-sale", "--target", "127.0.0.1:1"}} {
+		code, _, errOut := posim(t, append([]string{"load", "--duration", "1s"}, bad...)...)
+		require.Equal(t, 2, code, "%v: %s", bad, errOut)
+	}
 }
+
+func TestCLI_LoadFaultsReconciled(t *testing.T) {
+	dir := t.TempDir()
+	html, js := filepath.Join(dir, "load.html"), filepath.Join(dir, "load.json")
+	// a tenth of the approvals lost: every one must time out, be reversed and
+	// leave no approval standing in the ledger
+	scenario := filepath.Join(dir, "drop.yaml")
+	require.NoError(t, os.WriteFile(scenario, []byte(`name: drop-tenth
+title: {en: "drop a tenth"}
+seed: 3
+rules:
+  - id: drop
+    when: {op: sale, card: approve, probability: 0.1}
+    do: [process, no_response]
+steps:
+  - sale: {card: approve, amount: "1.00"}
+`), 0o644))
+	code, out, errOut := posim(t, "load", "--scenario", scenario, "--terminals", "4", "--duration", "1s", "--warmup", "200ms",
+		"--timeout", "100ms", "--mix", "sale=8,void=1,decline=1", "--json", js, "--report", "html:"+html)
+	require.Equal(t, 0, code, out+errOut)
+	require.Contains(t, out, "faults OK:")
+	var rep struct {
+		Faults struct {
+			OK         bool
+			Dropped    int64
+			Timeouts   int64
+			Unreversed []any
+			Rules      []struct{ Fired, Matched int }
+		} `json:"faults"`
+	}
+	data, err := os.ReadFile(js)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &rep))
+	require.True(t, rep.Faults.OK)
+	require.Positive(t, rep.Faults.Dropped)
+	require.Equal(t, rep.Faults.Dropped, rep.Faults.Timeouts)
+	require.Empty(t, rep.Faults.Unreversed)
+	page, err := os.ReadFile(html)
+	require.NoError(t, err)
+	for _, want := range []string{"<svg", "Throughput", "Latency, acquirer", `id="faults" class="ok"`} {
+		require.Contains(t, string(page), want)
+	}
+	require.NotContains(t, string(page), "http://", "the page loads nothing")
+
+	// a host that loses answers but whose terminals give up too late to
+	// reverse within the run still drains: the check waits for them
+	code, out, _ = posim(t, "load", "--scenario", scenario, "--terminals", "2", "--duration", "300ms", "--warmup", "0s", "--timeout", "3s")
+	require.Equal(t, 0, code, out)
+}
+

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/posim/posim/cards"
@@ -61,4 +62,21 @@ func (sf specFlags) customProfile(tpdu, header string) (wire.Profile, error) {
 	}
 	wire.RegisterCustom(p)
 	return p, nil
+}
+
+// writeFileWith creates path and fills it with write, reporting the first
+// error of writing or closing.
+func writeFileWith(path string, write func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	err = write(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
 }
