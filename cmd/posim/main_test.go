@@ -494,4 +494,3 @@ steps:
 	code, out, _ = posim(t, "load", "--scenario", scenario, "--terminals", "2", "--duration", "300ms", "--warmup", "0s", "--timeout", "3s")
 	require.Equal(t, 0, code, out)
 }
-
