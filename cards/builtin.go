@@ -23,6 +23,7 @@ func Builtin() *Book {
 		card("aml", "6200000000001003", 1_000_000, StatusAML, "declined 93 (violation of law)"),
 		card("expired", "6200000000001102", 1_000_000, StatusActive, "declined 54: expired 01/20"),
 		card("wrong-pin", "6200000000001201", 1_000_000, StatusActive, "the cardholder types 9999: 55, then 75 after three tries"),
+		card("unlimited", "6200000000009998", 1<<53, StatusActive, "approved (00) and never runs out: the card posim load sells on"),
 	}}
 	for i := range b.Cards {
 		switch b.Cards[i].Alias {

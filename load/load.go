@@ -39,8 +39,9 @@ type Options struct {
 	Profile wire.Profile
 	// Mix weighs the operations; the zero value sends sales only.
 	Mix Mix
-	// PAN is the card approved sales use (it needs a large balance);
-	// DeclinePAN the card declines use (default: insufficient funds, 51).
+	// PAN is the card approved sales use (default: the built-in card
+	// "unlimited", which never runs out); DeclinePAN the card declines use
+	// (default: "insufficient-funds", 51).
 	PAN, DeclinePAN string
 	// Timeout is each request's response timeout; an unanswered sale or
 	// void is reversed, as a terminal does.
@@ -250,7 +251,7 @@ func Dial(o Options) (*Fleet, error) {
 		o.Timeout = 5 * time.Second
 	}
 	if o.PAN == "" {
-		o.PAN = "6200000000000005"
+		o.PAN = "6200000000009998"
 	}
 	if o.DeclinePAN == "" {
 		o.DeclinePAN = "6200000000000104"

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/posim/posim/acquirer"
-	"github.com/posim/posim/cards"
 	"github.com/posim/posim/wire"
 	"github.com/stretchr/testify/require"
 )
@@ -59,15 +58,9 @@ func TestRunRefused(t *testing.T) {
 	require.Error(t, err)
 }
 
-func richAcquirer(t *testing.T, opts ...acquirer.Option) *acquirer.Acquirer {
+func startAcquirer(t *testing.T, opts ...acquirer.Option) *acquirer.Acquirer {
 	t.Helper()
-	book := cards.Builtin()
-	for i := range book.Cards {
-		if book.Cards[i].Alias == "approve" {
-			book.Cards[i].Balance = 1 << 50
-		}
-	}
-	a, err := acquirer.New(append([]acquirer.Option{acquirer.WithCards(book)}, opts...)...)
+	a, err := acquirer.New(opts...) // the built-in card "unlimited" never runs out
 	require.NoError(t, err)
 	require.NoError(t, a.Listen("127.0.0.1:0"))
 	t.Cleanup(func() { a.Close() })
@@ -75,7 +68,7 @@ func richAcquirer(t *testing.T, opts ...acquirer.Option) *acquirer.Acquirer {
 }
 
 func TestRunMix(t *testing.T) {
-	a := richAcquirer(t)
+	a := startAcquirer(t)
 	mix, err := ParseMix("sale=50,void=20,refund=20,decline=10")
 	require.NoError(t, err)
 	res, err := Run(context.Background(), Options{Target: a.Addr(), Terminals: 4, Mix: mix, Seed: 7}, time.Second)
@@ -125,7 +118,7 @@ func (d *dropEvery) HandleInline(x *acquirer.Exchange) {
 }
 
 func TestRunReversesTimeouts(t *testing.T) {
-	a := richAcquirer(t, acquirer.WithHandler(&dropEvery{n: 10}))
+	a := startAcquirer(t, acquirer.WithHandler(&dropEvery{n: 10}))
 	res, err := Run(context.Background(), Options{Target: a.Addr(), Terminals: 4, Timeout: 100 * time.Millisecond}, 1500*time.Millisecond)
 	require.NoError(t, err)
 	require.Positive(t, res.Reversals.Timeouts)
@@ -141,7 +134,7 @@ func TestRunReversesTimeouts(t *testing.T) {
 }
 
 func TestCompare(t *testing.T) {
-	a := richAcquirer(t)
+	a := startAcquirer(t)
 	b, err := StartBaseline("127.0.0.1:0", wire.ISO87)
 	require.NoError(t, err)
 	t.Cleanup(func() { b.Close() })

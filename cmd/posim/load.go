@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/posim/posim/acquirer"
-	"github.com/posim/posim/cards"
 	"github.com/posim/posim/load"
 	"github.com/posim/posim/scenarios"
 	"github.com/prometheus/common/expfmt"
@@ -111,20 +110,13 @@ func runLoad(cmd *cobra.Command, f loadFlags) error {
 	var host *scenarios.Host
 	var engine *acquirer.Engine
 	if target == "" {
-		fund := func(b *cards.Book) {
-			for i := range b.Cards {
-				if b.Cards[i].Alias == "approve" {
-					b.Cards[i].Balance = 1 << 60 // a load run never runs out of money
-				}
-			}
-		}
 		opts := []acquirer.Option{acquirer.WithRetention(loadRetain, loadRetain)}
 		if f.scenario != "" {
 			s, err := loadScenario(f.scenario)
 			if err != nil {
 				return invalid(err)
 			}
-			host, err = scenarios.StartHost(s, "127.0.0.1:0", scenarios.HostOptions{Profile: profile.Name(), JournalMax: 100_000, Book: fund, Acquirer: opts})
+			host, err = scenarios.StartHost(s, "127.0.0.1:0", scenarios.HostOptions{Profile: profile.Name(), JournalMax: 100_000, Acquirer: opts})
 			if err != nil {
 				return runtimeErr(err)
 			}
@@ -132,9 +124,7 @@ func runLoad(cmd *cobra.Command, f loadFlags) error {
 			rep.Faults = &load.FaultCheck{Scenario: s.Name}
 			target, engine = host.Addr(), host.Engine()
 		} else {
-			book := cards.Builtin()
-			fund(book)
-			a, err := acquirer.New(append(opts, acquirer.WithProfile(profile), acquirer.WithCards(book), acquirer.WithJournal(acquirer.NewRingJournal(100_000)))...)
+			a, err := acquirer.New(append(opts, acquirer.WithProfile(profile), acquirer.WithJournal(acquirer.NewRingJournal(100_000)))...)
 			if err != nil {
 				return err
 			}

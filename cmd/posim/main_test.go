@@ -457,10 +457,10 @@ title: {en: "drop a tenth"}
 seed: 3
 rules:
   - id: drop
-    when: {op: sale, card: approve, probability: 0.1}
+    when: {op: sale, card: unlimited, probability: 0.1}
     do: [process, no_response]
 steps:
-  - sale: {card: approve, amount: "1.00"}
+  - sale: {card: unlimited, amount: "1.00"}
 `), 0o644))
 	code, out, errOut := posim(t, "load", "--scenario", scenario, "--terminals", "4", "--duration", "1s", "--warmup", "200ms",
 		"--timeout", "100ms", "--mix", "sale=8,void=1,decline=1", "--json", js, "--report", "html:"+html)
