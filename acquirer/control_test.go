@@ -121,3 +121,51 @@ func BenchmarkHubPublishNoSubscriber(b *testing.B) {
 		h.Publish(e)
 	}
 }
+
+// BenchmarkHubPublishSubscriber publishes to a subscriber that keeps up,
+// as the live demo page and an SSE client do.
+func BenchmarkHubPublishSubscriber(b *testing.B) {
+	h := NewHub()
+	ch, stop := h.Subscribe(1024)
+	defer stop()
+	defer drain(ch)()
+	e := Entry{Kind: KindIn, MTI: "0200", STAN: "000001", TID: "T1", PAN: "620000******0005"}
+	for b.Loop() {
+		h.Publish(e)
+	}
+}
+
+// drain reads ch until the returned function is called.
+func drain(ch <-chan Entry) (stop func()) {
+	quit := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-ch:
+			case <-quit:
+				return
+			}
+		}
+	}()
+	return func() { close(quit) }
+}
+
+// BenchmarkJournalAppendObserved appends through the control API's
+// observer (metrics and the event hub) with one subscriber.
+func BenchmarkJournalAppendObserved(b *testing.B) {
+	a, err := New(WithJournal(NewRingJournal(10_000)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := NewControl(a, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ch, stop := c.Hub().Subscribe(1024)
+	defer stop()
+	defer drain(ch)()
+	e := Entry{Kind: KindOut, MTI: "0210", RC: "00", STAN: "000001", TID: "T1", PAN: "620000******0005"}
+	for b.Loop() {
+		a.Journal().Append(e)
+	}
+}

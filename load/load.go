@@ -182,6 +182,10 @@ type shard struct {
 	refs    []Ref
 }
 
+func newShard() *shard {
+	return &shard{hist: newHist(3), errs: map[string]int64{}, codes: map[string]int64{}, ops: map[string]int64{}}
+}
+
 func (s *shard) record(sec int, lat time.Duration, op, rc string) {
 	us := max(lat.Microseconds(), 1)
 	s.mu.Lock()
@@ -304,7 +308,7 @@ func (f *Fleet) Run(ctx context.Context, d time.Duration) (*Result, error) {
 	defer cancel()
 	var sh [shards]*shard
 	for i := range sh {
-		sh[i] = &shard{hist: newHist(3), errs: map[string]int64{}, codes: map[string]int64{}, ops: map[string]int64{}}
+		sh[i] = newShard()
 	}
 	var responses, failures atomic.Int64
 	start := time.Now()

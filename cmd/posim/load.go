@@ -19,6 +19,7 @@ import (
 
 type loadFlags struct {
 	target, profile, jsonPath, mix, scenario, control string
+	baselineTarget                                    string
 	reports                                           []string
 	terminals, rounds                                 int
 	duration, warmup, timeout                         time.Duration
@@ -52,6 +53,7 @@ deviations of its expectation. A failed check exits 4.
 --idle connects the terminals and holds them, silent, for --duration: with --control
 (the acquirer's control API) it reads the host's resident memory and connection count.`,
 		Example: `  posim load --terminals 64 --duration 10s --baseline --json out.json
+  posim load --target 127.0.0.1:8583 --baseline-target 127.0.0.1:8590 --terminals 64 --duration 10s
   posim load --terminals 1000 --duration 30s --rate 5000 --target 127.0.0.1:8583
   posim load --scenario examples/load-drop-approvals.yaml --timeout 1s --report html:load.html
   posim load --idle --terminals 10000 --duration 20s --target 127.0.0.1:8583 --control http://127.0.0.1:8584`,
@@ -70,6 +72,7 @@ deviations of its expectation. A failed check exits 4.
 	fl.DurationVar(&f.timeout, "timeout", 5*time.Second, "a terminal's response timeout; an unanswered sale or void is reversed")
 	fl.Int64Var(&f.seed, "seed", 1, "seed of the operation mix")
 	fl.BoolVar(&f.baseline, "baseline", false, "also measure a bare iso8583-connection server and print the ratio")
+	fl.StringVar(&f.baselineTarget, "baseline-target", "", "with --baseline: a bare server in another process (posim baseline), HOST:PORT")
 	fl.StringVar(&f.scenario, "scenario", "", "fault rules for the in-process acquirer (catalogue name or file); the run is reconciled")
 	fl.BoolVar(&f.idle, "idle", false, "connect the terminals and hold them silent for --duration")
 	fl.StringVar(&f.control, "control", "", "the acquirer's control API URL, to read its memory and connections after the run")
@@ -84,6 +87,9 @@ func runLoad(cmd *cobra.Command, f loadFlags) error {
 	}
 	if f.duration <= 0 || f.rate < 0 || f.warmup < 0 || f.timeout <= 0 || f.rounds < 0 {
 		return invalid(errors.New("--duration and --timeout must be positive; --rate, --warmup and --rounds not negative"))
+	}
+	if f.baselineTarget != "" && !f.baseline {
+		f.baseline = true
 	}
 	if f.scenario != "" && f.target != "" {
 		return invalid(errors.New("--scenario runs the rules in this process's acquirer: leave out --target (for your own host use posim acquirer --scenario)"))
@@ -159,13 +165,16 @@ func runLoad(cmd *cobra.Command, f loadFlags) error {
 		rep.Idle = &load.Idle{Terminals: f.terminals, Connected: f.terminals, HeldFor: time.Since(start).Seconds()}
 		fmt.Fprintf(out, "held %d idle connections for %.1fs\n", f.terminals, rep.Idle.HeldFor)
 	case f.baseline:
-		b, err := load.StartBaseline("127.0.0.1:0", profile)
-		if err != nil {
-			return runtimeErr(err)
-		}
-		defer b.Close()
 		bo := o
-		bo.Target, bo.TIDPrefix = b.Addr(), "B"
+		bo.Target, bo.TIDPrefix = f.baselineTarget, "B"
+		if bo.Target == "" {
+			b, err := load.StartBaseline("127.0.0.1:0", profile)
+			if err != nil {
+				return runtimeErr(err)
+			}
+			defer b.Close()
+			bo.Target = b.Addr()
+		}
 		bfleet, err := load.Dial(bo)
 		if err != nil {
 			return runtimeErr(err)
@@ -316,3 +325,33 @@ func printLoad(w io.Writer, name string, r *load.Result) {
 // loadRetain bounds the in-process acquirer's ledger during a load run: the
 // newest records are enough to match reversals, and memory stays flat.
 const loadRetain = 200_000
+
+func newBaselineCmd() *cobra.Command {
+	var listen, profileName string
+	cmd := &cobra.Command{
+		Use:   "baseline",
+		Short: "Serve a bare iso8583-connection server to measure posim against",
+		Long: `Serve a bare moov-io/iso8583-connection server that answers every request 00, with no
+ledger, journal, rules or events: what the codec and the connection cost by themselves.
+posim load --baseline-target compares an acquirer in another process with it.`,
+		Example: `  posim baseline --listen 127.0.0.1:8590`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			profile, err := loadProfile(profileName)
+			if err != nil {
+				return err
+			}
+			b, err := load.StartBaseline(listen, profile)
+			if err != nil {
+				return runtimeErr(err)
+			}
+			defer b.Close()
+			fmt.Fprintf(cmd.OutOrStdout(), "posim baseline listening on %s (profile %s); Ctrl-C stops it\n", b.Addr(), profile.Name())
+			<-cmd.Context().Done()
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8590", "address to listen on")
+	cmd.Flags().StringVar(&profileName, "profile", "iso87", "dialect")
+	return cmd
+}

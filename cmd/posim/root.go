@@ -59,6 +59,7 @@ Exit codes: 0 success (terminal: approved), 1 usage error, 2 invalid input,
 		newDemoCmd(),
 		newStatementCmd(),
 		newLoadCmd(),
+		newBaselineCmd(),
 		newVersionCmd(),
 	)
 	return root
