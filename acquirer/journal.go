@@ -88,8 +88,9 @@ func NewMemJournal() *MemJournal { return &MemJournal{} }
 
 // NewRingJournal returns an empty journal that keeps at most n entries,
 // dropping the oldest: for long-running hosts and load runs, where a full
-// journal would grow without bound. Appending to a full ring allocates
-// nothing. n < 1 means unbounded.
+// journal would grow without bound. The ring is allocated whole at the
+// first entry (about 256 bytes an entry); appending allocates nothing more.
+// n < 1 means unbounded.
 func NewRingJournal(n int) *MemJournal { return &MemJournal{max: max(n, 0)} }
 
 // Max is the most entries the journal keeps; 0 means no limit.
@@ -100,6 +101,11 @@ func (j *MemJournal) Append(e Entry) Entry {
 	j.mu.Lock()
 	j.seq++
 	e.Seq = j.seq
+	if j.max > 0 && j.entries == nil {
+		// the ring takes its full size at the first entry: growing a
+		// slice of this size by doubling copies it over and over
+		j.entries = make([]Entry, 0, j.max)
+	}
 	if j.max == 0 || len(j.entries) < j.max {
 		j.entries = append(j.entries, e)
 	} else {
