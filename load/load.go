@@ -229,6 +229,8 @@ type Fleet struct {
 	o     Options
 	terms []*terminal
 
+	lastSec int // the last second of the current run
+
 	mu       sync.Mutex
 	reversal Reversals // over every run, warm-ups included
 	reversed []Ref
@@ -304,6 +306,7 @@ func (f *Fleet) Run(ctx context.Context, d time.Duration) (*Result, error) {
 		return nil, errors.New("load: duration must be positive")
 	}
 	o := f.o
+	f.lastSec = int((d - 1) / time.Second)
 	runCtx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	var sh [shards]*shard
@@ -444,7 +447,8 @@ func (f *Fleet) one(ctx context.Context, t *terminal, s *shard, start time.Time,
 		return !errors.Is(err, connection.ErrConnectionClosed)
 	}
 	rc, _ := resp.GetString(39)
-	s.record(int(now.Sub(start)/time.Second), lat, op, rc)
+	// a request sent in the last instant counts in the run's last second
+	s.record(min(int(now.Sub(start)/time.Second), f.lastSec), lat, op, rc)
 	responses.Add(1)
 	if rc == "00" {
 		switch op {
