@@ -10,7 +10,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/posim/posim/browsertest"
-	"github.com/posim/posim/wire"
 	"github.com/stretchr/testify/require"
 )
 
@@ -19,16 +18,7 @@ import (
 // latency chart per target, each line with a point a second.
 func TestHTMLReport_InChromium(t *testing.T) {
 	ctx := browsertest.New(t, 60*time.Second)
-	a := startAcquirer(t)
-	b, err := StartBaseline("127.0.0.1:0", wire.ISO87)
-	require.NoError(t, err)
-	t.Cleanup(func() { b.Close() })
-	fa, err := Dial(Options{Target: a.Addr(), Terminals: 2})
-	require.NoError(t, err)
-	defer fa.Close()
-	fb, err := Dial(Options{Target: b.Addr(), Terminals: 2, TIDPrefix: "B"})
-	require.NoError(t, err)
-	defer fb.Close()
+	fa, fb := fleetPair(t)
 	ra, rb, err := Compare(context.Background(), fa, fb, 2*time.Second, 0, 2)
 	require.NoError(t, err)
 

@@ -133,17 +133,25 @@ func TestRunReversesTimeouts(t *testing.T) {
 	}
 }
 
-func TestCompare(t *testing.T) {
+// fleetPair starts an acquirer and a baseline and dials two terminals to
+// each.
+func fleetPair(t *testing.T) (fa, fb *Fleet) {
+	t.Helper()
 	a := startAcquirer(t)
 	b, err := StartBaseline("127.0.0.1:0", wire.ISO87)
 	require.NoError(t, err)
 	t.Cleanup(func() { b.Close() })
-	fa, err := Dial(Options{Target: a.Addr(), Terminals: 2})
+	fa, err = Dial(Options{Target: a.Addr(), Terminals: 2})
 	require.NoError(t, err)
-	defer fa.Close()
-	fb, err := Dial(Options{Target: b.Addr(), Terminals: 2})
+	t.Cleanup(fa.Close)
+	fb, err = Dial(Options{Target: b.Addr(), Terminals: 2, TIDPrefix: "B"})
 	require.NoError(t, err)
-	defer fb.Close()
+	t.Cleanup(fb.Close)
+	return fa, fb
+}
+
+func TestCompare(t *testing.T) {
+	fa, fb := fleetPair(t)
 	ra, rb, err := Compare(context.Background(), fa, fb, 1200*time.Millisecond, 200*time.Millisecond, 4)
 	require.NoError(t, err)
 	require.InDelta(t, 1.2, ra.Duration, 0.2, "four rounds of 300 ms")
