@@ -212,7 +212,7 @@ func (e *Engine) decide(req *wire.Txn, now time.Time) Decision {
 		}
 		d := e.financial(req, now)
 		if d.Record != nil && req.Op != wire.OpBalance {
-			e.l.dups[dupKey(req)] = d.Record
+			d.Record.dupKeyed = true
 		}
 		return d
 	case wire.OpReversal, wire.OpReversalAdvice:
@@ -242,17 +242,23 @@ func missing(req *wire.Txn) string {
 	return "missing " + strings.Join(miss, ", ")
 }
 
-// dupK recognises a retransmission: same TID, MID, STAN, MTI class and DE7.
-type dupK struct{ tid, mid, stan, mti, de7 string }
-
-func dupKey(req *wire.Txn) dupK {
-	return dupK{req.TID, req.MID, req.STAN, mtiClass(req.MTI), req.TransmissionTime}
+// dupOf returns the record a request retransmits: the newest booked in the
+// open batch with the same TID, MID, STAN, MTI class and DE7.
+func (e *Engine) dupOf(req *wire.Txn) *Record {
+	rs := e.l.byOrig[origKey(req.TID, req.MTI, req.STAN)]
+	for i := len(rs) - 1; i >= 0; i-- {
+		r := rs[i]
+		if r.dupKeyed && !r.Settled && r.MID == req.MID && r.TransmissionTime == req.TransmissionTime {
+			return r
+		}
+	}
+	return nil
 }
 
 // duplicate answers a retransmission of a request already processed.
 func (e *Engine) duplicate(req *wire.Txn) (Decision, bool) {
-	rec, ok := e.l.dups[dupKey(req)]
-	if !ok {
+	rec := e.dupOf(req)
+	if rec == nil {
 		return Decision{}, false
 	}
 	note := Note{KindDuplicate, fmt.Sprintf("same TID, MID, STAN %s and MTI as record %d", req.STAN, rec.ID)}

@@ -257,6 +257,25 @@ func TestEngine_Duplicates(t *testing.T) {
 		other.Amount = 2000
 		require.Equal(t, "94", e.Decide(&other, t0).Response.ResponseCode)
 	})
+	t.Run("the key is TID, MID, STAN, MTI class and DE7", func(t *testing.T) {
+		e := newEngine(t)
+		s := sale(approvePAN, 1000)
+		e.Decide(s, t0)
+		repeat := *s
+		repeat.MTI = "0201"
+		d := e.Decide(&repeat, t0)
+		require.NotEmpty(t, d.Notes, "a repeat (0201) is a duplicate")
+		require.Equal(t, KindDuplicate, d.Notes[0].Kind)
+		later := *s
+		later.TransmissionTime = "1122100001"
+		require.Empty(t, e.Decide(&later, t0).Notes, "another DE7 is a new request")
+		other := *s
+		other.MID = "M2"
+		require.Empty(t, e.Decide(&other, t0).Notes, "another merchant is a new request")
+		require.Len(t, e.Snapshot().Records, 3)
+		// the newest booking of a key answers its retransmissions
+		require.Equal(t, int64(2), e.Decide(&later, t0).Record.ID)
+	})
 }
 
 func TestEngine_UnknownAndNetwork(t *testing.T) {

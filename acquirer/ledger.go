@@ -45,6 +45,7 @@ type Record struct {
 	Late             bool      `json:"late,omitempty"` // reversed after settlement
 
 	response *wire.Txn // kept to replay duplicates
+	dupKeyed bool      // a retransmission of its request is a duplicate (until its batch settles)
 	lined    bool      // turned into a merchant settlement line at a cut-over
 	adjusted bool      // its late reversal was adjusted on a later line
 	anomaly  *Anomaly  // a back-office fault to apply at the cut-over
@@ -132,7 +133,6 @@ type ledger struct {
 	byRRN     map[string]*Record
 	byOrig    map[origK][]*Record
 	byPAN     map[string][]*Record
-	dups      map[dupK]*Record
 	orphans   map[origK]*Record // reversals that arrived before their original
 	postings  []Posting
 	uploads   map[string][]uploadItem // TID|batch
@@ -153,7 +153,6 @@ func newLedger(book *cards.Book) *ledger {
 		byRRN:     map[string]*Record{},
 		byOrig:    map[origK][]*Record{},
 		byPAN:     map[string][]*Record{},
-		dups:      map[dupK]*Record{},
 		orphans:   map[origK]*Record{},
 		uploads:   map[string][]uploadItem{},
 		settled:   map[string]Settlement{},
@@ -218,7 +217,6 @@ func (l *ledger) presize(n int) {
 	l.records = make([]*Record, 0, n)
 	l.byRRN = make(map[string]*Record, n)
 	l.byOrig = make(map[origK][]*Record, n)
-	l.dups = make(map[dupK]*Record, n)
 }
 
 // record returns the record with an ID, or nil (never booked, or forgotten).
@@ -251,10 +249,6 @@ func (l *ledger) forget() {
 		delete(l.byPAN, r.PAN)
 	} else {
 		l.byPAN[r.PAN] = rs
-	}
-	dk := dupK{r.TID, r.MID, r.STAN, mtiClass(r.MTI), r.TransmissionTime}
-	if l.dups[dk] == r {
-		delete(l.dups, dk)
 	}
 }
 

@@ -38,15 +38,11 @@ func totalsOf(recs []*Record) wire.Totals {
 
 func batchKey(tid, batch string) string { return tid + "|" + batch }
 
-// close marks the open batch settled and forgets its duplicate keys.
+// close marks the open batch settled: its requests, retransmitted, are no
+// longer duplicates.
 func (e *Engine) close(tid string, s Settlement) {
 	for _, r := range e.open(tid) {
 		r.Settled = true
-	}
-	for k, r := range e.l.dups {
-		if r.TID == tid {
-			delete(e.l.dups, k)
-		}
 	}
 	for k, r := range e.l.orphans {
 		if r.TID == tid {
