@@ -164,7 +164,7 @@ func short(v float64) string {
 	case v >= 100 || v == math.Trunc(v):
 		return fmt.Sprintf("%.0f", v)
 	}
-	return fmt.Sprintf("%.2f", v)
+	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.2f", v), "0"), ".")
 }
 
 var page = template.Must(template.New("load").Parse(`<!doctype html>
