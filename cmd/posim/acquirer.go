@@ -124,7 +124,7 @@ func runAcquirer(cmd *cobra.Command, f acquirerFlags) error {
 		return invalid(fmt.Errorf("--gc-percent %d: want a positive percentage", f.gcPercent))
 	}
 	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(f.gcPercent)
+		defer debug.SetGCPercent(debug.SetGCPercent(f.gcPercent))
 	}
 	profile, err := loadProfile(f.profile)
 	if err != nil {

@@ -167,6 +167,9 @@ func TestCLI_ExitCodes(t *testing.T) {
 		{"bad profile", []string{"acquirer", "--profile", "x25"}, 2, "unknown profile"},
 		{"bad duplicate policy", []string{"acquirer", "--duplicate", "ignore"}, 2, "duplicate"},
 		{"missing cards file", []string{"acquirer", "--cards", "/nonexistent/cards.yaml"}, 2, "--cards"},
+		{"bad gc percent", []string{"acquirer", "--gc-percent", "0"}, 2, "--gc-percent"},
+		{"bad log level", []string{"acquirer", "--log-level", "loud"}, 2, "--log-level"},
+		{"negative retention", []string{"acquirer", "--retain", "-1"}, 2, "--retain"},
 		{"void without rrn", []string{"terminal", "void"}, 1, "--rrn"},
 		{"when-exhausted", []string{"terminal", "sale", "--amount", "1", "--when-exhausted", "panic"}, 2, "drop or block"},
 	}
@@ -493,4 +496,60 @@ steps:
 	// reverse within the run still drains: the check waits for them
 	code, out, _ = posim(t, "load", "--scenario", scenario, "--terminals", "2", "--duration", "300ms", "--warmup", "0s", "--timeout", "3s")
 	require.Equal(t, 0, code, out)
+}
+
+// serve runs a long-running command until the test ends and waits for addr
+// to accept connections.
+func serve(t *testing.T, addr string, args ...string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		var out, errOut bytes.Buffer
+		done <- run(ctx, args, &out, &errOut)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		require.NoError(t, <-done)
+	})
+	require.Eventually(t, func() bool {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	}, 5*time.Second, 10*time.Millisecond)
+}
+
+func TestCLI_LoadSeparateProcesses(t *testing.T) {
+	acq, ctl, base := deadAddr(t), deadAddr(t), deadAddr(t)
+	serve(t, acq, "acquirer", "--listen", acq, "--control", ctl, "--log-level", "warn")
+	serve(t, base, "baseline", "--listen", base)
+	serve(t, ctl) // the control API listens once the acquirer does
+	path := filepath.Join(t.TempDir(), "out.json")
+	code, out, errOut := posim(t, "load", "--target", acq, "--baseline-target", base, "--terminals", "2", "--duration", "1s",
+		"--warmup", "0s", "--control", "http://"+ctl, "--json", path)
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "ratio acquirer/baseline:")
+	require.Contains(t, out, "host:")
+	var rep struct {
+		Ratio float64
+		Host  struct {
+			RSS         float64 `json:"rss_mib"`
+			Connections float64
+		}
+	}
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &rep))
+	require.Positive(t, rep.Ratio)
+	require.Positive(t, rep.Host.RSS)
+
+	code, out, errOut = posim(t, "load", "--target", acq, "--idle", "--terminals", "20", "--duration", "300ms", "--control", "http://"+ctl)
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "held 20 idle connections")
+	require.Contains(t, out, "20 connections", "the host saw them all while they were held")
+
+	code, _, errOut = posim(t, "load", "--target", acq, "--duration", "300ms", "--control", "http://"+base)
+	require.Equal(t, 3, code, "a control URL that is not posim's: %s", errOut)
 }
