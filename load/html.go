@@ -73,6 +73,15 @@ func rows(r *Report) []row {
 	return out
 }
 
+// FormatCounts formats a count map as "00: 120, 51: 4", largest first;
+// an empty map is "none".
+func FormatCounts(m map[string]int64) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	return counts(m)
+}
+
 // counts formats a count map as "00: 120, 51: 4", largest first.
 func counts(m map[string]int64) string {
 	keys := make([]string, 0, len(m))

@@ -314,8 +314,9 @@ func printLoad(w io.Writer, name string, r *load.Result) {
 	if isTerminal(w) {
 		fmt.Fprint(w, "\r\x1b[K")
 	}
-	fmt.Fprintf(w, "%-9s %9.0f/s  p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  p99.9 %.2f ms  max %.2f ms  responses %d  errors %v  codes %v\n",
-		name, r.Throughput, r.Latency.P50, r.Latency.P90, r.Latency.P99, r.Latency.P999, r.Latency.Max, r.Responses, r.Errors, r.Codes)
+	fmt.Fprintf(w, "%-9s %9.0f/s  p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  p99.9 %.2f ms  max %.2f ms  responses %d  codes [%s]  errors [%s]\n",
+		name, r.Throughput, r.Latency.P50, r.Latency.P90, r.Latency.P99, r.Latency.P999, r.Latency.Max, r.Responses,
+		load.FormatCounts(r.Codes), load.FormatCounts(r.Errors))
 	if r.Reversals.Timeouts > 0 {
 		fmt.Fprintf(w, "%-9s timeouts %d, reversals sent %d, acknowledged %d, failed %d\n", "", r.Reversals.Timeouts,
 			r.Reversals.Sent, r.Reversals.Acknowledged, r.Reversals.Failed)
