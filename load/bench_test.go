@@ -29,7 +29,7 @@ func benchRoundTrips(b *testing.B, addr string) {
 }
 
 func BenchmarkRoundTripAcquirer(b *testing.B) {
-	a, err := acquirer.New(acquirer.WithJournal(acquirer.NewRingJournal(10_000)), acquirer.WithRetention(100_000, 100_000))
+	a, err := acquirer.New(acquirer.WithJournal(acquirer.NewRingJournal(10_000)), acquirer.WithRetention(10_000, 10_000))
 	if err != nil {
 		b.Fatal(err)
 	}
