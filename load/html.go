@@ -191,7 +191,7 @@ table{border-collapse:collapse;margin:12px 0;width:100%}th,td{text-align:right;p
 {{if .Rows}}<table id="summary"><tr><th>target</th><th>throughput/s</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th><th>responses</th></tr>
 {{range .Rows}}<tr><td>{{.Name}}</td><td>{{printf "%.0f" .R.Throughput}}</td><td>{{.R.Latency.P50}}</td><td>{{.R.Latency.P90}}</td><td>{{.R.Latency.P99}}</td><td>{{.R.Latency.P999}}</td><td>{{.R.Latency.Max}}</td><td>{{.R.Responses}}</td></tr>
 {{end}}</table>
-{{range .Rows}}<p><b>{{.Name}}</b>: {{.R.Terminals}} terminals, mix {{.R.Mix}}, response codes {{.Code}}{{if .R.Errors}}, errors {{.Errs}}{{end}}{{if .R.Reversals.Timeouts}}; {{.R.Reversals.Timeouts}} timeouts, {{.R.Reversals.Acknowledged}} reversals acknowledged, {{.R.Reversals.Failed}} failed{{end}}</p>{{end}}{{end}}
+{{range .Rows}}<p><b>{{.Name}}</b>: {{.R.Terminals}} terminals, mix {{.R.Mix}}, response codes {{.Code}}{{if .R.Errors}}, errors {{.Errs}}{{end}}{{if or .R.Reversals.Timeouts .R.Reversals.Lost}}; {{.R.Reversals.Timeouts}} timeouts, {{.R.Reversals.Lost}} connections lost, {{.R.Reversals.Acknowledged}} reversals acknowledged, {{.R.Reversals.Failed}} failed{{end}}</p>{{end}}{{end}}
 {{if .Ratio}}<p id="ratio">Ratio acquirer/baseline: <b>{{printf "%.2f" .Ratio}}</b></p>{{end}}
 {{range .Charts}}{{.}}{{end}}
 {{with .Faults}}<h2>Faults: scenario {{.Scenario}}</h2>

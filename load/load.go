@@ -125,8 +125,10 @@ type Second struct {
 
 // Reversals are what the fleet did about requests left unanswered.
 type Reversals struct {
-	// Timeouts are requests (of any operation) whose response did not come.
+	// Timeouts are requests (of any operation) whose response did not come
+	// in time; Lost those whose connection dropped before the answer.
 	Timeouts int64 `json:"timeouts"`
+	Lost     int64 `json:"connection_lost"`
 	// Sent counts reversals sent, repeats included; Acknowledged those
 	// answered; Failed the originals whose reversal was never answered.
 	Sent         int64 `json:"sent"`
@@ -227,6 +229,7 @@ func (t *terminal) nextSTAN() string {
 // when done.
 type Fleet struct {
 	o     Options
+	codec *wire.Codec
 	terms []*terminal
 
 	lastSec int // the last second of the current run
@@ -268,17 +271,9 @@ func Dial(o Options) (*Fleet, error) {
 	if o.Mix.total() == 0 {
 		o.Mix = Mix{Sale: 1}
 	}
-	f := &Fleet{o: o}
-	codec := wire.NewCodec(o.Profile)
+	f := &Fleet{o: o, codec: wire.NewCodec(o.Profile)}
 	for i := range o.Terminals {
-		c, err := connection.New(o.Target, o.Profile.Spec(), nil, nil,
-			connection.SetMessageReader(codec), connection.SetMessageWriter(codec),
-			connection.SetRequestIDGenerator(wire.RequestIDByClass{}),
-			connection.SendTimeout(o.Timeout), connection.IdleTime(time.Hour), connection.ReadTimeout(time.Hour),
-			connection.ConnectTimeout(5*time.Second))
-		if err == nil {
-			err = c.Connect()
-		}
+		c, err := f.dial()
 		if err != nil {
 			f.Close()
 			return nil, fmt.Errorf("load: connecting terminal %d to %s: %w", i+1, o.Target, err)
@@ -289,6 +284,41 @@ func Dial(o Options) (*Fleet, error) {
 		})
 	}
 	return f, nil
+}
+
+// dial opens one terminal connection.
+func (f *Fleet) dial() (*connection.Connection, error) {
+	o := f.o
+	c, err := connection.New(o.Target, o.Profile.Spec(), nil, nil,
+		connection.SetMessageReader(f.codec), connection.SetMessageWriter(f.codec),
+		connection.SetRequestIDGenerator(wire.RequestIDByClass{}),
+		connection.SendTimeout(o.Timeout), connection.IdleTime(time.Hour), connection.ReadTimeout(time.Hour),
+		connection.ConnectTimeout(5*time.Second))
+	if err == nil {
+		err = c.Connect()
+	}
+	return c, err
+}
+
+// redial replaces a terminal's dropped connection, retrying with a growing
+// pause (up to a second) until ctx ends; false when it ends first.
+func (f *Fleet) redial(ctx context.Context, t *terminal, s *shard) bool {
+	t.conn.Close()
+	pause := 10 * time.Millisecond
+	for {
+		c, err := f.dial()
+		if err == nil {
+			t.conn = c
+			s.count(s.errs, "reconnected")
+			return true
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, time.Second)
+	}
 }
 
 // Close disconnects every terminal.
@@ -401,6 +431,7 @@ func addCounts(dst, src map[string]int64) {
 
 func (r *Reversals) add(o Reversals) {
 	r.Timeouts += o.Timeouts
+	r.Lost += o.Lost
 	r.Sent += o.Sent
 	r.Acknowledged += o.Acknowledged
 	r.Failed += o.Failed
@@ -439,12 +470,21 @@ func (f *Fleet) one(ctx context.Context, t *terminal, s *shard, start time.Time,
 	case errors.Is(err, connection.ErrSendTimeout):
 		s.count(s.errs, "timeout")
 		failures.Add(1)
-		f.reverse(ctx, t, s, req, m, op)
+		f.reverse(ctx, t, s, req, m, op, true)
 		return true
 	case err != nil:
+		// the connection dropped, perhaps after the request left: like a
+		// terminal, connect again and reverse what may have been booked
 		s.count(s.errs, "connection")
 		failures.Add(1)
-		return !errors.Is(err, connection.ErrConnectionClosed)
+		if !f.redial(ctx, t, s) {
+			return false
+		}
+		s.mu.Lock()
+		s.rev.Lost++
+		s.mu.Unlock()
+		f.reverse(ctx, t, s, req, m, op, false)
+		return true
 	}
 	rc, _ := resp.GetString(39)
 	// a request sent in the last instant counts in the run's last second
@@ -486,12 +526,14 @@ func (f *Fleet) pick(t *terminal) string {
 // reverse sends the reversal of an unanswered sale or void, repeating it
 // until it is answered (at most five times), as a terminal must before its
 // next transaction.
-func (f *Fleet) reverse(ctx context.Context, t *terminal, s *shard, orig *wire.Txn, sent *iso8583.Message, op string) {
-	s.mu.Lock()
-	s.rev.Timeouts++
-	s.mu.Unlock()
+func (f *Fleet) reverse(ctx context.Context, t *terminal, s *shard, orig *wire.Txn, sent *iso8583.Message, op string, timedOut bool) {
+	if timedOut {
+		s.mu.Lock()
+		s.rev.Timeouts++
+		s.mu.Unlock()
+	}
 	if op == "refund" {
-		return // a refund is not reversed (R1): the next run retransmits nothing
+		return // a refund is not reversed (rule R1), and this fleet does not retransmit it
 	}
 	// the reversal copies what was on the wire
 	orig.MTI, _ = sent.GetMTI()
@@ -509,14 +551,19 @@ func (f *Fleet) reverse(ctx context.Context, t *terminal, s *shard, orig *wire.T
 		s.mu.Lock()
 		s.rev.Sent++
 		s.mu.Unlock()
-		if _, err := t.conn.Send(m); err == nil {
+		_, err = t.conn.Send(m)
+		if err == nil {
 			s.mu.Lock()
 			s.rev.Acknowledged++
 			s.refs = append(s.refs, Ref{TID: orig.TID, MTI: mti, STAN: orig.STAN})
 			s.mu.Unlock()
 			return // a reversed void leaves its sale standing: it stays last
-		} else if !errors.Is(err, connection.ErrSendTimeout) || ctx.Err() != nil {
+		}
+		if ctx.Err() != nil {
 			break
+		}
+		if !errors.Is(err, connection.ErrSendTimeout) && !f.redial(ctx, t, s) {
+			break // the connection dropped and could not be made again
 		}
 	}
 	s.mu.Lock()

@@ -74,6 +74,7 @@ type FaultCheck struct {
 	Dropped int64 `json:"dropped"`
 	// Timeouts, reversals acknowledged and failed, as the terminals saw them.
 	Timeouts     int64 `json:"timeouts"`
+	Lost         int64 `json:"connection_lost"`
 	Acknowledged int64 `json:"reversals_acknowledged"`
 	Failed       int64 `json:"reversals_failed"`
 	// Checked is the number of timed-out requests looked up in the ledger;
@@ -110,8 +111,8 @@ func (c *FaultCheck) Judge() {
 	}
 	c.OK = len(problems) == 0
 	if c.OK {
-		c.Summary = fmt.Sprintf("%d answers dropped, %d timeouts, %d reversals acknowledged; all %d checked in the ledger are reversed",
-			c.Dropped, c.Timeouts, c.Acknowledged, c.Checked-c.NotBooked)
+		c.Summary = fmt.Sprintf("%d answers dropped, %d timeouts, %d connections lost, %d reversals acknowledged; all %d checked in the ledger are reversed",
+			c.Dropped, c.Timeouts, c.Lost, c.Acknowledged, c.Checked-c.NotBooked)
 		if c.NotBooked > 0 {
 			c.Summary += fmt.Sprintf(" (%d not booked)", c.NotBooked)
 		}

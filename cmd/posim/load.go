@@ -254,7 +254,7 @@ func reconcile(c *load.FaultCheck, h *scenarios.Host, e *acquirer.Engine, fleet 
 		c.Rules = append(c.Rules, rc)
 	}
 	rev, reversed := fleet.Reversals()
-	c.Timeouts, c.Acknowledged, c.Failed = rev.Timeouts, rev.Acknowledged, rev.Failed
+	c.Timeouts, c.Lost, c.Acknowledged, c.Failed = rev.Timeouts, rev.Lost, rev.Acknowledged, rev.Failed
 	c.Unreversed = []load.Ref{}
 	for _, ref := range reversed {
 		c.Checked++
@@ -317,9 +317,9 @@ func printLoad(w io.Writer, name string, r *load.Result) {
 	fmt.Fprintf(w, "%-9s %9.0f/s  p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  p99.9 %.2f ms  max %.2f ms  responses %d  codes [%s]  errors [%s]\n",
 		name, r.Throughput, r.Latency.P50, r.Latency.P90, r.Latency.P99, r.Latency.P999, r.Latency.Max, r.Responses,
 		load.FormatCounts(r.Codes), load.FormatCounts(r.Errors))
-	if r.Reversals.Timeouts > 0 {
-		fmt.Fprintf(w, "%-9s timeouts %d, reversals sent %d, acknowledged %d, failed %d\n", "", r.Reversals.Timeouts,
-			r.Reversals.Sent, r.Reversals.Acknowledged, r.Reversals.Failed)
+	if rv := r.Reversals; rv.Timeouts+rv.Lost > 0 {
+		fmt.Fprintf(w, "%-9s timeouts %d, connections lost %d, reversals sent %d, acknowledged %d, failed %d\n", "",
+			rv.Timeouts, rv.Lost, rv.Sent, rv.Acknowledged, rv.Failed)
 	}
 }
 

@@ -492,6 +492,39 @@ steps:
 	}
 	require.NotContains(t, string(page), "http://", "the page loads nothing")
 
+	// a host that cuts the connection instead of answering: the terminals
+	// connect again and reverse, and no approval stays standing
+	cut := filepath.Join(dir, "cut.yaml")
+	require.NoError(t, os.WriteFile(cut, []byte(`name: cut
+title: {en: "cut the line"}
+seed: 5
+rules:
+  - id: cut
+    when: {op: sale, probability: 0.05}
+    do: [process, {close: {at: before_respond}}]
+steps:
+  - sale: {card: unlimited, amount: "1.00"}
+`), 0o644))
+	code, out, errOut = posim(t, "load", "--scenario", cut, "--terminals", "4", "--duration", "1s", "--warmup", "0s", "--json", js)
+	require.Equal(t, 0, code, out+errOut)
+	data, err = os.ReadFile(js)
+	require.NoError(t, err)
+	var cutRep struct {
+		Acquirer struct{ Errors map[string]int64 }
+		Faults   struct {
+			OK         bool
+			Lost       int64 `json:"connection_lost"`
+			Checked    int
+			Unreversed []any
+		}
+	}
+	require.NoError(t, json.Unmarshal(data, &cutRep))
+	require.True(t, cutRep.Faults.OK, out)
+	require.Positive(t, cutRep.Faults.Lost)
+	require.Equal(t, cutRep.Acquirer.Errors["connection"], cutRep.Acquirer.Errors["reconnected"], "every dropped terminal came back")
+	require.Equal(t, int(cutRep.Faults.Lost), cutRep.Faults.Checked)
+	require.Empty(t, cutRep.Faults.Unreversed)
+
 	// a host that loses answers but whose terminals give up too late to
 	// reverse within the run still drains: the check waits for them
 	code, out, _ = posim(t, "load", "--scenario", scenario, "--terminals", "2", "--duration", "300ms", "--warmup", "0s", "--timeout", "3s")
