@@ -49,8 +49,8 @@ type Options struct {
 	// Seed makes the operation mix reproducible.
 	Seed int64
 	// TIDPrefix starts every terminal ID (default "L"): two fleets at one
-	// host need different prefixes.
-	TIDPrefix string
+	// host need different prefixes. MID is the merchant (DE42) of them all.
+	TIDPrefix, MID string
 	// Progress, when set, is called about once a second.
 	Progress func(Progress)
 }
@@ -268,6 +268,15 @@ func Dial(o Options) (*Fleet, error) {
 	if o.TIDPrefix == "" {
 		o.TIDPrefix = "L"
 	}
+	if len(o.TIDPrefix) > 7 {
+		return nil, fmt.Errorf("load: terminal ID prefix %q: at most 7 characters (DE41 has 8)", o.TIDPrefix)
+	}
+	if digits := 8 - len(o.TIDPrefix); o.Terminals > int(math.Pow10(digits))-1 {
+		return nil, fmt.Errorf("load: %d terminals do not fit %d digits after the prefix %q", o.Terminals, digits, o.TIDPrefix)
+	}
+	if o.MID == "" {
+		o.MID = "LOAD00000000001"
+	}
 	if o.Mix.total() == 0 {
 		o.Mix = Mix{Sale: 1}
 	}
@@ -443,7 +452,7 @@ func (f *Fleet) one(ctx context.Context, t *terminal, s *shard, start time.Time,
 	op := f.pick(t)
 	now := time.Now()
 	req := &wire.Txn{Op: wire.OpSale, PAN: o.PAN, Amount: 100 + int64(t.rng.IntN(900)), HasAmount: true,
-		TransmissionTime: wire.TransmissionTimeOf(now), STAN: t.nextSTAN(), TID: t.tid, MID: "LOAD00000000001",
+		TransmissionTime: wire.TransmissionTimeOf(now), STAN: t.nextSTAN(), TID: t.tid, MID: o.MID,
 		Currency: "156", Condition: wire.CondNormal, Batch: "000001", EntryMode: "021"}
 	switch op {
 	case "decline":

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"strings"
@@ -13,13 +14,14 @@ import (
 	"github.com/posim/posim/acquirer"
 	"github.com/posim/posim/load"
 	"github.com/posim/posim/scenarios"
+	"github.com/posim/posim/wire"
 	"github.com/prometheus/common/expfmt"
 	"github.com/spf13/cobra"
 )
 
 type loadFlags struct {
 	target, profile, jsonPath, mix, scenario, control string
-	baselineTarget                                    string
+	baselineTarget, pan, declinePAN, mid, tidPrefix   string
 	reports                                           []string
 	terminals, rounds                                 int
 	duration, warmup, timeout                         time.Duration
@@ -71,6 +73,10 @@ deviations of its expectation. A failed check exits 4.
 	fl.StringVar(&f.mix, "mix", "sale=100", "operation weights: sale, void, refund, decline (e.g. sale=70,void=10,refund=10,decline=10)")
 	fl.DurationVar(&f.timeout, "timeout", 5*time.Second, "a terminal's response timeout; an unanswered sale or void is reversed")
 	fl.Int64Var(&f.seed, "seed", 1, "seed of the operation mix")
+	fl.StringVar(&f.pan, "pan", "6200000000009998", "card of sales, voids and refunds (default: the built-in card unlimited)")
+	fl.StringVar(&f.declinePAN, "decline-pan", "6200000000000104", "card of declines (default: the built-in card insufficient-funds)")
+	fl.StringVar(&f.mid, "mid", "LOAD00000000001", "merchant ID (DE42) of every terminal")
+	fl.StringVar(&f.tidPrefix, "tid-prefix", "L", "terminal IDs (DE41) are this prefix and a number: L0000001, L0000002 ...")
 	fl.BoolVar(&f.baseline, "baseline", false, "also measure a bare iso8583-connection server and print the ratio")
 	fl.StringVar(&f.baselineTarget, "baseline-target", "", "with --baseline: a bare server in another process (posim baseline), HOST:PORT")
 	fl.StringVar(&f.scenario, "scenario", "", "fault rules for the in-process acquirer (catalogue name or file); the run is reconciled")
@@ -141,7 +147,16 @@ func runLoad(cmd *cobra.Command, f loadFlags) error {
 			target, engine = a.Addr(), a.Engine()
 		}
 	}
+	if n := len(f.tidPrefix); n > 7 || f.terminals > int(math.Pow10(8-n))-1 {
+		return invalid(fmt.Errorf("--tid-prefix %q: the prefix and %d terminal numbers must fit DE41's 8 characters", f.tidPrefix, f.terminals))
+	}
+	for _, p := range []struct{ flag, pan string }{{"--pan", f.pan}, {"--decline-pan", f.declinePAN}} {
+		if !wire.LuhnValid(p.pan) || len(p.pan) < 12 || len(p.pan) > 19 {
+			return invalid(fmt.Errorf("%s %s: want 12 to 19 digits that pass the Luhn check", p.flag, wire.MaskPAN(p.pan)))
+		}
+	}
 	o := load.Options{Target: target, Terminals: f.terminals, Rate: f.rate, Profile: profile, Mix: mix, Timeout: f.timeout, Seed: f.seed,
+		PAN: f.pan, DeclinePAN: f.declinePAN, MID: f.mid, TIDPrefix: f.tidPrefix,
 		Progress: func(p load.Progress) {
 			if isTerminal(out) {
 				fmt.Fprintf(out, "\r\x1b[K%5.1fs  %d responses  %d errors", p.Elapsed.Seconds(), p.Responses, p.Errors)
@@ -166,7 +181,7 @@ func runLoad(cmd *cobra.Command, f loadFlags) error {
 		fmt.Fprintf(out, "held %d idle connections for %.1fs\n", f.terminals, rep.Idle.HeldFor)
 	case f.baseline:
 		bo := o
-		bo.Target, bo.TIDPrefix = f.baselineTarget, "B"
+		bo.Target = f.baselineTarget
 		if bo.Target == "" {
 			b, err := load.StartBaseline("127.0.0.1:0", profile)
 			if err != nil {

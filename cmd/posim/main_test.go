@@ -443,7 +443,8 @@ func TestCLI_Load(t *testing.T) {
 	require.Positive(t, rep.Ratio)
 	code, _, _ = posim(t, "load", "--terminals", "0")
 	require.Equal(t, 2, code)
-	for _, bad := range [][]string{{"--mix", "sale=1,payout=2"}, {"--report", "pdf:x"}, {"--scenario", "baseline-sale", "--target", "127.0.0.1:1"}} {
+	for _, bad := range [][]string{{"--mix", "sale=1,payout=2"}, {"--report", "pdf:x"}, {"--scenario", "baseline-sale", "--target", "127.0.0.1:1"},
+		{"--pan", "4111111111111112"}, {"--tid-prefix", "TOOLONGX"}, {"--tid-prefix", "ABCDEF", "--terminals", "100"}} {
 		code, _, errOut := posim(t, append([]string{"load", "--duration", "1s"}, bad...)...)
 		require.Equal(t, 2, code, "%v: %s", bad, errOut)
 	}
