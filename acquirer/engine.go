@@ -2,6 +2,7 @@ package acquirer
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -184,7 +185,7 @@ func (e *Engine) Decide(req *wire.Txn, now time.Time) Decision {
 	d := e.decide(req, now)
 	if d.Record != nil {
 		cp := *d.Record
-		cp.response = nil
+		cp.response, cp.olderSame = nil, nil
 		d.Record = &cp
 	}
 	return d
@@ -245,9 +246,7 @@ func missing(req *wire.Txn) string {
 // dupOf returns the record a request retransmits: the newest booked in the
 // open batch with the same TID, MID, STAN, MTI class and DE7.
 func (e *Engine) dupOf(req *wire.Txn) *Record {
-	rs := e.l.byOrig[origKey(req.TID, req.MTI, req.STAN)]
-	for i := len(rs) - 1; i >= 0; i-- {
-		r := rs[i]
+	for r := range e.l.originals(origKey(req.TID, req.MTI, req.STAN)) {
 		if r.dupKeyed && !r.Settled && r.MID == req.MID && r.TransmissionTime == req.TransmissionTime {
 			return r
 		}
@@ -638,8 +637,8 @@ func (e *Engine) reverse(req *wire.Txn, now time.Time) Decision {
 	if req.Original == nil || req.Original.STAN == "" {
 		return Decision{Response: req.Response(answer("30")), Why: "reversal without original data elements (DE90)"}
 	}
-	var orig *Record
-	for _, r := range e.l.byOrig[origKey(req.TID, req.Original.MTI, req.Original.STAN)] {
+	var orig *Record // the newest that matches
+	for r := range e.l.originals(origKey(req.TID, req.Original.MTI, req.Original.STAN)) {
 		if r.Op == wire.OpReversal || r.Op == wire.OpReversalAdvice {
 			continue
 		}
@@ -657,6 +656,7 @@ func (e *Engine) reverse(req *wire.Txn, now time.Time) Decision {
 			continue
 		}
 		orig = r
+		break
 	}
 	rec := e.newRecord(req, now)
 	rec.Reason = req.ResponseCode
@@ -744,9 +744,12 @@ func (e *Engine) Find(tid, mti, stan string) []Record {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var out []Record
-	for _, r := range e.l.byOrig[origKey(tid, mti, stan)] {
-		out = append(out, *r)
+	for r := range e.l.originals(origKey(tid, mti, stan)) {
+		cp := *r
+		cp.response, cp.olderSame = nil, nil
+		out = append(out, cp)
 	}
+	slices.Reverse(out)
 	return out
 }
 

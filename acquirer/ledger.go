@@ -1,6 +1,7 @@
 package acquirer
 
 import (
+	"iter"
 	"sort"
 	"time"
 
@@ -44,11 +45,12 @@ type Record struct {
 	Settled          bool      `json:"settled,omitempty"`
 	Late             bool      `json:"late,omitempty"` // reversed after settlement
 
-	response *wire.Txn // kept to replay duplicates
-	dupKeyed bool      // a retransmission of its request is a duplicate (until its batch settles)
-	lined    bool      // turned into a merchant settlement line at a cut-over
-	adjusted bool      // its late reversal was adjusted on a later line
-	anomaly  *Anomaly  // a back-office fault to apply at the cut-over
+	response  *wire.Txn // kept to replay duplicates
+	olderSame *Record   // the previous record of the same TID, MTI class and STAN
+	dupKeyed  bool      // a retransmission of its request is a duplicate (until its batch settles)
+	lined     bool      // turned into a merchant settlement line at a cut-over
+	adjusted  bool      // its late reversal was adjusted on a later line
+	anomaly   *Anomaly  // a back-office fault to apply at the cut-over
 }
 
 // closed reports whether the record has left the open books: its batch
@@ -131,7 +133,7 @@ type ledger struct {
 	terminals map[string]*TerminalState
 	records   []*Record
 	byRRN     map[string]*Record
-	byOrig    map[origK][]*Record
+	byOrig    map[origK]*Record // the newest; older ones follow olderSame
 	byPAN     map[string][]*Record
 	orphans   map[origK]*Record // reversals that arrived before their original
 	postings  []Posting
@@ -151,7 +153,7 @@ func newLedger(book *cards.Book) *ledger {
 		merchants: map[string]cards.Merchant{},
 		terminals: map[string]*TerminalState{},
 		byRRN:     map[string]*Record{},
-		byOrig:    map[origK][]*Record{},
+		byOrig:    map[origK]*Record{},
 		byPAN:     map[string][]*Record{},
 		orphans:   map[origK]*Record{},
 		uploads:   map[string][]uploadItem{},
@@ -198,7 +200,8 @@ func (l *ledger) add(r *Record) {
 		l.byRRN[r.RRN] = r
 	}
 	k := origKey(r.TID, r.MTI, r.STAN)
-	l.byOrig[k] = append(l.byOrig[k], r)
+	r.olderSame = l.byOrig[k]
+	l.byOrig[k] = r
 	if r.PAN != "" {
 		l.byPAN[r.PAN] = append(l.byPAN[r.PAN], r)
 	}
@@ -212,11 +215,22 @@ func (l *ledger) post(now time.Time, a *Account, amount int64, kind string, rec 
 	l.postings = append(l.postings, Posting{Time: now, PAN: a.masked, Amount: amount, Kind: kind, Record: rec.ID})
 }
 
+// originals returns the records of a TID, MTI class and STAN, newest first.
+func (l *ledger) originals(k origK) iter.Seq[*Record] {
+	return func(yield func(*Record) bool) {
+		for r := l.byOrig[k]; r != nil; r = r.olderSame {
+			if !yield(r) {
+				return
+			}
+		}
+	}
+}
+
 // presize makes room for n records in the indexes of an empty ledger.
 func (l *ledger) presize(n int) {
 	l.records = make([]*Record, 0, n)
 	l.byRRN = make(map[string]*Record, n)
-	l.byOrig = make(map[origK][]*Record, n)
+	l.byOrig = make(map[origK]*Record, n)
 }
 
 // record returns the record with an ID, or nil (never booked, or forgotten).
@@ -239,11 +253,17 @@ func (l *ledger) forget() {
 	if r.RRN != "" && l.byRRN[r.RRN] == r {
 		delete(l.byRRN, r.RRN)
 	}
+	// r is the oldest record of all, so the last of its chain
 	k := origKey(r.TID, r.MTI, r.STAN)
-	if rs := dropRecord(l.byOrig[k], r); len(rs) == 0 {
+	if head := l.byOrig[k]; head == r {
 		delete(l.byOrig, k)
 	} else {
-		l.byOrig[k] = rs
+		for p := head; p != nil; p = p.olderSame {
+			if p.olderSame == r {
+				p.olderSame = nil
+				break
+			}
+		}
 	}
 	if rs := dropRecord(l.byPAN[r.PAN], r); len(rs) == 0 {
 		delete(l.byPAN, r.PAN)
@@ -306,7 +326,9 @@ func (l *ledger) snapshot() Snapshot {
 	}
 	sort.Slice(s.Terminals, func(i, j int) bool { return s.Terminals[i].TID < s.Terminals[j].TID })
 	for _, r := range l.records {
-		s.Records = append(s.Records, *r)
+		cp := *r
+		cp.response, cp.olderSame = nil, nil
+		s.Records = append(s.Records, cp)
 	}
 	s.Postings = append(s.Postings, l.postings...)
 	s.Settlements = append(s.Settlements, l.settles...)

@@ -105,10 +105,11 @@ func (e *Engine) trailer(req *wire.Txn, now time.Time) Decision {
 	var disc []Discrepancy
 	matched := map[*Record]bool{}
 	for _, it := range items {
-		var rec *Record
-		for _, r := range e.l.byOrig[origKey(req.TID, it.MTI, it.STAN)] {
+		var rec *Record // the newest unsettled one that counts
+		for r := range e.l.originals(origKey(req.TID, it.MTI, it.STAN)) {
 			if !r.Settled && counts(r) != 0 {
 				rec = r
+				break
 			}
 		}
 		if rec == nil {
