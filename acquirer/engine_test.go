@@ -370,3 +370,19 @@ func TestEngine_Retention(t *testing.T) {
 	require.Nil(t, e.byID(1))
 	require.Len(t, e.Snapshot().Records, 3)
 }
+
+func TestOrigKey(t *testing.T) {
+	keys := map[origK]string{}
+	for _, c := range [][3]string{
+		{"T1", "0200", "000001"}, {"T1", "0200", "000002"}, {"T2", "0200", "000001"}, {"T1", "0400", "000001"},
+		{"T1\x00", "0200", "000001"}, {"T1", "0200", "00001"}, {"", "0200", "000001"},
+		{"A-VERY-LONG-TERMINAL-ID", "0200", "000001"}, {"A-VERY-LONG-TERMINAL-IE", "0200", "000001"},
+		{"T1", "0200", "12345678901234"}, {"T1", "0200", "12345678901235"},
+	} {
+		k := origKey(c[0], c[1], c[2])
+		require.NotContains(t, keys, k, "%q collides with %q", c, keys[k])
+		keys[k] = fmt.Sprint(c)
+	}
+	require.Equal(t, origKey("T1", "0200", "000001"), origKey("T1", "0201", "000001"), "a repeat is the same original")
+	require.Equal(t, origKey("A-VERY-LONG-TERMINAL-ID", "0200", "1"), origKey("A-VERY-LONG-TERMINAL-ID", "0201", "1"))
+}

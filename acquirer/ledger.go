@@ -1,6 +1,7 @@
 package acquirer
 
 import (
+	"hash/fnv"
 	"iter"
 	"sort"
 	"time"
@@ -174,11 +175,30 @@ func newLedger(book *cards.Book) *ledger {
 	return l
 }
 
-// origK finds the records a reversal or an upload item refers to.
-type origK struct{ tid, mti, stan string }
+// origK finds the records a reversal or an upload item refers to: TID,
+// MTI class and STAN packed in an array. A key without pointers hashes as
+// one block and costs the garbage collector nothing to scan.
+type origK [32]byte
 
 func origKey(tid, mti, stan string) origK {
-	return origK{tid, mtiClass(mti), stan}
+	var k origK
+	mti = mtiClass(mti)
+	if len(tid) > 16 || len(mti) > 4 || len(stan) > 10 {
+		// longer than any dialect's fields: a digest of them instead
+		h := fnv.New128a()
+		for _, s := range []string{tid, mti, stan} {
+			h.Write([]byte(s))
+			h.Write([]byte{0})
+		}
+		k[0] = 0xFF
+		copy(k[1:], h.Sum(nil))
+		return k
+	}
+	copy(k[0:16], tid)
+	copy(k[16:20], mti)
+	copy(k[20:30], stan)
+	k[30], k[31] = byte(len(tid)), byte(len(stan))<<4|byte(len(mti))
+	return k
 }
 
 // mtiClass is an MTI without its last digit, which only marks a repeat
