@@ -399,6 +399,7 @@ func (c *Conn) Send(t *wire.Txn) error {
 func (c *Conn) SendMessage(t *wire.Txn, m *iso8583.Message) error {
 	frame, err := c.codec.Frame(m)
 	if err != nil {
+		c.a.journal.Append(Entry{Time: c.a.Now(), Kind: KindFault, Conn: c.id, MTI: t.MTI, STAN: t.STAN, Detail: "send failed: " + err.Error()})
 		return fmt.Errorf("sending %s: %w", t.MTI, err)
 	}
 	// journalled before the write, so that the entry always precedes

@@ -38,7 +38,7 @@ var DefaultHandler Handler = defaultHandler{}
 
 type defaultHandler struct{}
 
-func (defaultHandler) Handle(_ context.Context, x *Exchange) { defaultHandler{}.HandleInline(x) }
+func (h defaultHandler) Handle(_ context.Context, x *Exchange) { h.HandleInline(x) }
 
 func (defaultHandler) HandleInline(x *Exchange) {
 	if resp := x.Process(); resp != nil {
