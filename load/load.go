@@ -157,7 +157,8 @@ type Result struct {
 	Reversals  Reversals        `json:"reversals"`
 	Series     []Second         `json:"series"`
 
-	// Reversed lists the requests the terminals reversed after a timeout.
+	// Reversed lists the requests the terminals reversed (after a timeout
+	// or a lost connection).
 	Reversed []Ref `json:"-"`
 
 	hist    *hdrhistogram.Histogram
