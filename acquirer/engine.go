@@ -149,10 +149,7 @@ func (e *Engine) Reset() {
 	e.mu.Lock()
 	retain, postMax := e.l.retain, e.l.postMax
 	e.l = newLedger(e.book)
-	e.l.retain, e.l.postMax = retain, postMax
-	if n := min(retain, 1<<20); n > 0 {
-		e.l.presize(n)
-	}
+	e.l.setRetention(retain, postMax)
 	e.seq = 0
 	if e.keys != nil {
 		e.keys = map[string]*terminalKeys{}
@@ -760,13 +757,7 @@ func (e *Engine) Find(tid, mti, stan string) []Record {
 func (e *Engine) SetRetention(records, postings int) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.l.retain, e.l.postMax = max(records, 0), max(postings, 0)
-	for e.l.retain > 0 && len(e.l.records) > e.l.retain {
-		e.l.forget()
-	}
-	if n := min(e.l.retain, 1<<20); n > 0 && len(e.l.records) == 0 {
-		e.l.presize(n) // no rehashing under load: the indexes are as large as they will get
-	}
+	e.l.setRetention(records, postings)
 }
 
 // yymm is now as YYMM, the expiry-date format (without time.Format, which

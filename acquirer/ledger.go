@@ -246,6 +246,19 @@ func (l *ledger) originals(k origK) iter.Seq[*Record] {
 	}
 }
 
+// setRetention bounds the ledger, forgetting what is over the bound; an
+// empty ledger gets indexes as large as they will get, so that nothing is
+// rehashed under load.
+func (l *ledger) setRetention(records, postings int) {
+	l.retain, l.postMax = max(records, 0), max(postings, 0)
+	for l.retain > 0 && len(l.records) > l.retain {
+		l.forget()
+	}
+	if n := min(l.retain, 1<<20); n > 0 && len(l.records) == 0 {
+		l.presize(n)
+	}
+}
+
 // presize makes room for n records in the indexes of an empty ledger.
 func (l *ledger) presize(n int) {
 	l.records = make([]*Record, 0, n)

@@ -205,11 +205,14 @@ func (s *shard) record(sec int, lat time.Duration, op, rc string) {
 	s.ops[op]++
 }
 
-func (s *shard) count(m map[string]int64, k string) {
+// locked runs fn under the shard's lock: terminals share a shard.
+func (s *shard) locked(fn func()) {
 	s.mu.Lock()
-	m[k]++
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	fn()
 }
+
+func (s *shard) count(m map[string]int64, k string) { s.locked(func() { m[k]++ }) }
 
 // terminal is one emulated terminal: its connection, identity and the last
 // approved sale it can void or refund.
@@ -471,16 +474,15 @@ func (f *Fleet) one(ctx context.Context, t *terminal, s *shard, start time.Time,
 		failures.Add(1)
 		return true
 	}
-	s.mu.Lock()
-	s.sent++
-	s.mu.Unlock()
+	s.locked(func() { s.sent++ })
 	resp, err := t.conn.Send(m)
 	lat := time.Since(now)
 	switch {
 	case errors.Is(err, connection.ErrSendTimeout):
 		s.count(s.errs, "timeout")
+		s.locked(func() { s.rev.Timeouts++ })
 		failures.Add(1)
-		f.reverse(ctx, t, s, req, m, op, true)
+		f.reverse(ctx, t, s, req, m, op)
 		return true
 	case err != nil:
 		// the connection dropped, perhaps after the request left: like a
@@ -490,10 +492,8 @@ func (f *Fleet) one(ctx context.Context, t *terminal, s *shard, start time.Time,
 		if !f.redial(ctx, t, s) {
 			return false
 		}
-		s.mu.Lock()
-		s.rev.Lost++
-		s.mu.Unlock()
-		f.reverse(ctx, t, s, req, m, op, false)
+		s.locked(func() { s.rev.Lost++ })
+		f.reverse(ctx, t, s, req, m, op)
 		return true
 	}
 	rc, _ := resp.GetString(39)
@@ -535,20 +535,16 @@ func (f *Fleet) pick(t *terminal) string {
 
 // reverse sends the reversal of an unanswered sale or void, repeating it
 // until it is answered (at most five times), as a terminal must before its
-// next transaction.
-func (f *Fleet) reverse(ctx context.Context, t *terminal, s *shard, orig *wire.Txn, sent *iso8583.Message, op string, timedOut bool) {
-	if timedOut {
-		s.mu.Lock()
-		s.rev.Timeouts++
-		s.mu.Unlock()
-	}
+// next transaction. A reversed void leaves its sale standing: it stays the
+// terminal's last.
+func (f *Fleet) reverse(ctx context.Context, t *terminal, s *shard, orig *wire.Txn, sent *iso8583.Message, op string) {
 	if op == "refund" {
 		return // a refund is not reversed (rule R1), and this fleet does not retransmit it
 	}
 	// the reversal copies what was on the wire
 	orig.MTI, _ = sent.GetMTI()
 	orig.ProcessingCode, _ = sent.GetString(3)
-	mti := orig.MTI
+	acknowledged := false
 	rev := f.o.Profile.Reversal(orig, wire.ReasonNoResponse, t.nextSTAN(), time.Now())
 	for attempt := range 5 {
 		if attempt > 0 {
@@ -558,16 +554,10 @@ func (f *Fleet) reverse(ctx context.Context, t *terminal, s *shard, orig *wire.T
 		if err != nil {
 			break
 		}
-		s.mu.Lock()
-		s.rev.Sent++
-		s.mu.Unlock()
-		_, err = t.conn.Send(m)
-		if err == nil {
-			s.mu.Lock()
-			s.rev.Acknowledged++
-			s.refs = append(s.refs, Ref{TID: orig.TID, MTI: mti, STAN: orig.STAN})
-			s.mu.Unlock()
-			return // a reversed void leaves its sale standing: it stays last
+		s.locked(func() { s.rev.Sent++ })
+		if _, err = t.conn.Send(m); err == nil {
+			acknowledged = true
+			break
 		}
 		if ctx.Err() != nil {
 			break
@@ -576,10 +566,14 @@ func (f *Fleet) reverse(ctx context.Context, t *terminal, s *shard, orig *wire.T
 			break // the connection dropped and could not be made again
 		}
 	}
-	s.mu.Lock()
-	s.rev.Failed++
-	s.refs = append(s.refs, Ref{TID: orig.TID, MTI: mti, STAN: orig.STAN})
-	s.mu.Unlock()
+	s.locked(func() {
+		if acknowledged {
+			s.rev.Acknowledged++
+		} else {
+			s.rev.Failed++
+		}
+		s.refs = append(s.refs, Ref{TID: orig.TID, MTI: orig.MTI, STAN: orig.STAN})
+	})
 }
 
 // finish computes the summary figures from the histograms.
