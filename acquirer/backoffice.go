@@ -3,6 +3,7 @@ package acquirer
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -113,12 +114,38 @@ type Contract struct {
 	Credit        FeeRule `json:"credit"`
 	ActivationFee int64   `json:"activation_fee,omitempty"` // one-off, on the first payout
 	Cycle         string  `json:"cycle"`                    // D0 or T+1
+	// Holidays are the days (YYYY-MM-DD) besides Saturdays and Sundays on
+	// which no T+1 payout is made: it rolls forward to the next business day.
+	Holidays []string `json:"holidays,omitempty"`
 	Hold          bool    `json:"hold,omitempty"`           // payouts held (risk review)
 	// Rebate, when set, makes the fee "deduct now, rebate later": the full
 	// fee is deducted from the payout and the part above the rebated rate
 	// comes back RebateAfter later.
 	Rebate      *FeeRule      `json:"rebate,omitempty"`
 	RebateAfter time.Duration `json:"rebate_after,omitempty"`
+}
+
+// payoutDay is the day the lines of the business day closed at at are
+// paid: that day under D0; under T+1 the next business day, skipping
+// Saturdays, Sundays and the contract's holidays (T+1 from a Friday pays
+// on Monday).
+func (c Contract) payoutDay(at time.Time) time.Time {
+	if c.Cycle == "D0" {
+		return at
+	}
+	d := at.AddDate(0, 0, 1)
+	for !c.businessDay(d) {
+		d = d.AddDate(0, 0, 1)
+	}
+	return d
+}
+
+func (c Contract) businessDay(t time.Time) bool {
+	switch t.UTC().Weekday() {
+	case time.Saturday, time.Sunday:
+		return false
+	}
+	return !slices.Contains(c.Holidays, day(t))
 }
 
 func (c Contract) rule(cardType string) FeeRule {
@@ -214,6 +241,11 @@ func (e *Engine) SetContracts(cutover time.Duration, contracts []Contract) error
 		if c.Cycle != "" && c.Cycle != "D0" && c.Cycle != "T+1" {
 			return fmt.Errorf("contract %s: cycle %q: want D0 or T+1", c.MID, c.Cycle)
 		}
+		for _, h := range c.Holidays {
+			if _, err := time.Parse("2006-01-02", h); err != nil {
+				return fmt.Errorf("contract %s: holiday %q: want YYYY-MM-DD", c.MID, h)
+			}
+		}
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -225,13 +257,13 @@ func (e *Engine) SetContracts(cutover time.Duration, contracts []Contract) error
 	return nil
 }
 
-// MarkAnomaly attaches a back-office anomaly to a booked record.
+// MarkAnomaly attaches a back-office anomaly to a booked record; every
+// anomaly attached to a record applies at its cut-over.
 func (e *Engine) MarkAnomaly(record int64, a Anomaly) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if r := e.byID(record); r != nil {
-		cp := a
-		r.anomaly = &cp
+		r.anomalies = append(r.anomalies, a)
 	}
 }
 
@@ -289,34 +321,35 @@ func (e *Engine) cutOver(at time.Time) {
 			Fee: -rb.amount, ExpectedFee: -rb.amount, Net: rb.amount, PayoutDate: today, ExpectedPayoutDate: today,
 			Status: LinePending, Note: fmt.Sprintf("rebate of line %d's fee above the rebated rate", src.ID)}, e.bo.contracts[src.MID])
 	}
+	// every record of the business day closes; what it owes its merchant
+	// goes on a line. A record closed earlier whose debt changed since (a
+	// late reversal, a reversed void) gets an adjustment line for the
+	// difference.
 	byMID := map[string][]*Record{}
-	var mids []string
-	for _, r := range e.l.records {
-		if r.lined || r.Op.Settles() == 0 {
-			continue
-		}
-		r.lined = true
-		if _, ok := byMID[r.MID]; !ok {
-			mids = append(mids, r.MID)
-		}
-		byMID[r.MID] = append(byMID[r.MID], r)
-	}
 	adjust := map[string][]*Record{}
-	for _, r := range e.l.records {
-		if r.Late && !r.adjusted {
-			r.adjusted = true
-			adjust[r.MID] = append(adjust[r.MID], r)
-			if _, ok := byMID[r.MID]; !ok {
-				byMID[r.MID] = nil
-				mids = append(mids, r.MID)
-			}
-		}
-	}
-	for mid := range e.bo.lateFees {
+	var mids []string
+	addMID := func(mid string) {
 		if _, ok := byMID[mid]; !ok {
 			byMID[mid] = nil
 			mids = append(mids, mid)
 		}
+	}
+	for _, r := range e.l.records {
+		switch {
+		case !r.lined:
+			r.lined = true
+			if r.Op.Settles() == 0 {
+				continue
+			}
+			addMID(r.MID)
+			byMID[r.MID] = append(byMID[r.MID], r)
+		case r.owed() != r.linedGross:
+			addMID(r.MID)
+			adjust[r.MID] = append(adjust[r.MID], r)
+		}
+	}
+	for mid := range e.bo.lateFees {
+		addMID(mid)
 	}
 	sort.Strings(mids)
 	for _, mid := range mids {
@@ -324,19 +357,21 @@ func (e *Engine) cutOver(at time.Time) {
 		if !ok {
 			c = Contract{MID: mid, Cycle: "T+1"}
 		}
-		payout := at
-		if c.Cycle != "D0" {
-			payout = at.AddDate(0, 0, 1)
-		}
+		payout := c.payoutDay(at)
 		for _, late := range e.bo.lateFees[mid] {
 			e.addLine(Line{Day: today, MID: mid, Rule: "late fee", Fee: late, Net: -late, PayoutDate: day(payout), ExpectedPayoutDate: day(payout),
 				Status: LinePending, Note: "fee of an earlier line deducted late"}, c)
 		}
 		delete(e.bo.lateFees, mid)
 		for _, r := range adjust[mid] {
-			e.addLine(Line{Day: today, Record: r.ID, STAN: r.STAN, MID: mid, PAN: r.MaskedPAN, Gross: -r.Amount, Rule: "late reversal",
-				Net: -r.Amount, PayoutDate: day(payout), ExpectedPayoutDate: day(payout), Status: LineAdjusted,
-				Note: "adjustment: sale settled on an earlier day, reversed after the cut-over"}, c)
+			delta := r.owed() - r.linedGross
+			r.linedGross += delta
+			note := "adjustment: transaction settled on an earlier day, reversed after the cut-over"
+			if delta > 0 {
+				note = "adjustment: transaction settled on an earlier day, reinstated after the cut-over (its void or refund was reversed)"
+			}
+			e.addLine(Line{Day: today, Record: r.ID, STAN: r.STAN, MID: mid, PAN: r.MaskedPAN, Gross: delta, Rule: "late reversal",
+				Net: delta, PayoutDate: day(payout), ExpectedPayoutDate: day(payout), Status: LineAdjusted, Note: note}, c)
 		}
 		for _, r := range byMID[mid] {
 			e.lineFor(r, c, today, payout)
@@ -360,20 +395,21 @@ func (e *Engine) lineFor(r *Record, c Contract, today string, payout time.Time) 
 		cardType = a.Card.CardType()
 	}
 	rule := c.rule(cardType)
-	sign := int64(r.Op.Settles())
 	l := Line{Day: today, Record: r.ID, STAN: r.STAN, MID: r.MID, PAN: r.MaskedPAN, CardType: cardType,
 		Rule: rule.Describe(), PayoutDate: day(payout), ExpectedPayoutDate: day(payout), Status: LinePending}
-	an := r.anomaly
-	if !r.live() {
-		if an == nil || an.Kind != AnomalyFeeOnReversed {
+	owed := r.owed()
+	var notes []string
+	if owed == 0 {
+		if !slices.ContainsFunc(r.anomalies, func(a Anomaly) bool { return a.Kind == AnomalyFeeOnReversed }) {
 			return // reversed and voided sales pay nothing and are charged nothing
 		}
 		l.Fee = rule.Fee(r.Amount)
-		l.Note = "fee charged on a " + r.Status + " sale"
+		notes = append(notes, "fee charged on a "+r.Status+" sale")
 	} else {
-		l.Gross = sign * r.Amount
-		if sign > 0 {
-			l.ExpectedFee = rule.Fee(r.Amount)
+		l.Gross = owed
+		r.linedGross = owed
+		if owed > 0 {
+			l.ExpectedFee = rule.Fee(owed)
 		}
 		l.Fee = l.ExpectedFee
 	}
@@ -385,33 +421,41 @@ func (e *Engine) lineFor(r *Record, c Contract, today string, payout time.Time) 
 		l.ExpectedDeductions = c.ActivationFee
 		l.Deductions = c.ActivationFee
 	}
-	if an != nil {
+	// every anomaly marked on the record applies, in the order marked;
+	// the late fee goes last, so that it defers the fee the others made
+	late := false
+	for _, an := range r.anomalies {
 		switch an.Kind {
 		case AnomalyWrongRate:
 			wrong := rule
 			wrong.PPM, wrong.Kind = an.PPM, "rate"
 			l.Fee = wrong.Fee(r.Amount)
-			l.Note = "rate " + wrong.Describe() + " applied"
+			notes = append(notes, "rate "+wrong.Describe()+" applied")
 		case AnomalyCapIgnored:
 			uncapped := rule
 			uncapped.Cap = 0
 			l.Fee = uncapped.Fee(r.Amount)
-			l.Note = "cap ignored"
+			notes = append(notes, "cap ignored")
 		case AnomalyActivationFee:
 			l.Deductions += an.Amount
-			l.Note = "activation fee " + wire.FormatAmount(an.Amount) + " deducted"
+			notes = append(notes, "activation fee "+wire.FormatAmount(an.Amount)+" deducted")
 		case AnomalyLateFee:
-			if e.bo.lateFees == nil {
-				e.bo.lateFees = map[string][]int64{}
-			}
-			e.bo.lateFees[r.MID] = append(e.bo.lateFees[r.MID], l.Fee)
-			l.Fee = 0
-			l.Note = "fee deferred to the next business day"
+			late = true
 		case AnomalyDelayPayout:
-			l.PayoutDate = day(payout.AddDate(0, 0, max(an.Days, 1)))
-			l.Note = "payout delayed"
+			payout = payout.AddDate(0, 0, max(an.Days, 1))
+			l.PayoutDate = day(payout)
+			notes = append(notes, "payout delayed")
 		}
 	}
+	if late {
+		if e.bo.lateFees == nil {
+			e.bo.lateFees = map[string][]int64{}
+		}
+		e.bo.lateFees[r.MID] = append(e.bo.lateFees[r.MID], l.Fee)
+		l.Fee = 0
+		notes = append(notes, "fee deferred to the next business day")
+	}
+	l.Note = strings.Join(notes, "; ")
 	l.Net = l.Gross - l.Fee - l.Deductions
 	e.addLine(l, c)
 	if c.Rebate != nil && l.Gross > 0 {

@@ -3,6 +3,7 @@ package acquirer
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/posim/posim/wire"
@@ -38,8 +39,10 @@ type Dispute struct {
 // ErrDispute is wrapped by every refused dispute action.
 var ErrDispute = errors.New("dispute refused")
 
+// saleBySTAN returns the newest sale or completion of a terminal (any
+// terminal when tid is empty) with a STAN.
 func (e *Engine) saleBySTAN(tid, stan string) *Record {
-	for _, r := range e.l.records {
+	for _, r := range slices.Backward(e.l.records) {
 		if r.STAN == stan && (tid == "" || r.TID == tid) && (r.Op == wire.OpSale || r.Op == wire.OpCompletion) {
 			return r
 		}
@@ -47,20 +50,42 @@ func (e *Engine) saleBySTAN(tid, stan string) *Record {
 	return nil
 }
 
-func (e *Engine) disputeFor(tid, stan string) (*Record, *Dispute, error) {
+// disputeFor finds the dispute of a sale, opening one for a sale that can
+// be disputed: approved, cleared (its batch settled or its business day
+// closed) and not wholly given back. A reversed, voided, declined or
+// uncleared sale has nothing to dispute.
+func (e *Engine) disputeFor(tid, stan string, now time.Time) (*Record, *Dispute, error) {
+	e.advance(now) // a cut-over due by now clears the day's sales first
 	r := e.saleBySTAN(tid, stan)
 	if r == nil {
 		return nil, nil, fmt.Errorf("%w: no sale with STAN %s", ErrDispute, stan)
 	}
+	if d := e.bo.disputes[r.ID]; d != nil {
+		return r, d, nil
+	}
+	switch {
+	case r.Status != StatusApproved:
+		return nil, nil, fmt.Errorf("%w: the sale with STAN %s is %s: there is nothing to dispute", ErrDispute, stan, r.Status)
+	case !r.closed():
+		return nil, nil, fmt.Errorf("%w: the sale with STAN %s was never cleared: there is nothing to dispute", ErrDispute, stan)
+	case r.remaining() <= 0:
+		return nil, nil, fmt.Errorf("%w: the sale with STAN %s was refunded in full: there is nothing to dispute", ErrDispute, stan)
+	}
 	if e.bo.disputes == nil {
 		e.bo.disputes = map[int64]*Dispute{}
 	}
-	d := e.bo.disputes[r.ID]
-	if d == nil {
-		d = &Dispute{Record: r.ID, STAN: r.STAN, MID: r.MID, Amount: r.Amount}
-		e.bo.disputes[r.ID] = d
-	}
+	d := &Dispute{Record: r.ID, STAN: r.STAN, MID: r.MID, Amount: r.remaining()}
+	e.bo.disputes[r.ID] = d
 	return r, d, nil
+}
+
+// disputePost moves a dispute's amount on the cardholder's account: a
+// chargeback gives the card back what the merchant is debited, a won
+// representment takes it again.
+func (e *Engine) disputePost(r *Record, amount int64, kind string, now time.Time) {
+	if a := e.l.accounts[r.PAN]; a != nil {
+		e.l.post(now, a, amount, kind, r)
+	}
 }
 
 // disputeLine posts a dispute movement on the merchant's account, on the
@@ -76,7 +101,7 @@ func (e *Engine) disputeLine(r *Record, now time.Time, rule string, gross, fee i
 func (e *Engine) Retrieval(tid, stan string, now time.Time) (Dispute, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	r, d, err := e.disputeFor(tid, stan)
+	r, d, err := e.disputeFor(tid, stan, now)
 	if err != nil {
 		return Dispute{}, err
 	}
@@ -92,7 +117,7 @@ func (e *Engine) Retrieval(tid, stan string, now time.Time) (Dispute, error) {
 func (e *Engine) Chargeback(tid, stan, reason string, fee int64, now time.Time) (Dispute, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	r, d, err := e.disputeFor(tid, stan)
+	r, d, err := e.disputeFor(tid, stan, now)
 	if err != nil {
 		return Dispute{}, err
 	}
@@ -103,7 +128,8 @@ func (e *Engine) Chargeback(tid, stan, reason string, fee int64, now time.Time) 
 		return *d, fmt.Errorf("%w: STAN %s is already charged back", ErrDispute, stan)
 	}
 	d.Stage, d.Reason, d.Fee, d.ChargedBack = DisputeChargeback, reason, fee, now
-	e.disputeLine(r, now, "chargeback "+reason, -r.Amount, fee, "chargeback "+reason+": the merchant is debited")
+	e.disputeLine(r, now, "chargeback "+reason, -d.Amount, fee, "chargeback "+reason+": the merchant is debited")
+	e.disputePost(r, d.Amount, "chargeback", now)
 	return *d, nil
 }
 
@@ -112,7 +138,7 @@ func (e *Engine) Chargeback(tid, stan, reason string, fee int64, now time.Time) 
 func (e *Engine) Represent(tid, stan string, won bool, now time.Time) (Dispute, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	r, d, err := e.disputeFor(tid, stan)
+	r, d, err := e.disputeFor(tid, stan, now)
 	if err != nil {
 		return Dispute{}, err
 	}
@@ -130,7 +156,8 @@ func (e *Engine) Represent(tid, stan string, won bool, now time.Time) (Dispute, 
 		return *d, nil
 	}
 	d.Stage = DisputeWon
-	e.disputeLine(r, now, "representment won", r.Amount, 0, "representment won: the merchant is re-credited")
+	e.disputeLine(r, now, "representment won", d.Amount, 0, "representment won: the merchant is re-credited")
+	e.disputePost(r, -d.Amount, "representment", now)
 	return *d, nil
 }
 
@@ -139,7 +166,7 @@ func (e *Engine) Represent(tid, stan string, won bool, now time.Time) (Dispute, 
 func (e *Engine) SecondChargeback(tid, stan string, now time.Time) (Dispute, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	r, d, err := e.disputeFor(tid, stan)
+	r, d, err := e.disputeFor(tid, stan, now)
 	if err != nil {
 		return Dispute{}, err
 	}
@@ -150,7 +177,8 @@ func (e *Engine) SecondChargeback(tid, stan string, now time.Time) (Dispute, err
 		return *d, fmt.Errorf("%w: a second chargeback follows a won representment", ErrDispute)
 	}
 	d.Stage, d.SecondCharge = DisputeSecond, now
-	e.disputeLine(r, now, "second chargeback", -r.Amount, 0, "second chargeback: the merchant is debited again")
+	e.disputeLine(r, now, "second chargeback", -d.Amount, 0, "second chargeback: the merchant is debited again")
+	e.disputePost(r, d.Amount, "second chargeback", now)
 	return *d, nil
 }
 

@@ -30,9 +30,10 @@ func TestDisputes(t *testing.T) {
 	require.ErrorContains(t, err, "debit")
 
 	lines := e.Lines()
-	require.Len(t, lines, 2)
-	require.Equal(t, int64(-41500), lines[0].Net)
-	require.Equal(t, int64(40000), lines[1].Net)
+	require.Len(t, lines, 3, "the sale's line, the chargeback and the representment")
+	require.Equal(t, int64(40000), lines[0].Net)
+	require.Equal(t, int64(-41500), lines[1].Net)
+	require.Equal(t, int64(40000), lines[2].Net)
 
 	late := sale(approvePAN, 100)
 	e.Decide(late, d0)

@@ -40,7 +40,10 @@ type Engine struct {
 	pol    Policies
 	pinKey wire.PINKey
 	l      *ledger
-	seq    int64
+	seq    int64 // approvals: the authorisation code's sequence
+	// lastRRN is the last RRN issued, as a number; Reset keeps it, so that
+	// RRNs never repeat.
+	lastRRN int64
 
 	bo backOffice
 
@@ -455,7 +458,7 @@ func (e *Engine) finish(req *wire.Txn, rec *Record, code, why string, now time.T
 	if code == "00" {
 		rec.Status = StatusApproved
 		e.seq++
-		rec.RRN, rec.AuthCode = rrn(now, e.seq), authCode(e.seq)
+		rec.RRN, rec.AuthCode = e.nextRRN(now), authCode(e.seq)
 		resp.RRN, resp.AuthCode = rec.RRN, rec.AuthCode
 	} else {
 		rec.Status = StatusDeclined
@@ -536,7 +539,7 @@ func (e *Engine) financial(req *wire.Txn, now time.Time) Decision {
 func (e *Engine) lateOriginal(rec *Record, d *Decision, now time.Time) {
 	k := origKey(rec.TID, rec.MTI, rec.STAN)
 	rev, ok := e.l.orphans[k]
-	if !ok {
+	if !ok || !orphanMatches(rev, rec) {
 		return
 	}
 	delete(e.l.orphans, k)
@@ -545,6 +548,33 @@ func (e *Engine) lateOriginal(rec *Record, d *Decision, now time.Time) {
 	e.undo(rec, rev, now)
 	d.Why += fmt.Sprintf("; reversed at once by record %d, which arrived first", rev.ID)
 	d.Notes = append(d.Notes, Note{KindOrphan, fmt.Sprintf("original of orphan reversal %d arrived: booked and reversed", rev.ID)})
+}
+
+// orphanMatches reports whether an original that arrives after an orphan
+// reversal is the one it reverses: matched as a reversal matches its
+// original (TID, MTI class and STAN by the key; then DE7, merchant, card
+// and amount where the reversal carried them), never by STAN alone.
+func orphanMatches(rev, orig *Record) bool {
+	return sameOriginal(rev.origDE7, rev.PAN, rev.MID, rev.Batch, rev.Amount, orig)
+}
+
+// sameOriginal reports whether a reversal that names an original by its
+// DE7, PAN, MID, batch and amount (each empty or zero when the reversal
+// did not carry it) may be orig.
+func sameOriginal(de7, pan, mid, batch string, amount int64, orig *Record) bool {
+	switch {
+	case de7 != "" && orig.TransmissionTime != "" && strings.Trim(de7, "0") != "" && de7 != orig.TransmissionTime:
+		return false
+	case pan != "" && orig.PAN != "" && pan != orig.PAN:
+		return false
+	case amount != 0 && orig.Amount != 0 && amount != orig.Amount:
+		return false
+	case mid != "" && orig.MID != "" && mid != orig.MID:
+		return false
+	case batch != "" && orig.Batch != "" && batch != orig.Batch:
+		return false
+	}
+	return true
 }
 
 func (e *Engine) original(rrn string) *Record {
@@ -559,18 +589,23 @@ func (e *Engine) void(req *wire.Txn, rec *Record, now time.Time) Decision {
 	switch {
 	case orig == nil || (orig.Op != wire.OpSale && orig.Op != wire.OpCompletion):
 		return e.finish(req, rec, "25", "no sale with RRN "+req.RRN, now)
+	case orig.MID != req.MID:
+		return e.finish(req, rec, "12", "original sale belongs to merchant "+orig.MID, now)
 	case orig.TID != req.TID:
 		return e.finish(req, rec, "12", "original sale belongs to terminal "+orig.TID, now)
 	case orig.Status != StatusApproved:
 		return e.finish(req, rec, "12", "original sale is "+orig.Status, now)
-	case orig.Settled:
+	case orig.closed():
 		return e.finish(req, rec, "12", "original sale already settled", now)
+	case orig.Refunded > 0:
+		return e.finish(req, rec, "12", "original sale was partly refunded ("+wire.FormatAmount(orig.Refunded)+"): a void would credit it twice", now)
 	case req.HasAmount && req.Amount != orig.Amount:
 		return e.finish(req, rec, "64", "void amount differs from the sale's "+wire.FormatAmount(orig.Amount), now)
 	}
 	rec.Amount, rec.Original, rec.PAN, rec.MaskedPAN = orig.Amount, orig.ID, orig.PAN, orig.MaskedPAN
 	d := e.finish(req, rec, "00", fmt.Sprintf("void of record %d", orig.ID), now)
 	orig.Status = StatusVoided
+	orig.Credited = orig.Amount
 	if a := e.l.accounts[orig.PAN]; a != nil {
 		e.l.post(now, a, orig.Amount, "void", rec)
 	}
@@ -584,10 +619,12 @@ func (e *Engine) refund(req *wire.Txn, rec *Record, now time.Time) Decision {
 		return e.finish(req, rec, "13", "refund without an amount", now)
 	case orig == nil || (orig.Op != wire.OpSale && orig.Op != wire.OpCompletion):
 		return e.finish(req, rec, "25", "no sale with RRN "+req.RRN, now)
+	case orig.MID != req.MID:
+		return e.finish(req, rec, "12", "original sale belongs to merchant "+orig.MID, now)
 	case orig.Status != StatusApproved:
 		return e.finish(req, rec, "12", "original sale is "+orig.Status, now)
-	case req.Amount > orig.Amount-orig.Refunded:
-		return e.finish(req, rec, "64", "refund over the remaining "+wire.FormatAmount(orig.Amount-orig.Refunded), now)
+	case req.Amount > orig.remaining():
+		return e.finish(req, rec, "64", "refund over the remaining "+wire.FormatAmount(orig.remaining()), now)
 	}
 	rec.Original, rec.PAN, rec.MaskedPAN = orig.ID, orig.PAN, orig.MaskedPAN
 	d := e.finish(req, rec, "00", fmt.Sprintf("refund of record %d", orig.ID), now)
@@ -603,6 +640,8 @@ func (e *Engine) complete(req *wire.Txn, rec *Record, now time.Time) Decision {
 	switch {
 	case orig == nil || orig.Op != wire.OpPreAuth:
 		return e.finish(req, rec, "25", "no pre-authorisation with RRN "+req.RRN, now)
+	case orig.MID != req.MID:
+		return e.finish(req, rec, "12", "pre-authorisation belongs to merchant "+orig.MID, now)
 	case orig.Status == StatusReversed:
 		return e.finish(req, rec, "22", "pre-authorisation was reversed", now)
 	case orig.Status != StatusApproved:
@@ -639,17 +678,10 @@ func (e *Engine) reverse(req *wire.Txn, now time.Time) Decision {
 		if r.Op == wire.OpReversal || r.Op == wire.OpReversalAdvice {
 			continue
 		}
-		if req.Original.TransmissionTime != "" && r.TransmissionTime != "" &&
-			strings.Trim(req.Original.TransmissionTime, "0") != "" && r.TransmissionTime != req.Original.TransmissionTime {
-			continue
-		}
 		// the host keys originals by (MID, TID, batch, STAN, amount, PAN):
 		// a reversal that names another card, amount, merchant or batch is
 		// not this original's
-		if (req.PAN != "" && r.PAN != "" && req.PAN != r.PAN) ||
-			(req.HasAmount && r.Amount != 0 && req.Amount != r.Amount) ||
-			(req.MID != "" && r.MID != "" && req.MID != r.MID) ||
-			(req.Batch != "" && r.Batch != "" && req.Batch != r.Batch) {
+		if !sameOriginal(req.Original.TransmissionTime, req.PAN, req.MID, req.Batch, reqAmount(req), r) {
 			continue
 		}
 		orig = r
@@ -670,6 +702,7 @@ func (e *Engine) reverse(req *wire.Txn, now time.Time) Decision {
 	}
 	if orig == nil {
 		rec.Status = StatusOrphan
+		rec.origDE7 = req.Original.TransmissionTime
 		code := answer(e.pol.ReversalUnknown)
 		// the original may still be in flight: if it arrives, it is undone
 		e.l.orphans[origKey(req.TID, req.Original.MTI, req.Original.STAN)] = rec
@@ -694,42 +727,60 @@ func (e *Engine) reverse(req *wire.Txn, now time.Time) Decision {
 	return book(answer("00"), fmt.Sprintf("record %d reversed (reason %s)", orig.ID, req.ResponseCode), notes...)
 }
 
-// undo reverses the effect of an approved record.
+// undo reverses the effect of an approved record. No credit gives a card
+// more than its original debited: a sale already partly refunded gets back
+// only what remains (README, money rules).
 func (e *Engine) undo(orig, rev *Record, now time.Time) {
 	a := e.l.accounts[orig.PAN]
 	prev := orig.Status
 	orig.Status = StatusReversed
 	orig.Reason = rev.Reason
-	if a == nil {
-		return
+	post := func(amount int64, kind string) {
+		if a != nil && amount != 0 {
+			e.l.post(now, a, amount, kind, rev)
+		}
 	}
 	switch orig.Op {
-	case wire.OpSale, wire.OpAdvice:
+	case wire.OpSale, wire.OpAdvice, wire.OpCompletion:
 		if prev == StatusVoided {
 			return // the void already gave the money back
 		}
-		e.l.post(now, a, orig.Amount, "reversal", rev)
-	case wire.OpPreAuth:
-		if prev == StatusApproved {
-			a.Held -= orig.Amount
+		credit := orig.remaining()
+		orig.Credited += credit
+		post(credit, "reversal")
+		if orig.Op == wire.OpCompletion {
+			if pre := e.byID(orig.Original); pre != nil && pre.Status == StatusCompleted {
+				pre.Status = StatusApproved
+				if a != nil {
+					a.Held += pre.Amount
+				}
+			}
 		}
-	case wire.OpCompletion:
-		e.l.post(now, a, orig.Amount, "reversal", rev)
-		if pre := e.byID(orig.Original); pre != nil && pre.Status == StatusCompleted {
-			pre.Status = StatusApproved
-			a.Held += pre.Amount
+	case wire.OpPreAuth:
+		if prev == StatusApproved && a != nil {
+			a.Held -= orig.Amount
 		}
 	case wire.OpVoid:
 		// reversing a void reinstates the sale
 		if sale := e.byID(orig.Original); sale != nil && sale.Status == StatusVoided {
 			sale.Status = StatusApproved
-			e.l.post(now, a, -sale.Amount, "void reversal", rev)
+			sale.Credited -= orig.Amount
+			post(-orig.Amount, "void reversal")
 		}
 	case wire.OpRefund:
-		if sale := e.byID(orig.Original); sale != nil {
+		orig.Credited = orig.Amount
+		sale := e.byID(orig.Original)
+		if sale != nil {
 			sale.Refunded -= orig.Amount
 		}
-		e.l.post(now, a, -orig.Amount, "refund reversal", rev)
+		if sale != nil && !sale.live() {
+			// the sale was reversed since: its reversal gave back only what
+			// the refund had not, so the refund's share now counts as part
+			// of that reversal, and the card keeps it
+			sale.Credited += orig.Amount
+			return
+		}
+		post(-orig.Amount, "refund reversal")
 	}
 }
 
@@ -768,17 +819,36 @@ func yymm(now time.Time) string {
 	return string([]byte{byte('0' + v/1000), byte('0' + v/100%10), byte('0' + v/10%10), byte('0' + v%10)})
 }
 
-// rrn is a retrieval reference number: the last digit of the year, the day
-// of the year, the hour and a six-digit sequence (YDDDHHNNNNNN, DE37).
-func rrn(now time.Time, seq int64) string {
-	now = now.UTC()
-	b := make([]byte, 0, 12)
-	b = appendDigits(b, int64(now.Year()%10), 1)
-	b = appendDigits(b, int64(now.YearDay()), 3)
-	b = appendDigits(b, int64(now.Hour()), 2)
-	b = appendDigits(b, seq%1_000_000, 6)
-	return string(b)
+// rrnSpace is how many RRNs there are: twelve digits (DE37).
+const rrnSpace = 1_000_000_000_000
+
+// nextRRN returns a retrieval reference number (DE37) that no record of the
+// ledger carries and that a host restarted later will not issue again: the
+// twelve digits count microseconds of the clock (modulo 10^12, about 11.6
+// days), and each RRN is at least one more than the last. A host issuing
+// fewer than a million a second stays behind its clock, so a new process,
+// which starts from the clock, never meets a number the old one gave.
+func (e *Engine) nextRRN(now time.Time) string {
+	n := (e.lastRRN + 1) % rrnSpace
+	if clock := now.UnixMicro() % rrnSpace; clock >= 0 && serialBefore(n, clock) {
+		n = clock
+	}
+	for e.l.byRRN[rrnString(n)] != nil { // a record kept from a whole cycle ago
+		n = (n + 1) % rrnSpace
+	}
+	e.lastRRN = n
+	return rrnString(n)
 }
+
+// serialBefore reports whether a comes before b in the circular space of
+// RRNs (serial number arithmetic, RFC 1982): b is ahead by less than half
+// the space.
+func serialBefore(a, b int64) bool {
+	d := (b - a + rrnSpace) % rrnSpace
+	return d != 0 && d < rrnSpace/2
+}
+
+func rrnString(n int64) string { return string(appendDigits(make([]byte, 0, 12), n, 12)) }
 
 // authCode is a six-digit approval code (DE38) derived from the sequence.
 func authCode(seq int64) string {
@@ -797,6 +867,14 @@ func appendDigits(b []byte, n int64, width int) []byte {
 		b = append(b, '0')
 	}
 	return append(b, tmp[i:]...)
+}
+
+// reqAmount is DE4 of a request, or 0 when it carried none.
+func reqAmount(req *wire.Txn) int64 {
+	if !req.HasAmount {
+		return 0
+	}
+	return req.Amount
 }
 
 func approvedWhy(op wire.Op) string {

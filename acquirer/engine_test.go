@@ -324,10 +324,10 @@ func TestYYMM(t *testing.T) {
 }
 
 func TestRRNAndAuthCode(t *testing.T) {
-	now := time.Date(2026, 2, 3, 7, 0, 0, 0, time.UTC) // day 34
-	require.Equal(t, "603407000042", rrn(now, 42))
-	require.Equal(t, "603407999999", rrn(now, 999_999))
-	require.Equal(t, "603407000000", rrn(now, 1_000_000), "the sequence wraps at six digits")
+	e := newEngine(t)
+	now := time.Date(2026, 2, 3, 7, 0, 0, 0, time.UTC)
+	require.Equal(t, fmt.Sprintf("%012d", now.UnixMicro()%rrnSpace), e.nextRRN(now), "the clock in microseconds")
+	require.Equal(t, fmt.Sprintf("%012d", now.UnixMicro()%rrnSpace+1), e.nextRRN(now), "one more when the clock has not moved")
 	require.Equal(t, fmt.Sprintf("%06d", (42*7919+104729)%1_000_000), authCode(42))
 	require.Len(t, authCode(1<<40), 6)
 	require.Equal(t, "000", string(appendDigits(nil, 0, 3)))

@@ -42,16 +42,21 @@ type Record struct {
 	Status           string    `json:"status"`
 	Reason           string    `json:"reason,omitempty"`   // reversal reason received
 	Original         int64     `json:"original,omitempty"` // record this one refers to
-	Refunded         int64     `json:"refunded,omitempty"`
-	Settled          bool      `json:"settled,omitempty"`
-	Late             bool      `json:"late,omitempty"` // reversed after settlement
+	Refunded         int64     `json:"refunded,omitempty"` // refunds approved against it, less those reversed
+	// Credited is what a void or a reversal of this record gave back: for a
+	// sale, what the card was credited (the amount less what refunds had
+	// already given back); for a refund, the refund taken back.
+	Credited int64 `json:"credited,omitempty"`
+	Settled  bool  `json:"settled,omitempty"`
+	Late     bool  `json:"late,omitempty"` // reversed after settlement
 
-	response  *wire.Txn // kept to replay duplicates
-	olderSame *Record   // the previous record of the same TID, MTI class and STAN
-	dupKeyed  bool      // a retransmission of its request is a duplicate (until its batch settles)
-	lined     bool      // turned into a merchant settlement line at a cut-over
-	adjusted  bool      // its late reversal was adjusted on a later line
-	anomaly   *Anomaly  // a back-office fault to apply at the cut-over
+	response   *wire.Txn // kept to replay duplicates
+	olderSame  *Record   // the previous record of the same TID, MTI class and STAN
+	dupKeyed   bool      // a retransmission of its request is a duplicate (until its batch settles)
+	lined      bool      // its business day was closed by a cut-over
+	linedGross int64     // what merchant settlement lines have counted of it so far
+	anomalies  []Anomaly // back-office faults to apply at the cut-over
+	origDE7    string    // an orphan reversal: the DE7 its original must carry
 }
 
 // closed reports whether the record has left the open books: its batch
@@ -59,6 +64,24 @@ type Record struct {
 func (r *Record) closed() bool { return r.Settled || r.lined }
 
 func (r *Record) live() bool { return r.Status == StatusApproved || r.Status == StatusCompleted }
+
+// owed is what the record makes the acquirer owe its merchant, signed:
+// a sale, completion or offline advice its amount less what a void or
+// reversal gave back; a refund minus its amount, unless it was reversed.
+// Declined records, orphans, pre-authorisations, voids and reversals owe
+// nothing themselves (a void or reversal shows in the record it undid).
+// See the README's money rules.
+func (r *Record) owed() int64 {
+	switch r.Status {
+	case StatusDeclined, StatusOrphan:
+		return 0
+	}
+	return int64(r.Op.Settles()) * (r.Amount - r.Credited)
+}
+
+// remaining is what of a debit the card has not been given back by voids,
+// reversals or refunds: the most any further credit may give.
+func (r *Record) remaining() int64 { return r.Amount - r.Credited - r.Refunded }
 
 // Account is a card's account at the issuer.
 type Account struct {

@@ -9,12 +9,17 @@ import (
 )
 
 // counts reports how a record counts in settlement totals: +1 debit, -1
-// credit, 0 nowhere. Voided and reversed transactions count nowhere.
-func counts(r *Record) int {
-	if !r.live() {
-		return 0
+// credit, 0 nowhere, with its amount. Voided and reversed transactions
+// count nowhere, except the part of a reversed sale that refunds had
+// already given back (its refunds count as credits).
+func counts(r *Record) (sign int, amount int64) {
+	switch owed := r.owed(); {
+	case owed > 0:
+		return 1, owed
+	case owed < 0:
+		return -1, -owed
 	}
-	return r.Op.Settles()
+	return 0, 0
 }
 
 // open returns the terminal's unsettled records: its open batch.
@@ -31,7 +36,7 @@ func (e *Engine) open(tid string) []*Record {
 func totalsOf(recs []*Record) wire.Totals {
 	var t wire.Totals
 	for _, r := range recs {
-		t.Add(counts(r), r.Amount)
+		t.Add(counts(r))
 	}
 	return t
 }
@@ -107,7 +112,7 @@ func (e *Engine) trailer(req *wire.Txn, now time.Time) Decision {
 	for _, it := range items {
 		var rec *Record // the newest unsettled one that counts
 		for r := range e.l.originals(origKey(req.TID, it.MTI, it.STAN)) {
-			if !r.Settled && counts(r) != 0 {
+			if sign, _ := counts(r); !r.Settled && sign != 0 {
 				rec = r
 				break
 			}
@@ -117,13 +122,13 @@ func (e *Engine) trailer(req *wire.Txn, now time.Time) Decision {
 			continue
 		}
 		matched[rec] = true
-		if rec.Amount != it.Amount {
-			disc = append(disc, Discrepancy{Kind: AmountMismatch, STAN: it.STAN, RRN: rec.RRN, PAN: rec.MaskedPAN, HostAmount: rec.Amount, TerminalAmount: it.Amount})
+		if _, amount := counts(rec); amount != it.Amount {
+			disc = append(disc, Discrepancy{Kind: AmountMismatch, STAN: it.STAN, RRN: rec.RRN, PAN: rec.MaskedPAN, HostAmount: amount, TerminalAmount: it.Amount})
 		}
 	}
 	for _, r := range recs {
-		if counts(r) != 0 && !matched[r] {
-			disc = append(disc, Discrepancy{Kind: HostOnly, STAN: r.STAN, RRN: r.RRN, PAN: r.MaskedPAN, HostAmount: r.Amount})
+		if sign, amount := counts(r); sign != 0 && !matched[r] {
+			disc = append(disc, Discrepancy{Kind: HostOnly, STAN: r.STAN, RRN: r.RRN, PAN: r.MaskedPAN, HostAmount: amount})
 		}
 	}
 	s := Settlement{TID: req.TID, Batch: req.Batch, Time: now, Balanced: host == terminal, Terminal: terminal, Host: host, Uploaded: len(items), Discrepancies: disc}

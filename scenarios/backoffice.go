@@ -26,6 +26,8 @@ type ContractSpec struct {
 	ActivationFee string      `yaml:"activation_fee" json:"activation_fee,omitempty"`
 	Cycle         string      `yaml:"cycle" json:"cycle,omitempty"` // D0 or T+1 (default)
 	Hold          bool        `yaml:"hold" json:"hold,omitempty"`
+	// Holidays (YYYY-MM-DD) roll a T+1 payout forward, as weekends do.
+	Holidays []string `yaml:"holidays" json:"holidays,omitempty"`
 	// Rebate makes the fee "deduct now, rebate later": the part of the fee
 	// above this rule comes back After the business day (default 30d).
 	Rebate *RebateSpec `yaml:"rebate" json:"rebate,omitempty"`
@@ -160,7 +162,12 @@ func (b BackOfficeSetup) contracts() (time.Duration, []acquirer.Contract, error)
 		if cycle != "D0" && cycle != "T+1" {
 			return 0, nil, fmt.Errorf("contract %s: cycle %q: want D0 or T+1", c.MID, c.Cycle)
 		}
-		ct := acquirer.Contract{MID: c.MID, Debit: debit, Credit: credit, ActivationFee: act, Cycle: cycle, Hold: c.Hold}
+		for _, h := range c.Holidays {
+			if _, err := time.Parse("2006-01-02", h); err != nil {
+				return 0, nil, fmt.Errorf("contract %s: holiday %q: want YYYY-MM-DD", c.MID, h)
+			}
+		}
+		ct := acquirer.Contract{MID: c.MID, Debit: debit, Credit: credit, ActivationFee: act, Cycle: cycle, Hold: c.Hold, Holidays: c.Holidays}
 		if c.Rebate != nil {
 			ppm, err := ParseRate(c.Rebate.Rate)
 			if err != nil {
