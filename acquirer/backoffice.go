@@ -117,7 +117,7 @@ type Contract struct {
 	// Holidays are the days (YYYY-MM-DD) besides Saturdays and Sundays on
 	// which no T+1 payout is made: it rolls forward to the next business day.
 	Holidays []string `json:"holidays,omitempty"`
-	Hold          bool    `json:"hold,omitempty"`           // payouts held (risk review)
+	Hold     bool     `json:"hold,omitempty"` // payouts held (risk review)
 	// Rebate, when set, makes the fee "deduct now, rebate later": the full
 	// fee is deducted from the payout and the part above the rebated rate
 	// comes back RebateAfter later.
