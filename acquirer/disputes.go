@@ -60,9 +60,13 @@ func (e *Engine) disputeFor(tid, stan string, now time.Time) (*Record, *Dispute,
 	if r == nil {
 		return nil, nil, fmt.Errorf("%w: no sale with STAN %s", ErrDispute, stan)
 	}
-	if d := e.bo.disputes[r.ID]; d != nil {
-		return r, d, nil
+	d := e.bo.disputes[r.ID]
+	if d != nil && d.Stage != "" && d.Stage != DisputeRetrieval {
+		return r, d, nil // money has moved: the dispute goes on by its stages
 	}
+	// nothing has moved yet: the sale must still be one to dispute, for
+	// what remains of it now (it may have been refunded or reversed since
+	// a retrieval)
 	switch {
 	case r.Status != StatusApproved:
 		return nil, nil, fmt.Errorf("%w: the sale with STAN %s is %s: there is nothing to dispute", ErrDispute, stan, r.Status)
@@ -71,11 +75,14 @@ func (e *Engine) disputeFor(tid, stan string, now time.Time) (*Record, *Dispute,
 	case r.remaining() <= 0:
 		return nil, nil, fmt.Errorf("%w: the sale with STAN %s was refunded in full: there is nothing to dispute", ErrDispute, stan)
 	}
-	if e.bo.disputes == nil {
-		e.bo.disputes = map[int64]*Dispute{}
+	if d == nil {
+		if e.bo.disputes == nil {
+			e.bo.disputes = map[int64]*Dispute{}
+		}
+		d = &Dispute{Record: r.ID, STAN: r.STAN, MID: r.MID}
+		e.bo.disputes[r.ID] = d
 	}
-	d := &Dispute{Record: r.ID, STAN: r.STAN, MID: r.MID, Amount: r.remaining()}
-	e.bo.disputes[r.ID] = d
+	d.Amount = r.remaining()
 	return r, d, nil
 }
 
@@ -83,6 +90,7 @@ func (e *Engine) disputeFor(tid, stan string, now time.Time) (*Record, *Dispute,
 // chargeback gives the card back what the merchant is debited, a won
 // representment takes it again.
 func (e *Engine) disputePost(r *Record, amount int64, kind string, now time.Time) {
+	r.ChargedBack += amount
 	if a := e.l.accounts[r.PAN]; a != nil {
 		e.l.post(now, a, amount, kind, r)
 	}
@@ -176,9 +184,14 @@ func (e *Engine) SecondChargeback(tid, stan string, now time.Time) (Dispute, err
 	if d.Stage != DisputeWon {
 		return *d, fmt.Errorf("%w: a second chargeback follows a won representment", ErrDispute)
 	}
+	// the sale may have been refunded or reversed since the representment
+	amount := min(d.Amount, r.remaining())
+	if r.Status != StatusApproved || amount <= 0 {
+		return *d, fmt.Errorf("%w: the sale with STAN %s is %s and was given back since the representment: there is nothing to charge back", ErrDispute, stan, r.Status)
+	}
 	d.Stage, d.SecondCharge = DisputeSecond, now
-	e.disputeLine(r, now, "second chargeback", -d.Amount, 0, "second chargeback: the merchant is debited again")
-	e.disputePost(r, d.Amount, "second chargeback", now)
+	e.disputeLine(r, now, "second chargeback", -amount, 0, "second chargeback: the merchant is debited again")
+	e.disputePost(r, amount, "second chargeback", now)
 	return *d, nil
 }
 

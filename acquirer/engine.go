@@ -609,6 +609,7 @@ func (e *Engine) void(req *wire.Txn, rec *Record, now time.Time) Decision {
 	if a := e.l.accounts[orig.PAN]; a != nil {
 		e.l.post(now, a, orig.Amount, "void", rec)
 	}
+	e.preAuthOf(orig, false)
 	return d
 }
 
@@ -653,11 +654,10 @@ func (e *Engine) complete(req *wire.Txn, rec *Record, now time.Time) Decision {
 	}
 	rec.Original = orig.ID
 	d := e.finish(req, rec, "00", fmt.Sprintf("completion of pre-authorisation %d", orig.ID), now)
-	orig.Status = StatusCompleted
 	if a := e.l.accounts[orig.PAN]; a != nil {
-		a.Held -= orig.Amount
 		e.l.post(now, a, -req.Amount, "completion", rec)
 	}
+	e.preAuthOf(rec, true)
 	return d
 }
 
@@ -691,12 +691,17 @@ func (e *Engine) reverse(req *wire.Txn, now time.Time) Decision {
 	rec.Reason = req.ResponseCode
 	rec.ResponseCode = answer("00")
 	rec.Status = StatusApproved
+	if orig != nil {
+		rec.Original = orig.ID
+		rec.PAN, rec.MaskedPAN, rec.Amount = orig.PAN, orig.MaskedPAN, orig.Amount
+	}
+	// booked first, so that the postings of the undo name it
+	e.l.add(rec)
 	book := func(code, why string, notes ...Note) Decision {
 		resp := req.Response(code)
 		resp.ResponseCode = code
 		rec.ResponseCode = code
 		rec.response = resp
-		e.l.add(rec)
 		out := *resp
 		return Decision{Response: &out, Record: rec, Why: why, Notes: notes}
 	}
@@ -708,8 +713,6 @@ func (e *Engine) reverse(req *wire.Txn, now time.Time) Decision {
 		e.l.orphans[origKey(req.TID, req.Original.MTI, req.Original.STAN)] = rec
 		return book(code, "original never seen", Note{KindOrphan, fmt.Sprintf("reversal of %s STAN %s from %s: original never seen", req.Original.MTI, req.Original.STAN, req.TID)})
 	}
-	rec.Original = orig.ID
-	rec.PAN, rec.MaskedPAN, rec.Amount = orig.PAN, orig.MaskedPAN, orig.Amount
 	switch {
 	case orig.Status == StatusReversed:
 		return book(answer(e.pol.ReversalRepeat), fmt.Sprintf("record %d already reversed: no second credit", orig.ID))
@@ -748,14 +751,7 @@ func (e *Engine) undo(orig, rev *Record, now time.Time) {
 		credit := orig.remaining()
 		orig.Credited += credit
 		post(credit, "reversal")
-		if orig.Op == wire.OpCompletion {
-			if pre := e.byID(orig.Original); pre != nil && pre.Status == StatusCompleted {
-				pre.Status = StatusApproved
-				if a != nil {
-					a.Held += pre.Amount
-				}
-			}
-		}
+		e.preAuthOf(orig, false)
 	case wire.OpPreAuth:
 		if prev == StatusApproved && a != nil {
 			a.Held -= orig.Amount
@@ -766,6 +762,7 @@ func (e *Engine) undo(orig, rev *Record, now time.Time) {
 			sale.Status = StatusApproved
 			sale.Credited -= orig.Amount
 			post(-orig.Amount, "void reversal")
+			e.preAuthOf(sale, true)
 		}
 	case wire.OpRefund:
 		orig.Credited = orig.Amount
@@ -785,6 +782,37 @@ func (e *Engine) undo(orig, rev *Record, now time.Time) {
 }
 
 func (e *Engine) byID(id int64) *Record { return e.l.record(id) }
+
+// preAuthOf keeps the pre-authorisation of a completion in step with it:
+// a completion consumes it and its hold (consumed true); voided or
+// reversed, it gives them back once no other completion stands on it.
+func (e *Engine) preAuthOf(completion *Record, consumed bool) {
+	if completion.Op != wire.OpCompletion {
+		return
+	}
+	pre := e.byID(completion.Original)
+	if pre == nil || pre.Op != wire.OpPreAuth {
+		return
+	}
+	a := e.l.accounts[pre.PAN]
+	if consumed {
+		pre.completions++
+	} else if pre.completions > 0 {
+		pre.completions--
+	}
+	switch {
+	case pre.completions > 0 && pre.Status == StatusApproved:
+		pre.Status = StatusCompleted
+		if a != nil {
+			a.Held -= pre.Amount
+		}
+	case pre.completions == 0 && pre.Status == StatusCompleted:
+		pre.Status = StatusApproved
+		if a != nil {
+			a.Held += pre.Amount
+		}
+	}
+}
 
 // Find returns copies of the records booked for a request of a terminal:
 // its MTI (a repeat counts as its first sending) and STAN, oldest first.

@@ -47,16 +47,20 @@ type Record struct {
 	// sale, what the card was credited (the amount less what refunds had
 	// already given back); for a refund, the refund taken back.
 	Credited int64 `json:"credited,omitempty"`
-	Settled  bool  `json:"settled,omitempty"`
-	Late     bool  `json:"late,omitempty"` // reversed after settlement
+	// ChargedBack is what disputes gave the card back: a chargeback's
+	// amount, less a won representment.
+	ChargedBack int64 `json:"charged_back,omitempty"`
+	Settled     bool  `json:"settled,omitempty"`
+	Late        bool  `json:"late,omitempty"` // reversed after settlement
 
-	response   *wire.Txn // kept to replay duplicates
-	olderSame  *Record   // the previous record of the same TID, MTI class and STAN
-	dupKeyed   bool      // a retransmission of its request is a duplicate (until its batch settles)
-	lined      bool      // its business day was closed by a cut-over
-	linedGross int64     // what merchant settlement lines have counted of it so far
-	anomalies  []Anomaly // back-office faults to apply at the cut-over
-	origDE7    string    // an orphan reversal: the DE7 its original must carry
+	response    *wire.Txn // kept to replay duplicates
+	olderSame   *Record   // the previous record of the same TID, MTI class and STAN
+	dupKeyed    bool      // a retransmission of its request is a duplicate (until its batch settles)
+	lined       bool      // its business day was closed by a cut-over
+	linedGross  int64     // what merchant settlement lines have counted of it so far
+	anomalies   []Anomaly // back-office faults to apply at the cut-over
+	origDE7     string    // an orphan reversal: the DE7 its original must carry
+	completions int       // a pre-authorisation: completions standing on it
 }
 
 // closed reports whether the record has left the open books: its batch
@@ -80,8 +84,8 @@ func (r *Record) owed() int64 {
 }
 
 // remaining is what of a debit the card has not been given back by voids,
-// reversals or refunds: the most any further credit may give.
-func (r *Record) remaining() int64 { return r.Amount - r.Credited - r.Refunded }
+// reversals, refunds or chargebacks: the most any further credit may give.
+func (r *Record) remaining() int64 { return r.Amount - r.Credited - r.Refunded - r.ChargedBack }
 
 // Account is a card's account at the issuer.
 type Account struct {

@@ -1,0 +1,412 @@
+package acquirer
+
+import (
+	"flag"
+	"fmt"
+	"maps"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/posim/posim/cards"
+	"github.com/posim/posim/wire"
+	"pgregory.net/rapid"
+)
+
+// propChecks is how many random sequences TestLedger_MoneyIsNeverCreatedOrLost
+// plays when neither -rapid.checks nor RAPID_CHECKS says otherwise: a few
+// thousand in every `make test`. `go test ./acquirer -run Ledger
+// -rapid.checks 100000` plays many more.
+const propChecks = 2000
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	explicit := os.Getenv("RAPID_CHECKS") != ""
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "rapid.checks" })
+	if !explicit {
+		_ = flag.Set("rapid.checks", strconv.Itoa(propChecks))
+	}
+	os.Exit(m.Run())
+}
+
+// ledgerModel drives an engine with random sequences of everything that
+// moves money and keeps what it sent, so that later steps can refer to it.
+type ledgerModel struct {
+	e     *Engine
+	now   time.Time
+	start map[string]int64 // card balances before the first step
+	stans map[string]int   // per terminal
+	sent  []*wire.Txn      // financial requests sent, in order
+	rrns  []string         // RRNs the host gave approvals
+	// reversals whose original was never sent: it may be sent later
+	unsent []*wire.Txn
+}
+
+var propTerminals = []struct{ tid, mid string }{{"T1", "M1"}, {"T2", "M1"}, {"T3", "M2"}}
+
+var propCards = []string{"6200000000000005", "4111111111111111", "6200000000000203", "6200000000000104"}
+
+func newLedgerModel(t *rapid.T) *ledgerModel {
+	book := cards.Builtin()
+	for _, tt := range propTerminals {
+		book.Terminals = append(book.Terminals, cards.Terminal{TID: tt.tid, MID: tt.mid, Status: cards.TerminalActive})
+	}
+	e, err := NewEngine(book, DefaultPolicies())
+	if err != nil {
+		t.Fatal(err)
+	}
+	contracts := []Contract{
+		{MID: "M1", Debit: FeeRule{PPM: 6000, Cap: 2000}, Credit: FeeRule{PPM: 6000}, Cycle: "T+1", Holidays: []string{"2026-01-19"}},
+		{MID: "M2", Debit: FeeRule{PPM: 5000}, Cycle: "D0"},
+	}
+	if err := e.SetContracts(23*time.Hour, contracts); err != nil {
+		t.Fatal(err)
+	}
+	m := &ledgerModel{e: e, now: time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC), start: map[string]int64{}, stans: map[string]int{}}
+	e.Advance(m.now)
+	for _, pan := range propCards {
+		a, _ := e.Account(pan)
+		m.start[pan] = a.Balance
+	}
+	return m
+}
+
+func (m *ledgerModel) terminal(t *rapid.T) (tid, mid string) {
+	tt := rapid.SampledFrom(propTerminals).Draw(t, "terminal")
+	return tt.tid, tt.mid
+}
+
+// stan is the terminal's next trace number; now and then an old one comes
+// round again (a terminal that wrapped, or was reset).
+func (m *ledgerModel) stan(t *rapid.T, tid string) string {
+	if m.stans[tid] > 0 && rapid.IntRange(0, 9).Draw(t, "reuse stan") == 0 {
+		return pad6(rapid.IntRange(1, m.stans[tid]).Draw(t, "old stan"))
+	}
+	m.stans[tid]++
+	return pad6(m.stans[tid])
+}
+
+func (m *ledgerModel) request(t *rapid.T, op wire.Op) *wire.Txn {
+	tid, mid := m.terminal(t)
+	mti, pc := pcFor(op)
+	return &wire.Txn{MTI: mti, Op: op, ProcessingCode: pc, TID: tid, MID: mid, STAN: m.stan(t, tid),
+		TransmissionTime: wire.TransmissionTimeOf(m.now), Currency: "156",
+		PAN:    rapid.SampledFrom(propCards).Draw(t, "card"),
+		Amount: rapid.Int64Range(1, 30000).Draw(t, "amount"), HasAmount: true}
+}
+
+func pcFor(op wire.Op) (mti, pc string) {
+	switch op {
+	case wire.OpPreAuth:
+		return "0100", wire.PCPreAuth
+	case wire.OpVoid:
+		return "0200", wire.PCVoid
+	case wire.OpRefund:
+		return "0220", wire.PCRefund
+	case wire.OpAdvice:
+		return "0220", wire.PCPurchase
+	}
+	return "0200", wire.PCPurchase
+}
+
+func (m *ledgerModel) decide(t *rapid.T, req *wire.Txn) Decision {
+	d := m.e.Decide(req, m.now)
+	if d.Response == nil {
+		t.Fatalf("no response to %s %s", req.MTI, req.Op)
+	}
+	if d.Response.ResponseCode == "00" && d.Response.RRN != "" {
+		m.rrns = append(m.rrns, d.Response.RRN)
+	}
+	if req.Op.Financial() {
+		m.sent = append(m.sent, req)
+	}
+	return d
+}
+
+// referring builds a void, refund or completion of an earlier approval,
+// now and then at another terminal or merchant, or for an unknown RRN.
+func (m *ledgerModel) referring(t *rapid.T, op wire.Op) *wire.Txn {
+	req := m.request(t, op)
+	if op == wire.OpCompletion {
+		req.Condition = wire.CondPreAuth
+	}
+	if len(m.rrns) == 0 || rapid.IntRange(0, 19).Draw(t, "unknown rrn") == 0 {
+		req.RRN = "999999999999"
+		return req
+	}
+	req.RRN = rapid.SampledFrom(m.rrns).Draw(t, "rrn")
+	for _, r := range m.e.l.records {
+		if r.RRN == req.RRN && rapid.IntRange(0, 4).Draw(t, "other terminal") != 0 {
+			req.TID, req.MID, req.PAN = r.TID, r.MID, r.PAN
+			if op == wire.OpVoid || rapid.Bool().Draw(t, "whole amount") {
+				req.Amount = r.Amount
+			}
+		}
+	}
+	return req
+}
+
+func (m *ledgerModel) Sale(t *rapid.T)    { m.decide(t, m.request(t, wire.OpSale)) }
+func (m *ledgerModel) PreAuth(t *rapid.T) { m.decide(t, m.request(t, wire.OpPreAuth)) }
+func (m *ledgerModel) Advice(t *rapid.T)  { m.decide(t, m.request(t, wire.OpAdvice)) }
+func (m *ledgerModel) Void(t *rapid.T)    { m.decide(t, m.referring(t, wire.OpVoid)) }
+func (m *ledgerModel) Refund(t *rapid.T)  { m.decide(t, m.referring(t, wire.OpRefund)) }
+func (m *ledgerModel) Completion(t *rapid.T) {
+	m.decide(t, m.referring(t, wire.OpCompletion))
+}
+
+// Duplicate sends an earlier request again, as a terminal retransmits.
+func (m *ledgerModel) Duplicate(t *rapid.T) {
+	if len(m.sent) == 0 {
+		t.Skip("nothing sent yet")
+	}
+	req := *rapid.SampledFrom(m.sent).Draw(t, "request")
+	m.decide(t, &req)
+}
+
+// Reversal reverses an earlier request (on time, late, or again), or one
+// that never arrived, whose original may then arrive after it.
+func (m *ledgerModel) Reversal(t *rapid.T) {
+	var orig *wire.Txn
+	if len(m.sent) == 0 || rapid.IntRange(0, 5).Draw(t, "orphan") == 0 {
+		orig = m.request(t, rapid.SampledFrom([]wire.Op{wire.OpSale, wire.OpPreAuth, wire.OpVoid}).Draw(t, "lost op"))
+		m.unsent = append(m.unsent, orig)
+	} else {
+		orig = rapid.SampledFrom(m.sent).Draw(t, "original")
+	}
+	m.stans[orig.TID]++
+	rev := wire.ISO87.Reversal(orig, rapid.SampledFrom([]string{"98", "96", "06"}).Draw(t, "reason"), pad6(m.stans[orig.TID]), m.now)
+	if rapid.IntRange(0, 4).Draw(t, "advice") == 0 {
+		rev.MTI, rev.Op = "0420", wire.OpReversalAdvice
+	}
+	m.decide(t, rev)
+}
+
+// LateOriginal sends a request whose reversal went first.
+func (m *ledgerModel) LateOriginal(t *rapid.T) {
+	if len(m.unsent) == 0 {
+		t.Skip("no reversal went ahead of its original")
+	}
+	i := rapid.IntRange(0, len(m.unsent)-1).Draw(t, "late original")
+	req := m.unsent[i]
+	m.unsent = append(m.unsent[:i], m.unsent[i+1:]...)
+	m.decide(t, req)
+}
+
+// Settle closes a terminal's batch, with its totals right or wrong; out
+// of balance, the terminal closes it with a trailer.
+func (m *ledgerModel) Settle(t *rapid.T) {
+	tid, mid := m.terminal(t)
+	totals := totalsOf(m.e.open(tid))
+	if rapid.IntRange(0, 3).Draw(t, "wrong totals") == 0 {
+		totals.DebitAmount += rapid.Int64Range(1, 1000).Draw(t, "off by")
+	}
+	m.stans[tid]++
+	req := &wire.Txn{MTI: "0500", Op: wire.OpSettle, ProcessingCode: wire.PCSettle, TID: tid, MID: mid, STAN: pad6(m.stans[tid]), Totals: &totals}
+	d := m.decide(t, req)
+	if d.Response.ResponseCode == "95" {
+		m.stans[tid]++
+		trailer := *req
+		trailer.Op, trailer.ProcessingCode, trailer.STAN = wire.OpSettleTrailer, wire.PCSettleTrailer, pad6(m.stans[tid])
+		m.decide(t, &trailer)
+	}
+}
+
+// Advance moves the clock: minutes, hours or days, through cut-overs.
+func (m *ledgerModel) Advance(t *rapid.T) {
+	m.now = m.now.Add(time.Duration(rapid.Int64Range(1, 4*24*60).Draw(t, "minutes")) * time.Minute)
+	m.e.Advance(m.now)
+}
+
+// Dispute raises a retrieval, a chargeback, a representment or a second
+// chargeback on a sale; the engine refuses what the rules do not allow.
+func (m *ledgerModel) Dispute(t *rapid.T) {
+	tid, _ := m.terminal(t)
+	if m.stans[tid] == 0 {
+		t.Skip("no sale at that terminal")
+	}
+	stan := pad6(rapid.IntRange(1, m.stans[tid]).Draw(t, "disputed stan"))
+	switch rapid.IntRange(0, 3).Draw(t, "dispute") {
+	case 0:
+		_, _ = m.e.Retrieval(tid, stan, m.now)
+	case 1:
+		_, _ = m.e.Chargeback(tid, stan, "4515", rapid.Int64Range(0, 1500).Draw(t, "fee"), m.now)
+	case 2:
+		_, _ = m.e.Represent(tid, stan, rapid.Bool().Draw(t, "won"), m.now)
+	case 3:
+		_, _ = m.e.SecondChargeback(tid, stan, m.now)
+	}
+}
+
+// Check asserts the money rules over the whole ledger; rapid runs it
+// after every step.
+func (m *ledgerModel) Check(t *rapid.T) {
+	if err := checkLedger(m.e, m.start); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkLedger checks the money rules over the whole ledger of an engine
+// whose cards started with the balances in start.
+func checkLedger(e *Engine, start map[string]int64) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	l := e.l
+
+	// money taken from cards equals money owed to merchants: what their
+	// settlement lines paid, plus what is still to go on a line
+	var taken, owed int64
+	for _, pan := range startCards(start) {
+		taken += start[pan] - l.accounts[pan].Balance
+	}
+	for _, ln := range e.bo.lines {
+		owed += ln.Gross
+	}
+	for _, r := range l.records {
+		if l.accounts[r.PAN] == nil {
+			continue // an issuer outside the books
+		}
+		owed += r.owed() - r.linedGross
+	}
+	if taken != owed {
+		return fmt.Errorf("cards paid %s, merchants are owed %s", wire.FormatAmount(taken), wire.FormatAmount(owed))
+	}
+
+	// no card is credited more than its original debited, nor debited more
+	net := map[*Record]int64{} // what each original took from its card, net
+	for _, p := range l.postings {
+		r := l.record(p.Record)
+		root := rootOf(l, r)
+		if root == nil {
+			return fmt.Errorf("posting %+v refers to no original", p)
+		}
+		net[root] -= p.Amount
+	}
+	for root, n := range net {
+		if n < 0 || n > root.Amount {
+			return fmt.Errorf("record %d (%s %s) took %s from its card, not within 0..%s\n%s", root.ID, root.Op, root.Status,
+				wire.FormatAmount(n), wire.FormatAmount(root.Amount), history(l, root))
+		}
+	}
+
+	// every record's status follows from its history
+	held := map[string]int64{}
+	refunded := map[int64]int64{}
+	voids := map[int64]int{}
+	reversals := map[int64]int{}
+	completions := map[int64]int{}
+	rrns := map[string]bool{}
+	for _, r := range l.records {
+		if r.RRN != "" {
+			if rrns[r.RRN] {
+				return fmt.Errorf("RRN %s issued twice", r.RRN)
+			}
+			rrns[r.RRN] = true
+		}
+		switch {
+		case r.Op == wire.OpPreAuth && r.Status == StatusApproved:
+			held[r.PAN] += r.Amount
+		case r.Op == wire.OpRefund && r.Status == StatusApproved:
+			refunded[r.Original] += r.Amount
+		case r.Op == wire.OpVoid && r.Status == StatusApproved:
+			voids[r.Original]++
+		case r.Op == wire.OpCompletion && r.live():
+			completions[r.Original]++
+		case (r.Op == wire.OpReversal || r.Op == wire.OpReversalAdvice) && r.Status == StatusApproved && r.Original != 0:
+			reversals[r.Original]++
+		}
+	}
+	for _, pan := range startCards(start) {
+		if a := l.accounts[pan]; a.Held != held[pan] {
+			return fmt.Errorf("card %s holds %s, its approved pre-authorisations %s", a.masked, wire.FormatAmount(a.Held), wire.FormatAmount(held[pan]))
+		}
+	}
+	for _, r := range l.records {
+		why := ""
+		switch r.Status {
+		case StatusVoided:
+			if voids[r.ID] != 1 || r.Credited != r.Amount {
+				why = fmt.Sprintf("%d standing voids, credited %d", voids[r.ID], r.Credited)
+			}
+		case StatusReversed:
+			if reversals[r.ID] == 0 {
+				why = "no reversal of it"
+			}
+		case StatusCompleted:
+			// more than one only when a completion's void was reversed after
+			// the pre-authorisation had been completed again: both debits stand
+			if completions[r.ID] < 1 {
+				why = fmt.Sprintf("%d standing completions", completions[r.ID])
+			}
+		case StatusApproved:
+			if voids[r.ID]+reversals[r.ID]+completions[r.ID] != 0 || (r.Op != wire.OpRefund && r.Credited != 0) {
+				why = fmt.Sprintf("%d voids, %d reversals, credited %d", voids[r.ID], reversals[r.ID], r.Credited)
+			}
+		}
+		if (r.Op == wire.OpSale || r.Op == wire.OpCompletion) && r.live() && r.Refunded != refunded[r.ID] {
+			why = fmt.Sprintf("refunded %d, its standing refunds %d", r.Refunded, refunded[r.ID])
+		}
+		if why != "" {
+			return fmt.Errorf("record %d (%s %s): status %s does not follow from its history: %s", r.ID, r.Op, r.STAN, r.Status, why)
+		}
+	}
+
+	// settlement totals equal the ledger: each terminal's open batch counts
+	// what its records owe
+	for _, tt := range propTerminals {
+		var want int64
+		for _, r := range e.open(tt.tid) {
+			want += r.owed()
+		}
+		if tot := totalsOf(e.open(tt.tid)); tot.DebitAmount-tot.CreditAmount != want {
+			return fmt.Errorf("terminal %s: open totals %+v, its records owe %s", tt.tid, tot, wire.FormatAmount(want))
+		}
+	}
+	return nil
+}
+
+// startCards lists the cards of a start map in a stable order.
+func startCards(start map[string]int64) []string {
+	return slices.Sorted(maps.Keys(start))
+}
+
+// history describes what happened to an original, for a failure message.
+func history(l *ledger, root *Record) string {
+	var b strings.Builder
+	for _, r := range l.records {
+		if rootOf(l, r) == root {
+			fmt.Fprintf(&b, "  record %d: %s %s %s at %s stan %s, status %s, amount %d, credited %d, refunded %d, charged back %d, original %d, settled %v, lined %v\n",
+				r.ID, r.MTI, r.Op, r.RRN, r.TID, r.STAN, r.Status, r.Amount, r.Credited, r.Refunded, r.ChargedBack, r.Original, r.Settled, r.lined)
+		}
+	}
+	for _, p := range l.postings {
+		if rootOf(l, l.record(p.Record)) == root {
+			fmt.Fprintf(&b, "  posting %s %d by record %d\n", p.Kind, p.Amount, p.Record)
+		}
+	}
+	return b.String()
+}
+
+// rootOf is the original a record's money belongs to: a sale, completion
+// or advice itself; for a void or refund, its sale; for a reversal, the
+// root of what it reversed.
+func rootOf(l *ledger, r *Record) *Record {
+	for r != nil {
+		switch r.Op {
+		case wire.OpSale, wire.OpCompletion, wire.OpAdvice:
+			return r
+		}
+		r = l.record(r.Original)
+	}
+	return nil
+}
+
+func TestLedger_MoneyIsNeverCreatedOrLost(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		m := newLedgerModel(t)
+		t.Repeat(rapid.StateMachineActions(m))
+	})
+}
