@@ -36,7 +36,7 @@ func (t *Terminal) Balance(ctx context.Context, r Request) (*Result, error) {
 	if err := t.prepare(req); err != nil {
 		return res, res.finish(Refused, "", fmt.Errorf("%w: %v", ErrInvalidRequest, err))
 	}
-	resp, err := t.online(ctx, req, res, r.faults())
+	resp, err := t.online(ctx, req, res, r.faults(), nil)
 	if err == nil && resp.Balance != nil {
 		res.Balance = wire.FormatAmount(*resp.Balance)
 	}
@@ -68,12 +68,7 @@ func (t *Terminal) purchase(ctx context.Context, op wire.Op, r Request) (*Result
 	if err := t.prepare(req); err != nil {
 		return res, res.finish(Refused, "", fmt.Errorf("%w: %v", ErrInvalidRequest, err))
 	}
-	resp, err := t.online(ctx, req, res, r.faults())
-	if err == nil {
-		if lerr := t.logApproved(req, resp); lerr != nil {
-			return res, lerr
-		}
-	}
+	_, err := t.online(ctx, req, res, r.faults(), func(resp *wire.Txn) { t.logApproved(req, resp) })
 	return res, err
 }
 
@@ -133,25 +128,22 @@ func (t *Terminal) referenced(ctx context.Context, op wire.Op, r Request) (*Resu
 	if err := t.prepare(req); err != nil {
 		return res, res.finish(Refused, "", fmt.Errorf("%w: %v", ErrInvalidRequest, err))
 	}
-	resp, err := t.online(ctx, req, res, r.faults())
-	if err != nil {
-		return res, err
-	}
-	if op == wire.OpVoid && orig != nil {
-		orig.Voided = true
-	}
-	if op == wire.OpCompletion && orig != nil && orig.Op == wire.OpPreAuth {
-		orig.Voided = true // the hold is consumed
-	}
-	if lerr := t.logApproved(req, resp); lerr != nil {
-		return res, lerr
-	}
-	if op == wire.OpVoid {
-		// a void counts nowhere; it only cancels its sale
-		t.state.Log[len(t.state.Log)-1].Voided = true
-		_ = t.save()
-	}
-	return res, nil
+	rrn := r.RRN
+	_, err := t.online(ctx, req, res, r.faults(), func(resp *wire.Txn) {
+		// find the original again: the log may have changed since (a
+		// pending reversal sent first takes its transaction out)
+		orig := t.find(rrn)
+		if op == wire.OpVoid && orig != nil {
+			orig.Voided = true
+		}
+		if op == wire.OpCompletion && orig != nil && orig.Op == wire.OpPreAuth {
+			orig.Voided = true // the hold is consumed
+		}
+		if e := t.logApproved(req, resp); op == wire.OpVoid {
+			e.Voided = true // a void counts nowhere; it only cancels its sale
+		}
+	})
+	return res, err
 }
 
 // Void cancels a sale of the open batch by its RRN (0200, 020000).
@@ -316,7 +308,7 @@ func (t *Terminal) Settle(ctx context.Context) (*Result, error) {
 	if err := t.prepare(req); err != nil {
 		return res, res.finish(Refused, "", err)
 	}
-	resp, err := t.online(ctx, req, res, faults{})
+	resp, err := t.online(ctx, req, res, faults{}, nil)
 	if err != nil && (resp == nil || resp.ResponseCode != "95") {
 		return res, err
 	}

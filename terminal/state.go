@@ -71,13 +71,58 @@ func (s *State) Totals() wire.Totals {
 	return t
 }
 
+// tempPrefix starts the names of the state's temporary files.
+const tempPrefix = ".state-"
+
+// ErrStateLocked: another terminal (another posim process, or another
+// Terminal in this one) is using the state directory.
+var ErrStateLocked = errors.New("terminal state directory is in use")
+
 // store persists State in a directory; with an empty directory it keeps
-// state in memory only.
+// state in memory only. A store with a directory holds its lock from open
+// to close, so that two terminals never share STANs and reversal records.
 type store struct {
-	dir string
+	dir    string
+	lock   *os.File
+	onSave func(State) // tests: sees each state saved
 }
 
-func (s store) load() (State, error) {
+// open creates the directory if need be, takes its lock and removes the
+// temporary files a crash left behind.
+func (s *store) open() error {
+	if s.dir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(s.dir, 0o700); err != nil {
+		return fmt.Errorf("creating state directory: %w", err)
+	}
+	name := filepath.Join(s.dir, "lock")
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("opening the state lock: %w", err)
+	}
+	if err := lockFile(f); err != nil {
+		f.Close()
+		return fmt.Errorf("%w: %s is locked by another process (%v); wait for it to finish or use another --state", ErrStateLocked, name, err)
+	}
+	s.lock = f
+	stale, _ := filepath.Glob(filepath.Join(s.dir, tempPrefix+"*"))
+	for _, name := range stale {
+		_ = os.Remove(name) // a save a crash interrupted: the state file is whole
+	}
+	return nil
+}
+
+// close releases the lock.
+func (s *store) close() {
+	if s.lock != nil {
+		_ = unlockFile(s.lock)
+		s.lock.Close()
+		s.lock = nil
+	}
+}
+
+func (s *store) load() (State, error) {
 	st := State{Batch: 1}
 	if s.dir == "" {
 		return st, nil
@@ -98,20 +143,21 @@ func (s store) load() (State, error) {
 	return st, nil
 }
 
-// save writes the state atomically: a crash leaves the old or the new state,
-// never half of one.
-func (s store) save(st State) error {
+// save writes the state atomically and durably: a crash leaves the old or
+// the new state, never half of one, and once save returns the new state
+// survives a power cut (the file and the directory entry are synced).
+func (s *store) save(st State) error {
 	if s.dir == "" {
 		return nil
 	}
-	if err := os.MkdirAll(s.dir, 0o700); err != nil {
-		return fmt.Errorf("creating state directory: %w", err)
+	if s.onSave != nil {
+		s.onSave(st)
 	}
 	data, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(s.dir, ".state-*")
+	tmp, err := os.CreateTemp(s.dir, tempPrefix+"*")
 	if err != nil {
 		return fmt.Errorf("saving terminal state: %w", err)
 	}
@@ -129,6 +175,19 @@ func (s store) save(st State) error {
 	}
 	if err := os.Rename(tmp.Name(), filepath.Join(s.dir, stateFile)); err != nil {
 		return fmt.Errorf("saving terminal state: %w", err)
+	}
+	return syncDir(s.dir)
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("saving terminal state: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("saving terminal state: syncing %s: %w", dir, err)
 	}
 	return nil
 }

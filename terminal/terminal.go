@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/moov-io/iso8583"
-	connection "github.com/moov-io/iso8583-connection"
 	"github.com/posim/posim/wire"
 )
 
@@ -26,8 +25,8 @@ type Terminal struct {
 
 	mu    sync.Mutex
 	state State
-	conn  *connection.Connection
-	dead  bool // a power cut happened; only a restart (New) revives it
+	conn  *link // nil when not connected
+	dead  bool  // a power cut happened; only a restart (New) revives it
 
 	lateMu sync.Mutex
 	late   []LateResponse
@@ -69,7 +68,9 @@ func (t *Terminal) useKeys(k *StoredKeys) error {
 
 func (t *Terminal) cup() bool { return t.cfg.Profile.Name() == "cup" }
 
-// New returns a terminal with cfg, loading its state from cfg.StateDir.
+// New returns a terminal with cfg, loading its state from cfg.StateDir,
+// which it locks until Close: a directory another terminal holds gives
+// ErrStateLocked.
 func New(cfg Config) (*Terminal, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -89,10 +90,15 @@ func New(cfg Config) (*Terminal, error) {
 		t.codec.Framer = cfg.Framer
 	}
 	t.codec.MACKeyFor = func(string) *wire.MACKey { return t.macKey() }
+	if err := t.store.open(); err != nil {
+		return nil, err
+	}
 	if t.state, err = t.store.load(); err != nil {
+		t.store.close()
 		return nil, err
 	}
 	if err := t.useKeys(t.state.Keys); err != nil {
+		t.store.close()
 		return nil, fmt.Errorf("terminal state: working keys: %w", err)
 	}
 	return t, nil
@@ -122,19 +128,20 @@ func (t *Terminal) LateResponses() []LateResponse {
 	return append([]LateResponse(nil), t.late...)
 }
 
-// Close drops the connection. The state is already saved.
+// Close drops the connection and releases the state directory. The state
+// is already saved. Close is idempotent.
 func (t *Terminal) Close() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.disconnect()
+	t.store.close()
 	return nil
 }
 
 func (t *Terminal) disconnect() {
 	if t.conn != nil {
-		c := t.conn
+		t.conn.Close()
 		t.conn = nil
-		go c.Close() // Close waits for in-flight sends; never block the caller on it
 	}
 }
 
@@ -146,28 +153,14 @@ func (t *Terminal) connect(ctx context.Context) error {
 		return ErrPowerCut
 	}
 	if t.conn != nil {
-		select {
-		case <-t.conn.Done():
-			t.conn = nil
-		default:
+		if t.conn.alive() {
 			return nil
 		}
+		t.disconnect() // the host closed it since: a new one
 	}
-	c, err := connection.New(t.cfg.Host, t.cfg.Profile.Spec(), nil, nil,
-		connection.SetMessageReader(t.codec),
-		connection.SetMessageWriter(t.writer()),
-		connection.ConnectTimeout(t.cfg.ConnectTimeout),
-		connection.SendTimeout(t.cfg.Timeout),
-		connection.InboundMessageHandler(t.unmatched),
-		connection.SetRequestIDGenerator(wire.RequestIDByClass{}),
-		connection.ErrorHandler(func(err error) { t.log.Debug("connection error", "err", err) }),
-		connection.IdleTime(24*time.Hour),
-		connection.ReadTimeout(24*time.Hour),
-	)
+	c, err := dial(ctx, t.cfg.Host, t.cfg.ConnectTimeout, t.codec, t.writer(), t.unmatched,
+		func(msg string, args ...any) { t.log.Debug(msg, args...) })
 	if err != nil {
-		return err
-	}
-	if err := c.ConnectCtx(ctx); err != nil {
 		return fmt.Errorf("%w: %s: %v", ErrRefused, t.cfg.Host, unwrapAll(err))
 	}
 	t.conn = c
@@ -185,7 +178,7 @@ func unwrapAll(err error) error {
 }
 
 // unmatched receives responses that match no waiting request: late ones.
-func (t *Terminal) unmatched(_ *connection.Connection, m *iso8583.Message) {
+func (t *Terminal) unmatched(m *iso8583.Message) {
 	resp, _ := t.cfg.Profile.Decode(m)
 	if resp == nil {
 		return
@@ -209,13 +202,19 @@ func (t *Terminal) send(ctx context.Context, req *wire.Txn) (*wire.Txn, error) {
 	if dl, ok := ctx.Deadline(); ok {
 		timeout = min(timeout, time.Until(dl))
 	}
+	if t.conn == nil {
+		return nil, fmt.Errorf("%w: %w", ErrNoResponse, errNotSent)
+	}
 	t.log.Info("out", "mti", req.MTI, "stan", req.STAN, "tid", req.TID, "pan", wire.MaskPAN(req.PAN), "rc", req.ResponseCode)
-	rm, err := t.conn.Send(m, connection.SendTimeout(timeout))
+	rm, err := t.conn.exchange(ctx, m, timeout)
 	switch {
-	case errors.Is(err, connection.ErrSendTimeout):
+	case errors.Is(err, errTimeout):
 		return nil, ErrNoResponse
-	case errors.Is(err, connection.ErrConnectionClosed):
-		t.conn = nil
+	case errors.Is(err, errNotSent):
+		t.disconnect()
+		return nil, fmt.Errorf("%w: %w", ErrNoResponse, errNotSent)
+	case errors.Is(err, errClosed):
+		t.disconnect()
 		return nil, fmt.Errorf("%w: the acquirer closed the connection", ErrNoResponse)
 	case err != nil:
 		t.disconnect()
@@ -317,13 +316,28 @@ func (t *Terminal) flush(ctx context.Context, res *Result) error {
 		} else {
 			rev = t.cfg.Profile.Repeat(t.cfg.Profile.Reversal(&p.Request, p.Reason, p.STAN, now))
 		}
-		p.Attempts++
-		tried = true
-		if err := t.save(); err != nil {
+		if err := t.save(); err != nil { // the reversal's STAN, before it leaves
 			return err
 		}
 		sent := ReversalSent{MTI: rev.MTI, STAN: rev.STAN, OriginalSTAN: p.Request.STAN, Reason: p.Reason}
 		resp, err := t.send(ctx, rev)
+		if errors.Is(err, errNotSent) {
+			// the connection had dropped (the host went down since the last
+			// exchange): the 0400 never left, so it is no attempt; once more
+			// on a new connection
+			if cerr := t.connect(ctx); cerr != nil {
+				res.ReversalPending = true
+				return cerr
+			}
+			resp, err = t.send(ctx, rev)
+			if errors.Is(err, errNotSent) {
+				res.ReversalPending = true
+				return fmt.Errorf("%w: %s: %w", ErrRefused, t.cfg.Host, err)
+			}
+		}
+		// written to a live connection: an attempt (R6)
+		p.Attempts++
+		tried = true
 		switch {
 		case errors.Is(err, ErrNoResponse):
 			sent.Outcome = NoResponse
@@ -338,9 +352,9 @@ func (t *Terminal) flush(ctx context.Context, res *Result) error {
 				sent.Outcome = Declined
 			}
 			t.state.Pending = nil
-			if err := t.save(); err != nil {
-				return err
-			}
+		}
+		if err := t.save(); err != nil {
+			return err
 		}
 		res.ReversalsSent = append(res.ReversalsSent, sent)
 		if t.state.Pending != nil {
@@ -365,7 +379,11 @@ func (r Request) faults() faults {
 	return faults{powerCut: r.PowerCut, closeBeforeRead: r.CloseBeforeRead, badMAC: r.BadMAC}
 }
 
-func (t *Terminal) online(ctx context.Context, req *wire.Txn, res *Result, f faults) (*wire.Txn, error) {
+// commit, when set, records an approval in the state (the transaction log);
+// it runs in the same save that clears the reversal record, so that a
+// crash leaves either the record (and a reversal to send) or the logged
+// transaction, never neither.
+func (t *Terminal) online(ctx context.Context, req *wire.Txn, res *Result, f faults, commit func(resp *wire.Txn)) (*wire.Txn, error) {
 	if t.dead {
 		return nil, res.finish(PowerCut, "", ErrPowerCut)
 	}
@@ -385,10 +403,8 @@ func (t *Terminal) online(ctx context.Context, req *wire.Txn, res *Result, f fau
 		}
 		return nil, res.finish(NoResponse, "", err)
 	}
-	if t.conn == nil {
-		if err := t.connect(ctx); err != nil {
-			return nil, res.finish(Refused, "", err)
-		}
+	if err := t.connect(ctx); err != nil {
+		return nil, res.finish(Refused, "", err)
 	}
 	t.stamp(req)
 	res.STAN, res.Batch = req.STAN, req.Batch
@@ -418,6 +434,20 @@ func (t *Terminal) online(ctx context.Context, req *wire.Txn, res *Result, f fau
 		return nil, t.sendAndDie(req, res)
 	}
 	resp, err := t.sendAdvice(ctx, req)
+	if errors.Is(err, errNotSent) {
+		// the connection had dropped before the request left: nothing
+		// reached the host; once more on a new connection
+		if cerr := t.connect(ctx); cerr == nil {
+			resp, err = t.sendAdvice(ctx, req)
+		}
+		if errors.Is(err, errNotSent) || t.conn == nil {
+			t.state.Pending = nil // nothing left, nothing to reverse
+			if serr := t.save(); serr != nil {
+				return nil, res.finish(Refused, "", serr)
+			}
+			return nil, res.finish(Refused, "", fmt.Errorf("%w: %s: %w", ErrRefused, t.cfg.Host, errNotSent))
+		}
+	}
 	for i := 0; i < t.cfg.Retransmits && errors.Is(err, ErrNoResponse); i++ {
 		// some terminals retransmit the same message (same STAN) instead
 		// of reversing at once
@@ -460,15 +490,24 @@ func (t *Terminal) online(ctx context.Context, req *wire.Txn, res *Result, f fau
 	if f.powerCut == PowerCutAfterResponse {
 		return resp, t.die(res)
 	}
-	// R5: any valid response, approval or decline, clears the record
-	if t.state.Pending != nil {
+	if f.powerCut == PowerCutAfterClear {
+		// the fault emulates a terminal that saves in two steps: the record
+		// is cleared and saved, then the power fails before the
+		// transaction is logged
 		t.state.Pending = nil
 		if err := t.save(); err != nil {
 			return resp, res.finish(InvalidResponse, resp.ResponseCode, err)
 		}
-	}
-	if f.powerCut == PowerCutAfterClear {
 		return resp, t.die(res)
+	}
+	// R5: any valid response, approval or decline, clears the record; an
+	// approval is logged in the same save
+	t.state.Pending = nil
+	if commit != nil && resp.ResponseCode == "00" {
+		commit(resp)
+	}
+	if err := t.save(); err != nil {
+		return resp, res.finish(InvalidResponse, resp.ResponseCode, err)
 	}
 	res.LateResponses = t.LateResponses()
 	if resp.ResponseCode != "00" {
@@ -493,13 +532,14 @@ func (t *Terminal) sendAdvice(ctx context.Context, req *wire.Txn) (*wire.Txn, er
 	return resp, err
 }
 
-// logApproved adds an approved transaction to the batch log.
-func (t *Terminal) logApproved(req, resp *wire.Txn) error {
+// logApproved adds an approved transaction to the batch log (saved by the
+// caller).
+func (t *Terminal) logApproved(req, resp *wire.Txn) *LogEntry {
 	t.state.Log = append(t.state.Log, LogEntry{
 		Op: req.Op, MTI: req.MTI, PC: req.ProcessingCode, STAN: req.STAN, DE7: req.TransmissionTime,
 		PAN: req.PAN, Amount: req.Amount, RRN: resp.RRN, AuthCode: resp.AuthCode, Time: t.cfg.Clock(),
 	})
-	return t.save()
+	return &t.state.Log[len(t.state.Log)-1]
 }
 
 // encode prepares the MTI and processing code of req through the profile.
@@ -589,11 +629,7 @@ const (
 // call until it is restarted from its state directory.
 func (t *Terminal) die(res *Result) error {
 	t.dead = true
-	if t.conn != nil {
-		c := t.conn
-		t.conn = nil
-		go c.Close()
-	}
+	t.disconnect()
 	res.ReversalPending = t.state.Pending != nil
 	return res.finish(PowerCut, "", ErrPowerCut)
 }
@@ -623,15 +659,18 @@ func (t *Terminal) write(req *wire.Txn) error {
 		return fmt.Errorf("encoding %s: %w", req.MTI, err)
 	}
 	t.log.Info("out", "mti", req.MTI, "stan", req.STAN, "tid", req.TID, "pan", wire.MaskPAN(req.PAN))
-	if err := t.conn.Reply(m); err != nil {
-		return fmt.Errorf("%w: %v", ErrNoResponse, err)
+	if t.conn == nil {
+		return fmt.Errorf("%w: %w", ErrNoResponse, errNotSent)
+	}
+	if err := t.conn.send(m, t.cfg.Timeout); err != nil {
+		return fmt.Errorf("%w: %w", ErrNoResponse, err)
 	}
 	return nil
 }
 
 // writer returns the message writer: the codec, or a slow link that cuts
 // each frame into pieces.
-func (t *Terminal) writer() connection.MessageWriter {
+func (t *Terminal) writer() messageWriter {
 	if t.cfg.WriteChunk <= 0 {
 		return t.codec
 	}
