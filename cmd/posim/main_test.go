@@ -587,3 +587,47 @@ func TestCLI_LoadSeparateProcesses(t *testing.T) {
 	code, _, errOut = posim(t, "load", "--target", acq, "--duration", "300ms", "--control", "http://"+base)
 	require.Equal(t, 3, code, "a control URL that is not posim's: %s", errOut)
 }
+
+func TestCLI_ConcurrentSalesOnOneStateDirectory(t *testing.T) {
+	// the host holds the first sale's answer until the others have tried
+	arrived := make(chan struct{}, 8)
+	release := make(chan struct{})
+	a, err := acquirer.New(acquirer.WithHandler(acquirer.HandlerFunc(func(ctx context.Context, x *acquirer.Exchange) {
+		resp := x.Process()
+		arrived <- struct{}{}
+		select {
+		case <-release:
+		case <-ctx.Done():
+			return
+		}
+		_ = x.Respond(resp)
+	})))
+	require.NoError(t, err)
+	require.NoError(t, a.Listen("127.0.0.1:0"))
+	t.Cleanup(func() { a.Close() })
+	state := t.TempDir()
+	sale := func() (int, string, string) {
+		var out, errOut bytes.Buffer
+		err := run(context.Background(), []string{"terminal", "sale", "--host", a.Addr(), "--amount", "1.00", "--json", "--state", state}, &out, &errOut)
+		return exitCode(err, &errOut), out.String(), errOut.String()
+	}
+	first := make(chan int, 1)
+	go func() {
+		code, _, _ := sale()
+		first <- code
+	}()
+	select {
+	case <-arrived:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first sale never reached the host")
+	}
+	for range 2 {
+		code, _, errOut := sale()
+		require.Equal(t, 2, code, errOut)
+		require.Contains(t, errOut, filepath.Join(state, "lock"))
+		require.Contains(t, errOut, "in use")
+	}
+	close(release)
+	require.Equal(t, 0, <-first, "the one that runs is approved")
+	require.Len(t, a.Journal().List(acquirer.Filter{Kind: acquirer.KindIn, MTI: "0200"}), 1, "the others sent nothing: no STAN reused, no 94")
+}
