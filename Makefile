@@ -13,9 +13,10 @@ all: build
 build:
 	$(GO) build -o $(BIN) ./cmd/posim
 
-## test: the whole suite with the race detector (what CI runs)
+## test: the whole suite with the race detector (what CI runs); most scenario
+## tests wait on timeouts, so eight run at once
 test:
-	$(GO) test -race -count=1 $(PKGS)
+	$(GO) test -race -count=1 -parallel 8 $(PKGS)
 
 vet:
 	$(GO) vet $(PKGS)

@@ -120,6 +120,30 @@ func (a *Acquirer) SetHandler(h Handler) {
 	a.handler.Store(&h)
 }
 
+// Apply sets a scenario's policies, back office and handler on the running
+// acquirer, in that order, so that the next request meets all of them. A
+// policy or contract it refuses changes nothing.
+func (a *Acquirer) Apply(s Setup) error {
+	if s.Policies != nil {
+		if err := s.Policies.Validate(); err != nil {
+			return err
+		}
+	}
+	if bo := s.BackOffice; bo != nil {
+		if err := a.engine.SetContracts(bo.Cutover, bo.Contracts); err != nil {
+			return err
+		}
+		a.engine.Advance(a.Now()) // the business day starts
+	}
+	if s.Policies != nil {
+		if err := a.engine.SetPolicies(*s.Policies); err != nil {
+			return err
+		}
+	}
+	a.SetHandler(s.Handler)
+	return nil
+}
+
 // Listen binds addr (for example "127.0.0.1:0") and starts accepting.
 func (a *Acquirer) Listen(addr string) error {
 	ln, err := net.Listen("tcp", addr)

@@ -7,16 +7,33 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// ScenarioLoader turns a scenario file's content into a handler and the
-// policies it sets. The scenarios package provides one; the acquirer does
+// ScenarioLoader turns a scenario file's content into what it sets on a
+// running acquirer. The scenarios package provides one; the acquirer does
 // not know the scenario format.
-type ScenarioLoader func(name string, data []byte) (Handler, *Policies, error)
+type ScenarioLoader func(name string, data []byte) (Setup, error)
+
+// Setup is what a scenario sets on a running acquirer: its handler (fault
+// rules), its policies and, when it has a back office, the cut-over and
+// the merchants' contracts. Nil fields leave the acquirer's as they are.
+type Setup struct {
+	Handler    Handler
+	Policies   *Policies
+	BackOffice *BackOffice
+}
+
+// BackOffice is the business day's cut-over (time of day) and the
+// merchants' contracts.
+type BackOffice struct {
+	Cutover   time.Duration
+	Contracts []Contract
+}
 
 // Hub fans journal entries out to subscribers (the control API's event
 // stream). With no subscriber, Publish is one atomic load. It is safe for
@@ -164,18 +181,15 @@ func (c *Control) scenario(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	h, pol, err := c.load("PUT /scenario", data)
+	setup, err := c.load("PUT /scenario", data)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	if pol != nil {
-		if err := c.a.engine.SetPolicies(*pol); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
+	if err := c.a.Apply(setup); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
 	}
-	c.a.SetHandler(h)
 	c.a.journal.Append(Entry{Time: c.a.Now(), Kind: KindFault, Detail: "scenario loaded through the control API"})
 	writeJSON(w, map[string]string{"status": "loaded"})
 }

@@ -16,13 +16,13 @@ import (
 
 func TestControl(t *testing.T) {
 	a := start(t)
-	loader := func(name string, data []byte) (Handler, *Policies, error) {
+	loader := func(name string, data []byte) (Setup, error) {
 		if string(data) != "decline-all" {
-			return nil, nil, io.ErrUnexpectedEOF
+			return Setup{}, io.ErrUnexpectedEOF
 		}
 		p := DefaultPolicies()
 		p.Duplicate = Duplicate94
-		return HandlerFunc(func(_ context.Context, x *Exchange) { _ = x.Respond(x.Request.Response("91")) }), &p, nil
+		return Setup{Handler: HandlerFunc(func(_ context.Context, x *Exchange) { _ = x.Respond(x.Request.Response("91")) }), Policies: &p}, nil
 	}
 	ctl, err := NewControl(a, loader)
 	require.NoError(t, err)

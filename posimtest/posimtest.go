@@ -10,6 +10,7 @@ package posimtest
 import (
 	"os"
 	"testing"
+	"time"
 
 	"github.com/posim/posim/acquirer"
 	"github.com/posim/posim/scenarios"
@@ -41,8 +42,21 @@ func Seed(n int64) Option {
 	return func(c *config) { c.opts.Seed = &n }
 }
 
-// Acquirer is a running simulated host. Its methods are safe for concurrent
-// use.
+// Profile sets the dialect: iso87 (the default) or cup.
+func Profile(name string) Option {
+	return func(c *config) { c.opts.Profile = name }
+}
+
+// StartAt starts the host's clock at t instead of now (scenarios.Epoch
+// gives a scenario the dates its expectations name). The clock then runs
+// at the scenario speed; Advance moves it on.
+func StartAt(t time.Time) Option {
+	return func(c *config) { c.opts.Epoch = t }
+}
+
+// Acquirer is a running simulated host: the scenario's host, built as
+// posim run and posim acquirer --scenario build it. Its methods are safe
+// for concurrent use; Advance moves its clock (cut-overs, payouts).
 type Acquirer struct {
 	*scenarios.Host
 }
@@ -64,6 +78,7 @@ func NewAcquirer(t testing.TB, opts ...Option) *Acquirer {
 			t.Fatalf("posimtest: %v", err)
 		}
 	}
+	c.opts.Journal = acquirer.NewMemJournal() // every entry, for Received and Entries
 	h, err := scenarios.StartHost(s, "127.0.0.1:0", c.opts)
 	if err != nil {
 		t.Fatalf("posimtest: starting acquirer: %v", err)

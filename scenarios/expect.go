@@ -308,11 +308,18 @@ func (r *run) checkTerminal(te *TerminalExpect, f func(string, any, any)) {
 		if te.PendingReversal != nil && *te.PendingReversal != (st.Pending != nil) {
 			f("terminal pending reversal", *te.PendingReversal, st.Pending != nil)
 		}
-		if te.Log != nil && *te.Log != len(st.Log) {
-			f("terminal log entries", *te.Log, len(st.Log))
+		// a state carried over from earlier scenarios counts from where
+		// this one began: the entries it logged in the open batch, and the
+		// batch as if it had begun at 1
+		log := len(st.Log)
+		if st.Batch == r.batchAtStart {
+			log -= r.logAtStart
 		}
-		if te.Batch != nil && *te.Batch != st.Batch {
-			f("terminal batch", *te.Batch, st.Batch)
+		if te.Log != nil && *te.Log != log {
+			f("terminal log entries", *te.Log, log)
+		}
+		if batch := st.Batch - r.batchAtStart + 1; te.Batch != nil && *te.Batch != batch {
+			f("terminal batch", *te.Batch, batch)
 		}
 	}
 }

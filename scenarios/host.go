@@ -1,8 +1,10 @@
 package scenarios
 
 import (
+	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/posim/posim/acquirer"
@@ -10,36 +12,68 @@ import (
 	"github.com/posim/posim/wire"
 )
 
-// HostOptions tune a Host.
+// HostOptions tune a Host. The zero value serves the scenario as written,
+// on the wall clock.
 type HostOptions struct {
 	// Seed overrides the scenario's seed when set.
 	Seed *int64
 	// Speed divides every fault duration; 0 means 1 (real time).
 	Speed float64
-	// Profile is the dialect; default iso87.
+	// Profile is the dialect's name; default iso87.
 	Profile string
+	// Dialect, when set, is the dialect itself (a custom spec); it wins
+	// over Profile.
+	Dialect wire.Profile
 	// Logger receives the acquirer's message lines.
 	Logger *slog.Logger
-	// Extra options for the acquirer (for example WithFramer).
-	Acquirer []acquirer.Option
-	// JournalMax bounds the journal (the oldest entries dropped); 0 keeps
-	// every entry.
+	// Epoch is where the host's clock starts; its clock then runs at Speed
+	// and moves forward on Advance. Zero starts it at the wall clock's now.
+	// Scenario runs start it at the fixed Epoch, so that dates repeat.
+	Epoch time.Time
+	// Journal receives the host's journal; nil makes one that keeps the
+	// newest JournalMax entries (0: every entry).
+	Journal    acquirer.Journal
 	JournalMax int
+	// Retain bounds the ledger (see acquirer.Engine.SetRetention); 0 keeps
+	// everything, which scenarios and back-office reports need.
+	Retain int
+	// MaxFrame is the largest frame accepted; 0 is the default.
+	MaxFrame int
+	// TPDU, Header and Mismatch (cup) replace the scenario's own framing
+	// settings when set (hex; discard, reject or accept).
+	TPDU, Header, Mismatch string
+	// Framer, when set, replaces the framing altogether (a custom spec's).
+	Framer wire.Framer
 	// Book, when set, adjusts the scenario's cards before the host starts
 	// (a load run funds the card it sells on).
 	Book func(*cards.Book)
+	// Acquirer holds further options for the acquirer (applied last).
+	Acquirer []acquirer.Option
 }
 
-// Host is a scenario's acquirer on its own: its setup and fault rules, for
-// a POS that is not posim's terminal (your own software, or a Go test). It
-// is safe for concurrent use; Close it when done.
+// Host is a scenario's acquirer: its cards, merchants and terminals, its
+// policies, its back office, its cup framing and its fault rules, on a
+// clock of its own. Every way of serving a scenario builds it here: posim
+// run and posim demo (through Run), posim acquirer --scenario, posim load
+// --scenario, posimtest, and the control API's PUT /scenario (through
+// ControlLoader). It is safe for concurrent use; Close it when done.
 type Host struct {
-	*acquirer.Acquirer
+	// Book is the cards, merchants and terminals the ledger was seeded from.
 	Book *cards.Book
 	// Faults are the scenario's compiled rules, with their counts.
 	Faults *Faults
 
+	engine  *acquirer.Engine
+	journal acquirer.Journal
+	opts    []acquirer.Option // to build the acquirer again on a restart
+
+	epoch    time.Time
+	start    time.Time
+	speed    float64
+	advanced atomic.Int64
+
 	mu     sync.Mutex
+	acq    *acquirer.Acquirer
 	timers []*time.Timer
 	closed bool
 }
@@ -58,8 +92,46 @@ func scenarioBook(s *Scenario) (*cards.Book, error) {
 	return cards.Builtin().Merge(extra), nil
 }
 
-// StartHost starts the scenario's acquirer on addr (e.g. "127.0.0.1:0").
-func StartHost(s *Scenario, addr string, o HostOptions) (*Host, error) {
+// backOffice returns the scenario's back office, or nil when it has none.
+func backOffice(s *Scenario) (*acquirer.BackOffice, error) {
+	bo := s.Setup.BackOffice
+	if bo == nil {
+		return nil, nil
+	}
+	cut, contracts, err := bo.contracts()
+	if err != nil {
+		return nil, err
+	}
+	return &acquirer.BackOffice{Cutover: cut, Contracts: contracts}, nil
+}
+
+// hostFramer is the acquirer's framing: the options' own, else for cup the
+// TPDU and header the scenario's acquirer expects, with the options'
+// overrides.
+func hostFramer(s *Scenario, p wire.Profile, o HostOptions) (wire.Framer, error) {
+	if o.Framer != nil {
+		return o.Framer, nil
+	}
+	base := wire.Binary2{MaxFrame: o.MaxFrame}
+	if p.Name() != "cup" {
+		if _, ok := p.Framer().(wire.Binary2); ok {
+			return base, nil
+		}
+		return p.Framer(), nil // a custom spec's own framing
+	}
+	as := s.Setup.Acquirer
+	pick := func(override, own string) string {
+		if override != "" {
+			return override
+		}
+		return own
+	}
+	return wire.NewTPDUFramer(base, pick(o.TPDU, as.TPDU), pick(o.Header, as.Header), pick(o.Mismatch, as.Mismatch))
+}
+
+// NewHost builds the acquirer a scenario describes, without listening: call
+// Listen. Its clock starts now (see HostOptions.Epoch).
+func NewHost(s *Scenario, o HostOptions) (*Host, error) {
 	if o.Speed <= 0 {
 		o.Speed = 1
 	}
@@ -70,9 +142,15 @@ func StartHost(s *Scenario, addr string, o HostOptions) (*Host, error) {
 	if o.Seed != nil {
 		seed = *o.Seed
 	}
-	p, err := wire.ProfileByName(o.Profile)
-	if err != nil {
-		return nil, err
+	p := o.Dialect
+	if p == nil {
+		var err error
+		if p, err = wire.ProfileByName(o.Profile); err != nil {
+			return nil, err
+		}
+	}
+	if !s.Supports(p.Name()) {
+		return nil, errors.New("scenario " + s.Name + " does not support profile " + p.Name())
 	}
 	book, err := scenarioBook(s)
 	if err != nil {
@@ -85,68 +163,168 @@ func StartHost(s *Scenario, addr string, o HostOptions) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Host{Book: book}
-	start := time.Now()
-	journal := acquirer.NewRingJournal(o.JournalMax)
-	var a *acquirer.Acquirer
-	env := &Env{
-		Seed: seed, Speed: o.Speed, Cards: book, Journal: journal, Now: time.Now, Logger: o.Logger, Profile: p.Name(),
-		Elapsed:  func() time.Duration { return time.Duration(float64(time.Since(start)) * o.Speed) },
-		Acquirer: func() *acquirer.Acquirer { return a },
-		After: func(d time.Duration, fn func()) {
-			h.mu.Lock()
-			defer h.mu.Unlock()
-			if !h.closed {
-				h.timers = append(h.timers, time.AfterFunc(d, fn))
-			}
-		},
-	}
-	faults, err := Compile(s.Rules, env)
+	bo, err := backOffice(s)
 	if err != nil {
 		return nil, err
 	}
-	h.Faults = faults
-	opts := append([]acquirer.Option{
-		acquirer.WithProfile(p), acquirer.WithCards(book), acquirer.WithPolicies(pol),
-		acquirer.WithJournal(journal), acquirer.WithHandler(faults),
+	framer, err := hostFramer(s, p, o)
+	if err != nil {
+		return nil, err
+	}
+	engine, err := acquirer.NewEngine(book, pol)
+	if err != nil {
+		return nil, err
+	}
+	engine.SetRetention(o.Retain, o.Retain)
+	h := &Host{Book: book, engine: engine, journal: o.Journal, epoch: o.Epoch, start: time.Now(), speed: o.Speed}
+	if h.journal == nil {
+		h.journal = acquirer.NewRingJournal(o.JournalMax)
+	}
+	if h.epoch.IsZero() {
+		h.epoch = h.start
+	}
+	if bo != nil {
+		if err := engine.SetContracts(bo.Cutover, bo.Contracts); err != nil {
+			return nil, err
+		}
+		engine.Advance(h.Now()) // the business day starts
+	}
+	h.Faults, err = Compile(s.Rules, &Env{
+		Seed: seed, Speed: o.Speed, Cards: book, Journal: h.journal, Now: h.Now, Elapsed: h.Elapsed,
+		Logger: o.Logger, Profile: p.Name(), Acquirer: h.Acquirer, After: h.after,
+	})
+	if err != nil {
+		return nil, err
+	}
+	h.opts = append([]acquirer.Option{
+		acquirer.WithProfile(p), acquirer.WithFramer(framer), acquirer.WithEngine(engine),
+		acquirer.WithJournal(h.journal), acquirer.WithClock(h.Now), acquirer.WithHandler(h.Faults),
+		acquirer.WithLogger(o.Logger),
 	}, o.Acquirer...)
-	if o.Logger != nil {
-		opts = append(opts, acquirer.WithLogger(o.Logger))
-	}
-	if a, err = acquirer.New(opts...); err != nil {
+	a, err := acquirer.New(h.opts...)
+	if err != nil {
 		return nil, err
 	}
-	if err := a.Listen(addr); err != nil {
-		return nil, err
-	}
-	h.Acquirer = a
+	h.acq = a
 	return h, nil
 }
 
-// Close stops the host and its pending timers.
+// StartHost builds the scenario's acquirer and listens on addr (for example
+// "127.0.0.1:0").
+func StartHost(s *Scenario, addr string, o HostOptions) (*Host, error) {
+	h, err := NewHost(s, o)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.Listen(addr); err != nil {
+		h.Close()
+		return nil, err
+	}
+	return h, nil
+}
+
+// Listen starts accepting on addr.
+func (h *Host) Listen(addr string) error { return h.Acquirer().Listen(addr) }
+
+// Acquirer returns the running acquirer (a new one after Restart).
+func (h *Host) Acquirer() *acquirer.Acquirer {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.acq
+}
+
+// Engine returns the host's ledger and decisions; a restart keeps it.
+func (h *Host) Engine() *acquirer.Engine { return h.engine }
+
+// Journal returns the host's journal; a restart keeps it.
+func (h *Host) Journal() acquirer.Journal { return h.journal }
+
+// Addr returns the address the host listens on.
+func (h *Host) Addr() string { return h.Acquirer().Addr() }
+
+// Elapsed is scenario time since the host started: real time times the
+// speed, plus every Advance.
+func (h *Host) Elapsed() time.Duration {
+	return time.Duration(float64(time.Since(h.start))*h.speed) + time.Duration(h.advanced.Load())
+}
+
+// Now is the host's clock: its epoch plus Elapsed.
+func (h *Host) Now() time.Time { return h.epoch.Add(h.Elapsed()) }
+
+// Advance moves the host's clock forward by d (an advance step: hours,
+// days) and runs the cut-overs due.
+func (h *Host) Advance(d time.Duration) {
+	h.advanced.Add(int64(d))
+	h.engine.Advance(h.Now())
+}
+
+// Restart stops the acquirer and starts a new one on the same address with
+// the same ledger and journal, as a host process restarted on its database.
+func (h *Host) Restart() error {
+	h.mu.Lock()
+	old := h.acq
+	h.mu.Unlock()
+	addr := old.Addr()
+	old.Close()
+	a, err := acquirer.New(h.opts...)
+	if err != nil {
+		return err
+	}
+	if err := a.Listen(addr); err != nil {
+		return err
+	}
+	h.mu.Lock()
+	h.acq = a
+	h.mu.Unlock()
+	return nil
+}
+
+// after schedules fn after d of real time; Close stops what is pending.
+func (h *Host) after(d time.Duration, fn func()) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.closed {
+		h.timers = append(h.timers, time.AfterFunc(d, fn))
+	}
+}
+
+// Close stops the host and its pending timers. It is idempotent.
 func (h *Host) Close() error {
 	h.mu.Lock()
 	h.closed = true
 	for _, t := range h.timers {
 		t.Stop()
 	}
+	a := h.acq
 	h.mu.Unlock()
-	return h.Acquirer.Close()
+	return a.Close()
 }
 
 // ControlLoader returns a loader for the acquirer's control API: PUT
-// /scenario parses a scenario file and swaps in its rules and acquirer
-// policies. Its cards, merchants and terminals are not loaded (the ledger
-// stays as it is), nor are its steps run.
+// /scenario parses a scenario file and sets its rules, acquirer policies
+// and back office on the running acquirer a, built as NewHost builds them.
+// Its cards, merchants and terminals are not loaded (the ledger stays as
+// it is), the listener keeps its framing, and its steps are not run.
 func ControlLoader(a *acquirer.Acquirer, o HostOptions) acquirer.ScenarioLoader {
-	return func(name string, data []byte) (acquirer.Handler, *acquirer.Policies, error) {
+	return func(name string, data []byte) (acquirer.Setup, error) {
 		s, err := Parse(name, data)
 		if err != nil {
-			return nil, nil, err
+			return acquirer.Setup{}, err
+		}
+		if !s.Supports(a.Profile().Name()) {
+			return acquirer.Setup{}, errors.New("scenario " + s.Name + " does not support profile " + a.Profile().Name())
 		}
 		pol, err := Policies(s.Setup.Acquirer)
 		if err != nil {
-			return nil, nil, err
+			return acquirer.Setup{}, err
+		}
+		bo, err := backOffice(s)
+		if err != nil {
+			return acquirer.Setup{}, err
+		}
+		book, err := scenarioBook(s)
+		if err != nil {
+			return acquirer.Setup{}, err
 		}
 		speed := o.Speed
 		if speed <= 0 {
@@ -156,20 +334,16 @@ func ControlLoader(a *acquirer.Acquirer, o HostOptions) acquirer.ScenarioLoader 
 		if o.Seed != nil {
 			seed = *o.Seed
 		}
-		book, err := scenarioBook(s)
-		if err != nil {
-			return nil, nil, err
-		}
 		start := time.Now()
 		f, err := Compile(s.Rules, &Env{
-			Seed: seed, Speed: speed, Cards: book, Journal: a.Journal(), Now: a.Now, Logger: o.Logger,
+			Seed: seed, Speed: speed, Cards: book, Journal: a.Journal(), Now: a.Now, Logger: o.Logger, Profile: a.Profile().Name(),
 			Elapsed:  func() time.Duration { return time.Duration(float64(time.Since(start)) * speed) },
 			Acquirer: func() *acquirer.Acquirer { return a },
 			After:    func(d time.Duration, fn func()) { time.AfterFunc(d, fn) },
 		})
 		if err != nil {
-			return nil, nil, err
+			return acquirer.Setup{}, err
 		}
-		return f, &pol, nil
+		return acquirer.Setup{Handler: f, Policies: &pol, BackOffice: bo}, nil
 	}
 }

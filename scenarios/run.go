@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,6 +43,21 @@ type Options struct {
 	// (someone else's acquirer): rules are not applied and only the
 	// terminal's expectations are checked.
 	Target string
+	// Host, when set, is the acquirer the steps run against instead of one
+	// the run builds: a scenario's host built elsewhere (posimtest, a Go
+	// test) with its journal an *acquirer.MemJournal. The run neither
+	// listens nor closes it. It should be built from the same scenario
+	// with Epoch set to scenarios.Epoch, so that dates match.
+	Host *Host
+	// StateDir keeps the terminal's state, one directory per TID below
+	// it; runs that share it carry the terminal's STANs, batch, sign-on
+	// and pending reversal from one scenario to the next, as one real
+	// terminal would (what a real host needs: its duplicate check would
+	// otherwise answer 94 to STANs it has seen). Empty: a fresh state per
+	// scenario.
+	StateDir string
+	// TID and MID, when set, replace the scenario's terminal identity.
+	TID, MID string
 }
 
 // Event is one thing that happened during a run: a message in or out of
@@ -130,40 +146,36 @@ type Result struct {
 
 // run is the state of one scenario run.
 type run struct {
-	s        *Scenario
-	opts     Options
-	speed    float64
-	start    time.Time
-	advanced atomic.Int64
-	book     *cards.Book
-	engine   *acquirer.Engine
-	journal  *acquirer.MemJournal
-	faults   *Faults
-	profile  wire.Profile
-	acq      *acquirer.Acquirer
-	acqMu    sync.Mutex
-	term     *terminal.Terminal
-	tcfg     terminal.Config
-	res      *Result
-	step     atomic.Int64
+	s       *Scenario
+	opts    Options
+	speed   float64
+	start   time.Time
+	host    *Host // the scenario's acquirer (with Target: its clock and books only)
+	own     bool  // the run built host and closes it
+	book    *cards.Book
+	engine  *acquirer.Engine
+	journal *acquirer.MemJournal
+	profile wire.Profile
+	term    *terminal.Terminal
+	tcfg    terminal.Config
+	tmpDir  string // the terminal's state, removed at the end; "" when kept
+	res     *Result
+	step    atomic.Int64
+	// where the terminal's state stood when the scenario began (a state
+	// carried over from an earlier scenario)
+	logAtStart, batchAtStart int
 
 	evMu   sync.Mutex
 	timers []*time.Timer
 }
 
-func (r *run) elapsed() time.Duration {
-	return time.Duration(float64(time.Since(r.start))*r.speed) + time.Duration(r.advanced.Load())
-}
+func (r *run) elapsed() time.Duration { return r.host.Elapsed() }
 
-func (r *run) now() time.Time { return Epoch.Add(r.elapsed()) }
+func (r *run) now() time.Time { return r.host.Now() }
 
 func (r *run) scale(d time.Duration) time.Duration { return time.Duration(float64(d) / r.speed) }
 
-func (r *run) acquirer() *acquirer.Acquirer {
-	r.acqMu.Lock()
-	defer r.acqMu.Unlock()
-	return r.acq
-}
+func (r *run) acquirer() *acquirer.Acquirer { return r.host.Acquirer() }
 
 func (r *run) after(d time.Duration, fn func()) {
 	r.evMu.Lock()
@@ -267,66 +279,35 @@ func (r *run) play(ctx context.Context, seed int64) (err error) {
 }
 
 func (r *run) setup(seed int64) error {
-	var err error
-	if r.book, err = scenarioBook(r.s); err != nil {
+	if err := r.setupHost(seed); err != nil {
 		return err
 	}
-	pol, err := Policies(r.s.Setup.Acquirer)
-	if err != nil {
-		return err
+	r.book, r.engine = r.host.Book, r.host.Engine()
+	ts := r.s.Setup.Terminal
+	cfg := terminal.DefaultConfig()
+	cfg.Host, cfg.Profile, cfg.Cards, cfg.Clock = r.opts.Target, r.profile, r.book, r.now
+	if r.opts.Target == "" {
+		cfg.Host = r.host.Addr()
 	}
-	if r.engine, err = acquirer.NewEngine(r.book, pol); err != nil {
-		return err
+	cfg.Logger = r.opts.Logger
+	for _, tid := range []string{ts.TID, r.opts.TID} {
+		if tid != "" {
+			cfg.TID = tid
+		}
 	}
-	if bo := r.s.Setup.BackOffice; bo != nil {
-		cut, contracts, err := bo.contracts()
+	for _, mid := range []string{ts.MID, r.opts.MID} {
+		if mid != "" {
+			cfg.MID = mid
+		}
+	}
+	if r.opts.StateDir != "" {
+		cfg.StateDir = filepath.Join(r.opts.StateDir, "terminal-"+cfg.TID)
+	} else {
+		dir, err := os.MkdirTemp("", "posim-terminal-")
 		if err != nil {
 			return err
 		}
-		if err := r.engine.SetContracts(cut, contracts); err != nil {
-			return err
-		}
-		r.engine.Advance(r.now()) // the business day starts
-	}
-	r.journal = acquirer.NewMemJournal()
-	r.journal.OnAppend(func(e acquirer.Entry) {
-		if e.Kind == acquirer.KindConnection {
-			return
-		}
-		amt := ""
-		if e.Amount != 0 {
-			amt = wire.FormatAmount(e.Amount)
-		}
-		r.event(Event{AtMS: e.Time.Sub(Epoch).Milliseconds(), Source: "acquirer", Kind: e.Kind, MTI: e.MTI, STAN: e.STAN, RC: e.RC, PAN: e.PAN, Amount: amt, Detail: e.Detail})
-	})
-	r.faults, err = Compile(r.s.Rules, &Env{
-		Seed: seed, Speed: r.speed, Elapsed: r.elapsed, Cards: r.book, Acquirer: r.acquirer, Profile: r.profile.Name(),
-		Journal: r.journal, Now: r.now, After: r.after, Logger: r.opts.Logger,
-	})
-	if err != nil {
-		return err
-	}
-	if r.opts.Target == "" {
-		if err := r.startAcquirer("127.0.0.1:0"); err != nil {
-			return err
-		}
-	}
-	dir, err := os.MkdirTemp("", "posim-terminal-")
-	if err != nil {
-		return err
-	}
-	ts := r.s.Setup.Terminal
-	cfg := terminal.DefaultConfig()
-	cfg.Host, cfg.Profile, cfg.Cards, cfg.StateDir, cfg.Clock = r.opts.Target, r.profile, r.book, dir, r.now
-	if r.acq != nil {
-		cfg.Host = r.acq.Addr()
-	}
-	cfg.Logger = r.opts.Logger
-	if ts.TID != "" {
-		cfg.TID = ts.TID
-	}
-	if ts.MID != "" {
-		cfg.MID = ts.MID
+		cfg.StateDir, r.tmpDir = dir, dir
 	}
 	if ts.Timeout != nil {
 		cfg.Timeout = ts.Timeout.D()
@@ -355,37 +336,48 @@ func (r *run) setup(seed int64) error {
 		cfg.Framer = f
 	}
 	r.tcfg = cfg
-	r.term, err = terminal.New(cfg)
-	return err
+	var err error
+	if r.term, err = terminal.New(cfg); err != nil {
+		return err
+	}
+	st := r.term.State()
+	r.logAtStart, r.batchAtStart = len(st.Log), st.Batch
+	return nil
 }
 
-func (r *run) startAcquirer(addr string) error {
-	opts := []acquirer.Option{}
-	if r.profile.Name() == "cup" {
-		as := r.s.Setup.Acquirer
-		f, err := cupFramer(as.TPDU, as.Header, as.Mismatch)
+// setupHost builds the scenario's acquirer (or takes the one given) and
+// turns its journal into the run's events.
+func (r *run) setupHost(seed int64) error {
+	if h := r.opts.Host; h != nil {
+		j, ok := h.Journal().(*acquirer.MemJournal)
+		if !ok {
+			return fmt.Errorf("the host given to the run keeps its journal in a %T: the run needs an *acquirer.MemJournal", h.Journal())
+		}
+		r.host, r.journal = h, j
+	} else {
+		r.journal = acquirer.NewMemJournal()
+		h, err := NewHost(r.s, HostOptions{Seed: &seed, Speed: r.speed, Profile: r.profile.Name(), Logger: r.opts.Logger,
+			Epoch: Epoch, Journal: r.journal})
 		if err != nil {
 			return err
 		}
-		opts = append(opts, acquirer.WithFramer(f))
+		r.host, r.own = h, true
+		if r.opts.Target == "" {
+			if err := h.Listen("127.0.0.1:0"); err != nil {
+				return err
+			}
+		}
 	}
-	a, err := acquirer.New(append(opts,
-		acquirer.WithProfile(r.profile),
-		acquirer.WithEngine(r.engine),
-		acquirer.WithJournal(r.journal),
-		acquirer.WithClock(r.now),
-		acquirer.WithHandler(r.faults),
-		acquirer.WithLogger(r.opts.Logger),
-	)...)
-	if err != nil {
-		return err
-	}
-	if err := a.Listen(addr); err != nil {
-		return err
-	}
-	r.acqMu.Lock()
-	r.acq = a
-	r.acqMu.Unlock()
+	r.journal.OnAppend(func(e acquirer.Entry) {
+		if e.Kind == acquirer.KindConnection {
+			return
+		}
+		amt := ""
+		if e.Amount != 0 {
+			amt = wire.FormatAmount(e.Amount)
+		}
+		r.event(Event{AtMS: e.Time.Sub(Epoch).Milliseconds(), Source: "acquirer", Kind: e.Kind, MTI: e.MTI, STAN: e.STAN, RC: e.RC, PAN: e.PAN, Amount: amt, Detail: e.Detail})
+	})
 	return nil
 }
 
@@ -398,12 +390,14 @@ func (r *run) teardown() {
 	if r.term != nil {
 		r.term.Close()
 	}
-	if a := r.acquirer(); a != nil {
-		a.Close()
+	if r.journal != nil {
+		r.journal.OnAppend(nil)
 	}
-	r.journal.OnAppend(nil)
-	if r.tcfg.StateDir != "" {
-		os.RemoveAll(r.tcfg.StateDir)
+	if r.own && r.host != nil {
+		r.host.Close()
+	}
+	if r.tmpDir != "" {
+		os.RemoveAll(r.tmpDir)
 	}
 }
 
@@ -425,14 +419,15 @@ func (r *run) do(ctx context.Context, i int, st Step) (StepResult, error) {
 	r.event(Event{Source: "terminal", Kind: "step", Detail: describeStep(st), Op: st.Op, Card: st.Args.Card, Amount: st.Args.Amount})
 	var res *terminal.Result
 	var opErr error
-	if r.opts.Target != "" && (st.Op == "host_down" || st.Op == "host_up" || (st.Op == "restart" && st.Target == "acquirer")) {
+	if r.opts.Target != "" && (st.Op == "host_down" || st.Op == "host_up" || (st.Op == "restart" && st.Target == "acquirer") ||
+		st.Op == "retrieval" || st.Op == "chargeback" || st.Op == "representment" || st.Op == "second_chargeback") {
 		return sr, fmt.Errorf("%s acts on posim's own acquirer: not possible with a target host", describeStep(st))
 	}
 	switch st.Op {
 	case "wait":
 		return sr, r.sleep(ctx, st.Duration.D())
 	case "advance":
-		r.advanced.Add(int64(st.Duration))
+		r.host.Advance(st.Duration.D())
 		sr.Detail = "clock advanced " + st.Duration.String()
 		return sr, nil
 	case "reconnect":
@@ -448,10 +443,7 @@ func (r *run) do(ctx context.Context, i int, st Step) (StepResult, error) {
 			r.term = t
 			return sr, nil
 		}
-		a := r.acquirer()
-		addr := a.Addr()
-		a.Close()
-		return sr, r.startAcquirer(addr)
+		return sr, r.host.Restart()
 	case "host_down":
 		a := r.acquirer()
 		a.Pause()

@@ -156,7 +156,15 @@ func runAcquirer(cmd *cobra.Command, f acquirerFlags) error {
 		framer = profile.Framer()
 	}
 	if f.scenario != "" {
-		return runScenarioHost(cmd, f, log, framer)
+		s, err := loadScenario(f.scenario)
+		if err != nil {
+			return invalid(err)
+		}
+		o, err := f.hostOptions(cmd, profile, log)
+		if err != nil {
+			return err
+		}
+		return runScenarioHost(cmd, f, s, o)
 	}
 	a, err := acquirer.New(
 		acquirer.WithProfile(profile),
@@ -188,20 +196,36 @@ func runAcquirer(cmd *cobra.Command, f acquirerFlags) error {
 	return err
 }
 
-// runScenarioHost serves a scenario's setup and rules until interrupted.
-func runScenarioHost(cmd *cobra.Command, f acquirerFlags, log *slog.Logger, framer wire.Framer) error {
-	s, err := loadScenario(f.scenario)
-	if err != nil {
-		return invalid(err)
-	}
+// hostOptions are the options of a scenario's host from the flags: the
+// scenario's own framing, cards and policies stand unless a flag was given.
+func (f acquirerFlags) hostOptions(cmd *cobra.Command, profile wire.Profile, log *slog.Logger) (scenarios.HostOptions, error) {
 	if f.speed <= 0 {
-		return invalid(fmt.Errorf("--speed must be positive"))
+		return scenarios.HostOptions{}, invalid(fmt.Errorf("--speed %v: must be positive", f.speed))
 	}
-	o := scenarios.HostOptions{Speed: f.speed, Profile: f.profile, Logger: log, JournalMax: f.journalMax,
-		Acquirer: []acquirer.Option{acquirer.WithFramer(framer), acquirer.WithRetention(f.retain, f.retain)}}
-	if cmd.Flags().Changed("seed") {
+	o := scenarios.HostOptions{Speed: f.speed, Profile: profile.Name(), Logger: log, JournalMax: f.journalMax,
+		Retain: f.retain, MaxFrame: f.maxFrame,
+		Acquirer: []acquirer.Option{acquirer.WithKeys(f.tmk, f.mac)}}
+	changed := cmd.Flags().Changed
+	if changed("tpdu") {
+		o.TPDU = f.tpdu
+	}
+	if changed("header") {
+		o.Header = f.header
+	}
+	if changed("mismatch") {
+		o.Mismatch = f.mismatch
+	}
+	if f.spec != "" {
+		o.Dialect, o.Framer = profile, profile.Framer()
+	}
+	if changed("seed") {
 		o.Seed = &f.seed
 	}
+	return o, nil
+}
+
+// runScenarioHost serves a scenario's setup and rules until interrupted.
+func runScenarioHost(cmd *cobra.Command, f acquirerFlags, s *scenarios.Scenario, o scenarios.HostOptions) error {
 	h, err := scenarios.StartHost(s, f.listen, o)
 	if err != nil {
 		return runtimeErr(err)
@@ -219,13 +243,13 @@ func runScenarioHost(cmd *cobra.Command, f acquirerFlags, log *slog.Logger, fram
 		fmt.Fprintf(out, "rule %s: %s\n", r.ID, strings.Join(do, ", "))
 	}
 	fmt.Fprintln(out, "Ctrl-C stops it")
-	stop, err := serveControl(cmd, f, h.Acquirer, log)
+	stop, err := serveControl(cmd, f, h.Acquirer(), o.Logger)
 	if err != nil {
 		h.Close()
 		return err
 	}
 	<-cmd.Context().Done()
-	log.Info("shutting down")
+	o.Logger.Info("shutting down")
 	err = h.Close()
 	stop()
 	return err

@@ -128,7 +128,7 @@ func runLoad(cmd *cobra.Command, f loadFlags) error {
 			if err != nil {
 				return invalid(err)
 			}
-			host, err = scenarios.StartHost(s, "127.0.0.1:0", scenarios.HostOptions{Profile: profile.Name(), JournalMax: 100_000, Acquirer: opts})
+			host, err = scenarios.StartHost(s, "127.0.0.1:0", scenarios.HostOptions{Profile: profile.Name(), JournalMax: 100_000, Retain: loadRetain})
 			if err != nil {
 				return runtimeErr(err)
 			}

@@ -26,16 +26,19 @@ type runFlags struct {
 	reports []string
 	verbose bool
 	target  string
+	tid     string
+	mid     string
+	state   string
 	specFlags
 }
 
 func newRunCmd() *cobra.Command {
 	var f runFlags
 	cmd := &cobra.Command{
-		Use:   "run [FILES|DIRS...]",
+		Use:   "run [FILES|DIRS|NAMES...]",
 		Short: "Run scenarios: both sides in-process over loopback, expectations checked",
-		Long: `Run scenario files (or every .yaml file of the directories named, or the built-in
-catalogue with --catalog). Each scenario gets its own acquirer on 127.0.0.1:0, its
+		Long: `Run scenario files (or every .yaml file of the directories named, catalogue
+scenarios by name, or the whole built-in catalogue with --catalog). Each scenario gets its own acquirer on 127.0.0.1:0, its
 own terminal state and its own ledger; results are printed in input order.
 
 Exit codes: 0 all passed, 1 usage error, 2 invalid scenario or nothing selected,
@@ -55,7 +58,10 @@ Exit codes: 0 all passed, 1 usage error, 2 invalid scenario or nothing selected,
 	fl.StringArrayVar(&f.reports, "report", nil, "write a report: junit:PATH, json:PATH, md:PATH or html:PATH (repeatable)")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "print every scenario's timeline")
 	f.specFlags.add(fl)
-	fl.StringVar(&f.target, "target", "", "run only the terminal steps against this host (HOST:PORT); rules and host-side expectations are not applied")
+	fl.StringVar(&f.target, "target", "", "run only the terminal steps against this host (HOST:PORT), one scenario after another on one terminal state; rules and host-side expectations are not applied")
+	fl.StringVar(&f.tid, "tid", "", "terminal id (DE41) instead of the scenarios' own")
+	fl.StringVar(&f.mid, "mid", "", "merchant id (DE42) instead of the scenarios' own")
+	fl.StringVar(&f.state, "state", "", "with --target: keep the terminal's state here (one directory per TID) across runs; default: a temporary directory for this run")
 	return cmd
 }
 
@@ -88,8 +94,21 @@ func selectScenarios(args []string, catalog bool, tags []string) ([]*scenarios.S
 		}
 		all = append(all, cat...)
 	}
-	if len(args) > 0 {
-		loaded, err := scenarios.LoadPaths(args)
+	var paths []string
+	for _, a := range args {
+		if _, err := os.Stat(a); err != nil && !strings.ContainsAny(a, "/.") {
+			// not a file: a catalogue scenario by name
+			s, err := scenarios.FromCatalog(a)
+			if err != nil {
+				return nil, invalid(err)
+			}
+			all = append(all, s)
+			continue
+		}
+		paths = append(paths, a)
+	}
+	if len(paths) > 0 {
+		loaded, err := scenarios.LoadPaths(paths)
 		if err != nil {
 			return nil, invalid(err)
 		}
@@ -146,12 +165,36 @@ func runRun(cmd *cobra.Command, f runFlags, args []string) error {
 	if len(runnable) == 0 {
 		return invalid(fmt.Errorf("no scenario selected (tags %v, profile %s): nothing to run", f.tags, f.profile))
 	}
-	opts := scenarios.Options{Speed: f.speed, Profile: f.profile, Target: f.target}
+	if len(f.tid) > 8 {
+		return invalid(fmt.Errorf("--tid %q: want at most 8 characters", f.tid))
+	}
+	if len(f.mid) > 15 {
+		return invalid(fmt.Errorf("--mid %q: want at most 15 characters", f.mid))
+	}
+	opts := scenarios.Options{Speed: f.speed, Profile: f.profile, Target: f.target, TID: f.tid, MID: f.mid}
+	if f.state != "" && f.target == "" {
+		return invalid(errors.New("--state goes with --target: without it every scenario has its own host and a fresh terminal"))
+	}
 	if f.target != "" {
 		if _, _, err := net.SplitHostPort(f.target); err != nil {
 			return invalid(fmt.Errorf("--target %q: want HOST:PORT", f.target))
 		}
-		fmt.Fprintf(cmd.OutOrStdout(), "target %s: terminal steps only; fault rules and host-side expectations are not applied\n", f.target)
+		// one terminal, as a real host sees it: its STANs go on from one
+		// scenario to the next (a host would answer a STAN it has seen 94)
+		if cmd.Flags().Changed("jobs") && f.jobs > 1 {
+			return invalid(fmt.Errorf("--jobs %d: with --target the scenarios run one after another on one terminal state", f.jobs))
+		}
+		f.jobs = 1
+		opts.StateDir = f.state
+		if opts.StateDir == "" {
+			dir, err := os.MkdirTemp("", "posim-run-")
+			if err != nil {
+				return runtimeErr(err)
+			}
+			defer os.RemoveAll(dir)
+			opts.StateDir = dir
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "target %s: terminal steps only, one terminal state across the run; fault rules and host-side expectations are not applied\n", f.target)
 	}
 	if cmd.Flags().Changed("seed") {
 		run.Seed = &f.seed

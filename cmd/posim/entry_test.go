@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/posim/posim/acquirer"
+	"github.com/posim/posim/scenarios"
+	"github.com/posim/posim/wire"
+	"github.com/stretchr/testify/require"
+)
+
+// hostSideSteps act on posim's own acquirer: a scenario with them cannot be
+// driven through a host in another process.
+var hostSideSteps = []string{"host_down", "host_up", "retrieval", "chargeback", "representment", "second_chargeback"}
+
+// Every catalogue scenario served by `posim acquirer --scenario` and played
+// by `posim run --target` (posim's terminal against that host): its
+// terminal steps and expectations pass as under `posim run`.
+func TestCLI_CatalogThroughAcquirerScenario(t *testing.T) {
+	all, err := scenarios.Catalog()
+	require.NoError(t, err)
+	for _, profile := range []string{"iso87", "cup"} {
+		for _, s := range all {
+			if !s.Supports(profile) {
+				continue
+			}
+			t.Run(profile+"/"+s.Name, func(t *testing.T) {
+				for _, st := range s.Steps {
+					if slices.Contains(hostSideSteps, st.Op) || (st.Op == "restart" && st.Target == "acquirer") {
+						t.Skipf("step %s acts on posim's own acquirer: covered by posim run and posimtest", st.Op)
+					}
+					if n := st.Args.RRNOf; n > 0 && s.Steps[n-1].Expect != nil && s.Steps[n-1].Expect.Outcome != "approved" {
+						t.Skipf("rrn_of %d names a transaction whose answer the terminal never saw: only posim's own acquirer can tell its RRN", n)
+					}
+				}
+				t.Parallel()
+				ctx, cancel := context.WithCancel(t.Context())
+				addr := deadAddr(t)
+				var out, errOut bytes.Buffer
+				done := make(chan error, 1)
+				go func() {
+					done <- run(ctx, []string{"acquirer", "--scenario", s.Name, "--profile", profile, "--speed", "20",
+						"--listen", addr, "--log-level", "warn"}, &out, &errOut)
+				}()
+				t.Cleanup(func() {
+					cancel()
+					<-done
+				})
+				require.Eventually(t, func() bool {
+					c, err := net.Dial("tcp", addr)
+					if err == nil {
+						c.Close()
+					}
+					return err == nil
+				}, 5*time.Second, 5*time.Millisecond, "posim acquirer --scenario did not listen: %s", errOut.String())
+				code, res, resErr := posim(t, "run", s.Name, "--profile", profile, "--speed", "20", "--target", addr)
+				if code != 0 {
+					t.Errorf("posim run --target exited %d:\n%s\n%s", code, res, resErr)
+				}
+				require.True(t, strings.Contains(res, "1 passed"), res)
+			})
+		}
+	}
+}
+
+func TestCLI_RunTargetCarriesTheTerminalAcrossScenarios(t *testing.T) {
+	// a cup host that answers a STAN it has seen in the open batch 94
+	pol := acquirer.DefaultPolicies()
+	pol.Duplicate = acquirer.Duplicate94
+	a, err := acquirer.New(acquirer.WithProfile(wire.CUP), acquirer.WithPolicies(pol))
+	require.NoError(t, err)
+	require.NoError(t, a.Listen("127.0.0.1:0"))
+	t.Cleanup(func() { a.Close() })
+	file := filepath.Join(t.TempDir(), "one-sale.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(`name: one-sale
+title: {en: "One sale"}
+steps:
+  - sale: {card: approve, amount: "1.00"}
+    expect: {outcome: approved}
+expect:
+  terminal: {log: 1, batch: 1}
+`), 0o600))
+	code, out, errOut := posim(t, "run", file, file, file, "--profile", "cup", "--speed", "20", "--target", a.Addr(), "--tid", "CARRY001", "--mid", "CARRY0000000001")
+	require.Equal(t, 0, code, out+errOut)
+	require.Contains(t, out, "3 passed")
+	var stans []string
+	for _, e := range a.Journal().List(acquirer.Filter{Kind: acquirer.KindIn, MTI: "0200"}) {
+		require.Equal(t, "CARRY001", e.TID)
+		stans = append(stans, e.STAN)
+	}
+	require.Len(t, stans, 3)
+	require.Len(t, slices.Compact(slices.Sorted(slices.Values(stans))), 3, "the STANs go on from one scenario to the next: %v", stans)
+
+	code, _, errOut = posim(t, "run", file, "--target", a.Addr(), "--jobs", "2")
+	require.Equal(t, 2, code, errOut)
+	require.Contains(t, errOut, "one after another")
+}
