@@ -43,7 +43,8 @@ type Engine struct {
 	seq    int64 // approvals: the authorisation code's sequence
 	// lastRRN is the last RRN issued, as a number; Reset keeps it, so that
 	// RRNs never repeat.
-	lastRRN int64
+	lastRRN   int64
+	rrnIssued bool
 
 	bo backOffice
 
@@ -858,9 +859,10 @@ const rrnSpace = 1_000_000_000_000
 // which starts from the clock, never meets a number the old one gave.
 func (e *Engine) nextRRN(now time.Time) string {
 	n := (e.lastRRN + 1) % rrnSpace
-	if clock := now.UnixMicro() % rrnSpace; clock >= 0 && serialBefore(n, clock) {
+	if clock := now.UnixMicro() % rrnSpace; clock >= 0 && (!e.rrnIssued || serialBefore(n, clock)) {
 		n = clock
 	}
+	e.rrnIssued = true
 	for e.l.byRRN[rrnString(n)] != nil { // a record kept from a whole cycle ago
 		n = (n + 1) % rrnSpace
 	}

@@ -1,6 +1,7 @@
 package acquirer
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -254,6 +255,12 @@ func TestMoney_RRNsNeverRepeatAcrossRestarts(t *testing.T) {
 	issue(newEngine(t), now.Add(time.Second), 50)
 	first.Reset()
 	issue(first, now, 5)
+	// the first RRN of a host follows its clock, wherever the clock is in
+	// the twelve-digit cycle
+	for _, at := range []time.Time{now, now.Add(3 * 24 * time.Hour), now.Add(7 * 24 * time.Hour)} {
+		e := newEngine(t)
+		require.Equal(t, fmt.Sprintf("%012d", at.UnixMicro()%rrnSpace), e.Decide(sale(approvePAN, 1), at).Response.RRN)
+	}
 	require.True(t, serialBefore(rrnSpace-1, 0), "the space wraps")
 	require.False(t, serialBefore(5, 5))
 }
