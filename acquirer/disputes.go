@@ -132,8 +132,8 @@ func (e *Engine) Chargeback(tid, stan, reason string, fee int64, now time.Time) 
 	switch {
 	case now.Sub(r.Time) > RetrievalWindow:
 		return *d, fmt.Errorf("%w: chargeback %d days after the sale, past the 120-day limit", ErrDispute, int(now.Sub(r.Time).Hours()/24))
-	case d.Stage == DisputeChargeback || d.Stage == DisputeRepresented || d.Stage == DisputeLost:
-		return *d, fmt.Errorf("%w: STAN %s is already charged back", ErrDispute, stan)
+	case d.Stage != "" && d.Stage != DisputeRetrieval:
+		return *d, fmt.Errorf("%w: STAN %s is already charged back (%s)", ErrDispute, stan, d.Stage)
 	}
 	d.Stage, d.Reason, d.Fee, d.ChargedBack = DisputeChargeback, reason, fee, now
 	e.disputeLine(r, now, "chargeback "+reason, -d.Amount, fee, "chargeback "+reason+": the merchant is debited")

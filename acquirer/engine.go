@@ -611,6 +611,7 @@ func (e *Engine) void(req *wire.Txn, rec *Record, now time.Time) Decision {
 		e.l.post(now, a, orig.Amount, "void", rec)
 	}
 	e.preAuthOf(orig, false)
+	e.lateOriginal(rec, &d, now)
 	return d
 }
 
@@ -659,6 +660,7 @@ func (e *Engine) complete(req *wire.Txn, rec *Record, now time.Time) Decision {
 		e.l.post(now, a, -req.Amount, "completion", rec)
 	}
 	e.preAuthOf(rec, true)
+	e.lateOriginal(rec, &d, now)
 	return d
 }
 

@@ -172,7 +172,12 @@ func (m *ledgerModel) Duplicate(t *rapid.T) {
 func (m *ledgerModel) Reversal(t *rapid.T) {
 	var orig *wire.Txn
 	if len(m.sent) == 0 || rapid.IntRange(0, 5).Draw(t, "orphan") == 0 {
-		orig = m.request(t, rapid.SampledFrom([]wire.Op{wire.OpSale, wire.OpPreAuth, wire.OpVoid}).Draw(t, "lost op"))
+		switch op := rapid.SampledFrom([]wire.Op{wire.OpSale, wire.OpPreAuth, wire.OpVoid, wire.OpCompletion}).Draw(t, "lost op"); op {
+		case wire.OpVoid, wire.OpCompletion:
+			orig = m.referring(t, op)
+		default:
+			orig = m.request(t, op)
+		}
 		m.unsent = append(m.unsent, orig)
 	} else {
 		orig = rapid.SampledFrom(m.sent).Draw(t, "original")

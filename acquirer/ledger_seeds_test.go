@@ -101,6 +101,19 @@ func TestLedger_FoundSequences(t *testing.T) {
 			_, err = e.SecondChargeback("T1", s.STAN, w.now)
 			require.ErrorContains(t, err, "nothing to charge back")
 		}},
+		{"a chargeback after the second chargeback is refused", func(t *testing.T, w *world) {
+			e := w.e
+			s, _ := sell(w, 100)
+			cutOver(w)
+			_, err := e.Chargeback("T1", s.STAN, "4515", 0, w.now)
+			require.NoError(t, err)
+			_, err = e.Represent("T1", s.STAN, true, w.now)
+			require.NoError(t, err)
+			_, err = e.SecondChargeback("T1", s.STAN, w.now)
+			require.NoError(t, err)
+			_, err = e.Chargeback("T1", s.STAN, "4515", 0, w.now)
+			require.ErrorContains(t, err, "already charged back")
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
