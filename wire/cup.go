@@ -169,7 +169,7 @@ func (cup) Encode(t *Txn) (*iso8583.Message, error) {
 		v  string
 	}{
 		{2, pan}, {3, pc}, {4, amount}, {11, t.STAN}, {12, t.LocalTime}, {13, t.LocalDate},
-		{14, t.Expiry}, {22, t.EntryMode}, {25, cond}, {37, t.RRN}, {38, t.AuthCode}, {39, rc},
+		{14, t.Expiry}, {22, t.EntryMode}, {25, cond}, {35, t.Track2}, {37, t.RRN}, {38, t.AuthCode}, {39, rc},
 		{41, t.TID}, {42, t.MID}, {48, de48}, {49, t.Currency}, {60, de60},
 	}
 	for _, f := range fields {
@@ -225,7 +225,7 @@ func (cup) Decode(m *iso8583.Message) (*Txn, error) {
 	}
 	t := &Txn{
 		PAN: get(2), ProcessingCode: get(3), STAN: get(11), LocalTime: get(12), LocalDate: get(13),
-		Expiry: get(14), EntryMode: get(22), Condition: get(25), RRN: get(37), AuthCode: get(38),
+		Expiry: get(14), EntryMode: get(22), Condition: get(25), Track2: get(35), RRN: get(37), AuthCode: get(38),
 		ResponseCode: get(39), TID: get(41), MID: get(42), Currency: get(49),
 	}
 	t.MTI, _ = m.GetMTI()

@@ -30,8 +30,11 @@ func TestCUP_SaleFrame(t *testing.T) {
 	require.Equal(t, "703c048000c08010", hex.EncodeToString(frame[15:23]))
 	// DE2: length 16 as one BCD byte, then 8 BCD bytes
 	require.Equal(t, "166200000000000005", hex.EncodeToString(frame[23:32]))
-	// DE60 at the end: LLL 0011 in 2 BCD bytes, 22 000001 000 in BCD (odd length padded)
-	require.True(t, strings.HasSuffix(hex.EncodeToString(frame), "0011"+"022000001000"), hex.EncodeToString(frame))
+	// DE22 021 left-aligned: 02 10
+	require.Contains(t, hex.EncodeToString(frame), "3012"+"0210", "DE14 then DE22")
+	// DE60 at the end: LLL 0011 in 2 BCD bytes, 22 000001 000 left-aligned
+	// with a trailing 0 nibble, as CUP terminals write it (DOMAIN.md 6)
+	require.True(t, strings.HasSuffix(hex.EncodeToString(frame), "0011"+"220000010000"), hex.EncodeToString(frame))
 }
 
 func TestCUP_RoundTrips(t *testing.T) {

@@ -9,16 +9,30 @@ import (
 
 // SpecCUP is the China UnionPay POS terminal field spec: MTI in BCD, a
 // binary primary bitmap only, numeric fields in BCD (LLVAR length one BCD
-// byte, LLLVAR two), alphanumeric fields in ASCII, PIN block and MAC as 8
-// binary bytes.
+// byte, LLLVAR two, counting digits), alphanumeric fields in ASCII, PIN
+// block and MAC as 8 binary bytes.
+//
+// Alignment, as CUP terminals and hosts write it (checked against frames
+// captured from real traffic, wire/cup_golden_test.go): variable-length
+// numeric fields (DE2, DE32, DE48, DE60, DE61) and DE22 are left-aligned,
+// an odd length padded with a trailing 0 nibble (moov's encoding.LBCD);
+// other fixed numeric fields, DE23 among them, are right-aligned (a leading
+// 0 nibble: encoding.BCD); tracks 2 and 3 are left-aligned BCD with the
+// separator '=' as the nibble D (Track).
 var SpecCUP = buildSpecCUP()
 
 func buildSpecCUP() *iso8583.MessageSpec {
 	n := func(desc string, length int) field.Field {
 		return field.NewString(&field.Spec{Length: length, Description: desc, Enc: encoding.BCD, Pref: prefix.BCD.Fixed})
 	}
+	nleft := func(desc string, length int) field.Field {
+		return field.NewString(&field.Spec{Length: length, Description: desc, Enc: encoding.LBCD, Pref: prefix.BCD.Fixed})
+	}
 	nvar := func(desc string, length int, pref prefix.Prefixer) field.Field {
-		return field.NewString(&field.Spec{Length: length, Description: desc, Enc: encoding.BCD, Pref: pref})
+		return field.NewString(&field.Spec{Length: length, Description: desc, Enc: encoding.LBCD, Pref: pref})
+	}
+	track := func(desc string, length int, pref prefix.Prefixer) field.Field {
+		return field.NewString(&field.Spec{Length: length, Description: desc, Enc: Track, Pref: pref})
 	}
 	an := func(desc string, length int) field.Field {
 		return field.NewString(&field.Spec{Length: length, Description: desc, Enc: encoding.ASCII, Pref: prefix.ASCII.Fixed, Pad: spaceFill{}})
@@ -43,13 +57,13 @@ func buildSpecCUP() *iso8583.MessageSpec {
 		13: n("Local Transaction Date", 4),
 		14: n("Expiration Date", 4),
 		15: n("Settlement Date", 4),
-		22: n("POS Entry Mode", 3),
+		22: nleft("POS Entry Mode", 3),
 		23: n("Card Sequence Number", 3),
 		25: n("POS Condition Code", 2),
 		26: n("POS PIN Capture Code", 2),
 		32: nvar("Acquiring Institution Identification Code", 11, prefix.BCD.LL),
-		35: nvar("Track 2 Data", 37, prefix.BCD.LL),
-		36: nvar("Track 3 Data", 104, prefix.BCD.LLL),
+		35: track("Track 2 Data", 37, prefix.BCD.LL),
+		36: track("Track 3 Data", 104, prefix.BCD.LLL),
 		37: an("Retrieval Reference Number", 12),
 		38: an("Authorization Identification Response", 6),
 		39: an("Response Code", 2),
