@@ -357,7 +357,7 @@ func (a *Acquirer) entry(kind string, c *Conn, t *wire.Txn) Entry {
 
 // checkMAC verifies the MAC of a request under cup; it returns why it
 // failed, or "".
-func (a *Acquirer) checkMAC(req *wire.Txn, m *iso8583.Message) string {
+func (a *Acquirer) checkMAC(req *wire.Txn, body []byte) string {
 	if !a.macs || req.IsResponse() || req.Op == wire.OpSignOn {
 		return ""
 	}
@@ -368,7 +368,7 @@ func (a *Acquirer) checkMAC(req *wire.Txn, m *iso8583.Message) string {
 	if k == nil {
 		return "MAC present but terminal " + req.TID + " has not signed on"
 	}
-	if !wire.VerifyMAC(k, m) {
+	if !wire.VerifyMAC(k, body) {
 		return "MAC failed"
 	}
 	return ""
@@ -485,7 +485,7 @@ func (c *Conn) readLoop() {
 	defer c.closed()
 	r := bufio.NewReader(c.raw)
 	for {
-		m, err := c.codec.ReadMessage(r)
+		m, body, err := c.codec.ReadBody(r)
 		if err != nil {
 			if c.ctx.Err() == nil {
 				c.readError(err)
@@ -493,7 +493,7 @@ func (c *Conn) readLoop() {
 			return
 		}
 		if m != nil { // nil: a keep-alive or a bad frame already answered
-			c.inbound(m)
+			c.inbound(m, body)
 		}
 	}
 }
@@ -566,7 +566,8 @@ func (c *Conn) badMessage(b wire.BadMessage) {
 	_ = c.Send(t.Response("30")) // on the read loop: answered before the next frame is read
 }
 
-func (c *Conn) inbound(m *iso8583.Message) {
+// inbound handles one request; body is its frame body as it arrived.
+func (c *Conn) inbound(m *iso8583.Message, body []byte) {
 	a := c.a
 	now := a.Now()
 	req, err := a.opts.Profile.Decode(m)
@@ -577,7 +578,7 @@ func (c *Conn) inbound(m *iso8583.Message) {
 		x.done = true
 		x.decision = Decision{Response: req.Response("30"), Why: "format error: " + err.Error()}
 		a.journal.Append(Entry{Time: now, Kind: KindDecision, Conn: c.id, MTI: req.MTI, STAN: req.STAN, TID: req.TID, RC: "30", Detail: x.decision.Why})
-	} else if why := a.checkMAC(req, m); why != "" {
+	} else if why := a.checkMAC(req, body); why != "" {
 		// A0: nothing is processed; the terminal must sign on again
 		x.done = true
 		x.decision = Decision{Response: req.Response("A0"), Why: why}

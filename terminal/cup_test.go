@@ -91,3 +91,72 @@ func TestCUP_WireAndMAC(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, res.SignedOnFirst)
 }
+
+// altPadProxy stands between terminal and host and rewrites every 0200 and
+// 0210 into a valid alternative encoding, as another implementation might
+// write it: DE60's pad nibble F instead of 0 (DE60, 11 digits, is the field
+// just before DE64), with a MAC over the rewritten bytes.
+func altPadProxy(t *testing.T, target string, key func() *wire.MACKey) (addr string, rewritten func() int) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { ln.Close() })
+	var mu sync.Mutex
+	n := 0
+	pipe := func(dst io.Writer, src io.Reader) {
+		for {
+			var hdr [2]byte
+			if _, err := io.ReadFull(src, hdr[:]); err != nil {
+				return
+			}
+			frame := make([]byte, int(hdr[0])<<8|int(hdr[1]))
+			if _, err := io.ReadFull(src, frame); err != nil {
+				return
+			}
+			body := frame[11:] // after TPDU and header
+			if mti := hex.EncodeToString(body[:2]); (mti == "0200" || mti == "0210") && len(body) > 9 {
+				if k := key(); k != nil && body[len(body)-9]&0x0F == 0 {
+					body[len(body)-9] |= 0x0F
+					copy(body[len(body)-8:], k.Sum(body[:len(body)-8]))
+					mu.Lock()
+					n++
+					mu.Unlock()
+				}
+			}
+			if _, err := dst.Write(append(hdr[:], frame...)); err != nil {
+				return
+			}
+		}
+	}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				return
+			}
+			go func() { pipe(up, c); up.Close() }()
+			go func() { pipe(c, up); c.Close() }()
+		}
+	}()
+	return ln.Addr().String(), func() int { mu.Lock(); defer mu.Unlock(); return n }
+}
+
+func TestCUP_MACOverTheBytesReceived(t *testing.T) {
+	a := startAcquirer(t, acquirer.WithProfile(wire.CUP))
+	var term *terminal.Terminal
+	addr, rewritten := altPadProxy(t, a.Addr(), func() *wire.MACKey { return a.Engine().MACKey(term.Config().TID) })
+	term = newTerminal(t, addr, t.TempDir(), func(c *terminal.Config) {
+		c.Profile = wire.CUP
+		c.AutoSignOn = true
+	})
+	res, err := term.Sale(t.Context(), terminal.Request{Card: "approve", Amount: 1234})
+	require.NoError(t, err, "the host verified the request's MAC over its F pad, the terminal the response's")
+	require.Equal(t, terminal.Approved, res.Outcome)
+	require.False(t, res.ReversalPending)
+	require.Equal(t, 2, rewritten(), "the 0200 and the 0210 were both rewritten")
+}

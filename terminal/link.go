@@ -49,9 +49,10 @@ type link struct {
 	closeOnce sync.Once
 }
 
-// messageReader reads one framed message (nil for a keep-alive).
+// messageReader reads one framed message (nil for a keep-alive) and its
+// body as it arrived.
 type messageReader interface {
-	ReadMessage(r io.Reader) (*iso8583.Message, error)
+	ReadBody(r io.Reader) (*iso8583.Message, []byte, error)
 }
 
 // messageWriter writes one framed message.
@@ -65,8 +66,9 @@ type exchange struct {
 }
 
 type result struct {
-	msg *iso8583.Message
-	err error
+	msg  *iso8583.Message
+	body []byte // as it arrived: what its MAC covers
+	err  error
 }
 
 // dial connects to addr and starts reading.
@@ -88,7 +90,7 @@ func (l *link) read() {
 	defer close(l.done)
 	br := bufio.NewReader(l.conn)
 	for {
-		m, err := l.reader.ReadMessage(br)
+		m, body, err := l.reader.ReadBody(br)
 		var unpackErr *iso8583errors.UnpackError
 		switch {
 		case errors.As(err, &unpackErr):
@@ -110,7 +112,7 @@ func (l *link) read() {
 		}
 		l.mu.Unlock()
 		if matched {
-			x.reply <- result{msg: m}
+			x.reply <- result{msg: m, body: body}
 			continue
 		}
 		l.unmatched(m)
@@ -148,22 +150,23 @@ func (l *link) alive() bool {
 }
 
 // exchange writes m and waits up to timeout for the response with the same
-// MTI class and STAN. It returns errNotSent when the connection had ended
-// before m could be written, errClosed when it ended while waiting, and
-// errTimeout when nothing came in time.
-func (l *link) exchange(ctx context.Context, m *iso8583.Message, timeout time.Duration) (*iso8583.Message, error) {
+// MTI class and STAN, which it returns with its body as it arrived. It
+// returns errNotSent when the connection had ended before m could be
+// written, errClosed when it ended while waiting, and errTimeout when
+// nothing came in time.
+func (l *link) exchange(ctx context.Context, m *iso8583.Message, timeout time.Duration) (*iso8583.Message, []byte, error) {
 	id, err := wire.RequestIDByClass{}.GenerateRequestID(m)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	x := &exchange{id: id, reply: make(chan result, 1)}
 	if peerClosed(l.conn) {
-		return nil, errNotSent
+		return nil, nil, errNotSent
 	}
 	l.mu.Lock()
 	if l.err != nil {
 		l.mu.Unlock()
-		return nil, errNotSent
+		return nil, nil, errNotSent
 	}
 	l.waiting = x
 	l.mu.Unlock()
@@ -173,13 +176,13 @@ func (l *link) exchange(ctx context.Context, m *iso8583.Message, timeout time.Du
 			l.waiting = nil
 		}
 		l.mu.Unlock()
-		return nil, err
+		return nil, nil, err
 	}
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	select {
 	case r := <-x.reply:
-		return r.msg, r.err
+		return r.msg, r.body, r.err
 	case <-timer.C:
 	case <-ctx.Done():
 	}
@@ -191,15 +194,15 @@ func (l *link) exchange(ctx context.Context, m *iso8583.Message, timeout time.Du
 	select {
 	case r := <-x.reply:
 		if r.err != nil {
-			return nil, r.err
+			return nil, nil, r.err
 		}
 		l.unmatched(r.msg) // it came, but after the terminal gave up
 	default:
 	}
 	if ctx.Err() != nil {
-		return nil, ctx.Err()
+		return nil, nil, ctx.Err()
 	}
-	return nil, errTimeout
+	return nil, nil, errTimeout
 }
 
 // send writes m without waiting for an answer.

@@ -206,7 +206,7 @@ func (t *Terminal) send(ctx context.Context, req *wire.Txn) (*wire.Txn, error) {
 		return nil, fmt.Errorf("%w: %w", ErrNoResponse, errNotSent)
 	}
 	t.log.Info("out", "mti", req.MTI, "stan", req.STAN, "tid", req.TID, "pan", wire.MaskPAN(req.PAN), "rc", req.ResponseCode)
-	rm, err := t.conn.exchange(ctx, m, timeout)
+	rm, body, err := t.conn.exchange(ctx, m, timeout)
 	switch {
 	case errors.Is(err, errTimeout):
 		return nil, ErrNoResponse
@@ -230,7 +230,7 @@ func (t *Terminal) send(ctx context.Context, req *wire.Txn) (*wire.Txn, error) {
 	}
 	// R4: the MAC is checked only on approvals
 	if k := t.macKey(); t.cup() && k != nil && resp.ResponseCode == "00" && req.Op != wire.OpSignOn {
-		if len(resp.MAC) == 0 || !wire.VerifyMAC(k, rm) {
+		if len(resp.MAC) == 0 || !wire.VerifyMAC(k, body) {
 			return resp, fmt.Errorf("%w: %w", ErrInvalidResponse, wire.ErrBadMAC)
 		}
 	}

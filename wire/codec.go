@@ -76,10 +76,12 @@ func (c *Codec) sign(m *iso8583.Message, body []byte) {
 	copy(body[len(body)-8:], mac)
 }
 
-// VerifyMAC checks the MAC of a received message that carries DE64.
-func VerifyMAC(k *MACKey, m *iso8583.Message) bool {
-	body, err := m.Pack()
-	if err != nil || len(body) < 8 {
+// VerifyMAC checks the MAC of a received message body that ends with DE64:
+// over every byte before it, exactly as they arrived. Never verify over a
+// re-encoding: a peer may write a field differently and still validly (an
+// F pad nibble, say), and its MAC covers what it wrote.
+func VerifyMAC(k *MACKey, body []byte) bool {
+	if len(body) < 8 {
 		return false
 	}
 	return k.Verify(body[:len(body)-8], body[len(body)-8:])
@@ -100,22 +102,29 @@ func (c *Codec) WriteMessage(w io.Writer, m *iso8583.Message) error {
 // ReadMessage reads one frame and unpacks it. A keep-alive (empty frame)
 // returns a nil message and nil error, which the connection skips.
 func (c *Codec) ReadMessage(r io.Reader) (*iso8583.Message, error) {
+	m, _, err := c.ReadBody(r)
+	return m, err
+}
+
+// ReadBody is ReadMessage that also returns the frame's body as it arrived:
+// what a MAC is checked over (VerifyMAC).
+func (c *Codec) ReadBody(r io.Reader) (*iso8583.Message, []byte, error) {
 	body, err := c.Framer.ReadFrame(r)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(body) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	m := iso8583.NewMessage(c.Profile.Spec())
 	if err := m.Unpack(body); err != nil {
 		if c.OnBadMessage != nil {
 			c.OnBadMessage(BadMessage{Raw: body, Partial: m, Err: err})
-			return nil, nil
+			return nil, nil, nil
 		}
-		return nil, &iso8583errors.UnpackError{Err: err, RawMessage: body}
+		return nil, nil, &iso8583errors.UnpackError{Err: err, RawMessage: body}
 	}
-	return m, nil
+	return m, body, nil
 }
 
 // Unpack decodes a frame body into a message of the codec's profile.

@@ -15,7 +15,8 @@ import (
 // Alignment, as CUP terminals and hosts write it (checked against frames
 // captured from real traffic, wire/cup_golden_test.go): variable-length
 // numeric fields (DE2, DE32, DE48, DE60, DE61) and DE22 are left-aligned,
-// an odd length padded with a trailing 0 nibble (moov's encoding.LBCD);
+// an odd length padded with a trailing 0 nibble (LeftBCD, which also reads
+// an F pad);
 // other fixed numeric fields, DE23 among them, are right-aligned (a leading
 // 0 nibble: encoding.BCD); tracks 2 and 3 are left-aligned BCD with the
 // separator '=' as the nibble D (Track).
@@ -26,10 +27,10 @@ func buildSpecCUP() *iso8583.MessageSpec {
 		return field.NewString(&field.Spec{Length: length, Description: desc, Enc: encoding.BCD, Pref: prefix.BCD.Fixed})
 	}
 	nleft := func(desc string, length int) field.Field {
-		return field.NewString(&field.Spec{Length: length, Description: desc, Enc: encoding.LBCD, Pref: prefix.BCD.Fixed})
+		return field.NewString(&field.Spec{Length: length, Description: desc, Enc: LeftBCD, Pref: prefix.BCD.Fixed})
 	}
 	nvar := func(desc string, length int, pref prefix.Prefixer) field.Field {
-		return field.NewString(&field.Spec{Length: length, Description: desc, Enc: encoding.LBCD, Pref: pref})
+		return field.NewString(&field.Spec{Length: length, Description: desc, Enc: LeftBCD, Pref: pref})
 	}
 	track := func(desc string, length int, pref prefix.Prefixer) field.Field {
 		return field.NewString(&field.Spec{Length: length, Description: desc, Enc: Track, Pref: pref})
