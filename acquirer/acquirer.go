@@ -348,6 +348,7 @@ func (a *Acquirer) entry(kind string, c *Conn, t *wire.Txn) Entry {
 	if t != nil {
 		e.MTI, e.Op, e.STAN, e.TID, e.MID = t.MTI, string(t.Op), t.STAN, t.TID, t.MID
 		e.PAN, e.RC, e.RRN = c.mask(t.PAN), t.ResponseCode, t.RRN
+		e.MAC = len(t.MAC) > 0
 		if t.HasAmount {
 			e.Amount = t.Amount
 		}
@@ -361,12 +362,15 @@ func (a *Acquirer) checkMAC(req *wire.Txn, body []byte) string {
 	if !a.macs || req.IsResponse() || req.Op == wire.OpSignOn {
 		return ""
 	}
-	if len(req.MAC) == 0 {
-		return "" // an unsigned message: the host does not insist
-	}
 	k := a.engine.MACKey(req.TID)
 	if k == nil {
-		return "MAC present but terminal " + req.TID + " has not signed on"
+		return "" // no key to check it with: the engine asks for a sign-on (77)
+	}
+	if len(req.MAC) == 0 {
+		if req.Op.Financial() || req.Op == wire.OpReversal || req.Op == wire.OpReversalAdvice {
+			return "MAC missing on a financial message from a signed-on terminal"
+		}
+		return "" // network management and settlement go unsigned
 	}
 	if !wire.VerifyMAC(k, body) {
 		return "MAC failed"

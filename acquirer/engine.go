@@ -200,9 +200,13 @@ func (e *Engine) decide(req *wire.Txn, now time.Time) Decision {
 	if _, err := wire.ResponseMTI(req.MTI); err != nil {
 		return Decision{Why: "not a request: " + err.Error(), Notes: []Note{{KindUnsolicited, req.MTI}}}
 	}
+	if req.Op.Network() {
+		return e.network(req, now)
+	}
+	if d, refused := e.unsigned(req); refused {
+		return d
+	}
 	switch req.Op {
-	case wire.OpSignOn, wire.OpSignOff, wire.OpEcho:
-		return e.network(req)
 	case wire.OpSale, wire.OpPreAuth, wire.OpCompletion, wire.OpVoid, wire.OpRefund, wire.OpBalance, wire.OpAdvice:
 		if miss := missing(req); miss != "" {
 			return Decision{Response: req.Response("30"), Why: "format error: " + miss}
@@ -287,25 +291,69 @@ func copyApproval(dst, src *wire.Txn) {
 	dst.RRN, dst.AuthCode = src.RRN, src.AuthCode
 }
 
-func (e *Engine) network(req *wire.Txn) Decision {
+// network answers network management: a sign-on issues working keys (when
+// the host has them) and hands the terminal its batch and the host's date
+// and time; a sign-off ends the session; an echo only answers (it signs
+// nothing on); downloads and status uploads are acknowledged with nothing
+// to send (posim serves no parameters, CA keys or blacklists yet).
+func (e *Engine) network(req *wire.Txn, now time.Time) Decision {
 	resp := req.Response("00")
-	if req.Op == wire.OpSignOn && e.tmk != "" && req.TID != "" {
-		de62, err := e.issueKeys(req.TID, req.NetworkCode)
-		if err != nil {
-			return Decision{Response: req.Response("30"), Why: "sign-on: " + err.Error()}
-		}
-		resp.Keys = de62
-	}
-	if req.TID != "" {
-		t := e.terminal(req.TID, req.MID)
-		if t != nil {
-			t.SignedOn = req.Op != wire.OpSignOff
-			if req.Op == wire.OpEcho {
-				t.SignedOn = true
+	t := e.terminal(req.TID, req.MID)
+	switch req.Op {
+	case wire.OpSignOn:
+		if e.tmk != "" && req.TID != "" {
+			de62, err := e.issueKeys(req.TID, req.NetworkCode)
+			if err != nil {
+				return Decision{Response: req.Response("30"), Why: "sign-on: " + err.Error()}
 			}
+			resp.Keys = de62
 		}
+		resp.LocalTime, resp.LocalDate = hhmmss(now), mmdd(now)
+		if t != nil {
+			t.SignedOn = true
+			if t.Batch == "" {
+				t.Batch = req.Batch
+			}
+			resp.Batch = t.Batch
+		}
+	case wire.OpSignOff:
+		if t != nil {
+			t.SignedOn = false
+		}
+		delete(e.keys, req.TID)
 	}
 	return Decision{Response: resp, Why: string(req.Op)}
+}
+
+// unsigned refuses a request from a terminal that must sign on first: under
+// a dialect with working keys (cup), a host answers a terminal it issued no
+// keys to, or one that signed off, with the policy's code (77 by default:
+// 重新签到) and books nothing.
+func (e *Engine) unsigned(req *wire.Txn) (Decision, bool) {
+	if e.tmk == "" || req.IsResponse() {
+		return Decision{}, false
+	}
+	t := e.terminal(req.TID, req.MID)
+	if t == nil || t.Status == cards.TerminalDeregistered || t.Status == cards.TerminalRestricted {
+		return Decision{}, false // the terminal itself is refused first (97, 58)
+	}
+	if e.keys[req.TID] != nil && t.SignedOn {
+		return Decision{}, false
+	}
+	resp := req.Response(e.pol.Unsigned)
+	resp.MAC = nil // the host has no key to sign it with
+	return Decision{Response: resp, Why: "terminal " + req.TID + " has not signed on: answered " + e.pol.Unsigned + ", nothing booked"}, true
+}
+
+// hhmmss and mmdd are DE12 and DE13 of the host's clock.
+func hhmmss(now time.Time) string {
+	h, m, s := now.Clock()
+	return string(appendDigits(nil, int64(h*10000+m*100+s), 6))
+}
+
+func mmdd(now time.Time) string {
+	_, mo, d := now.Date()
+	return string(appendDigits(nil, int64(int(mo)*100+d), 4))
 }
 
 func (e *Engine) terminal(tid, mid string) *TerminalState {

@@ -36,6 +36,7 @@ type Entry struct {
 	Amount   int64     `json:"amount,omitempty"`
 	RC       string    `json:"rc,omitempty"`
 	RRN      string    `json:"rrn,omitempty"`
+	MAC      bool      `json:"mac,omitempty"` // the message carried DE64
 	Status   string    `json:"status,omitempty"`
 	Reason   string    `json:"reason,omitempty"`
 	Detail   string    `json:"detail,omitempty"`

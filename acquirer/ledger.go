@@ -113,6 +113,10 @@ type Posting struct {
 type TerminalState struct {
 	cards.Terminal
 	SignedOn bool `json:"signed_on"`
+	// Batch is the batch the host expects the terminal to be on: what it
+	// reported at its first sign-on, one more after each settlement. A
+	// sign-on answer hands it to the terminal (cup 60.2).
+	Batch string `json:"batch,omitempty"`
 }
 
 // Settlement is the outcome of closing one terminal batch.

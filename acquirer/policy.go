@@ -30,6 +30,9 @@ type Policies struct {
 	// LateReversal answers a reversal of an original already settled: 00 (a
 	// LATE_REVERSAL exception), 12, 25 or C3.
 	LateReversal string `yaml:"late_reversal" json:"late_reversal"`
+	// Unsigned answers a request from a terminal that has not signed on,
+	// under a dialect with working keys (cup): 77 (sign on again), A0 or 99.
+	Unsigned string `yaml:"unsigned" json:"unsigned"`
 
 	// MaxAmount is the per-transaction limit (61).
 	MaxAmount int64 `yaml:"-" json:"max_amount"`
@@ -62,6 +65,7 @@ func DefaultPolicies() Policies {
 		ReversalRepeat:   "00",
 		ReversalDeclined: "00",
 		LateReversal:     "00",
+		Unsigned:         "77",
 		VelocityWindow:   10 * time.Minute,
 		PINTries:         3,
 		PINKey:           "0123456789ABCDEFFEDCBA9876543210",
@@ -86,6 +90,7 @@ func (p Policies) Validate() error {
 		check("reversal_repeat", p.ReversalRepeat, "00", "22"),
 		check("reversal_declined", p.ReversalDeclined, "00", "12"),
 		check("late_reversal", p.LateReversal, "00", "12", "25", "C3"),
+		check("unsigned", p.Unsigned, "77", "A0", "99"),
 	} {
 		if err != nil {
 			return err

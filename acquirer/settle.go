@@ -2,6 +2,7 @@ package acquirer
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -57,6 +58,19 @@ func (e *Engine) close(tid string, s Settlement) {
 	delete(e.l.uploads, batchKey(tid, s.Batch))
 	e.l.settled[batchKey(tid, s.Batch)] = s
 	e.l.settles = append(e.l.settles, s)
+	if t := e.l.terminals[tid]; t != nil {
+		t.Batch = nextBatch(s.Batch) // the terminal goes on with the next batch
+	}
+}
+
+// nextBatch is the batch number after b (000001-999999, wrapping), or ""
+// when b is not a number.
+func nextBatch(b string) string {
+	n, err := strconv.Atoi(b)
+	if err != nil || b == "" {
+		return ""
+	}
+	return string(appendDigits(nil, int64(n%999999+1), 6))
 }
 
 func (e *Engine) settle(req *wire.Txn, now time.Time) Decision {

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -24,6 +25,20 @@ func TestCatalog_Runs(t *testing.T) {
 					t.Error(f.String())
 				}
 				require.True(t, res.Passed)
+				if profile == "cup" && (s.Setup.Terminal.AutoSignOn == nil || *s.Setup.Terminal.AutoSignOn) {
+					// signed on and MAC'd end to end
+					signedOn := false
+					for _, e := range res.Events {
+						if e.Source != "acquirer" || e.Kind != "in" {
+							continue
+						}
+						signedOn = signedOn || e.MTI == "0800"
+						if strings.HasPrefix(e.MTI, "01") || strings.HasPrefix(e.MTI, "02") || strings.HasPrefix(e.MTI, "04") {
+							require.True(t, signedOn, "%s %s before any sign-on", e.MTI, e.STAN)
+							require.True(t, e.MAC, "%s %s without a MAC", e.MTI, e.STAN)
+						}
+					}
+				}
 			})
 		}
 	}

@@ -268,6 +268,7 @@ func Policies(a AcquirerSetup) (acquirer.Policies, error) {
 	set(&p.ReversalRepeat, a.ReversalRepeat)
 	set(&p.ReversalDeclined, a.ReversalDeclined)
 	set(&p.LateReversal, a.LateReversal)
+	set(&p.Unsigned, a.Unsigned)
 	for _, l := range []struct {
 		name, v string
 		dst     *int64

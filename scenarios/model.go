@@ -77,6 +77,10 @@ type TerminalSetup struct {
 	// TPDU and Header (cup) are what the terminal sends, in hex.
 	TPDU   string `yaml:"tpdu" json:"tpdu,omitempty"`
 	Header string `yaml:"header" json:"header,omitempty"`
+	// AutoSignOn makes the terminal sign on by itself before its first
+	// transaction and whenever the host asks it to (77, A0, 99); the
+	// default is true under a dialect with working keys (cup).
+	AutoSignOn *bool `yaml:"auto_signon" json:"auto_signon,omitempty"`
 }
 
 // WriteSetup cuts the terminal's frames into Chunk-byte pieces, Gap apart.
@@ -99,6 +103,7 @@ type AcquirerSetup struct {
 	ReversalRepeat   string        `yaml:"reversal_repeat" json:"reversal_repeat,omitempty"`
 	ReversalDeclined string        `yaml:"reversal_declined" json:"reversal_declined,omitempty"`
 	LateReversal     string        `yaml:"late_reversal" json:"late_reversal,omitempty"`
+	Unsigned         string        `yaml:"unsigned" json:"unsigned,omitempty"`
 	Limits           LimitsSetup   `yaml:"limits" json:"limits"`
 	Velocity         VelocitySetup `yaml:"velocity" json:"velocity"`
 	PINTries         int           `yaml:"pin_tries" json:"pin_tries,omitempty"`

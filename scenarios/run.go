@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -74,6 +75,7 @@ type Event struct {
 	RC     string `json:"rc,omitempty"`
 	PAN    string `json:"pan,omitempty"` // masked
 	Amount string `json:"amount,omitempty"`
+	MAC    bool   `json:"mac,omitempty"` // the message carried DE64 (a MAC)
 	Detail string `json:"detail,omitempty"`
 	// terminal events
 	Op        string `json:"op,omitempty"`
@@ -162,8 +164,12 @@ type run struct {
 	res     *Result
 	step    atomic.Int64
 	// where the terminal's state stood when the scenario began (a state
-	// carried over from an earlier scenario)
+	// carried over from an earlier scenario, a sign-on made for it)
 	logAtStart, batchAtStart int
+	// stanBase is the terminal's STAN counter when the scenario's steps
+	// began: the STANs a scenario names count from it (stan: 1 is the
+	// first trace number its steps used)
+	stanBase int
 
 	evMu   sync.Mutex
 	timers []*time.Timer
@@ -241,6 +247,7 @@ func (r *run) play(ctx context.Context, seed int64) (err error) {
 		return err
 	}
 	defer r.teardown()
+	r.signOnFirst(ctx)
 	r.res.Before = r.engine.Snapshot().Accounts
 	if r.opts.OnStart != nil {
 		r.opts.OnStart(r.res.Before)
@@ -336,15 +343,15 @@ func (r *run) setup(seed int64) error {
 			return err
 		}
 		cfg.Framer = f
+		cfg.AutoSignOn = true // a cup host answers an unsigned terminal 77
+	}
+	if ts.AutoSignOn != nil {
+		cfg.AutoSignOn = *ts.AutoSignOn
 	}
 	r.tcfg = cfg
 	var err error
-	if r.term, err = terminal.New(cfg); err != nil {
-		return err
-	}
-	st := r.term.State()
-	r.logAtStart, r.batchAtStart = len(st.Log), st.Batch
-	return nil
+	r.term, err = terminal.New(cfg)
+	return err
 }
 
 // setupHost builds the scenario's acquirer (or takes the one given) and
@@ -378,7 +385,7 @@ func (r *run) setupHost(seed int64) error {
 		if e.Amount != 0 {
 			amt = wire.FormatAmount(e.Amount)
 		}
-		r.event(Event{AtMS: e.Time.Sub(Epoch).Milliseconds(), Source: "acquirer", Kind: e.Kind, MTI: e.MTI, STAN: e.STAN, RC: e.RC, PAN: e.PAN, Amount: amt, Detail: e.Detail})
+		r.event(Event{AtMS: e.Time.Sub(Epoch).Milliseconds(), Source: "acquirer", Kind: e.Kind, MTI: e.MTI, STAN: e.STAN, RC: e.RC, PAN: e.PAN, Amount: amt, MAC: e.MAC, Detail: e.Detail})
 	})
 	return nil
 }
@@ -401,6 +408,51 @@ func (r *run) teardown() {
 	if r.tmpDir != "" {
 		os.RemoveAll(r.tmpDir)
 	}
+}
+
+// signOnFirst signs the terminal on before the first step, as a terminal
+// does at the start of its day, when it signs on by itself (cup) and the
+// scenario does not begin with a sign-on of its own; the STANs the scenario
+// names then count from after it.
+func (r *run) signOnFirst(ctx context.Context) {
+	if r.tcfg.AutoSignOn && !r.term.State().SignedOn && r.firstOp() != "signon" {
+		if res, err := r.term.SignOn(ctx); res != nil {
+			detail := string(res.Outcome)
+			if err != nil {
+				detail += ": " + err.Error()
+			}
+			r.event(Event{Source: "terminal", Kind: "result", STAN: res.STAN, RC: res.ResponseCode, Op: "signon",
+				Outcome: string(res.Outcome), Detail: "sign-on before the first step: " + detail})
+		}
+	}
+	st := r.term.State()
+	r.stanBase = st.STAN
+	r.logAtStart, r.batchAtStart = len(st.Log), st.Batch
+}
+
+// firstOp is the first step that the terminal acts in.
+func (r *run) firstOp() string {
+	for _, st := range r.s.Steps {
+		switch st.Op {
+		case "wait", "advance", "host_down", "host_up", "restart", "reconnect":
+			continue
+		}
+		return st.Op
+	}
+	return ""
+}
+
+// stan is the STAN of the scenario's n-th trace number (see stanBase).
+func (r *run) stan(n int) string {
+	return fmt.Sprintf("%06d", n+r.stanBase)
+}
+
+// stanArg turns a step's stan argument ("1") into the STAN it names.
+func (r *run) stanArg(s string) string {
+	if n, err := strconv.Atoi(s); err == nil && n > 0 {
+		return r.stan(n)
+	}
+	return s
 }
 
 // sleep waits d of scenario time.
@@ -526,7 +578,7 @@ func describeStep(st Step) string {
 
 // request turns step arguments into a terminal request.
 func (r *run) request(a OpArgs) (terminal.Request, error) {
-	req := terminal.Request{Card: a.Card, PIN: a.PIN, NoPIN: a.NoPIN, RRN: a.RRN, AuthCode: a.AuthCode, STAN: a.STAN,
+	req := terminal.Request{Card: a.Card, PIN: a.PIN, NoPIN: a.NoPIN, RRN: a.RRN, AuthCode: a.AuthCode, STAN: r.stanArg(a.STAN),
 		TID: a.TID, MID: a.MID, PowerCut: a.PowerCut, CloseBeforeRead: a.CloseBeforeRead, BadMAC: a.BadMAC}
 	if a.PAN != "" {
 		req.Card = a.PAN
@@ -581,7 +633,7 @@ func forProfile(profiles []string, p string) bool {
 // result is approved when the step was accepted, refused otherwise.
 func (r *run) dispute(st Step) *terminal.Result {
 	a := st.Args
-	stan := fmt.Sprintf("%06s", a.STAN)
+	stan := r.stanArg(a.STAN)
 	tid := a.TID
 	if tid == "" {
 		tid = r.tcfg.TID

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"net"
 	"sync"
@@ -159,4 +160,38 @@ func TestCUP_MACOverTheBytesReceived(t *testing.T) {
 	require.Equal(t, terminal.Approved, res.Outcome)
 	require.False(t, res.ReversalPending)
 	require.Equal(t, 2, rewritten(), "the 0200 and the 0210 were both rewritten")
+}
+
+func TestCUP_SignOn(t *testing.T) {
+	t.Run("unsigned, a sale is answered 77; signed on, the same sale is approved", func(t *testing.T) {
+		a := startAcquirer(t, acquirer.WithProfile(wire.CUP))
+		term := newTerminal(t, a.Addr(), t.TempDir(), func(c *terminal.Config) { c.Profile = wire.CUP })
+		res, err := term.Sale(t.Context(), terminal.Request{Card: "approve", Amount: 100})
+		var declined *terminal.DeclinedError
+		require.ErrorAs(t, err, &declined)
+		require.Equal(t, terminal.Declined, res.Outcome)
+		require.Equal(t, "77", res.ResponseCode)
+		require.Empty(t, a.Engine().Snapshot().Records, "nothing booked")
+		_, err = term.SignOn(t.Context())
+		require.NoError(t, err)
+		res, err = term.Sale(t.Context(), terminal.Request{Card: "approve", Amount: 100})
+		require.NoError(t, err)
+		require.Equal(t, terminal.Approved, res.Outcome)
+	})
+	t.Run("the terminal adopts the batch the host hands it", func(t *testing.T) {
+		a := startAcquirer(t, acquirer.WithProfile(wire.CUP))
+		tid := fmt.Sprintf("T%07d", tidSeq.Add(1))
+		cfg := func(c *terminal.Config) { c.Profile, c.AutoSignOn, c.TID = wire.CUP, true, tid }
+		first := newTerminal(t, a.Addr(), t.TempDir(), cfg)
+		_, err := first.Sale(t.Context(), terminal.Request{Card: "approve", Amount: 100})
+		require.NoError(t, err)
+		_, err = first.Settle(t.Context())
+		require.NoError(t, err)
+		require.Equal(t, 2, first.State().Batch)
+		// the same terminal, its state lost: it signs on with batch 1
+		again := newTerminal(t, a.Addr(), t.TempDir(), cfg)
+		_, err = again.SignOn(t.Context())
+		require.NoError(t, err)
+		require.Equal(t, 2, again.State().Batch, "the host's 60.2")
+	})
 }

@@ -208,6 +208,9 @@ func (t *Terminal) networkLocked(ctx context.Context, op wire.Op, code string, r
 	if op == wire.OpSignOn || op == wire.OpSignOff {
 		t.state.SignedOn = op == wire.OpSignOn && resp.ResponseCode == "00"
 	}
+	if op == wire.OpSignOn && resp.ResponseCode == "00" {
+		t.adoptHost(resp)
+	}
 	if err := t.save(); err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -25,8 +26,9 @@ type Terminal struct {
 
 	mu    sync.Mutex
 	state State
-	conn  *link // nil when not connected
-	dead  bool  // a power cut happened; only a restart (New) revives it
+	conn  *link         // nil when not connected
+	dead  bool          // a power cut happened; only a restart (New) revives it
+	skew  time.Duration // the host's clock less the terminal's, from the last sign-on
 
 	lateMu sync.Mutex
 	late   []LateResponse
@@ -278,9 +280,43 @@ func (t *Terminal) base(op wire.Op) *wire.Txn {
 	return &wire.Txn{Op: op, TID: t.cfg.TID, MID: t.cfg.MID, Batch: t.batch()}
 }
 
+// adoptHost takes from a sign-on answer what the host hands a terminal:
+// its batch number (cup 60.2) and the host's date and time (DE13, DE12),
+// which the terminal's clock then follows.
+func (t *Terminal) adoptHost(resp *wire.Txn) {
+	if n, err := strconv.Atoi(resp.Batch); err == nil && n > 0 && n <= 999999 {
+		t.state.Batch = n
+	}
+	if len(resp.LocalTime) != 6 || len(resp.LocalDate) != 4 {
+		return
+	}
+	local := t.cfg.Clock()
+	host, err := time.ParseInLocation("20060102150405", fmt.Sprintf("%04d%s%s", local.Year(), resp.LocalDate, resp.LocalTime), local.Location())
+	if err != nil {
+		return
+	}
+	// the host's date has no year: the one nearest the terminal's
+	for _, y := range []int{-1, 1} {
+		if alt := host.AddDate(y, 0, 0); absDuration(alt.Sub(local)) < absDuration(host.Sub(local)) {
+			host = alt
+		}
+	}
+	t.skew = host.Sub(local).Truncate(time.Second)
+}
+
+func absDuration(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
+}
+
+// now is the terminal's clock: its own, set to the host's at sign-on.
+func (t *Terminal) now() time.Time { return t.cfg.Clock().Add(t.skew) }
+
 // stamp gives req its STAN and transmission time.
 func (t *Terminal) stamp(req *wire.Txn) {
-	now := t.cfg.Clock()
+	now := t.now()
 	req.STAN = t.nextSTAN()
 	req.TransmissionTime = wire.TransmissionTimeOf(now)
 	req.LocalTime, req.LocalDate = now.Format("150405"), now.Format("0102")

@@ -81,6 +81,10 @@ func (cup) Encode(t *Txn) (*iso8583.Message, error) {
 		mti, typ, net = "0820", cupNetwork, NetSignOff
 	case OpEcho:
 		mti, typ, net = "0820", cupNetwork, NetEcho
+	case OpDownload:
+		mti, typ, net = "0800", cupNetwork, t.NetworkCode
+	case OpStatusUpload:
+		mti, typ, net = "0820", cupNetwork, t.NetworkCode
 	case OpSettle:
 		mti, typ, net = "0500", cupNetwork, NetSettle
 	case OpBatchUpload:
@@ -268,6 +272,11 @@ func (cup) Decode(m *iso8583.Message) (*Txn, error) {
 	switch class {
 	case "080":
 		t.Op, t.NetworkCode = OpSignOn, net
+		switch net {
+		case KeysSingle, KeysDouble, KeysTrack, "":
+		default:
+			t.Op = OpDownload // parameters, CA keys, blacklist (DOMAIN.md 6)
+		}
 	case "082":
 		t.NetworkCode = net
 		switch net {
@@ -275,6 +284,8 @@ func (cup) Decode(m *iso8583.Message) (*Txn, error) {
 			t.Op = OpSignOff
 		case NetEcho:
 			t.Op = OpEcho
+		default:
+			t.Op = OpStatusUpload
 		}
 	case "050":
 		t.Op, t.NetworkCode = OpSettle, net

@@ -28,7 +28,25 @@ const (
 	OpSettle         Op = "settle"
 	OpSettleTrailer  Op = "settle_trailer"
 	OpBatchUpload    Op = "batch_upload"
+	// OpDownload is a network management request for parameters, chip CA
+	// public keys or a blacklist (cup 0800 with 60.3 370, 371, 380, 381,
+	// 390 or 391).
+	OpDownload Op = "download"
+	// OpStatusUpload is a terminal reporting the keys or parameters it
+	// holds (cup 0820 with 60.3 372 or 382).
+	OpStatusUpload Op = "status_upload"
 )
+
+// Network reports whether the operation is network management: sign-on,
+// sign-off, echo, downloads and status uploads, which a terminal sends
+// before it has working keys.
+func (o Op) Network() bool {
+	switch o {
+	case OpSignOn, OpSignOff, OpEcho, OpDownload, OpStatusUpload:
+		return true
+	}
+	return false
+}
 
 // Reversible reports whether a terminal must reverse the operation when its
 // response does not arrive (DOMAIN.md rule R1). Advices and refunds are

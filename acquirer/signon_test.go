@@ -1,0 +1,93 @@
+package acquirer
+
+import (
+	"testing"
+	"time"
+
+	"github.com/posim/posim/wire"
+	"github.com/stretchr/testify/require"
+)
+
+func cupEngine(t *testing.T) *Engine {
+	t.Helper()
+	e := newEngine(t)
+	require.NoError(t, e.EnableKeys(wire.TestTMK, wire.MACCUP))
+	return e
+}
+
+func signOn(tid, batch string) *wire.Txn {
+	stanSeq++
+	return &wire.Txn{MTI: "0800", Op: wire.OpSignOn, NetworkCode: wire.KeysDouble, STAN: pad6(stanSeq), TID: tid, MID: "M1", Batch: batch}
+}
+
+func TestEngine_SignOnEnforcedUnderCUP(t *testing.T) {
+	at := time.Date(2026, 3, 4, 15, 16, 17, 0, time.UTC)
+	t.Run("an unsigned 0200 gets 77 and books nothing; after sign-on the same sale is approved", func(t *testing.T) {
+		e := cupEngine(t)
+		start := balOf(t, e, approvePAN)
+		s := sale(approvePAN, 100)
+		d := e.Decide(s, at)
+		require.Equal(t, "77", d.Response.ResponseCode)
+		require.Nil(t, d.Record)
+		require.Empty(t, e.Snapshot().Records)
+		require.Equal(t, start, balOf(t, e, approvePAN))
+
+		on := e.Decide(signOn("T1", "000001"), at)
+		require.Equal(t, "00", on.Response.ResponseCode)
+		require.Len(t, on.Response.Keys, 40, "double-length keys")
+		require.Equal(t, "000001", on.Response.Batch)
+		require.Equal(t, "151617", on.Response.LocalTime, "the host's time, DE12")
+		require.Equal(t, "0304", on.Response.LocalDate, "and date, DE13")
+		require.Equal(t, "00", e.Decide(s, at).Response.ResponseCode)
+	})
+	t.Run("an echo signs nothing on; a sign-off ends the session", func(t *testing.T) {
+		e := cupEngine(t)
+		stanSeq++
+		echo := &wire.Txn{MTI: "0820", Op: wire.OpEcho, NetworkCode: wire.NetEcho, STAN: pad6(stanSeq), TID: "T1", MID: "M1"}
+		require.Equal(t, "00", e.Decide(echo, at).Response.ResponseCode)
+		require.Equal(t, "77", e.Decide(sale(approvePAN, 100), at).Response.ResponseCode)
+		e.Decide(signOn("T1", "000001"), at)
+		require.Equal(t, "00", e.Decide(sale(approvePAN, 100), at).Response.ResponseCode)
+		stanSeq++
+		off := &wire.Txn{MTI: "0820", Op: wire.OpSignOff, NetworkCode: wire.NetSignOff, STAN: pad6(stanSeq), TID: "T1", MID: "M1"}
+		require.Equal(t, "00", e.Decide(off, at).Response.ResponseCode)
+		require.Equal(t, "77", e.Decide(sale(approvePAN, 100), at).Response.ResponseCode)
+	})
+	t.Run("the policy's code", func(t *testing.T) {
+		e := newEngine(t, func(p *Policies) { p.Unsigned = "A0" })
+		require.NoError(t, e.EnableKeys(wire.TestTMK, wire.MACCUP))
+		require.Equal(t, "A0", e.Decide(sale(approvePAN, 100), at).Response.ResponseCode)
+		require.ErrorContains(t, (func() Policies { p := DefaultPolicies(); p.Unsigned = "05"; return p }()).Validate(), "unsigned")
+	})
+	t.Run("a deregistered terminal is refused 97 first", func(t *testing.T) {
+		e := cupEngine(t)
+		r := sale(approvePAN, 100)
+		r.TID = "GONE"
+		require.Equal(t, "97", e.Decide(r, at).Response.ResponseCode)
+	})
+	t.Run("without working keys (iso87) nothing is enforced", func(t *testing.T) {
+		require.Equal(t, "00", newEngine(t).Decide(sale(approvePAN, 100), at).Response.ResponseCode)
+	})
+	t.Run("the host hands a terminal the batch after the one it settled", func(t *testing.T) {
+		e := cupEngine(t)
+		e.Decide(signOn("T1", "000007"), at)
+		stanSeq++
+		zero := wire.Totals{}
+		st := &wire.Txn{MTI: "0500", Op: wire.OpSettle, STAN: pad6(stanSeq), TID: "T1", MID: "M1", Batch: "000007", Totals: &zero}
+		require.Equal(t, "00", e.Decide(st, at).Response.ResponseCode)
+		// a terminal that lost its state signs on with batch 1
+		require.Equal(t, "000008", e.Decide(signOn("T1", "000001"), at).Response.Batch)
+	})
+	t.Run("downloads and status uploads are answered, not 30", func(t *testing.T) {
+		e := cupEngine(t)
+		for _, c := range []struct {
+			mti, code string
+			op        wire.Op
+		}{{"0800", "370", wire.OpDownload}, {"0800", "381", wire.OpDownload}, {"0820", "372", wire.OpStatusUpload}, {"0820", "382", wire.OpStatusUpload}} {
+			stanSeq++
+			d := e.Decide(&wire.Txn{MTI: c.mti, Op: c.op, NetworkCode: c.code, STAN: pad6(stanSeq), TID: "T1", MID: "M1"}, at)
+			require.Equal(t, "00", d.Response.ResponseCode, c.code)
+			require.Empty(t, d.Response.Keys, "%s issues no keys", c.code)
+		}
+	})
+}
