@@ -345,6 +345,48 @@ func (e *Engine) unsigned(req *wire.Txn) (Decision, bool) {
 	return Decision{Response: resp, Why: "terminal " + req.TID + " has not signed on: answered " + e.pol.Unsigned + ", nothing booked"}, true
 }
 
+// AcquirerID is posim's acquiring institution code (DE32, the acquirer half
+// of DE44): a fictitious one.
+const AcquirerID = "49990000"
+
+// receiptFields adds to an answer what a CUP host's carries for the
+// receipt and the terminal's settlement (hosts with working keys: cup):
+// the business day (DE15), the acquirer (DE32), issuer and acquirer codes
+// (DE44) and the card organisation (DE63.1). Issuer codes are fictitious,
+// made from the card's BIN.
+func (e *Engine) receiptFields(resp *wire.Txn, req *wire.Txn, now time.Time) {
+	if resp == nil || e.tmk == "" {
+		return
+	}
+	resp.SettlementDate = mmdd(e.businessDay(now))
+	resp.AcquirerID = AcquirerID
+	issuer := ""
+	if len(req.PAN) >= 6 {
+		issuer = "0" + req.PAN[:6] + "0"
+	}
+	resp.Institutions = padRight(issuer, 11) + padRight(AcquirerID, 11)
+	resp.Private63 = wire.CardOrganisation(req.PAN)
+}
+
+func padRight(s string, n int) string {
+	for len(s) < n {
+		s += " "
+	}
+	return s
+}
+
+// businessDay is the day a transaction at now settles on: after the
+// back office's cut-over, the next day.
+func (e *Engine) businessDay(now time.Time) time.Time {
+	if e.bo.contracts != nil {
+		y, m, d := now.UTC().Date()
+		if !now.Before(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Add(e.bo.cutover)) {
+			return now.AddDate(0, 0, 1)
+		}
+	}
+	return now
+}
+
 // hhmmss and mmdd are DE12 and DE13 of the host's clock.
 func hhmmss(now time.Time) string {
 	h, m, s := now.Clock()
@@ -512,6 +554,7 @@ func (e *Engine) finish(req *wire.Txn, rec *Record, code, why string, now time.T
 	} else {
 		rec.Status = StatusDeclined
 	}
+	e.receiptFields(resp, req, now)
 	rec.response = resp
 	e.l.add(rec)
 	out := *resp
@@ -531,6 +574,7 @@ func (e *Engine) financial(req *wire.Txn, now time.Time) Decision {
 			return Decision{Response: resp, Why: why}
 		}
 		resp := req.Response("00")
+		e.receiptFields(resp, req, now)
 		avail := a.Available()
 		resp.Balance = &avail
 		if resp.Currency == "" {

@@ -91,3 +91,22 @@ func TestEngine_SignOnEnforcedUnderCUP(t *testing.T) {
 		}
 	})
 }
+
+func TestEngine_CUPAnswersCarryReceiptFields(t *testing.T) {
+	e := cupEngine(t)
+	at := time.Date(2026, 3, 4, 15, 16, 17, 0, time.UTC)
+	e.Decide(signOn("T1", "000001"), at)
+	for _, c := range []struct{ pan, org string }{{approvePAN, "CUP"}, {"4111111111111111", "VIS"}} {
+		d := e.Decide(sale(c.pan, 100), at)
+		require.Equal(t, "00", d.Response.ResponseCode)
+		require.Equal(t, "0304", d.Response.SettlementDate, "DE15")
+		require.Equal(t, AcquirerID, d.Response.AcquirerID, "DE32")
+		require.Len(t, d.Response.Institutions, 22, "DE44: issuer and acquirer, 11 each")
+		require.Equal(t, AcquirerID, d.Response.Institutions[11:19])
+		require.Equal(t, c.org, d.Response.Private63, "DE63.1")
+	}
+	for pan, org := range map[string]string{"5500000000000004": "MCC", "2221000000000009": "MCC", "378282246310005": "AMX",
+		"3530111333300000": "JCB", "6212263301004540034": "CUP", "9999": ""} {
+		require.Equal(t, org, wire.CardOrganisation(pan), pan)
+	}
+}

@@ -61,6 +61,7 @@ type Config struct {
 	TMK    string `yaml:"-"`
 	MACAlg string `yaml:"mac"`
 	KeySet string `yaml:"key_set"`
+	// (The default key set is 003: double-length, triple-DES keys.)
 	// AutoSignOn signs on before a transaction when the terminal is not
 	// signed on (or the host asked it to sign on again with A0, 77 or 99).
 	AutoSignOn bool `yaml:"auto_signon"`
@@ -93,7 +94,7 @@ func DefaultConfig() Config {
 		PINKey:          wire.TestPINKey,
 		TMK:             wire.TestTMK,
 		MACAlg:          wire.MACCUP,
-		KeySet:          wire.KeysSingle,
+		KeySet:          wire.KeysDouble,
 		Cards:           cards.Builtin(),
 		Logger:          slog.New(slog.DiscardHandler),
 		Clock:           time.Now,

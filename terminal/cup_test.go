@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/moov-io/iso8583"
 	"github.com/posim/posim/acquirer"
 	"github.com/posim/posim/terminal"
 	"github.com/posim/posim/wire"
@@ -80,6 +81,16 @@ func TestCUP_WireAndMAC(t *testing.T) {
 	require.Equal(t, "0800", hex.EncodeToString(sent[13:15]), "sign-on first")
 	sale := sent[n+2:]
 	require.Equal(t, "0200", hex.EncodeToString(sale[13:15]))
+	m := iso8583.NewMessage(wire.SpecCUP)
+	require.NoError(t, m.Unpack(sale[13:2+(int(sale[0])<<8|int(sale[1]))]))
+	x, err := wire.CUP.Decode(m)
+	require.NoError(t, err)
+	require.Equal(t, "021", x.EntryMode, "swiped, PIN entered")
+	require.NotEmpty(t, x.Track2, "a swiped card's track 2 goes with it")
+	require.Len(t, x.PINBlock, 8)
+	require.Equal(t, "06", x.PINCapture, "DE26 with a PIN block")
+	require.Equal(t, "2600000000000000", x.Security, "DE53: format 0, triple DES (003 keys by default), no track encryption")
+	require.Len(t, x.MAC, 8)
 
 	res, err = term.Sale(ctx, terminal.Request{Card: "approve", Amount: 100, BadMAC: true})
 	var de *terminal.DeclinedError

@@ -617,6 +617,14 @@ func (t *Terminal) card(req *wire.Txn, r Request) error {
 			return err
 		}
 		req.PINBlock, req.EntryMode = block, "021"
+		// cup: DE26, the most PIN digits the terminal takes, and DE53:
+		// ISO 9564 format 0 (2), DES (0) or triple DES (6) as the key is
+		// single or double length, no track encryption (0)
+		alg := "0"
+		if key.Double() {
+			alg = "6"
+		}
+		req.PINCapture, req.Security = "06", "2"+alg+"0"+"0000000000000"
 	}
 	return nil
 }

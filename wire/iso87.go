@@ -85,7 +85,9 @@ func classify87(t *Txn) Op {
 	}
 	switch class {
 	case "010":
-		if t.ProcessingCode == PCPreAuth {
+		// an authorisation: posim's pre-authorisation code, or the
+		// purchase code many peers send in a 0100
+		if t.ProcessingCode == PCPreAuth || t.ProcessingCode == PCPurchase {
 			return OpPreAuth
 		}
 	case "020":

@@ -193,3 +193,30 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 	w.writes++
 	return w.buf.Write(p)
 }
+
+func TestISO87_LenientWithRealPeers(t *testing.T) {
+	t.Run("a 0100 with DE3 000000 is an authorisation", func(t *testing.T) {
+		m := iso8583.NewMessage(Spec87)
+		m.MTI("0100")
+		require.NoError(t, m.Field(3, "000000"))
+		require.NoError(t, m.Field(11, "000001"))
+		x, err := ISO87.Decode(m)
+		require.NoError(t, err)
+		require.Equal(t, OpPreAuth, x.Op)
+	})
+	t.Run("DE55 as raw bytes behind an ASCII length, as jPOS sends it", func(t *testing.T) {
+		tlv := "\x9f\x26\x08\x85\x22\x51\xd2\x67\xa1\x27\x1c\x9f\x36\x02\x00\x54" // 9F26 ARQC, 9F36 ATC
+		m := iso8583.NewMessage(Spec87)
+		m.MTI("0200")
+		require.NoError(t, m.Field(11, "000001"))
+		require.NoError(t, m.Field(55, tlv))
+		body, err := m.Pack()
+		require.NoError(t, err)
+		require.Contains(t, string(body), "016"+tlv, "LLL in ASCII, then the bytes")
+		m2 := iso8583.NewMessage(Spec87)
+		require.NoError(t, m2.Unpack(body))
+		got, err := m2.GetString(55)
+		require.NoError(t, err)
+		require.Equal(t, tlv, got)
+	})
+}

@@ -35,6 +35,9 @@ func buildSpec87() *iso8583.MessageSpec {
 		Pref:        prefix.Hex.Fixed,
 	})
 	fields[3] = str("Processing Code", 6, prefix.ASCII.Fixed)
+	// chip data as raw bytes behind an ASCII LLL length, as jPOS and most
+	// peers send it (moov's ASCII encoding refuses bytes above 0x7F)
+	fields[55] = field.NewString(&field.Spec{Length: 999, Description: "ICC Data (BER-TLV)", Enc: encoding.Binary, Pref: prefix.ASCII.LLL})
 	// binary fields travel as 16 hex characters; the typed model converts
 	for id, desc := range map[int]string{52: "PIN Data", 64: "Message Authentication Code (MAC)", 96: "Message Security Code", 128: "Message Authentication Code (MAC)"} {
 		fields[id] = str(desc, 16, prefix.ASCII.Fixed)

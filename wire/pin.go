@@ -18,7 +18,14 @@ const TestPINKey = "0123456789ABCDEFFEDCBA9876543210"
 var ErrBadPINBlock = errors.New("PIN block is not a valid ISO 9564 format 0 block")
 
 // PINKey is a TDES key used to encrypt PIN blocks.
-type PINKey struct{ block cipher.Block }
+type PINKey struct {
+	block  cipher.Block
+	single bool // an 8-byte key: single DES
+}
+
+// Double reports whether the key is double or triple length (triple DES
+// proper), not a single DES key.
+func (k PINKey) Double() bool { return !k.single }
 
 // ParsePINKey parses a 16- or 24-byte TDES key written in hex.
 func ParsePINKey(hexKey string) (PINKey, error) {
@@ -35,11 +42,12 @@ func ParsePINKey(hexKey string) (PINKey, error) {
 	default:
 		return PINKey{}, fmt.Errorf("PIN key: want 8, 16 or 24 bytes, got %d", len(raw))
 	}
+	single := len(raw) == 24 && string(raw[:8]) == string(raw[8:16]) && string(raw[:8]) == string(raw[16:])
 	b, err := des.NewTripleDESCipher(raw)
 	if err != nil {
 		return PINKey{}, fmt.Errorf("PIN key: %w", err)
 	}
-	return PINKey{block: b}, nil
+	return PINKey{block: b, single: single}, nil
 }
 
 // EncryptPIN builds an ISO 9564 format 0 PIN block for pin and pan and

@@ -155,6 +155,39 @@ type Txn struct {
 	MAC              []byte    // DE64 / DE128; under cup a placeholder the codec signs
 	CorruptMAC       bool      // a fault: the codec flips a bit of the MAC after signing
 	Keys             []byte    // DE62: working keys of a sign-on response (cup)
+	// What a CUP host's answer carries for the receipt and the terminal's
+	// settlement (DOMAIN.md 6); in a 0800 or 0500 request DE63 is the
+	// operator number.
+	SettlementDate string // DE15, MMDD: the host's business day
+	AcquirerID     string // DE32: the acquiring institution
+	Institutions   string // DE44: issuer and acquirer institution codes, 11 characters each
+	Private63      string // DE63: 63.1 card organisation (CUP, VIS, MCC ...) or operator
+	PINCapture     string // DE26: the most PIN digits the terminal takes (06 or 12)
+	Security       string // DE53: PIN format, algorithm, track encryption, then zeros
+}
+
+// CardOrganisation is the international card organisation of a PAN, as a
+// CUP host names it in DE63.1: CUP (62, 81), VIS (4), MCC (51-55,
+// 2221-2720), AMX (34, 37), JCB (3528-3589), else "" (unknown).
+func CardOrganisation(pan string) string {
+	if len(pan) < 4 || !allDigits(pan[:4]) {
+		return ""
+	}
+	p2, _ := strconv.Atoi(pan[:2])
+	p4, _ := strconv.Atoi(pan[:4])
+	switch {
+	case p2 == 62 || p2 == 81:
+		return "CUP"
+	case pan[0] == '4':
+		return "VIS"
+	case (p2 >= 51 && p2 <= 55) || (p4 >= 2221 && p4 <= 2720):
+		return "MCC"
+	case p2 == 34 || p2 == 37:
+		return "AMX"
+	case p4 >= 3528 && p4 <= 3589:
+		return "JCB"
+	}
+	return ""
 }
 
 // IsResponse reports whether the MTI is a response or an advice response.

@@ -64,7 +64,7 @@ Exit codes: 0 approved, 1 usage error, 2 invalid input,
 	pf.StringVar(&f.header, "header", "603100310730", "cup: 6-byte application header sent, hex")
 	pf.StringVar(&f.tmk, "tmk", wire.TestTMK, "cup: terminal master key (hex); the default is a documented test key")
 	pf.StringVar(&f.mac, "mac", wire.MACCUP, "cup: MAC algorithm, cup or x9.19")
-	pf.StringVar(&f.keySet, "key-set", wire.KeysSingle, "cup: working key set asked for at sign-on: 001, 003 or 004")
+	pf.StringVar(&f.keySet, "key-set", wire.KeysDouble, "cup: working key set asked for at sign-on: 001 (single-length), 003 (double-length, the default) or 004 (with a track key)")
 	pf.BoolVar(&f.autoSignOn, "auto-signon", true, "cup: sign on first when the terminal is not signed on")
 	f.specFlags.add(pf)
 
