@@ -72,7 +72,7 @@ func New(opts ...Option) (*Acquirer, error) {
 		opts: o, engine: engine, journal: o.Journal, codec: codec, log: o.Logger,
 		ctx: ctx, cancel: cancel, conns: map[*Conn]struct{}{},
 	}
-	if o.Profile.Name() == "cup" {
+	if o.Profile.Capabilities().WorkingKeys {
 		if !engine.KeysEnabled() {
 			if err := engine.EnableKeys(o.TMK, o.MACAlg); err != nil {
 				return nil, err
@@ -81,6 +81,7 @@ func New(opts ...Option) (*Acquirer, error) {
 		codec.MACKeyFor = engine.MACKey
 	}
 	a.macs = engine.KeysEnabled()
+	engine.SetDialect(o.Profile.Capabilities())
 	if tf, ok := codec.Framer.(wire.TPDUFramer); ok {
 		// a host answers with destination and source swapped, and says
 		// what it drops for a TPDU or header it does not expect

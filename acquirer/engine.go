@@ -46,7 +46,8 @@ type Engine struct {
 	lastRRN   int64
 	rrnIssued bool
 
-	bo backOffice
+	bo   backOffice
+	caps wire.Capabilities // how the dialect settles
 
 	// working keys issued at sign-on (cup), by TID
 	tmk, macAlg string

@@ -65,6 +65,9 @@ func newLedgerModel(t *rapid.T) *ledgerModel {
 	if err := e.SetContracts(23*time.Hour, contracts); err != nil {
 		t.Fatal(err)
 	}
+	if rapid.Bool().Draw(t, "cup settlement") {
+		e.SetDialect(wire.CUP.Capabilities()) // voids counted, foreign cards apart
+	}
 	m := &ledgerModel{e: e, now: time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC), start: map[string]int64{}, stans: map[string]int{}}
 	e.Advance(m.now)
 	for _, pan := range propCards {
@@ -205,7 +208,7 @@ func (m *ledgerModel) LateOriginal(t *rapid.T) {
 // of balance, the terminal closes it with a trailer.
 func (m *ledgerModel) Settle(t *rapid.T) {
 	tid, mid := m.terminal(t)
-	totals := totalsOf(m.e.open(tid))
+	totals := m.e.totalsOf(m.e.open(tid))
 	if rapid.IntRange(0, 3).Draw(t, "wrong totals") == 0 {
 		totals.DebitAmount += rapid.Int64Range(1, 1000).Draw(t, "off by")
 	}
@@ -366,7 +369,7 @@ func checkLedger(e *Engine, start map[string]int64) error {
 		for _, r := range e.open(tt.tid) {
 			want += r.owed()
 		}
-		if tot := totalsOf(e.open(tt.tid)); tot.DebitAmount-tot.CreditAmount != want {
+		if tot := e.totalsOf(e.open(tt.tid)); tot.DebitAmount-tot.CreditAmount+tot.ForeignDebitAmount-tot.ForeignCreditAmount != want {
 			return fmt.Errorf("terminal %s: open totals %+v, its records owe %s", tt.tid, tot, wire.FormatAmount(want))
 		}
 	}

@@ -87,7 +87,7 @@ func TestMoney_NoCardIsCreditedMoreThanItsOriginalDebited(t *testing.T) {
 		require.Equal(t, StatusReversed, sale.Status)
 		require.Equal(t, int64(5000), sale.Credited)
 		// the merchant keeps the refunded part of the sale and pays the refund: nothing
-		tot := totalsOf(e.open("T1"))
+		tot := e.totalsOf(e.open("T1"))
 		require.Equal(t, tot.DebitAmount, tot.CreditAmount)
 	})
 	t.Run("reversing the refund of a reversed sale gives nothing twice", func(t *testing.T) {

@@ -2,6 +2,7 @@ package acquirer
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -34,12 +35,42 @@ func (e *Engine) open(tid string) []*Record {
 	return out
 }
 
-func totalsOf(recs []*Record) wire.Totals {
+// countsOf is counts as the dialect settles: under cup a voided sale
+// still counts as a debit and its void as a credit.
+func (e *Engine) countsOf(r *Record) (sign int, amount int64) {
+	if e.caps.VoidsInTotals {
+		switch {
+		case (r.Op == wire.OpSale || r.Op == wire.OpCompletion) && r.Status == StatusVoided:
+			return 1, r.Amount
+		case r.Op == wire.OpVoid && r.Status == StatusApproved:
+			// a credit while its sale stands voided (a voided sale
+			// reversed as well counts nowhere, and so does its void)
+			if sale := e.byID(r.Original); sale == nil || sale.Status == StatusVoided {
+				return -1, r.Amount
+			}
+			return 0, 0
+		}
+	}
+	return counts(r)
+}
+
+// totalsOf adds up records as the dialect settles (domestic and foreign
+// cards apart under cup).
+func (e *Engine) totalsOf(recs []*Record) wire.Totals {
 	var t wire.Totals
 	for _, r := range recs {
-		t.Add(counts(r))
+		sign, amount := e.countsOf(r)
+		t.AddCard(sign, amount, e.caps.ForeignTotals && wire.Foreign(r.PAN))
 	}
 	return t
+}
+
+// SetDialect makes the engine settle as the dialect does (see
+// wire.Capabilities: voids in the totals, foreign cards apart).
+func (e *Engine) SetDialect(caps wire.Capabilities) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.caps = caps
 }
 
 func batchKey(tid, batch string) string { return tid + "|" + batch }
@@ -77,7 +108,7 @@ func (e *Engine) settle(req *wire.Txn, now time.Time) Decision {
 	if req.Totals == nil {
 		return Decision{Response: req.Response("30"), Why: "settlement without totals (DE74/76/86/88)"}
 	}
-	host := totalsOf(e.open(req.TID))
+	host := e.totalsOf(e.open(req.TID))
 	resp := req.Response("00")
 	resp.Totals = &host
 	if prev, done := e.l.settled[batchKey(req.TID, req.Batch)]; done && host == (wire.Totals{}) {
@@ -88,6 +119,7 @@ func (e *Engine) settle(req *wire.Txn, now time.Time) Decision {
 	}
 	if host != *req.Totals {
 		resp.ResponseCode = "95"
+		resp.SettleResult = result(host.Domestic() == req.Totals.Domestic()) + result(host.ForeignOnly() == req.Totals.ForeignOnly())
 		e.l.uploads[batchKey(req.TID, req.Batch)] = []uploadItem{}
 		return Decision{Response: resp, Why: fmt.Sprintf("out of balance: terminal %s, host %s", fmtTotals(*req.Totals), fmtTotals(host))}
 	}
@@ -97,15 +129,32 @@ func (e *Engine) settle(req *wire.Txn, now time.Time) Decision {
 		Notes: []Note{{KindSettlement, "balanced " + fmtTotals(host)}}}
 }
 
+// result is a cup settlement result digit: 1 balanced, 2 not.
+func result(balanced bool) string {
+	if balanced {
+		return "1"
+	}
+	return "2"
+}
+
 func fmtTotals(t wire.Totals) string {
 	return fmt.Sprintf("debits %d/%s credits %d/%s", t.DebitCount, wire.FormatAmount(t.DebitAmount), t.CreditCount, wire.FormatAmount(t.CreditAmount))
 }
 
 func (e *Engine) upload(req *wire.Txn) Decision {
+	k := batchKey(req.TID, req.Batch)
+	if len(req.Uploads) > 0 {
+		// cup: up to eight transactions, each read
+		var stans []string
+		for _, u := range req.Uploads {
+			e.l.uploads[k] = append(e.l.uploads[k], uploadItem{STAN: u.STAN, PAN: u.PAN, Amount: u.Amount})
+			stans = append(stans, u.STAN)
+		}
+		return Decision{Response: req.Response("00"), Why: fmt.Sprintf("batch upload: %d items (STAN %s), %d so far", len(req.Uploads), strings.Join(stans, ", "), len(e.l.uploads[k]))}
+	}
 	if req.Original == nil || !req.HasAmount {
 		return Decision{Response: req.Response("30"), Why: "batch upload item without DE90 or DE4"}
 	}
-	k := batchKey(req.TID, req.Batch)
 	e.l.uploads[k] = append(e.l.uploads[k], uploadItem{
 		STAN: req.Original.STAN, MTI: req.Original.MTI, RRN: req.RRN, PAN: req.PAN, Amount: req.Amount,
 	})
@@ -116,7 +165,7 @@ func (e *Engine) trailer(req *wire.Txn, now time.Time) Decision {
 	k := batchKey(req.TID, req.Batch)
 	items := e.l.uploads[k]
 	recs := e.open(req.TID)
-	host := totalsOf(recs)
+	host := e.totalsOf(recs)
 	var terminal wire.Totals
 	if req.Totals != nil {
 		terminal = *req.Totals
@@ -125,10 +174,20 @@ func (e *Engine) trailer(req *wire.Txn, now time.Time) Decision {
 	matched := map[*Record]bool{}
 	for _, it := range items {
 		var rec *Record // the newest unsettled one that counts
-		for r := range e.l.originals(origKey(req.TID, it.MTI, it.STAN)) {
-			if sign, _ := counts(r); !r.Settled && sign != 0 {
-				rec = r
-				break
+		if it.MTI == "" {
+			// a cup entry names its transaction by trace number alone
+			for _, r := range slices.Backward(recs) {
+				if sign, _ := e.countsOf(r); r.STAN == it.STAN && sign != 0 && !matched[r] {
+					rec = r
+					break
+				}
+			}
+		} else {
+			for r := range e.l.originals(origKey(req.TID, it.MTI, it.STAN)) {
+				if sign, _ := e.countsOf(r); !r.Settled && sign != 0 {
+					rec = r
+					break
+				}
 			}
 		}
 		if rec == nil {
@@ -136,12 +195,12 @@ func (e *Engine) trailer(req *wire.Txn, now time.Time) Decision {
 			continue
 		}
 		matched[rec] = true
-		if _, amount := counts(rec); amount != it.Amount {
+		if _, amount := e.countsOf(rec); amount != it.Amount {
 			disc = append(disc, Discrepancy{Kind: AmountMismatch, STAN: it.STAN, RRN: rec.RRN, PAN: rec.MaskedPAN, HostAmount: amount, TerminalAmount: it.Amount})
 		}
 	}
 	for _, r := range recs {
-		if sign, amount := counts(r); sign != 0 && !matched[r] {
+		if sign, amount := e.countsOf(r); sign != 0 && !matched[r] {
 			disc = append(disc, Discrepancy{Kind: HostOnly, STAN: r.STAN, RRN: r.RRN, PAN: r.MaskedPAN, HostAmount: amount})
 		}
 	}

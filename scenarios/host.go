@@ -112,12 +112,14 @@ func hostFramer(s *Scenario, p wire.Profile, o HostOptions) (wire.Framer, error)
 	if o.Framer != nil {
 		return o.Framer, nil
 	}
-	base := wire.Binary2{MaxFrame: o.MaxFrame}
-	if p.Name() != "cup" {
-		if _, ok := p.Framer().(wire.Binary2); ok {
-			return base, nil
-		}
-		return p.Framer(), nil // a custom spec's own framing
+	// the length header: the profile's (a custom spec's may be ascii4),
+	// with the largest frame asked for
+	var base wire.Framer = wire.InnerFramer(p.Framer())
+	if _, ok := base.(wire.Binary2); ok {
+		base = wire.Binary2{MaxFrame: o.MaxFrame}
+	}
+	if !p.Capabilities().TPDU {
+		return base, nil
 	}
 	as := s.Setup.Acquirer
 	pick := func(override, own string) string {

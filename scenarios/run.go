@@ -337,14 +337,15 @@ func (r *run) setup(seed int64) error {
 	if w := ts.Write; w != nil {
 		cfg.WriteChunk, cfg.WriteGap = w.Chunk, r.scale(w.Gap.D())
 	}
-	if r.profile.Name() == "cup" {
-		f, err := cupFramer(ts.TPDU, ts.Header, "")
+	caps := r.profile.Capabilities()
+	if caps.TPDU {
+		f, err := wire.NewTPDUFramer(wire.InnerFramer(r.profile.Framer()), ts.TPDU, ts.Header, "")
 		if err != nil {
 			return err
 		}
 		cfg.Framer = f
-		cfg.AutoSignOn = true // a cup host answers an unsigned terminal 77
 	}
+	cfg.AutoSignOn = caps.WorkingKeys // a keyed host answers an unsigned terminal 77
 	if ts.AutoSignOn != nil {
 		cfg.AutoSignOn = *ts.AutoSignOn
 	}

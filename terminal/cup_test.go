@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -204,5 +207,68 @@ func TestCUP_SignOn(t *testing.T) {
 		_, err = again.SignOn(t.Context())
 		require.NoError(t, err)
 		require.Equal(t, 2, again.State().Batch, "the host's 60.2")
+	})
+}
+
+func TestCUP_Settlement(t *testing.T) {
+	cupTerm := func(t *testing.T, addr, dir, tid string) *terminal.Terminal {
+		return newTerminal(t, addr, dir, func(c *terminal.Config) { c.Profile, c.AutoSignOn, c.TID = wire.CUP, true, tid })
+	}
+	t.Run("a sale, a void and a refund balance: the voided sale a debit, its void a credit", func(t *testing.T) {
+		a := startAcquirer(t, acquirer.WithProfile(wire.CUP))
+		term := cupTerm(t, a.Addr(), t.TempDir(), fmt.Sprintf("T%07d", tidSeq.Add(1)))
+		ctx := t.Context()
+		s1, err := term.Sale(ctx, terminal.Request{Card: "approve", Amount: 1000})
+		require.NoError(t, err)
+		s2, err := term.Sale(ctx, terminal.Request{Card: "visa-approve", Amount: 2000})
+		require.NoError(t, err)
+		_, err = term.Void(ctx, terminal.Request{RRN: s1.RRN})
+		require.NoError(t, err)
+		_, err = term.Refund(ctx, terminal.Request{RRN: s2.RRN, Amount: 500})
+		require.NoError(t, err)
+		res, err := term.Settle(ctx)
+		require.NoError(t, err)
+		require.True(t, res.Settlement.Balanced)
+		require.Equal(t, wire.Totals{DebitCount: 1, DebitAmount: 1000, CreditCount: 1, CreditAmount: 1000,
+			ForeignDebitCount: 1, ForeignDebitAmount: 2000, ForeignCreditCount: 1, ForeignCreditAmount: 500}, res.Settlement.Terminal,
+			"domestic (CUP card): the voided sale and its void; foreign (VISA): the sale and its refund")
+	})
+	t.Run("a batch the host sees differently is uploaded eight to a 0320, every entry matched", func(t *testing.T) {
+		a := startAcquirer(t, acquirer.WithProfile(wire.CUP))
+		dir, tid := t.TempDir(), fmt.Sprintf("T%07d", tidSeq.Add(1))
+		term := cupTerm(t, a.Addr(), dir, tid)
+		for range 10 {
+			_, err := term.Sale(t.Context(), terminal.Request{Card: "approve", Amount: 100})
+			require.NoError(t, err)
+		}
+		require.NoError(t, term.Close())
+		// two sales the host never saw, in the terminal's log
+		path := filepath.Join(dir, "state.json")
+		data, err := os.ReadFile(path)
+		require.NoError(t, err)
+		var st terminal.State
+		require.NoError(t, json.Unmarshal(data, &st))
+		for i := range 2 {
+			e := st.Log[0]
+			e.STAN, e.RRN = fmt.Sprintf("9%05d", i), ""
+			st.Log = append(st.Log, e)
+		}
+		data, err = json.Marshal(st)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(path, data, 0o600))
+
+		term = cupTerm(t, a.Addr(), dir, tid)
+		res, err := term.Settle(t.Context())
+		require.NoError(t, err)
+		require.False(t, res.Settlement.Balanced)
+		require.Equal(t, 12, res.Settlement.Uploaded)
+		require.Len(t, a.Journal().List(acquirer.Filter{Kind: acquirer.KindIn, MTI: "0320"}), 3, "8 + 4 entries, then the end of upload")
+		settled := a.Engine().Snapshot().Settlements
+		require.Len(t, settled, 1)
+		require.Equal(t, 12, settled[0].Uploaded)
+		require.Len(t, settled[0].Discrepancies, 2, "only the two the host never saw: the ten others matched")
+		for _, d := range settled[0].Discrepancies {
+			require.Equal(t, acquirer.TerminalOnly, d.Kind)
+		}
 	})
 }

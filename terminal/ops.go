@@ -175,7 +175,7 @@ func (t *Terminal) networkLocked(ctx context.Context, op wire.Op, code string, r
 	t.stamp(req)
 	req.NetworkCode = code
 	req.Batch = ""
-	if op == wire.OpSignOn && t.cup() {
+	if op == wire.OpSignOn && t.keyed() {
 		req.NetworkCode = t.cfg.KeySet
 		req.Batch = t.batch()
 	}
@@ -195,7 +195,7 @@ func (t *Terminal) networkLocked(ctx context.Context, op wire.Op, code string, r
 		_ = t.save()
 		return res.finish(NoResponse, "", err)
 	}
-	if op == wire.OpSignOn && t.cup() && resp.ResponseCode == "00" {
+	if op == wire.OpSignOn && t.keyed() && resp.ResponseCode == "00" {
 		wk, err := wire.OpenKeys(t.cfg.TMK, t.cfg.KeySet, resp.Keys)
 		if err != nil {
 			return res.finish(InvalidResponse, resp.ResponseCode, fmt.Errorf("%w: %v", ErrInvalidResponse, err))
@@ -302,7 +302,8 @@ func (t *Terminal) Settle(ctx context.Context) (*Result, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	res := t.newResult(string(wire.OpSettle))
-	totals := t.state.Totals()
+	caps := t.cfg.Profile.Capabilities()
+	totals := t.state.Totals(caps)
 	sr := &SettlementResult{Batch: t.batch(), Terminal: totals}
 	res.Settlement = sr
 	req := t.base(wire.OpSettle)
@@ -317,15 +318,27 @@ func (t *Terminal) Settle(ctx context.Context) (*Result, error) {
 	}
 	sr.Host = resp.Totals
 	if resp.ResponseCode == "95" {
+		var items []LogEntry
 		for _, e := range t.state.Log {
-			if e.counts() == 0 {
-				continue
+			if e.counts(caps) != 0 {
+				items = append(items, e)
 			}
+		}
+		// one transaction a 0320 (iso87), or up to eight (cup)
+		per := max(caps.UploadBatch, 1)
+		for start := 0; start < len(items); start += per {
+			group := items[start:min(start+per, len(items))]
+			e := group[0]
 			up := t.base(wire.OpBatchUpload)
 			t.stamp(up)
 			up.ProcessingCode, up.PAN, up.Amount, up.HasAmount = e.PC, e.PAN, e.Amount, true
 			up.RRN, up.AuthCode, up.Currency = e.RRN, e.AuthCode, t.cfg.Currency
 			up.Original = &wire.Original{MTI: e.MTI, STAN: e.STAN, TransmissionTime: e.DE7}
+			if per > 1 {
+				for _, g := range group {
+					up.Uploads = append(up.Uploads, wire.Upload{STAN: g.STAN, PAN: g.PAN, Amount: g.Amount, Foreign: caps.ForeignTotals && wire.Foreign(g.PAN)})
+				}
+			}
 			if err := t.prepare(up); err != nil {
 				return res, res.finish(Refused, "", err)
 			}
@@ -333,7 +346,7 @@ func (t *Terminal) Settle(ctx context.Context) (*Result, error) {
 				_ = t.save()
 				return res, res.finish(NoResponse, "", err)
 			}
-			sr.Uploaded++
+			sr.Uploaded += len(group)
 		}
 		trailer := t.base(wire.OpSettleTrailer)
 		t.stamp(trailer)

@@ -42,8 +42,18 @@ type LogEntry struct {
 }
 
 // counts reports how the entry counts in settlement totals: +1 debit,
-// -1 credit, 0 nowhere (voids, voided sales, pre-auths).
-func (e LogEntry) counts() int {
+// -1 credit, 0 nowhere (pre-auths; voids and voided sales, unless the
+// dialect counts them: under cup a voided sale is still a debit and its
+// void a credit).
+func (e LogEntry) counts(caps wire.Capabilities) int {
+	if caps.VoidsInTotals {
+		switch {
+		case e.Op == wire.OpVoid:
+			return -1
+		case e.Voided && (e.Op == wire.OpSale || e.Op == wire.OpCompletion):
+			return 1
+		}
+	}
 	if e.Voided {
 		return 0
 	}
@@ -62,11 +72,12 @@ type State struct {
 	Log  []LogEntry  `json:"log"`
 }
 
-// Totals computes the settlement totals of the open batch from the log.
-func (s *State) Totals() wire.Totals {
+// Totals computes the settlement totals of the open batch from the log,
+// as the dialect counts them (caps).
+func (s *State) Totals(caps wire.Capabilities) wire.Totals {
 	var t wire.Totals
 	for _, e := range s.Log {
-		t.Add(e.counts(), e.Amount)
+		t.AddCard(e.counts(caps), e.Amount, caps.ForeignTotals && wire.Foreign(e.PAN))
 	}
 	return t
 }

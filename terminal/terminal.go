@@ -68,7 +68,9 @@ func (t *Terminal) useKeys(k *StoredKeys) error {
 	return nil
 }
 
-func (t *Terminal) cup() bool { return t.cfg.Profile.Name() == "cup" }
+// keyed reports whether the dialect works with signed-on working keys and
+// MACs (cup).
+func (t *Terminal) keyed() bool { return t.cfg.Profile.Capabilities().WorkingKeys }
 
 // New returns a terminal with cfg, loading its state from cfg.StateDir,
 // which it locks until Close: a directory another terminal holds gives
@@ -193,7 +195,7 @@ func (t *Terminal) unmatched(m *iso8583.Message) {
 
 // send writes req and waits for its response, validating it (R4).
 func (t *Terminal) send(ctx context.Context, req *wire.Txn) (*wire.Txn, error) {
-	if t.cup() && t.macKey() != nil && req.Op != wire.OpSignOn && len(req.MAC) == 0 {
+	if t.keyed() && t.macKey() != nil && req.Op != wire.OpSignOn && len(req.MAC) == 0 {
 		req.MAC = make([]byte, 8) // signed by the codec
 	}
 	m, err := t.cfg.Profile.Encode(req)
@@ -231,7 +233,7 @@ func (t *Terminal) send(ctx context.Context, req *wire.Txn) (*wire.Txn, error) {
 		return resp, fmt.Errorf("%w: %v", ErrInvalidResponse, err)
 	}
 	// R4: the MAC is checked only on approvals
-	if k := t.macKey(); t.cup() && k != nil && resp.ResponseCode == "00" && req.Op != wire.OpSignOn {
+	if k := t.macKey(); t.keyed() && k != nil && resp.ResponseCode == "00" && req.Op != wire.OpSignOn {
 		if len(resp.MAC) == 0 || !wire.VerifyMAC(k, body) {
 			return resp, fmt.Errorf("%w: %w", ErrInvalidResponse, wire.ErrBadMAC)
 		}

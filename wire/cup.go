@@ -55,7 +55,13 @@ var cupTable = []cupRow{
 	{OpRefund, "0220", "200000", "00", cupRefund},
 }
 
-func (cup) Name() string               { return "cup" }
+func (cup) Name() string { return "cup" }
+
+// Capabilities: working keys and MACs, TPDU framing, CUP settlement
+// (voids counted, domestic and foreign totals, 8 entries a 0320).
+func (cup) Capabilities() Capabilities {
+	return Capabilities{WorkingKeys: true, TPDU: true, VoidsInTotals: true, ForeignTotals: true, UploadBatch: 8}
+}
 func (cup) String() string             { return "cup" }
 func (cup) Spec() *iso8583.MessageSpec { return SpecCUP }
 
@@ -145,18 +151,37 @@ func (cup) Encode(t *Txn) (*iso8583.Message, error) {
 	var de48 string
 	switch {
 	case t.Op == OpSettle && t.Totals != nil:
-		result := "0"
+		// domestic, then foreign: amount n12, count n3 of debits and of
+		// credits, and a result digit (0 in a request)
+		result := "00"
 		if t.IsResponse() {
-			result = "1"
-			if t.ResponseCode == "95" {
-				result = "2"
+			result = t.SettleResult
+			if len(result) != 2 {
+				result = "11"
+				if t.ResponseCode == "95" {
+					result = "22"
+				}
 			}
 		}
 		tt := t.Totals
-		de48 = fmt.Sprintf("%012d%03d%012d%03d%s", tt.DebitAmount, tt.DebitCount%1000, tt.CreditAmount, tt.CreditCount%1000, result) +
-			strings.Repeat("0", 30) + "0"
-	case t.Op == OpBatchUpload && t.Original != nil && !t.IsResponse():
-		de48 = fmt.Sprintf("01%s%06s%020s%012d", "00", t.Original.STAN, t.PAN, t.Amount)
+		de48 = fmt.Sprintf("%012d%03d%012d%03d%c%012d%03d%012d%03d%c",
+			tt.DebitAmount, tt.DebitCount%1000, tt.CreditAmount, tt.CreditCount%1000, result[0],
+			tt.ForeignDebitAmount, tt.ForeignDebitCount%1000, tt.ForeignCreditAmount, tt.ForeignCreditCount%1000, result[1])
+	case t.Op == OpBatchUpload && !t.IsResponse():
+		ups := t.Uploads
+		if len(ups) == 0 && t.Original != nil {
+			ups = []Upload{{STAN: t.Original.STAN, PAN: t.PAN, Amount: t.Amount, Foreign: Foreign(t.PAN)}}
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "%02d", len(ups))
+		for _, u := range ups {
+			org := "00"
+			if u.Foreign {
+				org = "01"
+			}
+			fmt.Fprintf(&b, "%s%06s%020s%012d", org, u.STAN, u.PAN, u.Amount)
+		}
+		de48 = b.String()
 	case t.Op == OpSettleTrailer && t.Totals != nil && !t.IsResponse():
 		de48 = fmt.Sprintf("%04d", t.Totals.DebitCount+t.Totals.CreditCount)
 	}
@@ -340,21 +365,35 @@ func decodeDE48(t *Txn, de48 string) error {
 		}
 		num := func(s string) int64 { v, _ := strconv.ParseInt(s, 10, 64); return v }
 		t.Totals = &Totals{DebitAmount: num(de48[0:12]), DebitCount: int(num(de48[12:15])), CreditAmount: num(de48[15:27]), CreditCount: int(num(de48[27:30]))}
-		if t.IsResponse() && de48[30] == '2' {
-			t.ResponseCode = "95"
+		result := de48[30:31]
+		if len(de48) >= 62 {
+			t.Totals.ForeignDebitAmount, t.Totals.ForeignDebitCount = num(de48[31:43]), int(num(de48[43:46]))
+			t.Totals.ForeignCreditAmount, t.Totals.ForeignCreditCount = num(de48[46:58]), int(num(de48[58:61]))
+			result += de48[61:62]
+		}
+		if t.IsResponse() {
+			t.SettleResult = result
+			if strings.Contains(result, "2") {
+				t.ResponseCode = "95"
+			}
 		}
 	case OpBatchUpload:
 		if t.IsResponse() {
 			return nil
 		}
-		if len(de48) < 42 {
-			return &FieldError{48, "batch upload entry too short"}
+		n, _ := strconv.Atoi(de48[:min(2, len(de48))])
+		if n < 1 || len(de48) < 2+40*n {
+			return &FieldError{48, fmt.Sprintf("batch upload: %d entries of 40 digits announced, %d digits carried", n, len(de48)-2)}
 		}
-		e := de48[2:42]
-		t.Original = &Original{MTI: "0200", STAN: e[2:8]}
-		t.PAN = strings.TrimLeft(e[8:28], "0")
-		t.Amount, _ = strconv.ParseInt(e[28:40], 10, 64)
-		t.HasAmount = true
+		for i := range n {
+			e := de48[2+40*i : 2+40*(i+1)]
+			amount, _ := strconv.ParseInt(e[28:40], 10, 64)
+			t.Uploads = append(t.Uploads, Upload{STAN: e[2:8], PAN: strings.TrimLeft(e[8:28], "0"), Amount: amount, Foreign: e[:2] == "01"})
+		}
+		// the first entry also as the original, for single-entry readers
+		u := t.Uploads[0]
+		t.Original = &Original{STAN: u.STAN}
+		t.PAN, t.Amount, t.HasAmount = u.PAN, u.Amount, true
 	case OpSettleTrailer:
 		if !t.IsResponse() && len(de48) >= 4 {
 			n, _ := strconv.Atoi(de48[:4])

@@ -3,6 +3,7 @@ package wire
 import (
 	"bytes"
 	"encoding/hex"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -146,5 +147,35 @@ func FuzzReadCUPFrame(f *testing.F) {
 				_, _ = CUP.Decode(msg)
 			}
 		}
+	})
+}
+
+func TestCUP_SettlementLayout(t *testing.T) {
+	t.Run("a 0320 carries up to eight transactions, 40 digits each", func(t *testing.T) {
+		var ups []Upload
+		for i := range 8 {
+			ups = append(ups, Upload{STAN: fmt.Sprintf("%06d", i+1), PAN: "6212263301004540034", Amount: int64(100 * (i + 1)), Foreign: i == 7})
+		}
+		in := &Txn{MTI: "0320", Op: OpBatchUpload, STAN: "000020", TID: "T1", MID: "M1", Batch: "000001", Uploads: ups}
+		m, err := CUP.Encode(in)
+		require.NoError(t, err)
+		de48, _ := m.GetString(48)
+		require.Len(t, de48, 2+8*40)
+		require.Equal(t, "08"+"00"+"000001"+"0"+"6212263301004540034"+"000000000100", de48[:42], "count, then card organisation, trace, PAN in 20 digits, amount")
+		out, err := CUP.Decode(m)
+		require.NoError(t, err)
+		require.Equal(t, ups, out.Uploads)
+	})
+	t.Run("a 0510 says balanced or not for domestic and foreign cards apart", func(t *testing.T) {
+		tot := Totals{DebitCount: 1, DebitAmount: 100, ForeignCreditCount: 2, ForeignCreditAmount: 300}
+		in := &Txn{MTI: "0510", Op: OpSettle, STAN: "000021", TID: "T1", Batch: "000001", ResponseCode: "95", SettleResult: "12", Totals: &tot}
+		m, err := CUP.Encode(in)
+		require.NoError(t, err)
+		de48, _ := m.GetString(48)
+		require.Equal(t, "000000000100"+"001"+"000000000000"+"000"+"1"+"000000000000"+"000"+"000000000300"+"002"+"2", de48)
+		out, err := CUP.Decode(m)
+		require.NoError(t, err)
+		require.Equal(t, "95", out.ResponseCode, "the foreign half is not balanced")
+		require.Equal(t, tot, *out.Totals)
 	})
 }

@@ -120,10 +120,17 @@ type custom struct {
 	framer Framer
 }
 
-func (c custom) Name() string                            { return "custom" }
-func (c custom) String() string                          { return "custom (" + c.name + ")" }
-func (c custom) Spec() *iso8583.MessageSpec              { return c.spec }
-func (c custom) Framer() Framer                          { return c.framer }
+func (c custom) Name() string               { return "custom" }
+func (c custom) String() string             { return "custom (" + c.name + ")" }
+func (c custom) Spec() *iso8583.MessageSpec { return c.spec }
+func (c custom) Framer() Framer             { return c.framer }
+
+// Capabilities are iso87's, with TPDU framing when the framing has one.
+func (c custom) Capabilities() Capabilities {
+	caps := c.iso87.Capabilities()
+	_, caps.TPDU = c.framer.(TPDUFramer)
+	return caps
+}
 func (c custom) Encode(t *Txn) (*iso8583.Message, error) { return encode87(c.spec, t) }
 
 // fieldsPosimNeeds are the data elements the iso87 mapping cannot do without.

@@ -37,7 +37,11 @@ const (
 	CondPreAuth = "06"
 )
 
-func (iso87) Name() string               { return "iso87" }
+func (iso87) Name() string { return "iso87" }
+
+// Capabilities: no working keys, plain framing, Hypercom-style settlement
+// (one 0320 per transaction).
+func (iso87) Capabilities() Capabilities { return Capabilities{UploadBatch: 1} }
 func (iso87) String() string             { return "iso87" }
 func (iso87) Spec() *iso8583.MessageSpec { return Spec87 }
 func (iso87) Framer() Framer             { return Binary2{} }

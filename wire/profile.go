@@ -30,6 +30,28 @@ type Profile interface {
 	// Repeat returns the repeat of a reversal or advice already sent once
 	// (iso87: 0400 → 0401, 0220 → 0221).
 	Repeat(t *Txn) *Txn
+	// Capabilities says what the dialect needs of terminals and hosts; the
+	// rest of posim asks it, never the profile's name.
+	Capabilities() Capabilities
+}
+
+// Capabilities are what a dialect needs of the terminal and the host.
+type Capabilities struct {
+	// WorkingKeys: a terminal signs on for working keys (DE62) and signs
+	// financial messages with a MAC (DE64); the host issues the keys,
+	// checks the MACs and answers a terminal that has not signed on 77.
+	WorkingKeys bool
+	// TPDU: frames carry a TPDU and an application header (TPDUFramer).
+	TPDU bool
+	// VoidsInTotals: settlement counts a voided sale as a debit and its
+	// void as a credit (CUP); otherwise neither counts.
+	VoidsInTotals bool
+	// ForeignTotals: settlement totals are split between domestic cards
+	// (card organisation CUP) and foreign ones, each with its own result.
+	ForeignTotals bool
+	// UploadBatch is how many transactions one batch-upload message (0320)
+	// carries: 8 under cup, 1 under iso87.
+	UploadBatch int
 }
 
 var profiles = map[string]Profile{}

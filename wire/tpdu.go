@@ -109,6 +109,15 @@ func NewTPDUFramer(inner Framer, tpdu, header, policy string) (TPDUFramer, error
 // Name returns "binary2+tpdu".
 func (f TPDUFramer) Name() string { return f.inner().Name() + "+tpdu" }
 
+// InnerFramer is the framing inside a TPDU framer (its length header), or
+// f itself when it has no TPDU.
+func InnerFramer(f Framer) Framer {
+	if tf, ok := f.(TPDUFramer); ok {
+		return tf.inner()
+	}
+	return f
+}
+
 func (f TPDUFramer) inner() Framer {
 	if f.Inner == nil {
 		return Binary2{}

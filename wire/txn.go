@@ -94,7 +94,45 @@ type Totals struct {
 	DebitAmount  int64 `json:"debit_amount"`
 	CreditCount  int   `json:"credit_count"`
 	CreditAmount int64 `json:"credit_amount"`
+	// Foreign cards' totals, where the dialect counts them apart (cup:
+	// cards whose organisation is not CUP); the fields above are then the
+	// domestic ones.
+	ForeignDebitCount   int   `json:"foreign_debit_count,omitempty"`
+	ForeignDebitAmount  int64 `json:"foreign_debit_amount,omitempty"`
+	ForeignCreditCount  int   `json:"foreign_credit_count,omitempty"`
+	ForeignCreditAmount int64 `json:"foreign_credit_amount,omitempty"`
 }
+
+// AddCard counts one transaction of the given sign, as a foreign card's
+// when foreign is true.
+func (t *Totals) AddCard(sign int, amount int64, foreign bool) {
+	if !foreign {
+		t.Add(sign, amount)
+		return
+	}
+	switch sign {
+	case 1:
+		t.ForeignDebitCount++
+		t.ForeignDebitAmount += amount
+	case -1:
+		t.ForeignCreditCount++
+		t.ForeignCreditAmount += amount
+	}
+}
+
+// Domestic is the totals without the foreign cards'.
+func (t Totals) Domestic() Totals {
+	return Totals{DebitCount: t.DebitCount, DebitAmount: t.DebitAmount, CreditCount: t.CreditCount, CreditAmount: t.CreditAmount}
+}
+
+// ForeignOnly is the foreign cards' totals in the domestic fields.
+func (t Totals) ForeignOnly() Totals {
+	return Totals{DebitCount: t.ForeignDebitCount, DebitAmount: t.ForeignDebitAmount, CreditCount: t.ForeignCreditCount, CreditAmount: t.ForeignCreditAmount}
+}
+
+// Foreign reports whether a card counts among the foreign ones of a
+// dialect that splits them: its organisation is not China UnionPay.
+func Foreign(pan string) bool { return CardOrganisation(pan) != "CUP" && CardOrganisation(pan) != "" }
 
 // Settles reports how an approved transaction of the operation counts in
 // settlement totals: +1 debit (sales, completions, offline advices), -1
@@ -164,6 +202,21 @@ type Txn struct {
 	Private63      string // DE63: 63.1 card organisation (CUP, VIS, MCC ...) or operator
 	PINCapture     string // DE26: the most PIN digits the terminal takes (06 or 12)
 	Security       string // DE53: PIN format, algorithm, track encryption, then zeros
+	// SettleResult is a cup settlement answer's result digits, domestic
+	// then foreign: 1 balanced, 2 not balanced, 3 error ("" derives both
+	// from ResponseCode).
+	SettleResult string
+	// Uploads are the transactions of one cup batch-upload message (up to
+	// eight).
+	Uploads []Upload
+}
+
+// Upload is one transaction of a batch upload: the terminal's view of it.
+type Upload struct {
+	STAN    string `json:"stan"`
+	PAN     string `json:"-"`
+	Amount  int64  `json:"amount"`
+	Foreign bool   `json:"foreign,omitempty"`
 }
 
 // CardOrganisation is the international card organisation of a PAN, as a

@@ -296,7 +296,7 @@ func serveControl(cmd *cobra.Command, f acquirerFlags, a *acquirer.Acquirer, log
 // framer returns the acquirer's framing for the profile and flags.
 func (f acquirerFlags) framer(p wire.Profile) (wire.Framer, error) {
 	base := wire.Binary2{MaxFrame: f.maxFrame}
-	if p.Name() != "cup" {
+	if !p.Capabilities().TPDU {
 		return base, nil
 	}
 	tf, err := wire.NewTPDUFramer(base, f.tpdu, f.header, f.mismatch)

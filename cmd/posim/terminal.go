@@ -162,7 +162,7 @@ func (f terminalFlags) config(cmd *cobra.Command, stderr io.Writer) (terminal.Co
 	cfg.ReversalRetries, cfg.WhenExhausted, cfg.ImmediateReversal = f.reversalRetries, f.whenExhausted, f.immediate
 	cfg.Currency = f.currency
 	cfg.StateDir = f.state
-	if profile.Name() == "cup" {
+	if profile.Capabilities().TPDU {
 		tf, err := wire.NewTPDUFramer(nil, f.tpdu, f.header, "")
 		if err != nil {
 			return cfg, invalid(fmt.Errorf("--tpdu, --header: %w", err))
