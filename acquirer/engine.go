@@ -208,7 +208,8 @@ func (e *Engine) decide(req *wire.Txn, now time.Time) Decision {
 		return d
 	}
 	switch req.Op {
-	case wire.OpSale, wire.OpPreAuth, wire.OpCompletion, wire.OpVoid, wire.OpRefund, wire.OpBalance, wire.OpAdvice:
+	case wire.OpSale, wire.OpPreAuth, wire.OpCompletion, wire.OpVoid, wire.OpRefund, wire.OpBalance, wire.OpAdvice,
+		wire.OpPreAuthVoid, wire.OpCompletionVoid:
 		if miss := missing(req); miss != "" {
 			return Decision{Response: req.Response("30"), Why: "format error: " + miss}
 		}
@@ -588,6 +589,10 @@ func (e *Engine) financial(req *wire.Txn, now time.Time) Decision {
 		return e.refund(req, rec, now)
 	case wire.OpCompletion:
 		return e.complete(req, rec, now)
+	case wire.OpPreAuthVoid:
+		return e.preAuthVoid(req, rec, now)
+	case wire.OpCompletionVoid:
+		return e.completionVoid(req, rec, now)
 	}
 	// sale, pre-auth, offline advice
 	if !req.HasAmount {
@@ -678,11 +683,101 @@ func (e *Engine) original(rrn string) *Record {
 	return e.l.byRRN[rrn]
 }
 
-func (e *Engine) void(req *wire.Txn, rec *Record, now time.Time) Decision {
-	orig := e.original(req.RRN)
+// findOriginal finds the original a void, refund, completion or
+// pre-authorisation void names, as a CUP host does: by its RRN (DE37)
+// when the request carries one, else by the authorisation code (DE38) on
+// the same card; then DE61, when present, must name that original's trace
+// number and batch. It returns why when none matches.
+func (e *Engine) findOriginal(req *wire.Txn, ops ...wire.Op) (*Record, string) {
+	var orig *Record
 	switch {
-	case orig == nil || (orig.Op != wire.OpSale && orig.Op != wire.OpCompletion):
-		return e.finish(req, rec, "25", "no sale with RRN "+req.RRN, now)
+	case req.RRN != "":
+		orig = e.original(req.RRN)
+	case req.AuthCode != "":
+		for _, r := range slices.Backward(e.l.byPAN[req.PAN]) {
+			if r.AuthCode == req.AuthCode && slices.Contains(ops, r.Op) {
+				orig = r
+				break
+			}
+		}
+	default:
+		return nil, "the request names no original: no RRN (DE37) and no authorisation code (DE38)"
+	}
+	name := "RRN " + req.RRN
+	if req.RRN == "" {
+		name = "authorisation code " + req.AuthCode
+	}
+	if orig == nil || !slices.Contains(ops, orig.Op) {
+		return nil, fmt.Sprintf("no %s with %s", ops[0], name)
+	}
+	if ref := req.OrigRef; ref != nil {
+		if strings.Trim(ref.STAN, "0") != "" && ref.STAN != orig.STAN {
+			return nil, fmt.Sprintf("DE61 names trace %s, the %s's original is trace %s", ref.STAN, name, orig.STAN)
+		}
+		if strings.Trim(ref.Batch, "0") != "" && orig.Batch != "" && ref.Batch != orig.Batch {
+			return nil, fmt.Sprintf("DE61 names batch %s, the original is in batch %s", ref.Batch, orig.Batch)
+		}
+	}
+	return orig, ""
+}
+
+// completionTolerance is how far (in per cent) a completion may exceed its
+// pre-authorisation: the policy's, else the dialect's (cup 15 %: issuers
+// hold 115 % of a UnionPay pre-authorisation; iso87 0).
+func (e *Engine) completionTolerance() int {
+	if e.pol.CompletionTolerance != nil {
+		return *e.pol.CompletionTolerance
+	}
+	return e.caps.CompletionTolerance
+}
+
+// preAuthVoid cancels a pre-authorisation: its hold goes.
+func (e *Engine) preAuthVoid(req *wire.Txn, rec *Record, now time.Time) Decision {
+	orig, why := e.findOriginal(req, wire.OpPreAuth)
+	switch {
+	case orig == nil:
+		return e.finish(req, rec, "25", why, now)
+	case orig.MID != req.MID:
+		return e.finish(req, rec, "12", "pre-authorisation belongs to merchant "+orig.MID, now)
+	case orig.Status == StatusReversed:
+		return e.finish(req, rec, "22", "pre-authorisation was reversed", now)
+	case orig.Status != StatusApproved:
+		return e.finish(req, rec, "12", "pre-authorisation is "+orig.Status, now)
+	case req.HasAmount && req.Amount != 0 && req.Amount != orig.Amount:
+		return e.finish(req, rec, "64", "amount differs from the pre-authorisation's "+wire.FormatAmount(orig.Amount), now)
+	}
+	rec.Amount, rec.Original, rec.PAN, rec.MaskedPAN = orig.Amount, orig.ID, orig.PAN, orig.MaskedPAN
+	d := e.finish(req, rec, "00", fmt.Sprintf("pre-authorisation %d voided", orig.ID), now)
+	orig.Status = StatusVoided
+	if a := e.l.accounts[orig.PAN]; a != nil {
+		a.Held -= orig.Amount
+	}
+	e.lateOriginal(rec, &d, now)
+	return d
+}
+
+// completionVoid cancels a completion, as a void cancels a sale: the card
+// is credited and the pre-authorisation stands again.
+func (e *Engine) completionVoid(req *wire.Txn, rec *Record, now time.Time) Decision {
+	orig, why := e.findOriginal(req, wire.OpCompletion)
+	if orig == nil {
+		return e.finish(req, rec, "25", why, now)
+	}
+	return e.voidOf(orig, req, rec, now)
+}
+
+func (e *Engine) void(req *wire.Txn, rec *Record, now time.Time) Decision {
+	orig, why := e.findOriginal(req, wire.OpSale, wire.OpCompletion)
+	switch {
+	case orig == nil:
+		return e.finish(req, rec, "25", why, now)
+	}
+	return e.voidOf(orig, req, rec, now)
+}
+
+// voidOf voids a sale or completion, when the rules allow it.
+func (e *Engine) voidOf(orig *Record, req *wire.Txn, rec *Record, now time.Time) Decision {
+	switch {
 	case orig.MID != req.MID:
 		return e.finish(req, rec, "12", "original sale belongs to merchant "+orig.MID, now)
 	case orig.TID != req.TID:
@@ -709,12 +804,12 @@ func (e *Engine) void(req *wire.Txn, rec *Record, now time.Time) Decision {
 }
 
 func (e *Engine) refund(req *wire.Txn, rec *Record, now time.Time) Decision {
-	orig := e.original(req.RRN)
+	orig, why := e.findOriginal(req, wire.OpSale, wire.OpCompletion)
 	switch {
 	case !req.HasAmount || req.Amount == 0:
 		return e.finish(req, rec, "13", "refund without an amount", now)
-	case orig == nil || (orig.Op != wire.OpSale && orig.Op != wire.OpCompletion):
-		return e.finish(req, rec, "25", "no sale with RRN "+req.RRN, now)
+	case orig == nil:
+		return e.finish(req, rec, "25", why, now)
 	case orig.MID != req.MID:
 		return e.finish(req, rec, "12", "original sale belongs to merchant "+orig.MID, now)
 	case orig.Status != StatusApproved:
@@ -732,10 +827,11 @@ func (e *Engine) refund(req *wire.Txn, rec *Record, now time.Time) Decision {
 }
 
 func (e *Engine) complete(req *wire.Txn, rec *Record, now time.Time) Decision {
-	orig := e.original(req.RRN)
+	orig, why := e.findOriginal(req, wire.OpPreAuth)
+	tolerance := e.completionTolerance()
 	switch {
-	case orig == nil || orig.Op != wire.OpPreAuth:
-		return e.finish(req, rec, "25", "no pre-authorisation with RRN "+req.RRN, now)
+	case orig == nil:
+		return e.finish(req, rec, "25", why, now)
 	case orig.MID != req.MID:
 		return e.finish(req, rec, "12", "pre-authorisation belongs to merchant "+orig.MID, now)
 	case orig.Status == StatusReversed:
@@ -744,8 +840,8 @@ func (e *Engine) complete(req *wire.Txn, rec *Record, now time.Time) Decision {
 		return e.finish(req, rec, "12", "pre-authorisation is "+orig.Status, now)
 	case !req.HasAmount || req.Amount == 0:
 		return e.finish(req, rec, "13", "completion without an amount", now)
-	case req.Amount > orig.Amount:
-		return e.finish(req, rec, "64", "completion over the authorised "+wire.FormatAmount(orig.Amount), now)
+	case req.Amount*100 > orig.Amount*int64(100+tolerance):
+		return e.finish(req, rec, "64", fmt.Sprintf("completion over the authorised %s (%d %% allowed above it)", wire.FormatAmount(orig.Amount), tolerance), now)
 	}
 	rec.Original = orig.ID
 	d := e.finish(req, rec, "00", fmt.Sprintf("completion of pre-authorisation %d", orig.ID), now)
@@ -852,7 +948,15 @@ func (e *Engine) undo(orig, rev *Record, now time.Time) {
 		if prev == StatusApproved && a != nil {
 			a.Held -= orig.Amount
 		}
-	case wire.OpVoid:
+	case wire.OpPreAuthVoid:
+		// reversing a pre-authorisation void puts the hold back
+		if pre := e.byID(orig.Original); pre != nil && pre.Status == StatusVoided {
+			pre.Status = StatusApproved
+			if a != nil {
+				a.Held += pre.Amount
+			}
+		}
+	case wire.OpVoid, wire.OpCompletionVoid:
 		// reversing a void reinstates the sale
 		if sale := e.byID(orig.Original); sale != nil && sale.Status == StatusVoided {
 			sale.Status = StatusApproved

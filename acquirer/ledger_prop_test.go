@@ -111,6 +111,10 @@ func pcFor(op wire.Op) (mti, pc string) {
 		return "0220", wire.PCRefund
 	case wire.OpAdvice:
 		return "0220", wire.PCPurchase
+	case wire.OpPreAuthVoid:
+		return "0100", wire.PCVoid
+	case wire.OpCompletionVoid:
+		return "0200", wire.PCVoid
 	}
 	return "0200", wire.PCPurchase
 }
@@ -133,7 +137,8 @@ func (m *ledgerModel) decide(t *rapid.T, req *wire.Txn) Decision {
 // now and then at another terminal or merchant, or for an unknown RRN.
 func (m *ledgerModel) referring(t *rapid.T, op wire.Op) *wire.Txn {
 	req := m.request(t, op)
-	if op == wire.OpCompletion {
+	switch op {
+	case wire.OpCompletion, wire.OpPreAuthVoid, wire.OpCompletionVoid:
 		req.Condition = wire.CondPreAuth
 	}
 	if len(m.rrns) == 0 || rapid.IntRange(0, 19).Draw(t, "unknown rrn") == 0 {
@@ -144,7 +149,7 @@ func (m *ledgerModel) referring(t *rapid.T, op wire.Op) *wire.Txn {
 	for _, r := range m.e.l.records {
 		if r.RRN == req.RRN && rapid.IntRange(0, 4).Draw(t, "other terminal") != 0 {
 			req.TID, req.MID, req.PAN = r.TID, r.MID, r.PAN
-			if op == wire.OpVoid || rapid.Bool().Draw(t, "whole amount") {
+			if op == wire.OpVoid || op == wire.OpCompletionVoid || op == wire.OpPreAuthVoid || rapid.Bool().Draw(t, "whole amount") {
 				req.Amount = r.Amount
 			}
 		}
@@ -160,6 +165,8 @@ func (m *ledgerModel) Refund(t *rapid.T)  { m.decide(t, m.referring(t, wire.OpRe
 func (m *ledgerModel) Completion(t *rapid.T) {
 	m.decide(t, m.referring(t, wire.OpCompletion))
 }
+func (m *ledgerModel) PreAuthVoid(t *rapid.T)    { m.decide(t, m.referring(t, wire.OpPreAuthVoid)) }
+func (m *ledgerModel) CompletionVoid(t *rapid.T) { m.decide(t, m.referring(t, wire.OpCompletionVoid)) }
 
 // Duplicate sends an earlier request again, as a terminal retransmits.
 func (m *ledgerModel) Duplicate(t *rapid.T) {
@@ -175,8 +182,8 @@ func (m *ledgerModel) Duplicate(t *rapid.T) {
 func (m *ledgerModel) Reversal(t *rapid.T) {
 	var orig *wire.Txn
 	if len(m.sent) == 0 || rapid.IntRange(0, 5).Draw(t, "orphan") == 0 {
-		switch op := rapid.SampledFrom([]wire.Op{wire.OpSale, wire.OpPreAuth, wire.OpVoid, wire.OpCompletion}).Draw(t, "lost op"); op {
-		case wire.OpVoid, wire.OpCompletion:
+		switch op := rapid.SampledFrom([]wire.Op{wire.OpSale, wire.OpPreAuth, wire.OpVoid, wire.OpCompletion, wire.OpPreAuthVoid, wire.OpCompletionVoid}).Draw(t, "lost op"); op {
+		case wire.OpVoid, wire.OpCompletion, wire.OpPreAuthVoid, wire.OpCompletionVoid:
 			orig = m.referring(t, op)
 		default:
 			orig = m.request(t, op)
@@ -319,7 +326,7 @@ func checkLedger(e *Engine, start map[string]int64) error {
 			held[r.PAN] += r.Amount
 		case r.Op == wire.OpRefund && r.Status == StatusApproved:
 			refunded[r.Original] += r.Amount
-		case r.Op == wire.OpVoid && r.Status == StatusApproved:
+		case (r.Op == wire.OpVoid || r.Op == wire.OpCompletionVoid || r.Op == wire.OpPreAuthVoid) && r.Status == StatusApproved:
 			voids[r.Original]++
 		case r.Op == wire.OpCompletion && r.live():
 			completions[r.Original]++
@@ -336,7 +343,7 @@ func checkLedger(e *Engine, start map[string]int64) error {
 		why := ""
 		switch r.Status {
 		case StatusVoided:
-			if voids[r.ID] != 1 || r.Credited != r.Amount {
+			if voids[r.ID] != 1 || (r.Op != wire.OpPreAuth && r.Credited != r.Amount) {
 				why = fmt.Sprintf("%d standing voids, credited %d", voids[r.ID], r.Credited)
 			}
 		case StatusReversed:

@@ -30,6 +30,9 @@ type Policies struct {
 	// LateReversal answers a reversal of an original already settled: 00 (a
 	// LATE_REVERSAL exception), 12, 25 or C3.
 	LateReversal string `yaml:"late_reversal" json:"late_reversal"`
+	// CompletionTolerance is how far, in per cent, a completion may exceed
+	// its pre-authorisation; nil takes the dialect's (cup 15, iso87 0).
+	CompletionTolerance *int `yaml:"completion_tolerance" json:"completion_tolerance,omitempty"`
 	// Unsigned answers a request from a terminal that has not signed on,
 	// under a dialect with working keys (cup): 77 (sign on again), A0 or 99.
 	Unsigned string `yaml:"unsigned" json:"unsigned"`
@@ -103,6 +106,8 @@ func (p Policies) Validate() error {
 		return fmt.Errorf("policy velocity_window must be positive when velocity_count is set")
 	case p.PINTries < 1:
 		return fmt.Errorf("policy pin_tries must be at least 1")
+	case p.CompletionTolerance != nil && (*p.CompletionTolerance < 0 || *p.CompletionTolerance > 100):
+		return fmt.Errorf("policy completion_tolerance %d: want 0 to 100 (per cent)", *p.CompletionTolerance)
 	}
 	return nil
 }

@@ -42,7 +42,7 @@ func (e *Engine) countsOf(r *Record) (sign int, amount int64) {
 		switch {
 		case (r.Op == wire.OpSale || r.Op == wire.OpCompletion) && r.Status == StatusVoided:
 			return 1, r.Amount
-		case r.Op == wire.OpVoid && r.Status == StatusApproved:
+		case (r.Op == wire.OpVoid || r.Op == wire.OpCompletionVoid) && r.Status == StatusApproved:
 			// a credit while its sale stands voided (a voided sale
 			// reversed as well counts nowhere, and so does its void)
 			if sale := e.byID(r.Original); sale == nil || sale.Status == StatusVoided {

@@ -299,7 +299,7 @@ func Policies(a AcquirerSetup) (acquirer.Policies, error) {
 	return p, p.Validate()
 }
 
-var validOps = []string{"sale", "preauth", "completion", "void", "refund", "balance", "advice", "reversal", "reversal_advice", "signon", "signoff", "echo", "settle", "settle_trailer", "batch_upload"}
+var validOps = []string{"sale", "preauth", "completion", "void", "preauth_void", "completion_void", "refund", "balance", "advice", "reversal", "reversal_advice", "signon", "signoff", "echo", "settle", "settle_trailer", "batch_upload"}
 
 func (v *validator) when(w When, book *cards.Book, line int) {
 	if w.MTI != "" && (len(w.MTI) != 4 || strings.Trim(w.MTI, "0123456789") != "") {
@@ -471,7 +471,11 @@ func (v *validator) step(s *Scenario, i int, st Step, book *cards.Book) {
 			v.add(line, "step %d: %s needs an amount", i+1, st.Op)
 		}
 		fallthrough
-	case "void":
+	case "preauth_void":
+		if a.RRN == "" && a.RRNOf == 0 && a.AuthCode == "" {
+			v.add(line, "step %d: %s needs rrn, rrn_of or auth_code (the original pre-authorisation)", i+1, st.Op)
+		}
+	case "void", "completion_void":
 		if a.RRN == "" && a.RRNOf == 0 {
 			v.add(line, "step %d: %s needs rrn or rrn_of (the step of the original)", i+1, st.Op)
 		}

@@ -528,6 +528,10 @@ func (r *run) do(ctx context.Context, i int, st Step) (StepResult, error) {
 			res, opErr = r.term.PreAuth(ctx, req)
 		case "completion":
 			res, opErr = r.term.Completion(ctx, req)
+		case "preauth_void":
+			res, opErr = r.term.PreAuthVoid(ctx, req)
+		case "completion_void":
+			res, opErr = r.term.CompletionVoid(ctx, req)
 		case "void":
 			res, opErr = r.term.Void(ctx, req)
 		case "refund":
@@ -592,31 +596,36 @@ func (r *run) request(a OpArgs) (terminal.Request, error) {
 		req.Amount = v
 	}
 	if a.RRNOf > 0 {
-		rrn, err := r.rrnOf(a.RRNOf)
+		rrn, auth, err := r.rrnOf(a.RRNOf)
 		if err != nil {
 			return req, err
 		}
 		req.RRN = rrn
+		if req.AuthCode == "" {
+			req.AuthCode = auth // as a cashier reads it from the phone authorisation
+		}
 	}
 	return req, nil
 }
 
 // rrnOf returns the RRN of the transaction of an earlier step: the one the
 // terminal received, or else the one the host booked (a lost response).
-func (r *run) rrnOf(step int) (string, error) {
+// Its authorisation code comes with it (a completion or pre-authorisation
+// void names its original by it under cup).
+func (r *run) rrnOf(step int) (rrn, authCode string, err error) {
 	if step > len(r.res.Steps) {
-		return "", fmt.Errorf("rrn_of %d: that step has not run", step)
+		return "", "", fmt.Errorf("rrn_of %d: that step has not run", step)
 	}
 	sr := r.res.Steps[step-1]
-	if sr.RRN != "" {
-		return sr.RRN, nil
-	}
 	for _, rec := range r.engine.Snapshot().Records {
 		if rec.STAN == sr.STAN && rec.TID == r.tcfg.TID && rec.RRN != "" {
-			return rec.RRN, nil
+			return rec.RRN, rec.AuthCode, nil
 		}
 	}
-	return "000000000000", nil // the host never booked it: an unknown RRN
+	if sr.RRN != "" {
+		return sr.RRN, "", nil
+	}
+	return "000000000000", "", nil // the host never booked it: an unknown RRN
 }
 
 // cupFramer builds the cup framing from hex TPDU and header (empty: the

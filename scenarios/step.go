@@ -9,7 +9,7 @@ import (
 
 // Step kinds.
 var (
-	opSteps   = []string{"sale", "preauth", "completion", "void", "refund", "balance", "reversal"}
+	opSteps   = []string{"sale", "preauth", "completion", "void", "preauth_void", "completion_void", "refund", "balance", "reversal"}
 	bareSteps = []string{"echo", "signon", "signoff", "settle", "reconnect", "host_up"}
 	timeSteps = []string{"wait", "advance", "host_down"}
 	// back-office steps act on the acquirer's books, not on the wire

@@ -272,3 +272,53 @@ func TestCUP_Settlement(t *testing.T) {
 		}
 	})
 }
+
+func TestCUP_PreAuthorisations(t *testing.T) {
+	a := startAcquirer(t, acquirer.WithProfile(wire.CUP))
+	rec := &recorder{}
+	addr := proxy(t, a.Addr(), rec)
+	term := newTerminal(t, addr, t.TempDir(), func(c *terminal.Config) { c.Profile, c.AutoSignOn = wire.CUP, true })
+	ctx := t.Context()
+
+	pa, err := term.PreAuth(ctx, terminal.Request{Card: "approve", Amount: 10000})
+	require.NoError(t, err)
+	comp, err := term.Completion(ctx, terminal.Request{AuthCode: pa.AuthCode, Amount: 11000})
+	require.NoError(t, err, "by its authorisation code, 10 % over the hold (cup allows 15 %)")
+	_, err = term.CompletionVoid(ctx, terminal.Request{RRN: comp.RRN})
+	require.NoError(t, err)
+	pa2, err := term.PreAuth(ctx, terminal.Request{Card: "approve", Amount: 5000})
+	require.NoError(t, err)
+	_, err = term.PreAuthVoid(ctx, terminal.Request{AuthCode: pa2.AuthCode})
+	require.NoError(t, err)
+	acc, _ := a.Engine().Account("6200000000000005")
+	require.Equal(t, int64(10000), acc.Held, "the first hold stands again, the second is released")
+
+	res, err := term.Settle(ctx)
+	require.NoError(t, err)
+	require.True(t, res.Settlement.Balanced, "the voided completion a debit, its void a credit")
+	require.Equal(t, 1, res.Settlement.Terminal.DebitCount)
+	require.Equal(t, 1, res.Settlement.Terminal.CreditCount)
+
+	// on the wire: the completion names its pre-authorisation by DE38 and
+	// DE61, without DE37
+	frames := rec.bytes()
+	var found bool
+	for len(frames) > 2 {
+		n := int(frames[0])<<8 | int(frames[1])
+		body := frames[13 : 2+n]
+		frames = frames[2+n:]
+		m := iso8583.NewMessage(wire.SpecCUP)
+		require.NoError(t, m.Unpack(body))
+		x, err := wire.CUP.Decode(m)
+		require.NoError(t, err)
+		if x.Op == wire.OpCompletion {
+			found = true
+			require.Empty(t, x.RRN, "no DE37")
+			require.Equal(t, pa.AuthCode, x.AuthCode, "DE38")
+			require.NotNil(t, x.OrigRef)
+			require.Equal(t, pa.STAN, x.OrigRef.STAN, "61.2: the pre-authorisation's trace")
+			require.Equal(t, pa.Batch, x.OrigRef.Batch, "61.1: its batch")
+		}
+	}
+	require.True(t, found)
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/posim/posim/wire"
 )
@@ -72,14 +73,27 @@ func (t *Terminal) purchase(ctx context.Context, op wire.Op, r Request) (*Result
 	return res, err
 }
 
-// find returns the logged transaction with the RRN.
-func (t *Terminal) find(rrn string) *LogEntry {
-	for i := range t.state.Log {
-		if t.state.Log[i].RRN == rrn {
-			return &t.state.Log[i]
+// find returns the logged transaction with the RRN, or else (no RRN) the
+// newest one of the operations with the authorisation code.
+func (t *Terminal) find(rrn, authCode string, ops ...wire.Op) *LogEntry {
+	for i := len(t.state.Log) - 1; i >= 0; i-- {
+		e := &t.state.Log[i]
+		if (rrn != "" && e.RRN == rrn) || (rrn == "" && authCode != "" && e.AuthCode == authCode && slices.Contains(ops, e.Op)) {
+			return e
 		}
 	}
 	return nil
+}
+
+// originalOps are the operations an operation may refer to.
+func originalOps(op wire.Op) []wire.Op {
+	switch op {
+	case wire.OpCompletion, wire.OpPreAuthVoid:
+		return []wire.Op{wire.OpPreAuth}
+	case wire.OpCompletionVoid:
+		return []wire.Op{wire.OpCompletion}
+	}
+	return []wire.Op{wire.OpSale, wire.OpCompletion}
 }
 
 // referenced builds a request that refers to an original by RRN.
@@ -90,15 +104,28 @@ func (t *Terminal) referenced(ctx context.Context, op wire.Op, r Request) (*Resu
 	if err := t.ensureSignedOn(ctx, res); err != nil {
 		return res, err
 	}
-	if r.RRN == "" {
-		return res, res.finish(Refused, "", fmt.Errorf("%w: %s needs the original RRN", ErrInvalidRequest, op))
+	byAuth := op == wire.OpCompletion || op == wire.OpPreAuthVoid
+	if r.RRN == "" && (!byAuth || r.AuthCode == "") {
+		need := "the original RRN"
+		if byAuth {
+			need += " or authorisation code"
+		}
+		return res, res.finish(Refused, "", fmt.Errorf("%w: %s needs %s", ErrInvalidRequest, op, need))
 	}
 	req := t.base(op)
 	r.identify(req)
 	req.RRN = r.RRN
 	req.Currency = t.cfg.Currency
 	req.Condition = wire.CondNormal
-	orig := t.find(r.RRN)
+	orig := t.find(r.RRN, r.AuthCode, originalOps(op)...)
+	// DE61 (cup): the original's batch, trace number and date
+	req.OrigRef = &wire.OrigRef{Batch: "000000", STAN: "000000", Date: "0000"}
+	if orig != nil {
+		req.OrigRef = &wire.OrigRef{Batch: t.batch(), STAN: orig.STAN, Date: orig.Time.Format("0102")}
+		if req.RRN == "" {
+			req.RRN = orig.RRN
+		}
+	}
 	switch {
 	case r.Card != "" || orig == nil:
 		if err := t.card(req, r); err != nil {
@@ -109,18 +136,20 @@ func (t *Terminal) referenced(ctx context.Context, op wire.Op, r Request) (*Resu
 		req.EntryMode = "012"
 	}
 	req.Amount, req.HasAmount = r.Amount, true
-	if op == wire.OpVoid && r.Amount == 0 && orig != nil {
+	voids := op == wire.OpVoid || op == wire.OpPreAuthVoid || op == wire.OpCompletionVoid
+	if voids && r.Amount == 0 && orig != nil {
 		req.Amount = orig.Amount
 	}
 	if req.Amount == 0 {
 		return res, res.finish(Refused, "", fmt.Errorf("%w: %s needs an amount", ErrInvalidRequest, op))
 	}
-	if op == wire.OpCompletion {
+	req.AuthCode = r.AuthCode
+	if req.AuthCode == "" && orig != nil {
+		req.AuthCode = orig.AuthCode
+	}
+	switch op {
+	case wire.OpCompletion, wire.OpPreAuthVoid, wire.OpCompletionVoid:
 		req.Condition = wire.CondPreAuth
-		req.AuthCode = r.AuthCode
-		if req.AuthCode == "" && orig != nil {
-			req.AuthCode = orig.AuthCode
-		}
 	}
 	if op != wire.OpCompletion {
 		req.PINBlock = nil // voids and refunds are cashier operations
@@ -128,19 +157,16 @@ func (t *Terminal) referenced(ctx context.Context, op wire.Op, r Request) (*Resu
 	if err := t.prepare(req); err != nil {
 		return res, res.finish(Refused, "", fmt.Errorf("%w: %v", ErrInvalidRequest, err))
 	}
-	rrn := r.RRN
+	rrn, authCode := req.RRN, req.AuthCode
 	_, err := t.online(ctx, req, res, r.faults(), func(resp *wire.Txn) {
 		// find the original again: the log may have changed since (a
 		// pending reversal sent first takes its transaction out)
-		orig := t.find(rrn)
-		if op == wire.OpVoid && orig != nil {
-			orig.Voided = true
+		orig := t.find(rrn, authCode, originalOps(op)...)
+		if orig != nil && (voids || op == wire.OpCompletion) {
+			orig.Voided = true // cancelled, or (a pre-authorisation) its hold consumed
 		}
-		if op == wire.OpCompletion && orig != nil && orig.Op == wire.OpPreAuth {
-			orig.Voided = true // the hold is consumed
-		}
-		if e := t.logApproved(req, resp); op == wire.OpVoid {
-			e.Voided = true // a void counts nowhere; it only cancels its sale
+		if e := t.logApproved(req, resp); voids {
+			e.Voided = true // a void counts nowhere (iso87); it only cancels its original
 		}
 	})
 	return res, err
@@ -149,6 +175,19 @@ func (t *Terminal) referenced(ctx context.Context, op wire.Op, r Request) (*Resu
 // Void cancels a sale of the open batch by its RRN (0200, 020000).
 func (t *Terminal) Void(ctx context.Context, r Request) (*Result, error) {
 	return t.referenced(ctx, wire.OpVoid, r)
+}
+
+// PreAuthVoid cancels a pre-authorisation (预授权撤销: cup 0100 200000, DE25
+// 06) by its authorisation code (or RRN); the hold is released. Reversible.
+func (t *Terminal) PreAuthVoid(ctx context.Context, r Request) (*Result, error) {
+	return t.referenced(ctx, wire.OpPreAuthVoid, r)
+}
+
+// CompletionVoid cancels a completion (预授权完成撤销: cup 0200 200000, DE25
+// 06) by its RRN: the card is credited, the pre-authorisation stands again.
+// Reversible.
+func (t *Terminal) CompletionVoid(ctx context.Context, r Request) (*Result, error) {
+	return t.referenced(ctx, wire.OpCompletionVoid, r)
 }
 
 // Refund credits the card against a sale's RRN (0220, 200000). An

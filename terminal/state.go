@@ -48,7 +48,7 @@ type LogEntry struct {
 func (e LogEntry) counts(caps wire.Capabilities) int {
 	if caps.VoidsInTotals {
 		switch {
-		case e.Op == wire.OpVoid:
+		case e.Op == wire.OpVoid || e.Op == wire.OpCompletionVoid:
 			return -1
 		case e.Voided && (e.Op == wire.OpSale || e.Op == wire.OpCompletion):
 			return 1

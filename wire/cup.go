@@ -27,6 +27,8 @@ const (
 	cupCompletion = "20"
 	cupSale       = "22"
 	cupVoid       = "23"
+	cupPreVoid    = "11"
+	cupCompVoid   = "21"
 	cupAdvice     = "24"
 	cupRefund     = "25"
 	cupNetwork    = "00"
@@ -51,6 +53,8 @@ var cupTable = []cupRow{
 	{OpCompletion, "0200", "000000", "06", cupCompletion},
 	{OpSale, "0200", "000000", "00", cupSale},
 	{OpVoid, "0200", "200000", "00", cupVoid},
+	{OpPreAuthVoid, "0100", "200000", "06", cupPreVoid},
+	{OpCompletionVoid, "0200", "200000", "06", cupCompVoid},
 	{OpAdvice, "0220", "000000", "06", cupAdvice},
 	{OpRefund, "0220", "200000", "00", cupRefund},
 }
@@ -60,7 +64,7 @@ func (cup) Name() string { return "cup" }
 // Capabilities: working keys and MACs, TPDU framing, CUP settlement
 // (voids counted, domestic and foreign totals, 8 entries a 0320).
 func (cup) Capabilities() Capabilities {
-	return Capabilities{WorkingKeys: true, TPDU: true, VoidsInTotals: true, ForeignTotals: true, UploadBatch: 8}
+	return Capabilities{WorkingKeys: true, TPDU: true, VoidsInTotals: true, ForeignTotals: true, UploadBatch: 8, CompletionTolerance: 15}
 }
 func (cup) String() string             { return "cup" }
 func (cup) Spec() *iso8583.MessageSpec { return SpecCUP }
@@ -193,14 +197,19 @@ func (cup) Encode(t *Txn) (*iso8583.Message, error) {
 	if t.Op == OpBatchUpload {
 		pan = ""
 	}
+	rrn := t.RRN
+	if !t.IsResponse() && (t.Op == OpCompletion || t.Op == OpPreAuthVoid) {
+		rrn = "" // a completion or pre-authorisation void names its original by DE38 and DE61
+	}
 	fields := []struct {
 		id int
 		v  string
 	}{
 		{2, pan}, {3, pc}, {4, amount}, {11, t.STAN}, {12, t.LocalTime}, {13, t.LocalDate},
 		{14, t.Expiry}, {15, t.SettlementDate}, {22, t.EntryMode}, {25, cond}, {26, t.PINCapture}, {32, t.AcquirerID},
-		{35, t.Track2}, {37, t.RRN}, {38, t.AuthCode}, {39, rc},
-		{41, t.TID}, {42, t.MID}, {44, t.Institutions}, {48, de48}, {49, t.Currency}, {53, t.Security}, {60, de60}, {63, t.Private63},
+		{35, t.Track2}, {37, rrn}, {38, t.AuthCode}, {39, rc},
+		{41, t.TID}, {42, t.MID}, {44, t.Institutions}, {48, de48}, {49, t.Currency}, {53, t.Security}, {60, de60},
+		{61, t.OrigRef.de61()}, {63, t.Private63},
 	}
 	for _, f := range fields {
 		if err := set(f.id, f.v); err != nil {
@@ -233,6 +242,20 @@ func (cup) Encode(t *Txn) (*iso8583.Message, error) {
 		}
 	}
 	return m, nil
+}
+
+// de61 is DE61 of a reference: 61.1 batch, 61.2 trace, 61.3 date.
+func (r *OrigRef) de61() string {
+	if r == nil {
+		return ""
+	}
+	z := func(s string, n int) string {
+		for len(s) < n {
+			s = "0" + s
+		}
+		return s[:n]
+	}
+	return z(r.Batch, 6) + z(r.STAN, 6) + z(r.Date, 4)
 }
 
 // DE64 placeholders the codec replaces with the MAC of the packed body.
@@ -343,6 +366,15 @@ func (cup) Decode(m *iso8583.Message) (*Txn, error) {
 			if r.typ == typ && r.mti[:3] == class {
 				t.Op = r.op
 			}
+		}
+	}
+	if de61 := get(61); de61 != "" {
+		if len(de61) < 12 || !allDigits(de61) {
+			return t, &FieldError{61, "want 61.1 batch n6, 61.2 trace n6 and 61.3 date n4"}
+		}
+		t.OrigRef = &OrigRef{Batch: de61[:6], STAN: de61[6:12]}
+		if len(de61) >= 16 {
+			t.OrigRef.Date = de61[12:16]
 		}
 	}
 	if err := decodeDE48(t, get(48)); err != nil {

@@ -53,8 +53,10 @@ func pcFor87(op Op) (mti, pc string) {
 		return "0200", PCPurchase
 	case OpPreAuth:
 		return "0100", PCPreAuth
-	case OpVoid:
+	case OpVoid, OpCompletionVoid:
 		return "0200", PCVoid
+	case OpPreAuthVoid:
+		return "0100", PCVoid
 	case OpRefund:
 		return "0220", PCRefund
 	case OpBalance:
@@ -94,6 +96,9 @@ func classify87(t *Txn) Op {
 		if t.ProcessingCode == PCPreAuth || t.ProcessingCode == PCPurchase {
 			return OpPreAuth
 		}
+		if t.ProcessingCode == PCVoid {
+			return OpPreAuthVoid
+		}
 	case "020":
 		switch t.ProcessingCode {
 		case PCPurchase:
@@ -102,6 +107,9 @@ func classify87(t *Txn) Op {
 			}
 			return OpSale
 		case PCVoid:
+			if t.Condition == CondPreAuth {
+				return OpCompletionVoid
+			}
 			return OpVoid
 		case PCBalance:
 			return OpBalance

@@ -52,6 +52,9 @@ type Capabilities struct {
 	// UploadBatch is how many transactions one batch-upload message (0320)
 	// carries: 8 under cup, 1 under iso87.
 	UploadBatch int
+	// CompletionTolerance is how far, in per cent, a completion may exceed
+	// its pre-authorisation (cup 15: issuers hold 115 %).
+	CompletionTolerance int
 }
 
 var profiles = map[string]Profile{}

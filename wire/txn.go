@@ -12,11 +12,16 @@ type Op string
 
 // Operations a terminal and an acquirer exchange.
 const (
-	OpUnknown        Op = ""
-	OpSale           Op = "sale"
-	OpPreAuth        Op = "preauth"
-	OpCompletion     Op = "completion"
-	OpVoid           Op = "void"
+	OpUnknown    Op = ""
+	OpSale       Op = "sale"
+	OpPreAuth    Op = "preauth"
+	OpCompletion Op = "completion"
+	OpVoid       Op = "void"
+	// OpPreAuthVoid cancels a pre-authorisation (预授权撤销): the hold goes.
+	OpPreAuthVoid Op = "preauth_void"
+	// OpCompletionVoid cancels a completion (预授权完成撤销): the card is
+	// credited and the pre-authorisation stands again.
+	OpCompletionVoid Op = "completion_void"
 	OpRefund         Op = "refund"
 	OpBalance        Op = "balance"
 	OpAdvice         Op = "advice"
@@ -53,7 +58,7 @@ func (o Op) Network() bool {
 // retransmitted instead; inquiries are simply repeated.
 func (o Op) Reversible() bool {
 	switch o {
-	case OpSale, OpPreAuth, OpCompletion, OpVoid:
+	case OpSale, OpPreAuth, OpCompletion, OpVoid, OpPreAuthVoid, OpCompletionVoid:
 		return true
 	}
 	return false
@@ -62,7 +67,7 @@ func (o Op) Reversible() bool {
 // Financial reports whether the operation moves money or a hold.
 func (o Op) Financial() bool {
 	switch o {
-	case OpSale, OpPreAuth, OpCompletion, OpVoid, OpRefund, OpAdvice:
+	case OpSale, OpPreAuth, OpCompletion, OpVoid, OpRefund, OpAdvice, OpPreAuthVoid, OpCompletionVoid:
 		return true
 	}
 	return false
@@ -202,6 +207,10 @@ type Txn struct {
 	Private63      string // DE63: 63.1 card organisation (CUP, VIS, MCC ...) or operator
 	PINCapture     string // DE26: the most PIN digits the terminal takes (06 or 12)
 	Security       string // DE53: PIN format, algorithm, track encryption, then zeros
+	// OrigRef is the original transaction as the cup dialect names it in
+	// DE61: its batch, trace number and date (voids, refunds, completions
+	// and their voids).
+	OrigRef *OrigRef
 	// SettleResult is a cup settlement answer's result digits, domestic
 	// then foreign: 1 balanced, 2 not balanced, 3 error ("" derives both
 	// from ResponseCode).
@@ -209,6 +218,14 @@ type Txn struct {
 	// Uploads are the transactions of one cup batch-upload message (up to
 	// eight).
 	Uploads []Upload
+}
+
+// OrigRef is DE61: 61.1 the original's batch n6, 61.2 its trace number n6,
+// 61.3 its date MMDD n4; a part not known is zeros.
+type OrigRef struct {
+	Batch string `json:"batch,omitempty"`
+	STAN  string `json:"stan,omitempty"`
+	Date  string `json:"date,omitempty"`
 }
 
 // Upload is one transaction of a batch upload: the terminal's view of it.

@@ -85,6 +85,12 @@ Exit codes: 0 approved, 1 usage error, 2 invalid input,
 		{"void", "Void a sale of the open batch by RRN (0200, 020000)", []string{"rrn"}, func(t *terminal.Terminal, c *cobra.Command, r terminal.Request) (*terminal.Result, error) {
 			return t.Void(c.Context(), r)
 		}},
+		{"preauth-void", "Cancel a pre-authorisation by --auth-code or --rrn (cup 0100 200000, DE25 06)", []string{"auth"}, func(t *terminal.Terminal, c *cobra.Command, r terminal.Request) (*terminal.Result, error) {
+			return t.PreAuthVoid(c.Context(), r)
+		}},
+		{"completion-void", "Cancel a completion by RRN (cup 0200 200000, DE25 06)", []string{"rrn"}, func(t *terminal.Terminal, c *cobra.Command, r terminal.Request) (*terminal.Result, error) {
+			return t.CompletionVoid(c.Context(), r)
+		}},
 		{"refund", "Refund against a sale's RRN (0220, 200000)", []string{"amount", "rrn"}, func(t *terminal.Terminal, c *cobra.Command, r terminal.Request) (*terminal.Result, error) {
 			return t.Refund(c.Context(), r)
 		}},
@@ -123,7 +129,7 @@ Exit codes: 0 approved, 1 usage error, 2 invalid input,
 		fl.StringVar(&f.pin, "pin", "", "PIN the cardholder types (default: the card's)")
 		fl.BoolVar(&f.noPIN, "no-pin", false, "send no PIN block")
 		fl.StringVar(&f.rrn, "rrn", "", "RRN of the original transaction")
-		fl.StringVar(&f.authCode, "auth-code", "", "authorisation code of the pre-authorisation (completion)")
+		fl.StringVar(&f.authCode, "auth-code", "", "authorisation code of the pre-authorisation (completion, preauth-void)")
 		fl.StringVar(&f.stan, "stan", "", "STAN of the logged transaction to reverse (reversal)")
 		fl.BoolVar(&f.badMAC, "bad-mac", false, "cup fault: send a MAC with one bit flipped")
 		cmd.AddCommand(sub)
@@ -196,8 +202,10 @@ func (f terminalFlags) request(op string, needs []string) (terminal.Request, err
 	}
 	for _, n := range needs {
 		switch {
-		case n == "amount" && f.amount == "" && op != "void":
+		case n == "amount" && f.amount == "" && !strings.HasSuffix(op, "void"):
 			return r, usageErr("%s needs --amount", op)
+		case n == "auth" && f.authCode == "" && f.rrn == "":
+			return r, usageErr("%s needs --auth-code or --rrn (the original pre-authorisation's)", op)
 		case n == "rrn" && f.rrn == "":
 			return r, usageErr("%s needs --rrn (the original transaction's RRN)", op)
 		}
