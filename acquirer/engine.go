@@ -731,18 +731,30 @@ func (e *Engine) completionTolerance() int {
 	return e.caps.CompletionTolerance
 }
 
-// preAuthVoid cancels a pre-authorisation: its hold goes.
-func (e *Engine) preAuthVoid(req *wire.Txn, rec *Record, now time.Time) Decision {
-	orig, why := e.findOriginal(req, wire.OpPreAuth)
+// standingPreAuth finds the pre-authorisation a completion or a
+// pre-authorisation void names and checks that it still stands: it
+// returns the answer's code and why when it does not.
+func (e *Engine) standingPreAuth(req *wire.Txn) (orig *Record, code, why string) {
+	orig, why = e.findOriginal(req, wire.OpPreAuth)
 	switch {
 	case orig == nil:
-		return e.finish(req, rec, "25", why, now)
+		return nil, "25", why
 	case orig.MID != req.MID:
-		return e.finish(req, rec, "12", "pre-authorisation belongs to merchant "+orig.MID, now)
+		return nil, "12", "pre-authorisation belongs to merchant " + orig.MID
 	case orig.Status == StatusReversed:
-		return e.finish(req, rec, "22", "pre-authorisation was reversed", now)
+		return nil, "22", "pre-authorisation was reversed"
 	case orig.Status != StatusApproved:
-		return e.finish(req, rec, "12", "pre-authorisation is "+orig.Status, now)
+		return nil, "12", "pre-authorisation is " + orig.Status
+	}
+	return orig, "", ""
+}
+
+// preAuthVoid cancels a pre-authorisation: its hold goes.
+func (e *Engine) preAuthVoid(req *wire.Txn, rec *Record, now time.Time) Decision {
+	orig, code, why := e.standingPreAuth(req)
+	switch {
+	case orig == nil:
+		return e.finish(req, rec, code, why, now)
 	case req.HasAmount && req.Amount != 0 && req.Amount != orig.Amount:
 		return e.finish(req, rec, "64", "amount differs from the pre-authorisation's "+wire.FormatAmount(orig.Amount), now)
 	}
@@ -827,17 +839,11 @@ func (e *Engine) refund(req *wire.Txn, rec *Record, now time.Time) Decision {
 }
 
 func (e *Engine) complete(req *wire.Txn, rec *Record, now time.Time) Decision {
-	orig, why := e.findOriginal(req, wire.OpPreAuth)
+	orig, code, why := e.standingPreAuth(req)
 	tolerance := e.completionTolerance()
 	switch {
 	case orig == nil:
-		return e.finish(req, rec, "25", why, now)
-	case orig.MID != req.MID:
-		return e.finish(req, rec, "12", "pre-authorisation belongs to merchant "+orig.MID, now)
-	case orig.Status == StatusReversed:
-		return e.finish(req, rec, "22", "pre-authorisation was reversed", now)
-	case orig.Status != StatusApproved:
-		return e.finish(req, rec, "12", "pre-authorisation is "+orig.Status, now)
+		return e.finish(req, rec, code, why, now)
 	case !req.HasAmount || req.Amount == 0:
 		return e.finish(req, rec, "13", "completion without an amount", now)
 	case req.Amount*100 > orig.Amount*int64(100+tolerance):

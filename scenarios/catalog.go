@@ -35,6 +35,21 @@ func Catalog() ([]*Scenario, error) {
 	return out, nil
 }
 
+// CatalogFor returns the catalogue scenarios that run under a profile.
+func CatalogFor(profile string) ([]*Scenario, error) {
+	all, err := Catalog()
+	if err != nil {
+		return nil, err
+	}
+	var out []*Scenario
+	for _, s := range all {
+		if s.Supports(profile) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
 // CatalogSource returns the YAML of the catalogue scenario called name.
 func CatalogSource(name string) ([]byte, error) {
 	data, err := catalogFS.ReadFile(path.Join("catalog", name+".yaml"))

@@ -9,14 +9,11 @@ import (
 )
 
 func TestCatalog_Runs(t *testing.T) {
-	all, err := Catalog()
-	require.NoError(t, err)
-	require.NotEmpty(t, all)
 	for _, profile := range []string{"iso87", "cup"} {
-		for _, s := range all {
-			if !s.Supports(profile) {
-				continue
-			}
+		cat, err := CatalogFor(profile)
+		require.NoError(t, err)
+		require.NotEmpty(t, cat)
+		for _, s := range cat {
 			t.Run(profile+"/"+s.Name, func(t *testing.T) {
 				t.Parallel()
 				res := Run(context.Background(), s, Options{Speed: 20, Profile: profile})

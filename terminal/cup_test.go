@@ -40,6 +40,14 @@ func (r *recorder) bytes() []byte {
 
 func proxy(t *testing.T, target string, rec *recorder) string {
 	t.Helper()
+	return relay(t, target, func(dst io.Writer, src io.Reader) { _, _ = io.Copy(io.MultiWriter(dst, rec), src) },
+		func(dst io.Writer, src io.Reader) { _, _ = io.Copy(dst, src) })
+}
+
+// relay listens on 127.0.0.1:0 and joins each connection to one of its
+// own to target: up carries what the terminal sends, down what comes back.
+func relay(t *testing.T, target string, up, down func(dst io.Writer, src io.Reader)) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	t.Cleanup(func() { ln.Close() })
@@ -49,13 +57,13 @@ func proxy(t *testing.T, target string, rec *recorder) string {
 			if err != nil {
 				return
 			}
-			up, err := net.Dial("tcp", target)
+			host, err := net.Dial("tcp", target)
 			if err != nil {
 				c.Close()
 				return
 			}
-			go func() { _, _ = io.Copy(io.MultiWriter(up, rec), c); up.Close() }()
-			go func() { _, _ = io.Copy(c, up); c.Close() }()
+			go func() { up(host, c); host.Close() }()
+			go func() { down(c, host); c.Close() }()
 		}
 	}()
 	return ln.Addr().String()
@@ -113,9 +121,6 @@ func TestCUP_WireAndMAC(t *testing.T) {
 // just before DE64), with a MAC over the rewritten bytes.
 func altPadProxy(t *testing.T, target string, key func() *wire.MACKey) (addr string, rewritten func() int) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() { ln.Close() })
 	var mu sync.Mutex
 	n := 0
 	pipe := func(dst io.Writer, src io.Reader) {
@@ -143,22 +148,7 @@ func altPadProxy(t *testing.T, target string, key func() *wire.MACKey) (addr str
 			}
 		}
 	}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			up, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				return
-			}
-			go func() { pipe(up, c); up.Close() }()
-			go func() { pipe(c, up); c.Close() }()
-		}
-	}()
-	return ln.Addr().String(), func() int { mu.Lock(); defer mu.Unlock(); return n }
+	return relay(t, target, pipe, pipe), func() int { mu.Lock(); defer mu.Unlock(); return n }
 }
 
 func TestCUP_MACOverTheBytesReceived(t *testing.T) {

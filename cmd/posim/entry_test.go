@@ -25,13 +25,10 @@ var hostSideSteps = []string{"host_down", "host_up", "retrieval", "chargeback", 
 // by `posim run --target` (posim's terminal against that host): its
 // terminal steps and expectations pass as under `posim run`.
 func TestCLI_CatalogThroughAcquirerScenario(t *testing.T) {
-	all, err := scenarios.Catalog()
-	require.NoError(t, err)
 	for _, profile := range []string{"iso87", "cup"} {
-		for _, s := range all {
-			if !s.Supports(profile) {
-				continue
-			}
+		cat, err := scenarios.CatalogFor(profile)
+		require.NoError(t, err)
+		for _, s := range cat {
 			t.Run(profile+"/"+s.Name, func(t *testing.T) {
 				for _, st := range s.Steps {
 					if slices.Contains(hostSideSteps, st.Op) || (st.Op == "restart" && st.Target == "acquirer") {
