@@ -56,8 +56,9 @@ type Engine struct {
 }
 
 type terminalKeys struct {
-	pin wire.PINKey
-	mac *wire.MACKey
+	pin   wire.PINKey
+	mac   *wire.MACKey
+	track []byte // key set 004
 }
 
 // EnableKeys makes sign-ons deliver working keys encrypted under the
@@ -111,7 +112,7 @@ func (e *Engine) issueKeys(tid, mode string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.keys[tid] = &terminalKeys{pin: pin, mac: mac}
+	e.keys[tid] = &terminalKeys{pin: pin, mac: mac, track: wk.Track}
 	return de62, nil
 }
 
@@ -447,6 +448,9 @@ func (e *Engine) card(req *wire.Txn, now time.Time) (*Account, string, string) {
 		}
 		return nil, "15", "no issuer for this card number"
 	}
+	if code, why := e.trackMatches(req); code != "" {
+		return a, code, why
+	}
 	if code, bad := cards.StatusCodes[a.Card.Status]; bad {
 		return a, code, "card status " + a.Card.Status
 	}
@@ -475,6 +479,31 @@ func (e *Engine) card(req *wire.Txn, now time.Time) (*Account, string, string) {
 		a.PINFails = 0
 	}
 	return a, "", ""
+}
+
+// trackMatches checks a swiped card's track 2 (decrypted with the track key
+// of the terminal's 004 sign-on when DE53 says it is encrypted) against
+// DE2: its card number must be the same.
+func (e *Engine) trackMatches(req *wire.Txn) (code, why string) {
+	track := req.Track2
+	if track == "" {
+		return "", ""
+	}
+	if len(req.Security) >= 3 && req.Security[2] == '1' {
+		k := e.keys[req.TID]
+		if k == nil || k.track == nil {
+			return "30", "track data encrypted (DE53), but terminal " + req.TID + " has no track key: sign on with key set 004"
+		}
+		clear, err := wire.DecryptTrack(k.track, track)
+		if err != nil {
+			return "30", "track data: " + err.Error()
+		}
+		track = clear
+	}
+	if pan, _, _ := strings.Cut(track, "="); pan != req.PAN {
+		return "14", "track 2 names another card number than DE2"
+	}
+	return "", ""
 }
 
 // magic returns the code a magic amount asks for: 9999.NN → NN.

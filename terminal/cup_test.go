@@ -312,3 +312,49 @@ func TestCUP_PreAuthorisations(t *testing.T) {
 	}
 	require.True(t, found)
 }
+
+func TestCUP_TrackEncryption(t *testing.T) {
+	a := startAcquirer(t, acquirer.WithProfile(wire.CUP))
+	rec := &recorder{}
+	addr := proxy(t, a.Addr(), rec)
+	dir := t.TempDir()
+	tid := fmt.Sprintf("T%07d", tidSeq.Add(1))
+	cfg := func(c *terminal.Config) {
+		c.Profile, c.AutoSignOn, c.KeySet, c.TID = wire.CUP, true, wire.KeysTrack, tid
+	}
+	term := newTerminal(t, addr, dir, cfg)
+	res, err := term.Sale(t.Context(), terminal.Request{Card: "approve", Amount: 100})
+	require.NoError(t, err, "the host decrypts the track with the 004 sign-on's track key")
+	require.Equal(t, terminal.Approved, res.Outcome)
+	require.NotEmpty(t, term.State().Keys.Track)
+
+	frames := rec.bytes()
+	var sale *wire.Txn
+	for len(frames) > 2 {
+		n := int(frames[0])<<8 | int(frames[1])
+		m := iso8583.NewMessage(wire.SpecCUP)
+		require.NoError(t, m.Unpack(frames[13:2+n]))
+		frames = frames[2+n:]
+		if x, _ := wire.CUP.Decode(m); x.Op == wire.OpSale {
+			sale = x
+		}
+	}
+	require.NotNil(t, sale)
+	require.Equal(t, "261", sale.Security[:3], "DE53: format 0, triple DES, track data encrypted")
+	require.NotContains(t, sale.Track2, "6200000000000005=", "the track does not travel in clear")
+
+	// a terminal whose track key is out of step: the host reads another card
+	require.NoError(t, term.Close())
+	path := filepath.Join(dir, "state.json")
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var st terminal.State
+	require.NoError(t, json.Unmarshal(data, &st))
+	st.Keys.Track = "00112233445566778899AABBCCDDEEFF"
+	data, err = json.Marshal(st)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, data, 0o600))
+	term = newTerminal(t, addr, dir, cfg)
+	res, _ = term.Sale(t.Context(), terminal.Request{Card: "approve", Amount: 100})
+	require.Equal(t, "14", res.ResponseCode)
+}

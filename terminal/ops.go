@@ -239,7 +239,7 @@ func (t *Terminal) networkLocked(ctx context.Context, op wire.Op, code string, r
 		if err != nil {
 			return res.finish(InvalidResponse, resp.ResponseCode, fmt.Errorf("%w: %v", ErrInvalidResponse, err))
 		}
-		t.state.Keys = &StoredKeys{PIN: wire.HexKey(wk.PIN), MAC: wire.HexKey(wk.MAC)}
+		t.state.Keys = &StoredKeys{PIN: wire.HexKey(wk.PIN), MAC: wire.HexKey(wk.MAC), Track: wire.HexKey(wk.Track)}
 		if err := t.useKeys(t.state.Keys); err != nil {
 			return res.finish(InvalidResponse, resp.ResponseCode, err)
 		}

@@ -205,6 +205,7 @@ func syncDir(dir string) error {
 
 // StoredKeys are working keys in hex.
 type StoredKeys struct {
-	PIN string `json:"pin"`
-	MAC string `json:"mac"`
+	PIN   string `json:"pin"`
+	MAC   string `json:"mac"`
+	Track string `json:"track,omitempty"` // key set 004: the track key
 }

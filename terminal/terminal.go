@@ -2,6 +2,7 @@ package terminal
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -36,6 +37,7 @@ type Terminal struct {
 	keyMu sync.Mutex
 	mac   *wire.MACKey // working MAC key (cup), nil before sign-on
 	pin   *wire.PINKey // working PIN key (cup)
+	track []byte       // track key (cup key set 004), nil without
 }
 
 func (t *Terminal) macKey() *wire.MACKey {
@@ -49,7 +51,7 @@ func (t *Terminal) useKeys(k *StoredKeys) error {
 	t.keyMu.Lock()
 	defer t.keyMu.Unlock()
 	if k == nil {
-		t.mac, t.pin = nil, nil
+		t.mac, t.pin, t.track = nil, nil, nil
 		return nil
 	}
 	macHex := k.MAC
@@ -64,7 +66,12 @@ func (t *Terminal) useKeys(k *StoredKeys) error {
 	if err != nil {
 		return err
 	}
-	t.mac, t.pin = mac, &pin
+	t.mac, t.pin, t.track = mac, &pin, nil
+	if k.Track != "" {
+		if t.track, err = hex.DecodeString(k.Track); err != nil {
+			return fmt.Errorf("track key: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -627,6 +634,22 @@ func (t *Terminal) card(req *wire.Txn, r Request) error {
 			alg = "6"
 		}
 		req.PINCapture, req.Security = "06", "2"+alg+"0"+"0000000000000"
+	}
+	t.keyMu.Lock()
+	tk := t.track
+	t.keyMu.Unlock()
+	if tk != nil {
+		// key set 004: track data travels encrypted, and DE53 says so
+		enc, err := wire.EncryptTrack(tk, req.Track2)
+		if err != nil {
+			return err
+		}
+		req.Track2 = enc
+		format := "0"
+		if len(req.PINBlock) > 0 {
+			format = "2"
+		}
+		req.Security = format + "6" + "1" + "0000000000000"
 	}
 	return nil
 }

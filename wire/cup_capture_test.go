@@ -147,8 +147,36 @@ func TestCUP_TrackAnd19DigitPANRoundTrip(t *testing.T) {
 	require.Equal(t, in.Track2, out.Track2, "D decodes back to =")
 	require.Equal(t, "021", out.EntryMode)
 
-	_, err = Track.Encode([]byte("6212=ABC"))
+	_, err = Track.Encode([]byte("6212=XYZ"))
 	require.ErrorContains(t, err, "neither a digit nor the separator")
-	_, _, err = Track.Decode([]byte{0x6F}, 2)
-	require.ErrorContains(t, err, "nibble F")
+	got, _, err := Track.Decode([]byte{0x6F}, 2)
+	require.NoError(t, err)
+	require.Equal(t, "6F", string(got), "encrypted track data may hold any nibble")
+}
+
+// Track encryption (key set 004): the eight bytes that end with the
+// second-to-last byte of the packed track are encrypted with the track key
+// in place; the rest travels in clear.
+func TestTrackEncryption(t *testing.T) {
+	key, _ := hex.DecodeString("0123456789ABCDEFFEDCBA9876543210")
+	track := "6212263301004540034=30121010000000000" // 37 digits: 19 packed bytes
+	enc, err := EncryptTrack(key, track)
+	require.NoError(t, err)
+	require.Len(t, enc, len(track))
+	require.NotEqual(t, track, enc)
+	clear, _ := Track.Encode([]byte(track))
+	crypt, _ := Track.Encode([]byte(enc))
+	n := len(clear)
+	require.Equal(t, clear[:n-9], crypt[:n-9], "the start travels in clear")
+	require.Equal(t, clear[n-1], crypt[n-1], "and so does the last byte")
+	b, err := tdesKey(key)
+	require.NoError(t, err)
+	want := make([]byte, 8)
+	b.Encrypt(want, clear[n-9:n-1])
+	require.Equal(t, want, crypt[n-9:n-1], "the track data block, triple DES under the key")
+	back, err := DecryptTrack(key, enc)
+	require.NoError(t, err)
+	require.Equal(t, track, back)
+	_, err = EncryptTrack(key, "6212=3012")
+	require.ErrorContains(t, err, "too short")
 }
