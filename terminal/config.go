@@ -62,6 +62,9 @@ type Config struct {
 	MACAlg string `yaml:"mac"`
 	KeySet string `yaml:"key_set"`
 	// (The default key set is 003: double-length, triple-DES keys.)
+	// Operator is the cashier's number (cup DE63.1 in sign-on and
+	// settlement requests), three characters; default 001.
+	Operator string `yaml:"operator"`
 	// AutoSignOn signs on before a transaction when the terminal is not
 	// signed on (or the host asked it to sign on again with A0, 77 or 99).
 	AutoSignOn bool `yaml:"auto_signon"`
@@ -95,6 +98,7 @@ func DefaultConfig() Config {
 		TMK:             wire.TestTMK,
 		MACAlg:          wire.MACCUP,
 		KeySet:          wire.KeysDouble,
+		Operator:        "001",
 		Cards:           cards.Builtin(),
 		Logger:          slog.New(slog.DiscardHandler),
 		Clock:           time.Now,
@@ -133,6 +137,9 @@ func (c Config) Validate() error {
 	}
 	if c.MACAlg != wire.MACCUP && c.MACAlg != wire.MACX919 {
 		return fmt.Errorf("MAC algorithm %q: want cup or x9.19", c.MACAlg)
+	}
+	if len(c.Operator) > 3 {
+		return fmt.Errorf("operator %q: want at most 3 characters", c.Operator)
 	}
 	if c.KeySet != wire.KeysSingle && c.KeySet != wire.KeysDouble && c.KeySet != wire.KeysTrack {
 		return fmt.Errorf("key set %q: want 001, 003 or 004", c.KeySet)

@@ -90,6 +90,10 @@ func TestCUP_WireAndMAC(t *testing.T) {
 	require.Equal(t, "6000120034", hex.EncodeToString(sent[2:7]), "60 then the configured NIIs")
 	require.Equal(t, "603100310730", hex.EncodeToString(sent[7:13]), "then the header")
 	require.Equal(t, "0800", hex.EncodeToString(sent[13:15]), "sign-on first")
+	on := iso8583.NewMessage(wire.SpecCUP)
+	require.NoError(t, on.Unpack(sent[13:n+2]))
+	op, _ := on.GetString(63)
+	require.Equal(t, "001", op, "DE63.1: the operator who signs on")
 	sale := sent[n+2:]
 	require.Equal(t, "0200", hex.EncodeToString(sale[13:15]))
 	m := iso8583.NewMessage(wire.SpecCUP)

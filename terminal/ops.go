@@ -217,6 +217,7 @@ func (t *Terminal) networkLocked(ctx context.Context, op wire.Op, code string, r
 	if op == wire.OpSignOn && t.keyed() {
 		req.NetworkCode = t.cfg.KeySet
 		req.Batch = t.batch()
+		req.Private63 = t.cfg.Operator // 63.1: who signs on
 	}
 	if err := t.prepare(req); err != nil {
 		return res.finish(Refused, "", err)
@@ -348,6 +349,9 @@ func (t *Terminal) Settle(ctx context.Context) (*Result, error) {
 	req := t.base(wire.OpSettle)
 	req.Totals = &totals
 	req.Currency = t.cfg.Currency
+	if t.keyed() {
+		req.Private63 = t.cfg.Operator // 63.1: who settles
+	}
 	if err := t.prepare(req); err != nil {
 		return res, res.finish(Refused, "", err)
 	}
