@@ -646,13 +646,17 @@ func (e *Engine) financial(req *wire.Txn, now time.Time) Decision {
 	if code != "" {
 		return e.finish(req, rec, code, why, now)
 	}
+	chip, code, why := e.chip(req, a)
+	if code != "" {
+		return chip.answer(e.finish(req, rec, code, why, now))
+	}
 	if code, why := e.limits(req, now); code != "" {
-		return e.finish(req, rec, code, why, now)
+		return chip.answer(e.finish(req, rec, code, why, now))
 	}
 	if a.Available() < req.Amount {
-		return e.finish(req, rec, "51", "available "+wire.FormatAmount(a.Available())+" < "+wire.FormatAmount(req.Amount), now)
+		return chip.answer(e.finish(req, rec, "51", "available "+wire.FormatAmount(a.Available())+" < "+wire.FormatAmount(req.Amount), now))
 	}
-	d := e.finish(req, rec, "00", approvedWhy(req.Op), now)
+	d := chip.answer(e.finish(req, rec, "00", approvedWhy(req.Op)+chip.why(), now))
 	if req.Op == wire.OpPreAuth {
 		a.Held += req.Amount
 	} else {

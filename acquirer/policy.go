@@ -3,6 +3,8 @@ package acquirer
 import (
 	"fmt"
 	"time"
+
+	"github.com/posim/posim/wire"
 )
 
 // Duplicate policies: what the host answers to a retransmitted request it has
@@ -36,6 +38,13 @@ type Policies struct {
 	// Unsigned answers a request from a terminal that has not signed on,
 	// under a dialect with working keys (cup): 77 (sign on again), A0 or 99.
 	Unsigned string `yaml:"unsigned" json:"unsigned"`
+	// ARQCFailure answers a chip request whose ARQC is not the card's
+	// (the issuer recomputes it from the chip card's keys): 05 by
+	// default, or any other decline code.
+	ARQCFailure string `yaml:"arqc_failure" json:"arqc_failure"`
+	// Fallback answers a chip card read as a swipe (DE22 80x): approve,
+	// or a decline code (05, 57, ...).
+	Fallback string `yaml:"fallback" json:"fallback"`
 
 	// MaxAmount is the per-transaction limit (61).
 	MaxAmount int64 `yaml:"-" json:"max_amount"`
@@ -69,6 +78,8 @@ func DefaultPolicies() Policies {
 		ReversalDeclined: "00",
 		LateReversal:     "00",
 		Unsigned:         "77",
+		ARQCFailure:      "05",
+		Fallback:         "approve",
 		VelocityWindow:   10 * time.Minute,
 		PINTries:         3,
 		PINKey:           "0123456789ABCDEFFEDCBA9876543210",
@@ -97,6 +108,14 @@ func (p Policies) Validate() error {
 	} {
 		if err != nil {
 			return err
+		}
+	}
+	for name, v := range map[string]string{"arqc_failure": p.ARQCFailure, "fallback": p.Fallback} {
+		if name == "fallback" && v == "approve" {
+			continue
+		}
+		if _, ok := wire.LookupCode(v); !ok || v == "00" {
+			return fmt.Errorf("policy %s: %q is not a decline code", name, v)
 		}
 	}
 	switch {

@@ -23,6 +23,11 @@ func Builtin() *Book {
 		card("aml", "6200000000001003", 1_000_000, StatusAML, "declined 93 (violation of law)"),
 		card("expired", "6200000000001102", 1_000_000, StatusActive, "declined 54: expired 01/20"),
 		card("wrong-pin", "6200000000001201", 1_000_000, StatusActive, "the cardholder types 9999: 55, then 75 after three tries"),
+		card("chip-approve", "6200000000002001", 1_000_000, StatusActive, "chip card: ARQC verified, ARPC verified, TC: approved"),
+		card("chip-offline-decline", "6200000000002100", 1_000_000, StatusActive, "chip card that refuses at the first GENERATE AC (AAC): declined offline, nothing sent"),
+		card("chip-aac-after-approval", "6200000000002209", 1_000_000, StatusActive, "chip card that refuses the host's approval (AAC at the second GENERATE AC): the terminal reverses (06)"),
+		card("chip-online-pin", "6200000000002308", 1_000_000, StatusActive, "chip card that asks for the PIN, verified online (DE22 051)"),
+		card("contactless", "6200000000002407", 1_000_000, StatusActive, "QuickPass (闪付) contactless chip: no PIN up to 1000.00, online PIN over it"),
 		card("unlimited", "6200000000009998", 1<<53, StatusActive, "approved (00) and never runs out: the card posim load sells on"),
 	}}
 	for i := range b.Cards {
@@ -33,6 +38,16 @@ func Builtin() *Book {
 			b.Cards[i].EnteredPIN = "9999"
 		case "visa-approve", "mastercard-approve":
 			b.Cards[i].Type = "credit"
+		case "chip-approve":
+			b.Cards[i].Chip = &Chip{PSN: "01", Behaviour: ChipApprove}
+		case "chip-offline-decline":
+			b.Cards[i].Chip = &Chip{PSN: "01", Behaviour: ChipOfflineDecline}
+		case "chip-aac-after-approval":
+			b.Cards[i].Chip = &Chip{PSN: "01", Behaviour: ChipAACAfterApproval}
+		case "chip-online-pin":
+			b.Cards[i].Chip = &Chip{PSN: "01", Behaviour: ChipOnlinePIN}
+		case "contactless":
+			b.Cards[i].Chip = &Chip{PSN: "01", Behaviour: ChipApprove, Contactless: true}
 		}
 	}
 	return b

@@ -46,6 +46,8 @@ type Card struct {
 	Description string `json:"description"`
 	// Type is debit (default) or credit: merchant fees may differ.
 	Type string `json:"type,omitempty"`
+	// Chip is the card's chip; nil for a magnetic-stripe-only card.
+	Chip *Chip `json:"chip,omitempty"`
 }
 
 // CardType returns the card's type, debit unless it says credit.

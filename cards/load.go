@@ -25,6 +25,7 @@ type CardSpec struct {
 	Status      string `yaml:"status"`
 	Description string `yaml:"description"`
 	Type        string `yaml:"type"`
+	Chip        *Chip  `yaml:"chip"`
 }
 
 // lines is decoded beside file to know where each card starts.
@@ -47,6 +48,7 @@ type file struct {
 //	    pin: "1234"         # default 1234; "" disables the PIN check
 //	    balance: "250.00"
 //	    status: active      # active, blocked, lost, stolen, pickup, fraud, restricted, not-permitted, aml
+//	    chip: {psn: "01", behaviour: approve, contactless: false}  # optional: a chip card
 //	merchants:
 //	  - {mid: "POSIM0000000002", status: frozen}      # active, frozen, restricted
 //	terminals:
@@ -162,6 +164,13 @@ func (fc CardSpec) Card() (Card, error) {
 	c := Card{Alias: fc.Alias, PAN: fc.PAN, Expiry: fc.Expiry, PIN: fc.PIN, EnteredPIN: fc.EnteredPIN, Status: fc.Status, Description: fc.Description, Type: fc.Type}
 	if c.Type != "" && c.Type != "debit" && c.Type != "credit" {
 		return c, fmt.Errorf("type %q: want debit or credit", c.Type)
+	}
+	if fc.Chip != nil {
+		chip := *fc.Chip
+		if err := chip.Validate(); err != nil {
+			return c, err
+		}
+		c.Chip = &chip
 	}
 	if c.PAN == "" {
 		return c, errors.New("card has no pan")

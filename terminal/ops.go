@@ -31,7 +31,7 @@ func (t *Terminal) Balance(ctx context.Context, r Request) (*Result, error) {
 	r.identify(req)
 	req.Currency = t.cfg.Currency
 	req.Condition = wire.CondNormal
-	if err := t.card(req, r); err != nil {
+	if _, err := t.card(req, r, false); err != nil {
 		return res, res.finish(Refused, "", fmt.Errorf("%w: %v", ErrInvalidRequest, err))
 	}
 	if err := t.prepare(req); err != nil {
@@ -63,13 +63,27 @@ func (t *Terminal) purchase(ctx context.Context, op wire.Op, r Request) (*Result
 	if op == wire.OpPreAuth {
 		req.Condition = wire.CondPreAuth
 	}
-	if err := t.card(req, r); err != nil {
+	chip, err := t.card(req, r, true)
+	if err != nil {
 		return res, res.finish(Refused, "", fmt.Errorf("%w: %v", ErrInvalidRequest, err))
 	}
 	if err := t.prepare(req); err != nil {
 		return res, res.finish(Refused, "", fmt.Errorf("%w: %v", ErrInvalidRequest, err))
 	}
-	_, err := t.online(ctx, req, res, r.faults(), func(resp *wire.Txn) { t.logApproved(req, resp) })
+	f := r.faults()
+	if chip != nil {
+		res.Chip = chip.res
+		offline, err := t.firstGenerateAC(chip, req)
+		if err != nil {
+			return res, res.finish(Refused, "", fmt.Errorf("%w: chip: %v", ErrInvalidRequest, err))
+		}
+		if offline {
+			res.PAN, res.Amount = wire.MaskPAN(req.PAN), wire.FormatAmount(req.Amount)
+			return res, res.finish(ChipDeclined, "", fmt.Errorf("%w: the card declined offline (AAC at the first GENERATE AC)", errChip))
+		}
+		f.complete = chip.secondGenerateAC
+	}
+	_, err = t.online(ctx, req, res, f, func(resp *wire.Txn) { t.logApproved(req, resp) })
 	return res, err
 }
 
@@ -128,7 +142,7 @@ func (t *Terminal) referenced(ctx context.Context, op wire.Op, r Request) (*Resu
 	}
 	switch {
 	case r.Card != "" || orig == nil:
-		if err := t.card(req, r); err != nil {
+		if _, err := t.card(req, r, false); err != nil {
 			return res, res.finish(Refused, "", fmt.Errorf("%w: %v", ErrInvalidRequest, err))
 		}
 	default:

@@ -20,6 +20,10 @@ const (
 	InvalidResponse Outcome = "invalid_response"
 	Blocked         Outcome = "blocked"
 	PowerCut        Outcome = "power_cut"
+	// ChipDeclined: the chip card refused at its first GENERATE AC
+	// (offline decline; nothing was sent) or refused an approval the host
+	// gave (the terminal reversed it).
+	ChipDeclined Outcome = "chip_declined"
 )
 
 // Sentinel errors returned with the matching outcomes.
@@ -101,6 +105,7 @@ type Result struct {
 	SignedOnFirst   bool              `json:"signed_on_first,omitempty"`
 	Settlement      *SettlementResult `json:"settlement,omitempty"`
 	LateResponses   []LateResponse    `json:"late_responses,omitempty"`
+	Chip            *ChipResult       `json:"chip,omitempty"`
 	Error           string            `json:"error,omitempty"`
 }
 
@@ -130,6 +135,8 @@ func display(o Outcome, code string) (string, string) {
 	switch o {
 	case Approved:
 		return "APPROVED", "交易成功"
+	case ChipDeclined:
+		return "CARD DECLINED, TRANSACTION FAILED", "卡片拒绝，交易失败"
 	case Declined:
 		return fmt.Sprintf("DECLINED %s: %s", code, wire.Meaning(code, "en")), fmt.Sprintf("交易失败 %s：%s", code, wire.Meaning(code, "zh"))
 	case NoResponse:

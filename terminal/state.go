@@ -70,6 +70,12 @@ type State struct {
 	// this is a simulator's state file, kept with mode 0600.
 	Keys *StoredKeys `json:"keys,omitempty"`
 	Log  []LogEntry  `json:"log"`
+	// ATC is each emulated chip card's application transaction counter
+	// (by PAN and sequence number): a card counts every GENERATE AC it
+	// was asked for, and an issuer may refuse a counter it has seen.
+	ATC map[string]int `json:"atc,omitempty"`
+	// ChipSeq is the terminal's transaction sequence counter (9F41).
+	ChipSeq int `json:"chip_seq,omitempty"`
 }
 
 // Totals computes the settlement totals of the open batch from the log,

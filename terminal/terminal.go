@@ -418,6 +418,10 @@ type faults struct {
 	powerCut        string
 	closeBeforeRead bool
 	badMAC          bool
+	// complete, when set, finishes an approval at the terminal (the
+	// chip's second GENERATE AC); an error makes the terminal reverse at
+	// once with reason 06 and end ChipDeclined.
+	complete func(resp *wire.Txn) error
 }
 
 func (r Request) faults() faults {
@@ -535,6 +539,11 @@ func (t *Terminal) online(ctx context.Context, req *wire.Txn, res *Result, f fau
 	if f.powerCut == PowerCutAfterResponse {
 		return resp, t.die(res)
 	}
+	if f.complete != nil && resp.ResponseCode == "00" {
+		if cerr := f.complete(resp); cerr != nil {
+			return resp, t.reverseNow(ctx, res, cerr)
+		}
+	}
 	if f.powerCut == PowerCutAfterClear {
 		// the fault emulates a terminal that saves in two steps: the record
 		// is cleared and saved, then the power fails before the
@@ -559,6 +568,23 @@ func (t *Terminal) online(ctx context.Context, req *wire.Txn, res *Result, f fau
 		return resp, res.finish(Declined, resp.ResponseCode, nil)
 	}
 	return resp, res.finish(Approved, "00", nil)
+}
+
+// reverseNow reverses the approval in flight at once with reason 06: the
+// terminal (its chip kernel) refused what the host approved.
+func (t *Terminal) reverseNow(ctx context.Context, res *Result, cause error) error {
+	if t.state.Pending != nil {
+		t.state.Pending.Reason = wire.ReasonOther
+		if err := t.save(); err != nil {
+			return res.finish(ChipDeclined, "00", err)
+		}
+	}
+	res.ReversalPending = t.state.Pending != nil
+	if err := t.flush(ctx, res); err == nil {
+		res.ReversalPending = t.state.Pending != nil
+	}
+	res.LateResponses = t.LateResponses()
+	return res.finish(ChipDeclined, "00", cause)
 }
 
 // sendAdvice sends req; an unanswered advice (0220) is retransmitted as a
@@ -602,18 +628,28 @@ func (t *Terminal) prepare(req *wire.Txn) error {
 }
 
 // card resolves the card of a request and fills PAN, expiry, track and PIN.
-func (t *Terminal) card(req *wire.Txn, r Request) error {
+// For a purchase a chip card is inserted or tapped (see readChip): the
+// session it returns runs the GENERATE AC commands; nil for a swipe.
+func (t *Terminal) card(req *wire.Txn, r Request, purchase bool) (*chipSession, error) {
 	c, err := t.cfg.Cards.Resolve(r.cardOrDefault())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	req.PAN, req.Expiry = c.PAN, c.Expiry
 	req.Track2 = c.PAN + "=" + c.Expiry + "1010000000000"
+	var chip *chipSession
+	entry, wantPIN := "02", true
+	if purchase {
+		chip, entry, wantPIN = readChip(c, r, req.Amount)
+	}
+	if c.Chip != nil && entry == "02" {
+		req.Track2 = c.PAN + "=" + c.Expiry + "2010000000000" // service code 2xx: a chip card
+	}
 	pin := r.PIN
-	if pin == "" && !r.NoPIN {
+	if pin == "" && !r.NoPIN && wantPIN {
 		pin = c.PINToEnter()
 	}
-	req.EntryMode = "022"
+	req.EntryMode = entry + "2"
 	if pin != "" && !r.NoPIN {
 		key := t.pinKey
 		t.keyMu.Lock()
@@ -623,9 +659,9 @@ func (t *Terminal) card(req *wire.Txn, r Request) error {
 		t.keyMu.Unlock()
 		block, err := key.EncryptPIN(pin, c.PAN)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		req.PINBlock, req.EntryMode = block, "021"
+		req.PINBlock, req.EntryMode = block, entry+"1"
 		// cup: DE26, the most PIN digits the terminal takes, and DE53:
 		// ISO 9564 format 0 (2), DES (0) or triple DES (6) as the key is
 		// single or double length, no track encryption (0)
@@ -642,7 +678,7 @@ func (t *Terminal) card(req *wire.Txn, r Request) error {
 		// key set 004: track data travels encrypted, and DE53 says so
 		enc, err := wire.EncryptTrack(tk, req.Track2)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		req.Track2 = enc
 		format := "0"
@@ -651,7 +687,7 @@ func (t *Terminal) card(req *wire.Txn, r Request) error {
 		}
 		req.Security = format + "6" + "1" + "0000000000000"
 	}
-	return nil
+	return chip, nil
 }
 
 // Request is the input of a terminal operation.
@@ -678,6 +714,12 @@ type Request struct {
 	CloseBeforeRead bool
 	// BadMAC sends a wrong MAC (a fault: keys out of step).
 	BadMAC bool
+	// CardResponse makes a chip card behave otherwise for this
+	// transaction: one of CardResponses.
+	CardResponse string
+	// Fallback swipes a chip card (DE22 80x), as a terminal does when the
+	// chip cannot be read.
+	Fallback bool
 }
 
 func (r Request) cardOrDefault() string {

@@ -206,9 +206,9 @@ func (cup) Encode(t *Txn) (*iso8583.Message, error) {
 		v  string
 	}{
 		{2, pan}, {3, pc}, {4, amount}, {11, t.STAN}, {12, t.LocalTime}, {13, t.LocalDate},
-		{14, t.Expiry}, {15, t.SettlementDate}, {22, t.EntryMode}, {25, cond}, {26, t.PINCapture}, {32, t.AcquirerID},
+		{14, t.Expiry}, {15, t.SettlementDate}, {22, t.EntryMode}, {23, t.CardSeq}, {25, cond}, {26, t.PINCapture}, {32, t.AcquirerID},
 		{35, t.Track2}, {37, rrn}, {38, t.AuthCode}, {39, rc},
-		{41, t.TID}, {42, t.MID}, {44, t.Institutions}, {48, de48}, {49, t.Currency}, {53, t.Security}, {60, de60},
+		{41, t.TID}, {42, t.MID}, {44, t.Institutions}, {48, de48}, {49, t.Currency}, {53, t.Security}, {55, string(t.ICC)}, {60, de60},
 		{61, t.OrigRef.de61()}, {63, t.Private63},
 	}
 	for _, f := range fields {
@@ -281,7 +281,10 @@ func (cup) Decode(m *iso8583.Message) (*Txn, error) {
 		Expiry: get(14), EntryMode: get(22), Condition: get(25), Track2: get(35), RRN: get(37), AuthCode: get(38),
 		ResponseCode: get(39), TID: get(41), MID: get(42), Currency: get(49),
 		SettlementDate: get(15), AcquirerID: get(32), Institutions: get(44), Private63: get(63),
-		PINCapture: get(26), Security: get(53),
+		PINCapture: get(26), Security: get(53), CardSeq: get(23),
+	}
+	if s := get(55); s != "" {
+		t.ICC = []byte(s)
 	}
 	t.MTI, _ = m.GetMTI()
 	if len(t.MTI) != 4 || !allDigits(t.MTI) {

@@ -186,7 +186,7 @@ func encode87(spec *iso8583.MessageSpec, t *Txn) (*iso8583.Message, error) {
 	}{
 		{2, t.PAN}, {3, pc}, {4, amount}, {7, t.TransmissionTime}, {11, t.STAN},
 		{12, t.LocalTime}, {13, t.LocalDate}, {14, t.Expiry}, {22, t.EntryMode},
-		{25, t.Condition}, {35, t.Track2}, {37, t.RRN}, {38, t.AuthCode},
+		{23, t.CardSeq}, {25, t.Condition}, {55, string(t.ICC)}, {35, t.Track2}, {37, t.RRN}, {38, t.AuthCode},
 		{39, t.ResponseCode}, {41, t.TID}, {42, t.MID}, {49, t.Currency},
 		{70, t.NetworkCode},
 	}
@@ -271,6 +271,7 @@ func (iso87) Decode(m *iso8583.Message) (*Txn, error) {
 		LocalDate:        get(13),
 		Expiry:           get(14),
 		EntryMode:        get(22),
+		CardSeq:          get(23),
 		Condition:        get(25),
 		Track2:           get(35),
 		RRN:              get(37),
@@ -319,6 +320,7 @@ func (iso87) Decode(m *iso8583.Message) (*Txn, error) {
 			t.Balance = &v
 		}
 	}
+	t.ICC = iccBytes(get(55))
 	if get(74) != "" || get(76) != "" || get(86) != "" || get(88) != "" {
 		var tt Totals
 		var err error
@@ -427,4 +429,23 @@ func parseBalance(s string) (int64, bool) {
 		v = -v
 	}
 	return v, true
+}
+
+// iccBytes is DE55 as BER-TLV bytes. iso87 peers send the chip data as raw
+// bytes (jPOS and most others); some send it as hexadecimal characters.
+// Text that is all hex digits and whose decoding starts with a chip tag
+// (first byte 5F, 9F, 8x, 9x or 7x) is taken as the latter.
+func iccBytes(s string) []byte {
+	if s == "" {
+		return nil
+	}
+	if len(s)%2 == 0 && len(s) >= 6 {
+		if b, err := hex.DecodeString(s); err == nil {
+			switch {
+			case b[0] == 0x5F || b[0] == 0x9F || b[0]&0xF0 == 0x80 || b[0]&0xF0 == 0x90 || b[0]&0xF0 == 0x70:
+				return b
+			}
+		}
+	}
+	return []byte(s)
 }

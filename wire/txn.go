@@ -181,6 +181,7 @@ type Txn struct {
 	LocalDate        string // DE13, MMDD
 	Expiry           string // DE14, YYMM
 	EntryMode        string // DE22
+	CardSeq          string // DE23, n3: the chip card's sequence number (PSN)
 	Condition        string // DE25
 	Track2           string // DE35; never logged
 	RRN              string // DE37
@@ -198,6 +199,10 @@ type Txn struct {
 	MAC              []byte    // DE64 / DE128; under cup a placeholder the codec signs
 	CorruptMAC       bool      // a fault: the codec flips a bit of the MAC after signing
 	Keys             []byte    // DE62: working keys of a sign-on response (cup)
+	// ICC is DE55, the chip data: BER-TLV bytes (see package emv). In a
+	// request the first GENERATE AC's data; in a response the issuer's
+	// authentication data (91) and scripts (71, 72).
+	ICC []byte
 	// What a CUP host's answer carries for the receipt and the terminal's
 	// settlement (DOMAIN.md 6); in a 0800 or 0500 request DE63 is the
 	// operator number.

@@ -1,0 +1,98 @@
+package acquirer
+
+import (
+	"strings"
+
+	"github.com/posim/posim/emv"
+	"github.com/posim/posim/wire"
+)
+
+// chipAuth is the issuer's side of one chip request: the card's session
+// key and ARQC, from which the answer's issuer authentication data (91)
+// is made. A nil chipAuth answers without chip data.
+type chipAuth struct {
+	sk, arqc []byte
+	// badARPC sends authentication data that does not verify (a fault).
+	badARPC bool
+	// scripts are issuer script templates (71, 72) to send with the answer.
+	scripts emv.List
+}
+
+// chip checks a sale's or pre-authorisation's chip data as the card's
+// issuer: a chip card read as a swipe (DE22 80x) is answered by the
+// fallback policy; a contactless tap over the card's CVM limit without a
+// PIN is declined 65 (soft decline: PIN required); an ARQC (9F26 in DE55) of a card the book knows as a
+// chip card is recomputed from the card's keys and must match (else the
+// arqc_failure policy). Chip data for a card the book does not know as a
+// chip card is accepted unverified: that card's keys are its own
+// issuer's, not posim's.
+func (e *Engine) chip(req *wire.Txn, a *Account) (*chipAuth, string, string) {
+	c := a.Card.Chip
+	if c != nil && strings.HasPrefix(req.EntryMode, "80") && e.pol.Fallback != "approve" {
+		return nil, e.pol.Fallback, "fallback: chip card " + wire.MaskPAN(req.PAN) + " swiped (DE22 " + req.EntryMode + "), policy fallback " + e.pol.Fallback
+	}
+	if len(req.ICC) == 0 || c == nil {
+		return nil, "", ""
+	}
+	if strings.HasPrefix(req.EntryMode, "07") && req.Amount > c.Limit() && len(req.PINBlock) == 0 {
+		// Mastercard's soft decline, which UnionPay QuickPass hosts use
+		// too: tap again with the PIN, or insert the card
+		return nil, "65", "contactless " + wire.FormatAmount(req.Amount) + " over the CVM limit " + wire.FormatAmount(c.Limit()) + " without a PIN"
+	}
+	l, err := emv.Parse(req.ICC)
+	if err != nil {
+		return nil, "30", "format error: DE55: " + err.Error()
+	}
+	arqc, ok := l.Get(emv.TagCryptogram)
+	if !ok {
+		return nil, "", ""
+	}
+	psn := c.PSN
+	if len(req.CardSeq) >= 2 {
+		psn = req.CardSeq[len(req.CardSeq)-2:]
+	}
+	mk, err := emv.ICCMasterKey(c.IMK(), req.PAN, psn)
+	if err != nil {
+		return nil, e.pol.ARQCFailure, "chip: " + err.Error()
+	}
+	want, sk, err := emv.ApplicationCryptogram(mk, l)
+	if err != nil {
+		return nil, "30", "format error: DE55: " + err.Error()
+	}
+	if string(want) != string(arqc) {
+		return nil, e.pol.ARQCFailure, "ARQC does not verify under the card's key (PSN " + psn + "): policy arqc_failure " + e.pol.ARQCFailure
+	}
+	return &chipAuth{sk: sk, arqc: arqc}, "", ""
+}
+
+// why is what the decision's explanation adds for a verified ARQC.
+func (c *chipAuth) why() string {
+	if c == nil {
+		return ""
+	}
+	return "; ARQC verified"
+}
+
+// answer adds the issuer authentication data (ARPC method 1 with the
+// response code) and any issuer scripts to the decision's response (and to
+// the response kept for duplicates).
+func (c *chipAuth) answer(d Decision) Decision {
+	if c == nil || d.Response == nil {
+		return d
+	}
+	arc := d.Response.ResponseCode
+	data, err := emv.IssuerAuthData(c.sk, c.arqc, arc)
+	if err != nil {
+		return d
+	}
+	if c.badARPC {
+		data[0] ^= 0xFF
+	}
+	icc := emv.List{{Tag: emv.TagIssuerAuth, Value: data}}
+	icc = append(icc, c.scripts...)
+	d.Response.ICC = icc.Bytes()
+	if d.Record != nil && d.Record.response != nil {
+		d.Record.response.ICC = d.Response.ICC
+	}
+	return d
+}

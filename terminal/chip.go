@@ -1,0 +1,229 @@
+package terminal
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/posim/posim/cards"
+	"github.com/posim/posim/emv"
+	"github.com/posim/posim/wire"
+)
+
+// Card responses: what a scenario step makes the emulated chip card do,
+// overriding its behaviour for one transaction (Request.CardResponse).
+const (
+	// CardAAC: the card refuses at the second GENERATE AC, whatever the
+	// issuer said.
+	CardAAC = "aac"
+	// CardRemoveEarly: the cardholder pulls the card out before the
+	// second GENERATE AC.
+	CardRemoveEarly = "remove_early"
+	// CardOfflineDecline: the card refuses at the first GENERATE AC.
+	CardOfflineDecline = "offline_decline"
+)
+
+// CardResponses lists the card responses a step may ask for.
+func CardResponses() []string { return []string{CardAAC, CardRemoveEarly, CardOfflineDecline} }
+
+// ChipResult is what the chip did in one transaction. Cryptograms are not
+// secret (they travel in clear in DE55) and are shown in hex.
+type ChipResult struct {
+	// Interface is contact or contactless; fallback when the chip card was
+	// swiped instead.
+	Interface string `json:"interface"`
+	ATC       int    `json:"atc,omitempty"`
+	// ARQC is the first GENERATE AC's cryptogram; FirstAC names what the
+	// card returned (ARQC, or AAC when it declined offline).
+	ARQC    string `json:"arqc,omitempty"`
+	FirstAC string `json:"first_ac,omitempty"`
+	// ARQCVerified: the issuer answered with authentication data (91),
+	// which it sends only for an ARQC it verified. ARPCVerified: that data
+	// is the issuer's for this card and this ARQC.
+	ARQCVerified bool `json:"arqc_verified"`
+	ARPCVerified bool `json:"arpc_verified"`
+	// SecondAC is the second GENERATE AC's result: TC (accepted) or AAC
+	// (refused); empty when there was none (offline decline, card removed,
+	// no approval).
+	SecondAC string `json:"second_ac,omitempty"`
+	// TC is the transaction certificate kept for the TC upload.
+	TC string `json:"tc,omitempty"`
+	// Failure says why the chip refused an approved transaction.
+	Failure string `json:"failure,omitempty"`
+	// Scripts is how many issuer scripts (71, 72) the host sent, and
+	// ScriptResult their processing result as the card reports it
+	// (DF31: 2x success, 1x failure).
+	Scripts      int    `json:"scripts,omitempty"`
+	ScriptResult string `json:"script_result,omitempty"`
+}
+
+// chipSession is one chip transaction in flight: the card, its keys and
+// the data of its first GENERATE AC.
+type chipSession struct {
+	card     cards.Card
+	response string // Request.CardResponse
+	mk       []byte
+	sk       []byte
+	data     emv.List
+	arqc     []byte
+	res      *ChipResult
+}
+
+// readChip reads a chip card for a purchase: the entry mode (05x contact,
+// 07x contactless, 80x a fallback swipe), the sequence number, whether
+// the cardholder must enter a PIN. It returns nil for a card without a
+// chip or one swiped in fallback.
+func readChip(c cards.Card, r Request, amount int64) (s *chipSession, entry string, pin bool) {
+	if c.Chip == nil {
+		return nil, "02", true
+	}
+	if r.Fallback {
+		return nil, "80", true
+	}
+	pin = c.Chip.Behaviour == cards.ChipOnlinePIN
+	entry = "05"
+	if c.Chip.Contactless {
+		entry = "07"
+		pin = pin || amount > c.Chip.Limit()
+	}
+	return &chipSession{card: c, response: r.CardResponse, res: &ChipResult{Interface: map[string]string{"05": "contact", "07": "contactless"}[entry]}}, entry, pin
+}
+
+// firstGenerateAC runs the card's first GENERATE AC for req: the ATC moves
+// on (and is saved with the state), the card computes its cryptogram and
+// DE55 carries the request's chip data. It reports whether the card
+// declined offline (AAC): then nothing goes online.
+func (t *Terminal) firstGenerateAC(s *chipSession, req *wire.Txn) (offline bool, err error) {
+	c := s.card
+	if t.state.ATC == nil {
+		t.state.ATC = map[string]int{}
+	}
+	key := c.PAN + "-" + c.Chip.PSN
+	t.state.ATC[key]++
+	atc := t.state.ATC[key]
+	t.state.ChipSeq++
+	s.res.ATC = atc
+	s.mk, err = emv.ICCMasterKey(c.Chip.IMK(), c.PAN, c.Chip.PSN)
+	if err != nil {
+		return false, err
+	}
+	now := t.now()
+	// a deterministic unpredictable number: the terminal, the card and
+	// its counter (no randomness a run cannot replay)
+	h := sha256.Sum256([]byte(fmt.Sprintf("%s|%s|%d|%d", req.TID, c.PAN, atc, t.state.ChipSeq)))
+	txnType := []byte{0x00}
+	if req.Op == wire.OpPreAuth {
+		txnType = []byte{0x03}
+	}
+	cvm := []byte{0x1F, 0x03, 0x02} // no CVM performed, successful
+	if len(req.PINBlock) > 0 {
+		cvm = []byte{0x02, 0x00, 0x00} // enciphered PIN verified online
+	}
+	aid, _ := hex.DecodeString("A000000333010101") // UnionPay debit
+	l := emv.List{}.
+		Set(emv.TagCryptogram, make([]byte, 8)).
+		Set(emv.TagCID, []byte{emv.CIDARQC}).
+		Set(emv.TagIAD, []byte{0x07, 0x01, 0x01, 0x03, 0xA0, 0x00, 0x00, 0x01}).
+		Set(emv.TagUN, h[:4]).
+		Set(emv.TagATC, []byte{byte(atc >> 8), byte(atc)}).
+		Set(emv.TagTVR, make([]byte, 5)).
+		Set(emv.TagDate, bcd(now.Format("060102"))).
+		Set(emv.TagType, txnType).
+		Set(emv.TagAmount, bcd(fmt.Sprintf("%012d", req.Amount))).
+		Set(emv.TagCurrency, bcd("0"+t.cfg.Currency)).
+		Set(emv.TagAIP, []byte{0x7C, 0x00}).
+		Set(emv.TagCountry, bcd("0"+t.cfg.Currency)).
+		Set(emv.TagAmountOther, make([]byte, 6)).
+		Set(emv.TagCapabilities, []byte{0xE0, 0xE1, 0xC8}).
+		Set(emv.TagCVMResults, cvm).
+		Set(emv.TagTermType, []byte{0x22}).
+		Set(emv.TagAID, aid).
+		Set(emv.TagAppVersion, []byte{0x00, 0x30}).
+		Set(emv.TagSeqCounter, bcd(fmt.Sprintf("%08d", t.state.ChipSeq%100_000_000)))
+	ac, sk, err := emv.ApplicationCryptogram(s.mk, l)
+	if err != nil {
+		return false, err
+	}
+	s.sk, s.arqc = sk, ac
+	l = l.Set(emv.TagCryptogram, ac)
+	s.res.ARQC = strings.ToUpper(hex.EncodeToString(ac))
+	if c.Chip.Behaviour == cards.ChipOfflineDecline || s.response == CardOfflineDecline {
+		s.res.FirstAC, s.res.ARQC = "AAC", ""
+		return true, t.save()
+	}
+	s.res.FirstAC = "ARQC"
+	s.data = l
+	req.ICC = l.Bytes()
+	req.CardSeq = "0" + c.Chip.PSN
+	return false, t.save()
+}
+
+// errChip is wrapped by every refusal of an approved transaction by the
+// chip or the terminal's chip kernel.
+var errChip = errors.New("chip refused the approved transaction")
+
+// secondGenerateAC completes an approval at the card: the issuer
+// authentication data is checked (ARPC), issuer scripts are run, and the
+// card gives its final cryptogram. An error means the approval must be
+// reversed (reason 06).
+func (s *chipSession) secondGenerateAC(resp *wire.Txn) error {
+	resData, _ := emv.Parse(resp.ICC)
+	if auth, ok := resData.Get(emv.TagIssuerAuth); ok {
+		s.res.ARQCVerified = true
+		s.res.ARPCVerified = emv.VerifyIssuerAuth(s.sk, s.arqc, auth)
+	}
+	for _, tlv := range resData {
+		if tlv.Tag == emv.TagScript1 || tlv.Tag == emv.TagScript2 {
+			s.res.Scripts++
+		}
+	}
+	if s.res.Scripts > 0 {
+		s.res.ScriptResult = "20" // processed, no error (PBOC DF31: result nibble 2)
+		if !s.res.ARPCVerified {
+			s.res.ScriptResult = "10" // not processed: the issuer is not authenticated
+		}
+	}
+	if s.response == CardRemoveEarly {
+		s.res.Failure = "card removed before the second GENERATE AC"
+		return fmt.Errorf("%w: %s", errChip, s.res.Failure)
+	}
+	if !s.res.ARPCVerified {
+		// issuer authentication failed: TVR byte 5 bit 7; this card,
+		// like most, then refuses
+		s.res.SecondAC = "AAC"
+		s.res.Failure = "issuer authentication failed (the ARPC does not verify)"
+		if !s.res.ARQCVerified {
+			s.res.Failure = "issuer authentication data (91) missing from the approval"
+		}
+		return fmt.Errorf("%w: %s", errChip, s.res.Failure)
+	}
+	cid := emv.CIDTC
+	if s.card.Chip.Behaviour == cards.ChipAACAfterApproval || s.response == CardAAC {
+		cid = emv.CIDAAC
+	}
+	ac, err := emv.SecondCryptogram(s.sk, s.data, resp.ResponseCode, cid)
+	if err != nil {
+		return err
+	}
+	s.res.SecondAC = emv.CIDName(cid)
+	if cid == emv.CIDAAC {
+		s.res.Failure = "the card refused the issuer's approval (AAC at the second GENERATE AC)"
+		return fmt.Errorf("%w: %s", errChip, s.res.Failure)
+	}
+	s.res.TC = strings.ToUpper(hex.EncodeToString(ac))
+	return nil
+}
+
+// bcd packs a string of digits two to a byte.
+func bcd(digits string) []byte {
+	if len(digits)%2 == 1 {
+		digits = "0" + digits
+	}
+	out := make([]byte, len(digits)/2)
+	for i := range out {
+		out[i] = (digits[2*i]-'0')<<4 | (digits[2*i+1] - '0')
+	}
+	return out
+}

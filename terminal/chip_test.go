@@ -1,0 +1,123 @@
+package terminal_test
+
+import (
+	"context"
+	"encoding/hex"
+	"testing"
+
+	"github.com/posim/posim/acquirer"
+	"github.com/posim/posim/emv"
+	"github.com/posim/posim/terminal"
+	"github.com/posim/posim/wire"
+	"github.com/stretchr/testify/require"
+)
+
+// chipPair starts an acquirer and a terminal of one profile.
+func chipPair(t *testing.T, p wire.Profile) (*acquirer.Acquirer, *terminal.Terminal) {
+	a := startAcquirer(t, acquirer.WithProfile(p))
+	term := newTerminal(t, a.Addr(), t.TempDir(), func(c *terminal.Config) {
+		c.Profile = p
+		c.AutoSignOn = true
+	})
+	return a, term
+}
+
+func TestChip_EndToEnd(t *testing.T) {
+	for _, p := range []wire.Profile{wire.ISO87, wire.CUP} {
+		t.Run(p.Name(), func(t *testing.T) {
+			ctx := context.Background()
+			a, term := chipPair(t, p)
+
+			res, err := term.Sale(ctx, terminal.Request{Card: "chip-approve", Amount: 1234})
+			require.NoError(t, err)
+			c := res.Chip
+			require.NotNil(t, c)
+			require.Equal(t, "contact", c.Interface)
+			require.True(t, c.ARQCVerified, "the host answered with 91")
+			require.True(t, c.ARPCVerified)
+			require.Equal(t, "TC", c.SecondAC)
+			require.NotEqual(t, c.ARQC, c.TC, "the second cryptogram covers the response code too")
+			require.Equal(t, int64(1_000_000-1234), balance(t, a, "chip-approve"))
+			res, err = term.Sale(ctx, terminal.Request{Card: "chip-approve", Amount: 100})
+			require.NoError(t, err)
+			require.Equal(t, 2, res.Chip.ATC, "the card's counter moves on")
+
+			// the card refuses the host's approval: reversal 06, money back
+			res, err = term.Sale(ctx, terminal.Request{Card: "chip-aac-after-approval", Amount: 1234})
+			require.Error(t, err)
+			require.Equal(t, terminal.ChipDeclined, res.Outcome)
+			require.Equal(t, "AAC", res.Chip.SecondAC)
+			require.Len(t, res.ReversalsSent, 1)
+			require.Equal(t, "06", res.ReversalsSent[0].Reason)
+			require.Equal(t, "00", res.ReversalsSent[0].ResponseCode)
+			require.False(t, res.ReversalPending)
+			require.Equal(t, int64(1_000_000), balance(t, a, "chip-aac-after-approval"), "the debit is undone")
+
+			// pulled out before the second GENERATE AC
+			res, err = term.Sale(ctx, terminal.Request{Card: "chip-approve", Amount: 500, CardResponse: terminal.CardRemoveEarly})
+			require.Error(t, err)
+			require.Equal(t, terminal.ChipDeclined, res.Outcome)
+			require.Equal(t, "06", res.ReversalsSent[0].Reason)
+			require.Equal(t, int64(1_000_000-1234-100), balance(t, a, "chip-approve"))
+
+			// declined offline: nothing goes out
+			res, err = term.Sale(ctx, terminal.Request{Card: "chip-offline-decline", Amount: 500})
+			require.Error(t, err)
+			require.Equal(t, terminal.ChipDeclined, res.Outcome)
+			require.Equal(t, "AAC", res.Chip.FirstAC)
+			require.Empty(t, res.STAN, "nothing sent")
+			require.Equal(t, int64(1_000_000), balance(t, a, "chip-offline-decline"))
+
+			// online PIN, and contactless under and over the CVM limit
+			res, err = term.Sale(ctx, terminal.Request{Card: "chip-online-pin", Amount: 500})
+			require.NoError(t, err)
+			require.Equal(t, "TC", res.Chip.SecondAC)
+			res, err = term.Sale(ctx, terminal.Request{Card: "contactless", Amount: 100_000})
+			require.NoError(t, err)
+			require.Equal(t, "contactless", res.Chip.Interface)
+			_, err = term.Sale(ctx, terminal.Request{Card: "contactless", Amount: 100_001})
+			require.NoError(t, err, "over the limit the terminal asks for the PIN")
+			res, err = term.Sale(ctx, terminal.Request{Card: "contactless", Amount: 100_001, NoPIN: true})
+			require.Error(t, err)
+			require.Equal(t, "65", res.ResponseCode, "no PIN over the CVM limit: soft decline")
+		})
+	}
+}
+
+// The host verifies the ARQC: data changed after the card signed it is
+// answered with the policy's code (default 05), without 91.
+func TestChip_WrongARQCDeclined(t *testing.T) {
+	a := startAcquirer(t)
+	term := newTerminal(t, a.Addr(), t.TempDir())
+	res, err := term.Sale(context.Background(), terminal.Request{Card: "chip-approve", Amount: 1234})
+	require.NoError(t, err)
+	require.True(t, res.Chip.ARPCVerified)
+
+	// a sale whose ARQC was computed with another issuer's key
+	l := emv.List{}.
+		Set(emv.TagAmount, []byte{0, 0, 0, 0, 0x12, 0x34}).Set(emv.TagAmountOther, make([]byte, 6)).
+		Set(emv.TagCountry, []byte{0x01, 0x56}).Set(emv.TagTVR, make([]byte, 5)).
+		Set(emv.TagCurrency, []byte{0x01, 0x56}).Set(emv.TagDate, []byte{0x26, 0x11, 0x27}).
+		Set(emv.TagType, []byte{0}).Set(emv.TagUN, []byte{1, 2, 3, 4}).Set(emv.TagAIP, []byte{0x7C, 0}).
+		Set(emv.TagATC, []byte{0, 9}).Set(emv.TagIAD, []byte{0x07, 0x01, 0x01, 0x03, 0xA0, 0, 0, 1})
+	other, err := emv.ICCMasterKey(unhexT(t, "00112233445566778899AABBCCDDEEFF"), "6200000000002001", "01")
+	require.NoError(t, err)
+	ac, _, err := emv.ApplicationCryptogram(other, l)
+	require.NoError(t, err)
+	l = l.Set(emv.TagCryptogram, ac).Set(emv.TagCID, []byte{emv.CIDARQC})
+	raw := dialRaw(t, a.Addr())
+	resp := raw.roundTrip(t, &wire.Txn{
+		Op: wire.OpSale, PAN: "6200000000002001", Amount: 1234, HasAmount: true, STAN: "000777",
+		TransmissionTime: "1127120000", EntryMode: "052", CardSeq: "001", TID: "POSIM001", MID: "POSIM0000000001",
+		Currency: "156", Condition: "00", ICC: l.Bytes(),
+	})
+	require.Equal(t, "05", resp.ResponseCode)
+	require.Empty(t, resp.ICC)
+}
+
+func unhexT(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	require.NoError(t, err)
+	return b
+}
