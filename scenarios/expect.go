@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/posim/posim/acquirer"
+	"github.com/posim/posim/terminal"
 	"github.com/posim/posim/wire"
 )
 
@@ -61,6 +62,9 @@ func (r *run) checkStep(i int, st Step, sr StepResult) {
 	}
 	if e.Balance != "" && e.Balance != res.Balance {
 		f("balance", e.Balance, orNone(res.Balance))
+	}
+	if e.ARQCVerified != nil || e.ARPCVerified != nil || e.SecondAC != "" || e.ScriptResult != "" {
+		r.checkChip(e, res.Chip, f)
 	}
 	if se := e.Settlement; se != nil {
 		if res.Settlement == nil {
@@ -371,4 +375,24 @@ func signedAmount(s string) int64 {
 		return -v
 	}
 	return v
+}
+
+// checkChip checks a step's chip outcomes.
+func (r *run) checkChip(e *StepExpect, c *terminal.ChipResult, f func(what string, want, got any)) {
+	if c == nil {
+		f("chip", "a chip transaction", "none (the card has no chip, or it was swiped)")
+		return
+	}
+	if e.ARQCVerified != nil && *e.ARQCVerified != c.ARQCVerified {
+		f("arqc_verified", *e.ARQCVerified, c.ARQCVerified)
+	}
+	if e.ARPCVerified != nil && *e.ARPCVerified != c.ARPCVerified {
+		f("arpc_verified", *e.ARPCVerified, c.ARPCVerified)
+	}
+	if e.SecondAC != "" && e.SecondAC != c.SecondAC {
+		f("second_ac", e.SecondAC, orNone(c.SecondAC))
+	}
+	if e.ScriptResult != "" && e.ScriptResult != c.ScriptResult {
+		f("script_result", e.ScriptResult, orNone(c.ScriptResult))
+	}
 }

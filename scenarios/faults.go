@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"github.com/posim/posim/emv"
 	"hash/fnv"
 	"log/slog"
 	"math"
@@ -569,6 +570,25 @@ func mutate(t *wire.Txn, fields []string, rng *rand.Rand) {
 			if len(t.MAC) == 0 {
 				t.MAC = make([]byte, 8)
 			}
+		case "arpc":
+			// the issuer authentication data no longer verifies at the card
+			t.ICC = mutateICC(t.ICC, func(l emv.List) emv.List {
+				if v, ok := l.Get(emv.TagIssuerAuth); ok && len(v) > 0 {
+					bad := append([]byte{}, v...)
+					bad[0] ^= 0xFF
+					l = l.Set(emv.TagIssuerAuth, bad)
+				}
+				return l
+			})
+		case "drop_de55":
+			t.ICC = nil
+		case "script":
+			// an issuer script template 2 (run after the second GENERATE
+			// AC) with one command: PUT DATA of the consecutive offline
+			// transaction limit (9F58), as issuers send to reset counters
+			t.ICC = mutateICC(t.ICC, func(l emv.List) emv.List {
+				return append(l, emv.TLV{Tag: emv.TagScript2, Value: issuerScript})
+			})
 		}
 	}
 }
@@ -653,4 +673,19 @@ func (f *Faults) upstream(ctx context.Context, x *acquirer.Exchange, r *compiled
 	f.fault(x, r, fmt.Sprintf("issuer silent for %s (upstream timeout): answered 68; its late approval is reversed upstream", u.Timeout))
 	*resp = x.Request.Response("68")
 	return true
+}
+
+// issuerScript is the value of a 72 template: script identifier 9F18
+// 00000001, then one command (86): 04 DA 9F 58 04 (PUT DATA 9F58, secure
+// messaging) with the value 03 and a 3-byte MAC placeholder.
+var issuerScript = []byte{0x9F, 0x18, 0x04, 0x00, 0x00, 0x00, 0x01, 0x86, 0x09, 0x04, 0xDA, 0x9F, 0x58, 0x04, 0x03, 0x00, 0x00, 0x00}
+
+// mutateICC rewrites the chip data of a response; chip data that does not
+// parse is left as it is.
+func mutateICC(icc []byte, f func(emv.List) emv.List) []byte {
+	l, err := emv.Parse(icc)
+	if err != nil {
+		return icc
+	}
+	return f(l).Bytes()
 }

@@ -269,6 +269,8 @@ func Policies(a AcquirerSetup) (acquirer.Policies, error) {
 	set(&p.ReversalDeclined, a.ReversalDeclined)
 	set(&p.LateReversal, a.LateReversal)
 	set(&p.Unsigned, a.Unsigned)
+	set(&p.ARQCFailure, a.ARQCFailure)
+	set(&p.Fallback, a.Fallback)
 	for _, l := range []struct {
 		name, v string
 		dst     *int64
@@ -345,7 +347,7 @@ func (v *validator) when(w When, book *cards.Book, line int) {
 
 var respondFields = []string{"mti", "de3", "de4", "de11", "de37", "de38", "de39", "de41", "de42", "de49"}
 
-var mutations = []string{"stan", "rrn", "tid", "mti", "amount", "drop_de39", "mac"}
+var mutations = []string{"stan", "rrn", "tid", "mti", "amount", "drop_de39", "mac", "arpc", "drop_de55", "script"}
 
 // pipeline checks a rule's actions and that a response is never invented
 // without a response code.
@@ -444,7 +446,7 @@ func hasUpstream(do []Action) bool {
 	return false
 }
 
-var outcomes = []string{"approved", "declined", "no_response", "refused", "invalid_response", "blocked", "power_cut"}
+var outcomes = []string{"approved", "declined", "no_response", "refused", "invalid_response", "blocked", "power_cut", "chip_declined"}
 
 var powerCuts = []string{terminal.PowerCutAfterSend, terminal.PowerCutAfterResponse, terminal.PowerCutAfterClear}
 
@@ -495,6 +497,9 @@ func (v *validator) step(s *Scenario, i int, st Step, book *cards.Book) {
 	}
 	if a.PowerCut != "" && !contains(powerCuts, a.PowerCut) {
 		v.add(line, "step %d: power_cut %q: want %s", i+1, a.PowerCut, strings.Join(powerCuts, ", "))
+	}
+	if a.CardResponse != "" && !contains(terminal.CardResponses(), a.CardResponse) {
+		v.add(line, "step %d: card_response %q: want %s", i+1, a.CardResponse, strings.Join(terminal.CardResponses(), ", "))
 	}
 	if (st.Op == "wait" || st.Op == "host_down") && st.Duration <= 0 {
 		v.add(line, "step %d: %s needs a positive duration", i+1, st.Op)

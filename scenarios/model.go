@@ -104,6 +104,8 @@ type AcquirerSetup struct {
 	ReversalDeclined string        `yaml:"reversal_declined" json:"reversal_declined,omitempty"`
 	LateReversal     string        `yaml:"late_reversal" json:"late_reversal,omitempty"`
 	Unsigned         string        `yaml:"unsigned" json:"unsigned,omitempty"`
+	ARQCFailure      string        `yaml:"arqc_failure" json:"arqc_failure,omitempty"`
+	Fallback         string        `yaml:"fallback" json:"fallback,omitempty"`
 	Limits           LimitsSetup   `yaml:"limits" json:"limits"`
 	Velocity         VelocitySetup `yaml:"velocity" json:"velocity"`
 	PINTries         int           `yaml:"pin_tries" json:"pin_tries,omitempty"`
@@ -228,6 +230,11 @@ type OpArgs struct {
 	PowerCut        string `yaml:"power_cut" json:"power_cut,omitempty"`
 	CloseBeforeRead bool   `yaml:"close_before_read" json:"close_before_read,omitempty"`
 	BadMAC          bool   `yaml:"bad_mac" json:"bad_mac,omitempty"`
+	// CardResponse makes a chip card behave otherwise for this step:
+	// aac, remove_early or offline_decline.
+	CardResponse string `yaml:"card_response" json:"card_response,omitempty"`
+	// Fallback swipes a chip card (DE22 80x).
+	Fallback bool `yaml:"fallback" json:"fallback,omitempty"`
 	// disputes (back office): the reason code and fee of a chargeback, the
 	// outcome of a representment
 	Reason string `yaml:"reason" json:"reason,omitempty"`
@@ -237,16 +244,21 @@ type OpArgs struct {
 
 // StepExpect is what a step's result must show.
 type StepExpect struct {
-	Outcome         string          `yaml:"outcome" json:"outcome,omitempty"`
-	ResponseCode    string          `yaml:"response_code" json:"response_code,omitempty"`
-	ReversalPending *bool           `yaml:"reversal_pending" json:"reversal_pending,omitempty"`
-	ReversalsSent   *int            `yaml:"reversals_sent" json:"reversals_sent,omitempty"`
-	ReversalReason  string          `yaml:"reversal_reason" json:"reversal_reason,omitempty"`
-	ReversalDropped *bool           `yaml:"reversal_dropped" json:"reversal_dropped,omitempty"`
-	Display         string          `yaml:"display" json:"display,omitempty"`
-	LateResponses   *int            `yaml:"late_responses" json:"late_responses,omitempty"`
-	Balance         string          `yaml:"balance" json:"balance,omitempty"`
-	Settlement      *SettlementStep `yaml:"settlement" json:"settlement,omitempty"`
+	Outcome         string `yaml:"outcome" json:"outcome,omitempty"`
+	ResponseCode    string `yaml:"response_code" json:"response_code,omitempty"`
+	ReversalPending *bool  `yaml:"reversal_pending" json:"reversal_pending,omitempty"`
+	ReversalsSent   *int   `yaml:"reversals_sent" json:"reversals_sent,omitempty"`
+	ReversalReason  string `yaml:"reversal_reason" json:"reversal_reason,omitempty"`
+	ReversalDropped *bool  `yaml:"reversal_dropped" json:"reversal_dropped,omitempty"`
+	Display         string `yaml:"display" json:"display,omitempty"`
+	LateResponses   *int   `yaml:"late_responses" json:"late_responses,omitempty"`
+	Balance         string `yaml:"balance" json:"balance,omitempty"`
+	// chip outcomes (terminal.ChipResult)
+	ARQCVerified *bool           `yaml:"arqc_verified" json:"arqc_verified,omitempty"`
+	ARPCVerified *bool           `yaml:"arpc_verified" json:"arpc_verified,omitempty"`
+	SecondAC     string          `yaml:"second_ac" json:"second_ac,omitempty"`
+	ScriptResult string          `yaml:"script_result" json:"script_result,omitempty"`
+	Settlement   *SettlementStep `yaml:"settlement" json:"settlement,omitempty"`
 }
 
 // SettlementStep is what a settle step must show.

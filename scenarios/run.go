@@ -584,7 +584,8 @@ func describeStep(st Step) string {
 // request turns step arguments into a terminal request.
 func (r *run) request(a OpArgs) (terminal.Request, error) {
 	req := terminal.Request{Card: a.Card, PIN: a.PIN, NoPIN: a.NoPIN, RRN: a.RRN, AuthCode: a.AuthCode, STAN: r.stanArg(a.STAN),
-		TID: a.TID, MID: a.MID, PowerCut: a.PowerCut, CloseBeforeRead: a.CloseBeforeRead, BadMAC: a.BadMAC}
+		TID: a.TID, MID: a.MID, PowerCut: a.PowerCut, CloseBeforeRead: a.CloseBeforeRead, BadMAC: a.BadMAC,
+		CardResponse: a.CardResponse, Fallback: a.Fallback}
 	if a.PAN != "" {
 		req.Card = a.PAN
 	}

@@ -70,6 +70,9 @@ func (t *Terminal) purchase(ctx context.Context, op wire.Op, r Request) (*Result
 	if err := t.prepare(req); err != nil {
 		return res, res.finish(Refused, "", fmt.Errorf("%w: %v", ErrInvalidRequest, err))
 	}
+	if r.CardResponse != "" && (chip == nil || !slices.Contains(CardResponses(), r.CardResponse)) {
+		return res, res.finish(Refused, "", fmt.Errorf("%w: card response %q needs a chip card read through its chip and one of %v", ErrInvalidRequest, r.CardResponse, CardResponses()))
+	}
 	f := r.faults()
 	if chip != nil {
 		res.Chip = chip.res

@@ -24,6 +24,7 @@ type acquirerFlags struct {
 	duplicate, reversalUnknown        string
 	reversalRepeat, reversalDeclined  string
 	unsigned                          string
+	arqcFailure, fallback             string
 	maxAmount, dailyAmount            string
 	dailyCount, velocityCount         int
 	velocityWindow                    time.Duration
@@ -61,6 +62,8 @@ stderr as one structured line with masked PAN. Stop it with Ctrl-C.`,
 	fl.StringVar(&f.reversalUnknown, "reversal-unknown", "00", "answer to a reversal of an unknown original: 00 or 25")
 	fl.StringVar(&f.reversalRepeat, "reversal-repeat", "00", "answer to a repeated reversal: 00 or 22")
 	fl.StringVar(&f.reversalDeclined, "reversal-declined", "00", "answer to a reversal of a declined original: 00 or 12")
+	fl.StringVar(&f.arqcFailure, "arqc-failure", "05", "answer to a chip card whose ARQC does not verify: a decline code")
+	fl.StringVar(&f.fallback, "fallback", "approve", "answer to a chip card swiped (DE22 80x): approve or a decline code")
 	fl.StringVar(&f.unsigned, "unsigned", "77", "cup: answer to a request from a terminal that has not signed on: 77, A0 or 99 (nothing is booked)")
 	fl.StringVar(&f.maxAmount, "max-amount", "", "per-transaction limit, e.g. 5000.00 (61 above it)")
 	fl.StringVar(&f.dailyAmount, "daily-amount", "", "per-card daily amount limit (61 above it)")
@@ -94,6 +97,7 @@ func (f acquirerFlags) policies() (acquirer.Policies, error) {
 	p.Duplicate, p.ReversalUnknown = f.duplicate, f.reversalUnknown
 	p.ReversalRepeat, p.ReversalDeclined = f.reversalRepeat, f.reversalDeclined
 	p.Unsigned = f.unsigned
+	p.ARQCFailure, p.Fallback = f.arqcFailure, f.fallback
 	p.DailyCount, p.VelocityCount, p.VelocityWindow = f.dailyCount, f.velocityCount, f.velocityWindow
 	p.PINTries, p.MagicAmounts, p.AutoRegister = f.pinTries, !f.noMagic, !f.noAutoRegister
 	for _, a := range []struct {

@@ -24,7 +24,8 @@ type terminalFlags struct {
 	specFlags
 
 	amount, card, pan, pin, rrn, authCode, stan string
-	noPIN                                       bool
+	noPIN, fallback                             bool
+	cardResponse                                string
 }
 
 func newTerminalCmd() *cobra.Command {
@@ -132,6 +133,8 @@ Exit codes: 0 approved, 1 usage error, 2 invalid input,
 		fl.StringVar(&f.authCode, "auth-code", "", "authorisation code of the pre-authorisation (completion, preauth-void)")
 		fl.StringVar(&f.stan, "stan", "", "STAN of the logged transaction to reverse (reversal)")
 		fl.BoolVar(&f.badMAC, "bad-mac", false, "cup fault: send a MAC with one bit flipped")
+		fl.StringVar(&f.cardResponse, "card-response", "", "chip card fault for this sale: "+strings.Join(terminal.CardResponses(), ", "))
+		fl.BoolVar(&f.fallback, "fallback", false, "swipe a chip card (DE22 80x), as when its chip cannot be read")
 		cmd.AddCommand(sub)
 	}
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
@@ -193,7 +196,8 @@ func (f terminalFlags) config(cmd *cobra.Command, stderr io.Writer) (terminal.Co
 }
 
 func (f terminalFlags) request(op string, needs []string) (terminal.Request, error) {
-	r := terminal.Request{Card: f.card, PIN: f.pin, NoPIN: f.noPIN, RRN: f.rrn, AuthCode: f.authCode, STAN: f.stan, BadMAC: f.badMAC}
+	r := terminal.Request{Card: f.card, PIN: f.pin, NoPIN: f.noPIN, RRN: f.rrn, AuthCode: f.authCode, STAN: f.stan, BadMAC: f.badMAC,
+		CardResponse: f.cardResponse, Fallback: f.fallback}
 	if f.pan != "" {
 		if f.card != "" {
 			return r, usageErr("use --card or --pan, not both")
