@@ -96,3 +96,57 @@ func (c *chipAuth) answer(d Decision) Decision {
 	}
 	return d
 }
+
+// tcUpload books a chip transaction's certificate (TC upload after
+// settlement) on its sale: found by the terminal, the original's STAN
+// (DE90 under iso87, 61.2 under cup), card and amount. For a card the book
+// knows as a chip card the TC must be the card's (second GENERATE AC
+// over the uploaded data with the response code 00); otherwise it is
+// kept unverified. An upload for no known sale is answered 25.
+func (e *Engine) tcUpload(req *wire.Txn) Decision {
+	stan := ""
+	switch {
+	case req.Original != nil && req.Original.STAN != "":
+		stan = req.Original.STAN
+	case req.OrigRef != nil:
+		stan = req.OrigRef.STAN
+	}
+	var rec *Record
+	for _, mti := range []string{"0200", "0100"} {
+		for r := range e.l.originals(origKey(req.TID, mti, stan)) {
+			if r.PAN == req.PAN && r.Amount == req.Amount && r.Status != StatusDeclined && rec == nil {
+				rec = r
+			}
+		}
+	}
+	if rec == nil {
+		return Decision{Response: req.Response("25"), Why: "TC upload for STAN " + stan + ": no such approved chip transaction"}
+	}
+	l, err := emv.Parse(req.ICC)
+	if err != nil {
+		return Decision{Response: req.Response("30"), Why: "format error: DE55: " + err.Error()}
+	}
+	tc, _ := l.Get(emv.TagCryptogram)
+	a := e.l.accounts[req.PAN]
+	if a != nil && a.Card.Chip != nil {
+		psn := a.Card.Chip.PSN
+		if len(req.CardSeq) >= 2 {
+			psn = req.CardSeq[len(req.CardSeq)-2:]
+		}
+		mk, err := emv.ICCMasterKey(a.Card.Chip.IMK(), req.PAN, psn)
+		var want []byte
+		if err == nil {
+			_, sk, aerr := emv.ApplicationCryptogram(mk, l)
+			if aerr == nil {
+				want, err = emv.SecondCryptogram(sk, l, "00", emv.CIDTC)
+			} else {
+				err = aerr
+			}
+		}
+		if err != nil || string(want) != string(tc) {
+			return Decision{Response: req.Response("00"), Why: "TC upload for STAN " + stan + ": the TC does not verify; not booked"}
+		}
+	}
+	rec.TCUploaded = true
+	return Decision{Response: req.Response("00"), Why: "TC upload for STAN " + stan + " booked"}
+}

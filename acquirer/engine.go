@@ -230,6 +230,8 @@ func (e *Engine) decide(req *wire.Txn, now time.Time) Decision {
 		return e.settle(req, now)
 	case wire.OpBatchUpload:
 		return e.upload(req)
+	case wire.OpTCUpload:
+		return e.tcUpload(req)
 	case wire.OpSettleTrailer:
 		return e.trailer(req, now)
 	}

@@ -41,6 +41,9 @@ type Record struct {
 	ResponseCode     string    `json:"rc"`
 	Status           string    `json:"status"`
 	Reason           string    `json:"reason,omitempty"`   // reversal reason received
+	// TCUploaded: the chip card's transaction certificate arrived after
+	// settlement (and verified, for a card the book knows as a chip card).
+	TCUploaded bool `json:"tc_uploaded,omitempty"`
 	Original         int64     `json:"original,omitempty"` // record this one refers to
 	Refunded         int64     `json:"refunded,omitempty"` // refunds approved against it, less those reversed
 	// Credited is what a void or a reversal of this record gave back: for a

@@ -77,6 +77,9 @@ func (r *run) checkStep(i int, st Step, sr StepResult) {
 		if se.Uploaded != nil && *se.Uploaded != res.Settlement.Uploaded {
 			f("settlement.uploaded", *se.Uploaded, res.Settlement.Uploaded)
 		}
+		if se.TCUploaded != nil && *se.TCUploaded != res.Settlement.TCUploaded {
+			f("settlement.tc_uploaded", *se.TCUploaded, res.Settlement.TCUploaded)
+		}
 	}
 }
 
@@ -121,6 +124,9 @@ func (r *run) checkEnd() {
 		}
 		if want.Reason != "" && want.Reason != rec.Reason {
 			f(what+" reason", want.Reason, orNone(rec.Reason))
+		}
+		if want.TCUploaded != nil && *want.TCUploaded != rec.TCUploaded {
+			f(what+" tc_uploaded", *want.TCUploaded, rec.TCUploaded)
 		}
 		if want.RC != "" && want.RC != rec.ResponseCode {
 			f(what+" rc", want.RC, rec.ResponseCode)

@@ -72,6 +72,8 @@ type TerminalSetup struct {
 	// Retransmit makes the terminal resend an unanswered request with the
 	// same STAN up to this many times before giving up.
 	Retransmit int `yaml:"retransmit" json:"retransmit,omitempty"`
+	// SkipTCUpload settles without uploading chip certificates (a fault).
+	SkipTCUpload bool `yaml:"skip_tc_upload" json:"skip_tc_upload,omitempty"`
 	// Write makes a slow or fragmenting link: each frame leaves in chunks.
 	Write *WriteSetup `yaml:"write" json:"write,omitempty"`
 	// TPDU and Header (cup) are what the terminal sends, in hex.
@@ -265,6 +267,8 @@ type StepExpect struct {
 type SettlementStep struct {
 	Balanced *bool `yaml:"balanced" json:"balanced,omitempty"`
 	Uploaded *int  `yaml:"uploaded" json:"uploaded,omitempty"`
+	// TCUploaded counts the chip certificates uploaded after settlement.
+	TCUploaded *int `yaml:"tc_uploaded" json:"tc_uploaded,omitempty"`
 }
 
 // Expect is the end state after the last step.
@@ -309,6 +313,8 @@ type RecordExpect struct {
 	Reason string `yaml:"reason" json:"reason,omitempty"`
 	RC     string `yaml:"rc" json:"rc,omitempty"`
 	Amount string `yaml:"amount" json:"amount,omitempty"`
+	// TCUploaded: the chip transaction's certificate reached the host.
+	TCUploaded *bool `yaml:"tc_uploaded" json:"tc_uploaded,omitempty"`
 }
 
 // WithinExpect: the first MTI received after the first After arrived within

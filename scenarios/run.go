@@ -334,6 +334,7 @@ func (r *run) setup(seed int64) error {
 	}
 	cfg.ImmediateReversal = ts.Reversal.Immediate
 	cfg.Retransmits = ts.Retransmit
+	cfg.SkipTCUpload = ts.SkipTCUpload
 	if w := ts.Write; w != nil {
 		cfg.WriteChunk, cfg.WriteGap = w.Chunk, r.scale(w.Gap.D())
 	}

@@ -1,6 +1,7 @@
 package terminal
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -69,6 +70,8 @@ type chipSession struct {
 	data     emv.List
 	arqc     []byte
 	res      *ChipResult
+	// tcData is the chip data with the TC, once the card accepted.
+	tcData []byte
 }
 
 // readChip reads a chip card for a purchase: the entry mode (05x contact,
@@ -213,7 +216,53 @@ func (s *chipSession) secondGenerateAC(resp *wire.Txn) error {
 		return fmt.Errorf("%w: %s", errChip, s.res.Failure)
 	}
 	s.res.TC = strings.ToUpper(hex.EncodeToString(ac))
+	s.tcData = s.data.Set(emv.TagCryptogram, ac).Set(emv.TagCID, []byte{cid}).Set(emv.TagARC, []byte(resp.ResponseCode)).Bytes()
 	return nil
+}
+
+// logTC keeps the chip data of an accepted transaction in its log entry
+// for the TC upload.
+func (s *chipSession) logTC(e *LogEntry, req *wire.Txn) {
+	if s == nil || s.tcData == nil {
+		return
+	}
+	e.ICC, e.CardSeq, e.Entry = strings.ToUpper(hex.EncodeToString(s.tcData)), req.CardSeq, req.EntryMode
+}
+
+// uploadTCs sends the certificates of settled chip transactions (TC
+// upload), one message each; those not answered stay pending for the
+// next settlement.
+func (t *Terminal) uploadTCs(ctx context.Context, sr *SettlementResult) {
+	var left []LogEntry
+	for i, e := range t.state.TCPending {
+		icc, err := hex.DecodeString(e.ICC)
+		if err != nil {
+			continue // a damaged entry: nothing to upload
+		}
+		up := t.base(wire.OpTCUpload)
+		t.stamp(up)
+		up.PAN, up.Amount, up.HasAmount, up.Currency = e.PAN, e.Amount, true, t.cfg.Currency
+		up.EntryMode, up.CardSeq, up.ICC, up.RRN, up.AuthCode = e.Entry, e.CardSeq, icc, e.RRN, e.AuthCode
+		up.Original = &wire.Original{MTI: e.MTI, STAN: e.STAN, TransmissionTime: e.DE7}
+		up.OrigRef = &wire.OrigRef{Batch: fmt.Sprintf("%06d", e.Batch), STAN: e.STAN, Date: e.Time.Format("0102")}
+		err = t.prepare(up)
+		if err == nil {
+			var resp *wire.Txn
+			resp, err = t.send(ctx, up)
+			if err == nil && resp.ResponseCode != "00" {
+				err = fmt.Errorf("TC upload of STAN %s answered %s", e.STAN, resp.ResponseCode)
+			}
+		}
+		if err != nil {
+			t.log.Warn("TC upload failed; kept for the next settlement", "stan", e.STAN, "err", err)
+			left = append(left, t.state.TCPending[i:]...)
+			break
+		}
+		sr.TCUploaded++
+	}
+	t.state.TCPending = left
+	sr.TCPending = len(left)
+	_ = t.save()
 }
 
 // bcd packs a string of digits two to a byte.

@@ -30,6 +30,7 @@ func TestChip_EndToEnd(t *testing.T) {
 
 			res, err := term.Sale(ctx, terminal.Request{Card: "chip-approve", Amount: 1234})
 			require.NoError(t, err)
+			firstSTAN := res.STAN
 			c := res.Chip
 			require.NotNil(t, c)
 			require.Equal(t, "contact", c.Interface)
@@ -80,6 +81,16 @@ func TestChip_EndToEnd(t *testing.T) {
 			res, err = term.Sale(ctx, terminal.Request{Card: "contactless", Amount: 100_001, NoPIN: true})
 			require.Error(t, err)
 			require.Equal(t, "65", res.ResponseCode, "no PIN over the CVM limit: soft decline")
+
+			// after settlement each accepted chip sale's TC goes to the host
+			res, err = term.Settle(ctx)
+			require.NoError(t, err)
+			require.Equal(t, 5, res.Settlement.TCUploaded, "two chip-approve, online PIN, two contactless")
+			require.Zero(t, res.Settlement.TCPending)
+			recs := a.Engine().Find(term.Config().TID, "0200", firstSTAN)
+			require.Len(t, recs, 1)
+			require.True(t, recs[0].TCUploaded, "the TC verified and booked on its sale")
+			require.Empty(t, term.State().TCPending)
 		})
 	}
 }

@@ -44,6 +44,10 @@ type Config struct {
 	// with the same STAN before the terminal gives up (0: never). Some
 	// terminals do this; it is the trap of duplicate-after-lost-approval.
 	Retransmits int `yaml:"retransmit"`
+	// SkipTCUpload makes the terminal settle without uploading its chip
+	// transactions' certificates (a fault: terminals that forget it leave
+	// the host without proof the card accepted).
+	SkipTCUpload bool `yaml:"skip_tc_upload"`
 	// WriteChunk, when positive, writes each frame in pieces of this many
 	// bytes, WriteGap apart: a slow or fragmenting link (a fault).
 	WriteChunk int           `yaml:"-"`

@@ -86,7 +86,7 @@ func (t *Terminal) purchase(ctx context.Context, op wire.Op, r Request) (*Result
 		}
 		f.complete = chip.secondGenerateAC
 	}
-	_, err = t.online(ctx, req, res, f, func(resp *wire.Txn) { t.logApproved(req, resp) })
+	_, err = t.online(ctx, req, res, f, func(resp *wire.Txn) { chip.logTC(t.logApproved(req, resp), req) })
 	return res, err
 }
 
@@ -430,10 +430,21 @@ func (t *Terminal) Settle(ctx context.Context) (*Result, error) {
 	} else {
 		sr.Balanced = true
 	}
+	for _, e := range t.state.Log {
+		if e.ICC != "" && !e.Voided && e.Op.Settles() != 0 {
+			e.Batch = t.state.Batch
+			t.state.TCPending = append(t.state.TCPending, e)
+		}
+	}
 	t.state.Log = nil
 	t.state.Batch = t.state.Batch%999999 + 1
 	if err := t.save(); err != nil {
 		return res, err
+	}
+	if !t.cfg.SkipTCUpload {
+		t.uploadTCs(ctx, sr)
+	} else {
+		sr.TCPending = len(t.state.TCPending)
 	}
 	return res, res.finish(Approved, "00", nil)
 }

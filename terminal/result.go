@@ -71,6 +71,10 @@ type SettlementResult struct {
 	Terminal wire.Totals  `json:"terminal_totals"`
 	Host     *wire.Totals `json:"host_totals,omitempty"`
 	Uploaded int          `json:"uploaded"`
+	// TCUploaded counts the chip transactions whose certificate (TC)
+	// went to the host after the settlement; TCPending those still to go.
+	TCUploaded int `json:"tc_uploaded"`
+	TCPending  int `json:"tc_pending,omitempty"`
 }
 
 // LateResponse is a response that arrived after the terminal gave up.

@@ -39,6 +39,15 @@ type LogEntry struct {
 	AuthCode string    `json:"auth_code"`
 	Time     time.Time `json:"time"`
 	Voided   bool      `json:"voided,omitempty"`
+	// ICC is a chip transaction's data after its second GENERATE AC
+	// (the TC in 9F26), in hex: what the TC upload sends.
+	ICC string `json:"icc,omitempty"`
+	// CardSeq is the chip card's sequence number (DE23).
+	CardSeq string `json:"card_seq,omitempty"`
+	// Entry is the entry mode (DE22) the transaction went with.
+	Entry string `json:"entry,omitempty"`
+	// Batch is the batch it settled in (set when it awaits its TC upload).
+	Batch int `json:"batch,omitempty"`
 }
 
 // counts reports how the entry counts in settlement totals: +1 debit,
@@ -76,6 +85,9 @@ type State struct {
 	ATC map[string]int `json:"atc,omitempty"`
 	// ChipSeq is the terminal's transaction sequence counter (9F41).
 	ChipSeq int `json:"chip_seq,omitempty"`
+	// TCPending are settled chip transactions whose certificate (TC)
+	// has not been uploaded yet; the next settlement tries again.
+	TCPending []LogEntry `json:"tc_pending,omitempty"`
 }
 
 // Totals computes the settlement totals of the open batch from the log,

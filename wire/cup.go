@@ -39,6 +39,9 @@ const (
 	NetSettle         = "201"
 	NetUploadEnd      = "202" // end of upload, out of balance
 	NetUploadBalanced = "207"
+	// NetTCUpload is the upload of a chip transaction (its TC in DE55)
+	// after settlement.
+	NetTCUpload = "203"
 )
 
 type cupRow struct {
@@ -101,6 +104,8 @@ func (cup) Encode(t *Txn) (*iso8583.Message, error) {
 		mti, typ, net = "0320", cupNetwork, NetSettle
 	case OpSettleTrailer:
 		mti, typ, net = "0320", cupNetwork, NetUploadEnd
+	case OpTCUpload:
+		mti, typ, net = "0320", cupNetwork, NetTCUpload
 	case OpReversal, OpReversalAdvice:
 		mti = "0400"
 		if t.Op == OpReversalAdvice {
@@ -347,6 +352,8 @@ func (cup) Decode(m *iso8583.Message) (*Txn, error) {
 		t.NetworkCode = net
 		if net == NetUploadEnd || net == NetUploadBalanced {
 			t.Op = OpSettleTrailer
+		} else if net == NetTCUpload && get(55) != "" {
+			t.Op = OpTCUpload
 		} else {
 			t.Op = OpBatchUpload
 		}

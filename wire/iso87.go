@@ -71,6 +71,8 @@ func pcFor87(op Op) (mti, pc string) {
 		return "0500", PCSettleTrailer
 	case OpBatchUpload:
 		return "0320", ""
+	case OpTCUpload:
+		return "0320", PCPurchase
 	case OpReversal:
 		return "0400", ""
 	case OpReversalAdvice:
@@ -122,6 +124,9 @@ func classify87(t *Txn) Op {
 			return OpAdvice
 		}
 	case "032":
+		if len(t.ICC) > 0 {
+			return OpTCUpload
+		}
 		return OpBatchUpload
 	case "040":
 		return OpReversal

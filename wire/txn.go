@@ -33,6 +33,10 @@ const (
 	OpSettle         Op = "settle"
 	OpSettleTrailer  Op = "settle_trailer"
 	OpBatchUpload    Op = "batch_upload"
+	// OpTCUpload sends a chip transaction's transaction certificate after
+	// settlement (cup 0320 with 60.3 203 and DE55; iso87 0320 with DE3
+	// 000000 and DE55): the proof that the card accepted the approval.
+	OpTCUpload Op = "tc_upload"
 	// OpDownload is a network management request for parameters, chip CA
 	// public keys or a blacklist (cup 0800 with 60.3 370, 371, 380, 381,
 	// 390 or 391).
