@@ -1,6 +1,7 @@
 package acquirer
 
 import (
+	"encoding/hex"
 	"strings"
 
 	"github.com/posim/posim/emv"
@@ -104,21 +105,7 @@ func (c *chipAuth) answer(d Decision) Decision {
 // over the uploaded data with the response code 00); otherwise it is
 // kept unverified. An upload for no known sale is answered 25.
 func (e *Engine) tcUpload(req *wire.Txn) Decision {
-	stan := ""
-	switch {
-	case req.Original != nil && req.Original.STAN != "":
-		stan = req.Original.STAN
-	case req.OrigRef != nil:
-		stan = req.OrigRef.STAN
-	}
-	var rec *Record
-	for _, mti := range []string{"0200", "0100"} {
-		for r := range e.l.originals(origKey(req.TID, mti, stan)) {
-			if r.PAN == req.PAN && r.Amount == req.Amount && r.Status != StatusDeclined && rec == nil {
-				rec = r
-			}
-		}
-	}
+	rec, stan := e.chipOriginal(req)
 	if rec == nil {
 		return Decision{Response: req.Response("25"), Why: "TC upload for STAN " + stan + ": no such approved chip transaction"}
 	}
@@ -149,4 +136,50 @@ func (e *Engine) tcUpload(req *wire.Txn) Decision {
 	}
 	rec.TCUploaded = true
 	return Decision{Response: req.Response("00"), Why: "TC upload for STAN " + stan + " booked"}
+}
+
+// chipOriginal finds the sale or pre-authorisation a TC upload or script
+// advice is about: the terminal's original STAN (DE90 under iso87, 61.2
+// under cup), the same card and amount, not declined.
+func (e *Engine) chipOriginal(req *wire.Txn) (*Record, string) {
+	stan := ""
+	switch {
+	case req.Original != nil && req.Original.STAN != "":
+		stan = req.Original.STAN
+	case req.OrigRef != nil:
+		stan = req.OrigRef.STAN
+	}
+	for _, mti := range []string{"0200", "0100"} {
+		for r := range e.l.originals(origKey(req.TID, mti, stan)) {
+			if r.PAN == req.PAN && r.Amount == req.Amount && r.Status != StatusDeclined {
+				return r, stan
+			}
+		}
+	}
+	return nil, stan
+}
+
+// scriptAdvice books the issuer script result a terminal reports (0620,
+// DF31) on its transaction. An advice is acknowledged 00 whatever it
+// says; one for no known transaction is journalled as such.
+func (e *Engine) scriptAdvice(req *wire.Txn) Decision {
+	l, err := emv.Parse(req.ICC)
+	if err != nil {
+		return Decision{Response: req.Response("30"), Why: "format error: DE55: " + err.Error()}
+	}
+	result, ok := l.Get(emv.TagScriptResult)
+	if !ok || len(result) == 0 {
+		return Decision{Response: req.Response("30"), Why: "format error: script advice without DF31"}
+	}
+	res := strings.ToUpper(hex.EncodeToString(result))
+	rec, stan := e.chipOriginal(req)
+	if rec == nil {
+		return Decision{Response: req.Response("00"), Why: "issuer script advice (DF31 " + res + ") for STAN " + stan + ": no such transaction; acknowledged"}
+	}
+	rec.ScriptResult = res
+	outcome := "processed"
+	if result[0]>>4 != 2 {
+		outcome = "FAILED"
+	}
+	return Decision{Response: req.Response("00"), Why: "issuer script advice for STAN " + stan + ": " + outcome + " (DF31 " + res + ")"}
 }

@@ -232,6 +232,8 @@ func (e *Engine) decide(req *wire.Txn, now time.Time) Decision {
 		return e.upload(req)
 	case wire.OpTCUpload:
 		return e.tcUpload(req)
+	case wire.OpScriptAdvice:
+		return e.scriptAdvice(req)
 	case wire.OpSettleTrailer:
 		return e.trailer(req, now)
 	}

@@ -43,9 +43,12 @@ type Record struct {
 	Reason           string    `json:"reason,omitempty"` // reversal reason received
 	// TCUploaded: the chip card's transaction certificate arrived after
 	// settlement (and verified, for a card the book knows as a chip card).
-	TCUploaded bool  `json:"tc_uploaded,omitempty"`
-	Original   int64 `json:"original,omitempty"` // record this one refers to
-	Refunded   int64 `json:"refunded,omitempty"` // refunds approved against it, less those reversed
+	TCUploaded bool `json:"tc_uploaded,omitempty"`
+	// ScriptResult is the issuer script result (DF31, hex) a terminal's
+	// script advice reported for it.
+	ScriptResult string `json:"script_result,omitempty"`
+	Original     int64  `json:"original,omitempty"` // record this one refers to
+	Refunded     int64  `json:"refunded,omitempty"` // refunds approved against it, less those reversed
 	// Credited is what a void or a reversal of this record gave back: for a
 	// sale, what the card was credited (the amount less what refunds had
 	// already given back); for a refund, the refund taken back.

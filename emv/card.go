@@ -25,6 +25,7 @@ const (
 	TagCapabilities uint32 = 0x9F33 // terminal capabilities: 3 bytes
 	TagCVMResults   uint32 = 0x9F34 // CVM results: 3 bytes
 	TagTermType     uint32 = 0x9F35 // terminal type: 1 byte
+	TagIFDSerial    uint32 = 0x9F1E // interface device serial number: 8 characters
 	TagAID          uint32 = 0x84   // dedicated file (application) name
 	TagAppVersion   uint32 = 0x9F09 // application version number (terminal)
 	TagSeqCounter   uint32 = 0x9F41 // transaction sequence counter

@@ -58,6 +58,8 @@ type ChipResult struct {
 	// (DF31: 2x success, 1x failure).
 	Scripts      int    `json:"scripts,omitempty"`
 	ScriptResult string `json:"script_result,omitempty"`
+	// ScriptAdvice: the script result advice (0620) was acknowledged.
+	ScriptAdvice bool `json:"script_advice,omitempty"`
 }
 
 // chipSession is one chip transaction in flight: the card, its keys and
@@ -142,6 +144,7 @@ func (t *Terminal) firstGenerateAC(s *chipSession, req *wire.Txn) (offline bool,
 		Set(emv.TagCapabilities, []byte{0xE0, 0xE1, 0xC8}).
 		Set(emv.TagCVMResults, cvm).
 		Set(emv.TagTermType, []byte{0x22}).
+		Set(emv.TagIFDSerial, []byte(fmt.Sprintf("%-8.8s", req.TID))).
 		Set(emv.TagAID, aid).
 		Set(emv.TagAppVersion, []byte{0x00, 0x30}).
 		Set(emv.TagSeqCounter, bcd(fmt.Sprintf("%08d", t.state.ChipSeq%100_000_000)))
@@ -218,6 +221,43 @@ func (s *chipSession) secondGenerateAC(resp *wire.Txn) error {
 	s.res.TC = strings.ToUpper(hex.EncodeToString(ac))
 	s.tcData = s.data.Set(emv.TagCryptogram, ac).Set(emv.TagCID, []byte{cid}).Set(emv.TagARC, []byte(resp.ResponseCode)).Bytes()
 	return nil
+}
+
+// scriptAdvice reports the issuer scripts' result (DF31) to the host
+// after an approval that carried them (0620); an advice without an answer
+// is logged, not repeated.
+func (t *Terminal) scriptAdvice(ctx context.Context, s *chipSession, req, resp *wire.Txn) {
+	if s == nil || s.res.Scripts == 0 || s.res.ScriptResult == "" {
+		return
+	}
+	result, _ := hex.DecodeString(s.res.ScriptResult + "00000000") // result, then the script identifier's first bytes
+	icc := emv.List{}.
+		Set(emv.TagScriptResult, result).
+		Set(emv.TagTVR, make([]byte, 5)).
+		Set(emv.TagATC, []byte{byte(s.res.ATC >> 8), byte(s.res.ATC)})
+	if tc, err := hex.DecodeString(s.res.TC); err == nil && len(tc) == 8 {
+		icc = icc.Set(emv.TagCryptogram, tc)
+	}
+	adv := t.base(wire.OpScriptAdvice)
+	t.stamp(adv)
+	adv.PAN, adv.Amount, adv.HasAmount, adv.Currency = req.PAN, req.Amount, true, t.cfg.Currency
+	adv.EntryMode, adv.CardSeq, adv.ICC, adv.RRN, adv.AuthCode = req.EntryMode, req.CardSeq, icc.Bytes(), resp.RRN, resp.AuthCode
+	adv.Original = &wire.Original{MTI: req.MTI, STAN: req.STAN, TransmissionTime: req.TransmissionTime}
+	adv.OrigRef = &wire.OrigRef{Batch: req.Batch, STAN: req.STAN, Date: t.now().Format("0102")}
+	err := t.prepare(adv)
+	var ar *wire.Txn
+	if err == nil {
+		ar, err = t.send(ctx, adv)
+	}
+	switch {
+	case err != nil:
+		t.log.Warn("issuer script advice not answered", "stan", adv.STAN, "err", err)
+	case ar.ResponseCode != "00":
+		t.log.Warn("issuer script advice declined", "stan", adv.STAN, "rc", ar.ResponseCode)
+	default:
+		s.res.ScriptAdvice = true
+	}
+	_ = t.save()
 }
 
 // logTC keeps the chip data of an accepted transaction in its log entry

@@ -86,7 +86,10 @@ func (t *Terminal) purchase(ctx context.Context, op wire.Op, r Request) (*Result
 		}
 		f.complete = chip.secondGenerateAC
 	}
-	_, err = t.online(ctx, req, res, f, func(resp *wire.Txn) { chip.logTC(t.logApproved(req, resp), req) })
+	resp, err := t.online(ctx, req, res, f, func(resp *wire.Txn) { chip.logTC(t.logApproved(req, resp), req) })
+	if err == nil {
+		t.scriptAdvice(ctx, chip, req, resp)
+	}
 	return res, err
 }
 

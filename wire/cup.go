@@ -42,6 +42,8 @@ const (
 	// NetTCUpload is the upload of a chip transaction (its TC in DE55)
 	// after settlement.
 	NetTCUpload = "203"
+	// NetScriptAdvice is the issuer script result advice (0620).
+	NetScriptAdvice = "951"
 )
 
 type cupRow struct {
@@ -106,6 +108,8 @@ func (cup) Encode(t *Txn) (*iso8583.Message, error) {
 		mti, typ, net = "0320", cupNetwork, NetUploadEnd
 	case OpTCUpload:
 		mti, typ, net = "0320", cupNetwork, NetTCUpload
+	case OpScriptAdvice:
+		mti, typ, net = "0620", cupNetwork, NetScriptAdvice
 	case OpReversal, OpReversalAdvice:
 		mti = "0400"
 		if t.Op == OpReversalAdvice {
@@ -151,7 +155,7 @@ func (cup) Encode(t *Txn) (*iso8583.Message, error) {
 	if t.HasAmount && t.Op != OpBatchUpload {
 		amount = fmt.Sprintf("%012d", t.Amount)
 	}
-	network := mti[:2] == "08" || mti[:2] == "05" || mti[:2] == "03"
+	network := mti[:2] == "08" || mti[:2] == "05" || mti[:2] == "03" || mti[:2] == "06"
 	if network {
 		pc, cond = "", ""
 	}
@@ -346,6 +350,8 @@ func (cup) Decode(m *iso8583.Message) (*Txn, error) {
 		default:
 			t.Op = OpStatusUpload
 		}
+	case "062":
+		t.Op, t.NetworkCode = OpScriptAdvice, net
 	case "050":
 		t.Op, t.NetworkCode = OpSettle, net
 	case "032":

@@ -73,6 +73,8 @@ func pcFor87(op Op) (mti, pc string) {
 		return "0320", ""
 	case OpTCUpload:
 		return "0320", PCPurchase
+	case OpScriptAdvice:
+		return "0620", ""
 	case OpReversal:
 		return "0400", ""
 	case OpReversalAdvice:
@@ -123,6 +125,8 @@ func classify87(t *Txn) Op {
 		case PCPurchase:
 			return OpAdvice
 		}
+	case "062":
+		return OpScriptAdvice
 	case "032":
 		if len(t.ICC) > 0 {
 			return OpTCUpload

@@ -37,6 +37,9 @@ const (
 	// settlement (cup 0320 with 60.3 203 and DE55; iso87 0320 with DE3
 	// 000000 and DE55): the proof that the card accepted the approval.
 	OpTCUpload Op = "tc_upload"
+	// OpScriptAdvice reports the result of the issuer scripts a card ran
+	// (0620; cup 60.3 951), with DF31 in DE55.
+	OpScriptAdvice Op = "script_advice"
 	// OpDownload is a network management request for parameters, chip CA
 	// public keys or a blacklist (cup 0800 with 60.3 370, 371, 380, 381,
 	// 390 or 391).
