@@ -183,3 +183,55 @@ func (e *Engine) scriptAdvice(req *wire.Txn) Decision {
 	}
 	return Decision{Response: req.Response("00"), Why: "issuer script advice for STAN " + stan + ": " + outcome + " (DF31 " + res + ")"}
 }
+
+// Download answers (DE62): the first byte says whether anything follows
+// ('1') or not ('0'), then BER-TLV.
+const (
+	downloadMore = '1'
+	downloadNone = '0'
+)
+
+// chipDownload answers the cup chip key and parameter exchanges (DOMAIN.md
+// 6): a status upload (0820 372 / 382) is answered with the list of what
+// the host has (each key's RID, index and expiry; each application's
+// AID); a download request (0800 370 / 380) naming one of them (9F06 and
+// 9F22, or 9F06) with that key or parameter set; an end (371 / 381) with
+// nothing. The host holds UnionPay's published test CA key 02 and the
+// debit application's parameters. Blacklists (390, 391) are empty.
+func chipDownload(req, resp *wire.Txn) string {
+	capk, _ := hex.DecodeString(emv.UnionPayTestCAPK02)
+	aid, _ := hex.DecodeString(emv.UnionPayTestAIDParams)
+	keyList, _ := emv.Parse(capk)
+	aidList, _ := emv.Parse(aid)
+	answer := func(tlv []byte) { resp.Keys = append([]byte{downloadMore}, tlv...) }
+	asked, _ := emv.Parse(req.Keys)
+	askedRID, _ := asked.Get(emv.TagRID)
+	askedIdx, _ := asked.Get(emv.TagCAPKIndex)
+	keyRID, _ := keyList.Get(emv.TagRID)
+	keyIdx, _ := keyList.Get(emv.TagCAPKIndex)
+	appAID, _ := aidList.Get(emv.TagRID)
+	switch req.NetworkCode {
+	case "372":
+		exp, _ := keyList.Get(emv.TagCAPKExpiry)
+		answer(emv.List{{Tag: emv.TagRID, Value: keyRID}, {Tag: emv.TagCAPKIndex, Value: keyIdx}, {Tag: emv.TagCAPKExpiry, Value: exp}}.Bytes())
+		return "CA public key list: " + hex.EncodeToString(keyRID) + "/" + hex.EncodeToString(keyIdx)
+	case "382":
+		answer(emv.List{{Tag: emv.TagRID, Value: appAID}}.Bytes())
+		return "chip parameter list: " + hex.EncodeToString(appAID)
+	case "370":
+		if string(askedRID) == string(keyRID) && string(askedIdx) == string(keyIdx) {
+			answer(capk)
+			return "CA public key " + hex.EncodeToString(keyRID) + "/" + hex.EncodeToString(keyIdx) + " sent"
+		}
+		resp.Keys = []byte{downloadNone}
+		return "CA public key " + hex.EncodeToString(askedRID) + "/" + hex.EncodeToString(askedIdx) + ": none such"
+	case "380":
+		if string(askedRID) == string(appAID) {
+			answer(aid)
+			return "chip parameters of " + hex.EncodeToString(appAID) + " sent"
+		}
+		resp.Keys = []byte{downloadNone}
+		return "chip parameters of " + hex.EncodeToString(askedRID) + ": none such"
+	}
+	return "download " + req.NetworkCode + ": nothing to send"
+}

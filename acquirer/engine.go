@@ -328,6 +328,8 @@ func (e *Engine) network(req *wire.Txn, now time.Time) Decision {
 			t.SignedOn = false
 		}
 		delete(e.keys, req.TID)
+	case wire.OpDownload, wire.OpStatusUpload:
+		return Decision{Response: resp, Why: string(req.Op) + " " + req.NetworkCode + ": " + chipDownload(req, resp)}
 	}
 	return Decision{Response: resp, Why: string(req.Op)}
 }

@@ -1,6 +1,7 @@
 package acquirer
 
 import (
+	"github.com/posim/posim/emv"
 	"testing"
 	"time"
 
@@ -87,8 +88,39 @@ func TestEngine_SignOnEnforcedUnderCUP(t *testing.T) {
 			stanSeq++
 			d := e.Decide(&wire.Txn{MTI: c.mti, Op: c.op, NetworkCode: c.code, STAN: pad6(stanSeq), TID: "T1", MID: "M1"}, at)
 			require.Equal(t, "00", d.Response.ResponseCode, c.code)
-			require.Empty(t, d.Response.Keys, "%s issues no keys", c.code)
+			require.NotEqual(t, 40, len(d.Response.Keys), "%s issues no working keys", c.code)
 		}
+	})
+	t.Run("chip CA key and parameter download", func(t *testing.T) {
+		e := cupEngine(t)
+		ask := func(mti, code string, op wire.Op, de62 []byte) []byte {
+			stanSeq++
+			d := e.Decide(&wire.Txn{MTI: mti, Op: op, NetworkCode: code, STAN: pad6(stanSeq), TID: "T1", MID: "M1", Keys: de62}, at)
+			require.Equal(t, "00", d.Response.ResponseCode, code)
+			return d.Response.Keys
+		}
+		list := ask("0820", "372", wire.OpStatusUpload, nil)
+		require.Equal(t, byte('1'), list[0])
+		l, err := emv.Parse(list[1:])
+		require.NoError(t, err)
+		rid, _ := l.Get(emv.TagRID)
+		idx, _ := l.Get(emv.TagCAPKIndex)
+		key := ask("0800", "370", wire.OpDownload, emv.List{{Tag: emv.TagRID, Value: rid}, {Tag: emv.TagCAPKIndex, Value: idx}}.Bytes())
+		require.Equal(t, byte('1'), key[0])
+		k, err := emv.ParseCAPK(key[1:])
+		require.NoError(t, err, "the key's checksum verifies")
+		require.Equal(t, "a000000333/02", k.Name())
+		none := ask("0800", "370", wire.OpDownload, emv.List{{Tag: emv.TagRID, Value: rid}, {Tag: emv.TagCAPKIndex, Value: []byte{0x99}}}.Bytes())
+		require.Equal(t, []byte("0"), none)
+		apps := ask("0820", "382", wire.OpStatusUpload, nil)
+		al, err := emv.Parse(apps[1:])
+		require.NoError(t, err)
+		aid, _ := al.Get(emv.TagRID)
+		params := ask("0800", "380", wire.OpDownload, emv.List{{Tag: emv.TagRID, Value: aid}}.Bytes())
+		pl, err := emv.Parse(params[1:])
+		require.NoError(t, err)
+		floor, _ := pl.Get(0x9F1B)
+		require.Equal(t, []byte{0, 0, 0xC3, 0x50}, floor, "floor limit 500.00")
 	})
 }
 

@@ -316,3 +316,112 @@ func bcd(digits string) []byte {
 	}
 	return out
 }
+
+// DownloadResult is what a chip download brought: the CA public keys (RID
+// and index) and the applications (AID) whose parameters arrived.
+type DownloadResult struct {
+	CAPKs []string `json:"capks"`
+	AIDs  []string `json:"aids"`
+}
+
+// Download fetches the chip CA public keys and application parameters
+// from the host (cup: 0820 372 lists the keys, 0800 370 fetches each, 0800
+// 371 ends; then 382, 380 and 381 for the parameters) and keeps them in
+// the state. Each CA key's checksum must verify.
+func (t *Terminal) Download(ctx context.Context) (*Result, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	res := t.newResult(string(wire.OpDownload))
+	if !t.keyed() {
+		return res, res.finish(Refused, "", fmt.Errorf("%w: chip downloads are a cup exchange; %s has none", ErrInvalidRequest, t.cfg.Profile.Name()))
+	}
+	if err := t.ensureSignedOn(ctx, res); err != nil {
+		return res, err
+	}
+	if err := t.connect(ctx); err != nil {
+		return res, res.finish(Refused, "", err)
+	}
+	if err := t.download(ctx, res); err != nil {
+		return res, err
+	}
+	return res, res.finish(Approved, "00", nil)
+}
+
+// download runs the exchanges of Download on the open connection.
+func (t *Terminal) download(ctx context.Context, res *Result) error {
+	dr := &DownloadResult{CAPKs: []string{}, AIDs: []string{}}
+	res.Download = dr
+	ask := func(op wire.Op, code string, de62 []byte) (emv.List, error) {
+		req := t.base(op)
+		t.stamp(req)
+		req.NetworkCode, req.Keys, req.Batch = code, de62, t.batch()
+		if err := t.prepare(req); err != nil {
+			return nil, res.finish(Refused, "", err)
+		}
+		resp, err := t.send(ctx, req)
+		if err != nil {
+			return nil, res.finish(NoResponse, "", fmt.Errorf("download %s: %w", code, err))
+		}
+		if resp.ResponseCode != "00" {
+			return nil, res.finish(Declined, resp.ResponseCode, nil)
+		}
+		if len(resp.Keys) == 0 || resp.Keys[0] != '1' {
+			return nil, nil
+		}
+		l, err := emv.Parse(resp.Keys[1:])
+		if err != nil {
+			return nil, res.finish(InvalidResponse, resp.ResponseCode, fmt.Errorf("%w: download %s: DE62: %v", ErrInvalidResponse, code, err))
+		}
+		return l, nil
+	}
+	list, err := ask(wire.OpStatusUpload, "372", nil)
+	if err != nil {
+		return err
+	}
+	var capks []string
+	for i, tlv := range list {
+		if tlv.Tag != emv.TagRID || i+1 >= len(list) || list[i+1].Tag != emv.TagCAPKIndex {
+			continue
+		}
+		got, err := ask(wire.OpDownload, "370", emv.List{tlv, list[i+1]}.Bytes())
+		if err != nil {
+			return err
+		}
+		if got == nil {
+			continue
+		}
+		k, err := emv.ParseCAPK(got.Bytes())
+		if err != nil {
+			return res.finish(InvalidResponse, "00", fmt.Errorf("%w: %v", ErrInvalidResponse, err))
+		}
+		capks = append(capks, strings.ToUpper(hex.EncodeToString(k.TLV)))
+		dr.CAPKs = append(dr.CAPKs, strings.ToUpper(k.Name()))
+	}
+	if _, err := ask(wire.OpDownload, "371", nil); err != nil {
+		return err
+	}
+	apps, err := ask(wire.OpStatusUpload, "382", nil)
+	if err != nil {
+		return err
+	}
+	var params []string
+	for _, tlv := range apps {
+		if tlv.Tag != emv.TagRID {
+			continue
+		}
+		got, err := ask(wire.OpDownload, "380", emv.List{tlv}.Bytes())
+		if err != nil {
+			return err
+		}
+		if got == nil {
+			continue
+		}
+		params = append(params, strings.ToUpper(hex.EncodeToString(got.Bytes())))
+		dr.AIDs = append(dr.AIDs, strings.ToUpper(hex.EncodeToString(tlv.Value)))
+	}
+	if _, err := ask(wire.OpDownload, "381", nil); err != nil {
+		return err
+	}
+	t.state.CAPKs, t.state.ChipParams = capks, params
+	return t.save()
+}

@@ -132,3 +132,34 @@ func unhexT(t *testing.T, s string) []byte {
 	require.NoError(t, err)
 	return b
 }
+
+// Under cup a terminal set to download at sign-on fetches the host's chip
+// CA keys (each checksum verified) and application parameters once, and
+// keeps them in its state; iso87 has no such exchange.
+func TestChip_DownloadAtSignOn(t *testing.T) {
+	a := startAcquirer(t, acquirer.WithProfile(wire.CUP))
+	term := newTerminal(t, a.Addr(), t.TempDir(), func(c *terminal.Config) {
+		c.Profile = wire.CUP
+		c.ChipDownload = true
+	})
+	ctx := context.Background()
+	res, err := term.SignOn(ctx)
+	require.NoError(t, err)
+	require.NotNil(t, res.Download)
+	require.Equal(t, []string{"A000000333/02"}, res.Download.CAPKs)
+	require.Equal(t, []string{"A000000333010101"}, res.Download.AIDs)
+	st := term.State()
+	require.Len(t, st.CAPKs, 1)
+	require.Len(t, st.ChipParams, 1)
+	k, err := emv.ParseCAPK(unhexT(t, st.CAPKs[0]))
+	require.NoError(t, err)
+	require.Len(t, k.Modulus, 144)
+
+	res, err = term.SignOn(ctx)
+	require.NoError(t, err)
+	require.Nil(t, res.Download, "the keys are there: no second download")
+
+	iso := newTerminal(t, startAcquirer(t).Addr(), t.TempDir())
+	_, err = iso.Download(ctx)
+	require.ErrorIs(t, err, terminal.ErrInvalidRequest)
+}

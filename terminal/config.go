@@ -48,6 +48,10 @@ type Config struct {
 	// transactions' certificates (a fault: terminals that forget it leave
 	// the host without proof the card accepted).
 	SkipTCUpload bool `yaml:"skip_tc_upload"`
+	// ChipDownload makes a terminal of a dialect with working keys (cup)
+	// download the chip CA public keys and application parameters right
+	// after a sign-on, when its state holds none yet.
+	ChipDownload bool `yaml:"chip_download"`
 	// WriteChunk, when positive, writes each frame in pieces of this many
 	// bytes, WriteGap apart: a slow or fragmenting link (a fault).
 	WriteChunk int           `yaml:"-"`

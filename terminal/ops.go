@@ -277,6 +277,15 @@ func (t *Terminal) networkLocked(ctx context.Context, op wire.Op, code string, r
 	if resp.ResponseCode != "00" {
 		return res.finish(Declined, resp.ResponseCode, nil)
 	}
+	if op == wire.OpSignOn && t.keyed() && t.cfg.ChipDownload && len(t.state.CAPKs) == 0 {
+		// a failed download does not undo the sign-on: the next one
+		// tries again
+		dres := t.newResult(string(wire.OpDownload))
+		if err := t.download(ctx, dres); err != nil {
+			t.log.Warn("chip download after sign-on failed", "err", err)
+		}
+		res.Download = dres.Download
+	}
 	return res.finish(Approved, "00", nil)
 }
 

@@ -110,6 +110,7 @@ type Result struct {
 	Settlement      *SettlementResult `json:"settlement,omitempty"`
 	LateResponses   []LateResponse    `json:"late_responses,omitempty"`
 	Chip            *ChipResult       `json:"chip,omitempty"`
+	Download        *DownloadResult   `json:"download,omitempty"`
 	Error           string            `json:"error,omitempty"`
 }
 

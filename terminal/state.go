@@ -88,6 +88,11 @@ type State struct {
 	// TCPending are settled chip transactions whose certificate (TC)
 	// has not been uploaded yet; the next settlement tries again.
 	TCPending []LogEntry `json:"tc_pending,omitempty"`
+	// CAPKs are the chip CA public keys and ChipParams the chip
+	// application parameters the host handed out (cup download), as TLV
+	// in hex.
+	CAPKs      []string `json:"capks,omitempty"`
+	ChipParams []string `json:"chip_params,omitempty"`
 }
 
 // Totals computes the settlement totals of the open batch from the log,

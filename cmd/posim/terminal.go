@@ -20,7 +20,7 @@ type terminalFlags struct {
 	reversalRetries                                                int
 	json, verbose, immediate                                       bool
 	tpdu, header, tmk, mac, keySet                                 string
-	autoSignOn, badMAC                                             bool
+	autoSignOn, badMAC, chipDownload                               bool
 	specFlags
 
 	amount, card, pan, pin, rrn, authCode, stan string
@@ -67,6 +67,7 @@ Exit codes: 0 approved, 1 usage error, 2 invalid input,
 	pf.StringVar(&f.mac, "mac", wire.MACCUP, "cup: MAC algorithm, cup or x9.19")
 	pf.StringVar(&f.keySet, "key-set", wire.KeysDouble, "cup: working key set asked for at sign-on: 001 (single-length), 003 (double-length, the default) or 004 (with a track key)")
 	pf.BoolVar(&f.autoSignOn, "auto-signon", true, "cup: sign on first when the terminal is not signed on")
+	pf.BoolVar(&f.chipDownload, "chip-download", true, "cup: after a sign-on, download the chip CA keys and parameters when the state has none")
 	f.specFlags.add(pf)
 
 	ops := []struct {
@@ -110,6 +111,9 @@ Exit codes: 0 approved, 1 usage error, 2 invalid input,
 		{"signoff", "Sign off (0800, DE70 002)", nil, func(t *terminal.Terminal, c *cobra.Command, _ terminal.Request) (*terminal.Result, error) {
 			return t.SignOff(c.Context())
 		}},
+		{"download", "cup: download the chip CA public keys and application parameters (0820 372/382, 0800 370/380)", nil, func(t *terminal.Terminal, c *cobra.Command, _ terminal.Request) (*terminal.Result, error) {
+			return t.Download(c.Context())
+		}},
 		{"settle", "Settle the open batch (0500; 0320 upload when out of balance)", nil, func(t *terminal.Terminal, c *cobra.Command, _ terminal.Request) (*terminal.Result, error) {
 			return t.Settle(c.Context())
 		}},
@@ -139,7 +143,7 @@ Exit codes: 0 approved, 1 usage error, 2 invalid input,
 	}
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		if len(args) == 0 {
-			return usageErr("terminal needs an operation: sale, preauth, completion, void, refund, balance, reversal, echo, signon, signoff or settle")
+			return usageErr("terminal needs an operation: sale, preauth, completion, void, refund, balance, reversal, echo, signon, signoff, download or settle")
 		}
 		return usageErr("unknown terminal operation %q (see posim terminal --help)", args[0])
 	}
@@ -178,6 +182,7 @@ func (f terminalFlags) config(cmd *cobra.Command, stderr io.Writer) (terminal.Co
 		}
 		cfg.Framer = tf
 		cfg.TMK, cfg.MACAlg, cfg.KeySet, cfg.AutoSignOn = f.tmk, f.mac, f.keySet, f.autoSignOn
+		cfg.ChipDownload = f.chipDownload
 	}
 	if cfg.StateDir == "" {
 		cfg.StateDir = filepath.Join(".posim", "terminal-"+f.tid)
