@@ -34,12 +34,7 @@ func TestAcquirer_AnswersACapturedSignOn(t *testing.T) {
 	_, err = c.Write(frame)
 	require.NoError(t, err)
 
-	var hdr [2]byte
-	_, err = io.ReadFull(c, hdr[:])
-	require.NoError(t, err)
-	answer := make([]byte, int(hdr[0])<<8|int(hdr[1]))
-	_, err = io.ReadFull(c, answer)
-	require.NoError(t, err)
+	hdr, answer := readFrame(t, c)
 	require.Equal(t, "6000000601", hex.EncodeToString(answer[:5]), "the TPDU's NIIs swapped")
 	require.Equal(t, "603200324017", hex.EncodeToString(answer[5:11]), "the same header")
 	codec := wire.NewCodec(wire.CUP)
@@ -54,4 +49,17 @@ func TestAcquirer_AnswersACapturedSignOn(t *testing.T) {
 	require.Equal(t, "10020831", x.TID)
 	require.Len(t, x.Keys, 40, "003: PIN and MAC keys, double length, with check values")
 	require.Equal(t, "000002", x.Batch)
+}
+
+// readFrame reads one frame behind a 2-byte length: the length and the
+// frame.
+func readFrame(t *testing.T, r io.Reader) ([2]byte, []byte) {
+	t.Helper()
+	var hdr [2]byte
+	_, err := io.ReadFull(r, hdr[:])
+	require.NoError(t, err)
+	frame := make([]byte, int(hdr[0])<<8|int(hdr[1]))
+	_, err = io.ReadFull(r, frame)
+	require.NoError(t, err)
+	return hdr, frame
 }

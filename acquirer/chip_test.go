@@ -3,7 +3,6 @@ package acquirer
 import (
 	"encoding/hex"
 	"fmt"
-	"io"
 	"net"
 	"sort"
 	"strings"
@@ -68,12 +67,7 @@ func TestAcquirer_RawDE55FromAnotherImplementation(t *testing.T) {
 				41: "POSIM001", 42: "POSIM0000000001", 49: "156", 55: icc,
 			}))
 			require.NoError(t, err)
-			var hdr [2]byte
-			_, err = io.ReadFull(c, hdr[:])
-			require.NoError(t, err)
-			answer := make([]byte, int(hdr[0])<<8|int(hdr[1]))
-			_, err = io.ReadFull(c, answer)
-			require.NoError(t, err)
+			hdr, answer := readFrame(t, c)
 			require.Equal(t, "0210", string(answer[:4]))
 			m, err := wire.NewCodec(wire.ISO87).ReadMessage(strings.NewReader(string(append(hdr[:], answer...))))
 			require.NoError(t, err)
