@@ -20,7 +20,7 @@ type chipAuth struct {
 }
 
 // chip checks a sale's or pre-authorisation's chip data as the card's
-// issuer: a chip card read as a swipe (DE22 80x) is answered by the
+// issuer: a chip card read as a swipe (DE22 80x, or cup 60.5 = 2) is answered by the
 // fallback policy; a contactless tap over the card's CVM limit without a
 // PIN is declined 65 (soft decline: PIN required); an ARQC (9F26 in DE55) of a card the book knows as a
 // chip card is recomputed from the card's keys and must match (else the
@@ -29,7 +29,7 @@ type chipAuth struct {
 // issuer's, not posim's.
 func (e *Engine) chip(req *wire.Txn, a *Account) (*chipAuth, string, string) {
 	c := a.Card.Chip
-	if c != nil && strings.HasPrefix(req.EntryMode, "80") && e.pol.Fallback != "approve" {
+	if c != nil && (strings.HasPrefix(req.EntryMode, "80") || req.Fallback) && e.pol.Fallback != "approve" {
 		return nil, e.pol.Fallback, "fallback: chip card " + wire.MaskPAN(req.PAN) + " swiped (DE22 " + req.EntryMode + "), policy fallback " + e.pol.Fallback
 	}
 	if len(req.ICC) == 0 || c == nil {

@@ -642,6 +642,7 @@ func (t *Terminal) card(req *wire.Txn, r Request, purchase bool) (*chipSession, 
 	if purchase {
 		chip, entry, wantPIN = readChip(c, r, req.Amount)
 	}
+	req.Fallback = entry == "80"
 	if c.Chip != nil && entry == "02" {
 		req.Track2 = c.PAN + "=" + c.Expiry + "2010000000000" // service code 2xx: a chip card
 	}

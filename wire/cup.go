@@ -161,6 +161,16 @@ func (cup) Encode(t *Txn) (*iso8583.Message, error) {
 	}
 	batch := orDefault(t.Batch, "000000")
 	de60 := typ + fmt.Sprintf("%06s", batch) + net
+	if !t.IsResponse() && (t.Fallback || strings.HasPrefix(t.EntryMode, "80") || strings.HasPrefix(t.EntryMode, "05") || strings.HasPrefix(t.EntryMode, "07")) {
+		// 60.4 the terminal reads chips (5: contact, 6: contact and
+		// contactless), 60.5 the IC condition: 2 after a failed chip read
+		// (fallback), else 0
+		cond := "0"
+		if t.Fallback || strings.HasPrefix(t.EntryMode, "80") {
+			cond = "2"
+		}
+		de60 += "6" + cond
+	}
 	var de48 string
 	switch {
 	case t.Op == OpSettle && t.Totals != nil:
@@ -327,6 +337,9 @@ func (cup) Decode(m *iso8583.Message) (*Txn, error) {
 	}
 	if len(de60) >= 11 {
 		net = de60[8:11]
+	}
+	if len(de60) >= 13 && de60[12] == '2' {
+		t.Fallback = true // 60.5: the previous chip read failed
 	}
 	class := t.MTI[:3]
 	if t.IsResponse() {

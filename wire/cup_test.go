@@ -179,3 +179,27 @@ func TestCUP_SettlementLayout(t *testing.T) {
 		require.Equal(t, tot, *out.Totals)
 	})
 }
+
+// A chip read writes 60.4 (6: the terminal reads contact and contactless
+// chips) and 60.5 (0); a fallback swipe 60.5 = 2, which the host reads
+// back even when DE22 does not say 80x.
+func TestCUP_ChipConditionInDE60(t *testing.T) {
+	for _, c := range []struct {
+		entry    string
+		fallback bool
+		de60     string
+	}{
+		{"051", false, "22000001000" + "60"},
+		{"802", true, "22000001000" + "62"},
+		{"022", true, "22000001000" + "62"},
+		{"022", false, "22000001000"},
+	} {
+		m, err := CUP.Encode(&Txn{Op: OpSale, PAN: "6200000000000005", Amount: 100, HasAmount: true, STAN: "000001", EntryMode: c.entry, Fallback: c.fallback, TID: "T1", MID: "M1", Batch: "000001"})
+		require.NoError(t, err)
+		de60, _ := m.GetString(60)
+		require.Equal(t, c.de60, de60, c.entry)
+		back, err := CUP.Decode(m)
+		require.NoError(t, err)
+		require.Equal(t, c.fallback, back.Fallback, c.entry)
+	}
+}

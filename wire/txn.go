@@ -189,23 +189,26 @@ type Txn struct {
 	Expiry           string // DE14, YYMM
 	EntryMode        string // DE22
 	CardSeq          string // DE23, n3: the chip card's sequence number (PSN)
-	Condition        string // DE25
-	Track2           string // DE35; never logged
-	RRN              string // DE37
-	AuthCode         string // DE38
-	ResponseCode     string // DE39; in a reversal request, the reason
-	TID              string // DE41
-	MID              string // DE42
-	Currency         string // DE49
-	PINBlock         []byte // DE52; never logged
-	Balance          *int64 // DE54 ledger balance in a response
-	Batch            string // batch number (iso87: DE60)
-	NetworkCode      string // DE70
-	Totals           *Totals
-	Original         *Original // DE90 and friends
-	MAC              []byte    // DE64 / DE128; under cup a placeholder the codec signs
-	CorruptMAC       bool      // a fault: the codec flips a bit of the MAC after signing
-	Keys             []byte    // DE62: working keys of a sign-on response (cup)
+	// Fallback: a chip card read by its stripe after the chip failed
+	// (cup 60.5 = 2; DE22 80x says it in every dialect).
+	Fallback     bool
+	Condition    string // DE25
+	Track2       string // DE35; never logged
+	RRN          string // DE37
+	AuthCode     string // DE38
+	ResponseCode string // DE39; in a reversal request, the reason
+	TID          string // DE41
+	MID          string // DE42
+	Currency     string // DE49
+	PINBlock     []byte // DE52; never logged
+	Balance      *int64 // DE54 ledger balance in a response
+	Batch        string // batch number (iso87: DE60)
+	NetworkCode  string // DE70
+	Totals       *Totals
+	Original     *Original // DE90 and friends
+	MAC          []byte    // DE64 / DE128; under cup a placeholder the codec signs
+	CorruptMAC   bool      // a fault: the codec flips a bit of the MAC after signing
+	Keys         []byte    // DE62: working keys of a sign-on response (cup)
 	// ICC is DE55, the chip data: BER-TLV bytes (see package emv). In a
 	// request the first GENERATE AC's data; in a response the issuer's
 	// authentication data (91) and scripts (71, 72).
