@@ -305,6 +305,28 @@ func (t *Terminal) uploadTCs(ctx context.Context, sr *SettlementResult) {
 	_ = t.save()
 }
 
+// reversalICC is the chip data a reversal of the transaction carries, as
+// CUP terminals send it: the TVR (issuer authentication failed when the
+// ARPC did not verify), the IFD serial, the issuer application data, the
+// ATC and, when scripts came, their result (DF31).
+func (s *chipSession) reversalICC() []byte {
+	tvr := make([]byte, 5)
+	if s.res.ARQCVerified && !s.res.ARPCVerified {
+		tvr[4] = 0x40 // byte 5 bit 7: issuer authentication failed
+	}
+	l := emv.List{{Tag: emv.TagTVR, Value: tvr}}
+	for _, tag := range []uint32{emv.TagIFDSerial, emv.TagIAD, emv.TagATC} {
+		if v, ok := s.data.Get(tag); ok {
+			l = append(l, emv.TLV{Tag: tag, Value: v})
+		}
+	}
+	if s.res.ScriptResult != "" {
+		v, _ := hex.DecodeString(s.res.ScriptResult + "00000000")
+		l = append(l, emv.TLV{Tag: emv.TagScriptResult, Value: v})
+	}
+	return l.Bytes()
+}
+
 // bcd packs a string of digits two to a byte.
 func bcd(digits string) []byte {
 	if len(digits)%2 == 1 {

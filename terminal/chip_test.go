@@ -1,6 +1,7 @@
 package terminal_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"testing"
@@ -162,4 +163,40 @@ func TestChip_DownloadAtSignOn(t *testing.T) {
 	iso := newTerminal(t, startAcquirer(t).Addr(), t.TempDir())
 	_, err = iso.Download(ctx)
 	require.ErrorIs(t, err, terminal.ErrInvalidRequest)
+}
+
+// The reversal of a chip sale whose ARPC failed carries the card's final
+// chip data: TVR with "issuer authentication failed", the IAD and the ATC,
+// and no cryptogram.
+func TestChip_ReversalCarriesFinalChipData(t *testing.T) {
+	a := startAcquirer(t)
+	rec := &recorder{}
+	term := newTerminal(t, proxy(t, a.Addr(), rec), t.TempDir())
+	res, err := term.Sale(context.Background(), terminal.Request{Card: "chip-aac-after-approval", Amount: 700})
+	require.Error(t, err)
+	require.Len(t, res.ReversalsSent, 1)
+
+	codec := wire.NewCodec(wire.ISO87)
+	r := bytes.NewReader(rec.bytes())
+	var rev *wire.Txn
+	for r.Len() > 0 {
+		m, err := codec.ReadMessage(r)
+		require.NoError(t, err)
+		x, err := wire.ISO87.Decode(m)
+		require.NoError(t, err)
+		if x.MTI == "0400" {
+			rev = x
+		}
+	}
+	require.NotNil(t, rev)
+	require.Equal(t, "06", rev.ResponseCode)
+	l, err := emv.Parse(rev.ICC)
+	require.NoError(t, err)
+	_, hasAC := l.Get(emv.TagCryptogram)
+	require.False(t, hasAC)
+	atc, ok := l.Get(emv.TagATC)
+	require.True(t, ok)
+	require.Equal(t, []byte{0, 1}, atc)
+	tvr, _ := l.Get(emv.TagTVR)
+	require.Equal(t, make([]byte, 5), tvr, "the ARPC verified; the card refused on its own")
 }
