@@ -233,5 +233,5 @@ func chipDownload(req, resp *wire.Txn) string {
 		resp.Keys = []byte{downloadNone}
 		return "chip parameters of " + hex.EncodeToString(askedRID) + ": none such"
 	}
-	return "download " + req.NetworkCode + ": nothing to send"
+	return "nothing to send"
 }

@@ -335,6 +335,7 @@ func (r *run) setup(seed int64) error {
 	cfg.ImmediateReversal = ts.Reversal.Immediate
 	cfg.Retransmits = ts.Retransmit
 	cfg.SkipTCUpload = ts.SkipTCUpload
+	cfg.ChipDownload = ts.ChipDownload
 	if w := ts.Write; w != nil {
 		cfg.WriteChunk, cfg.WriteGap = w.Chunk, r.scale(w.Gap.D())
 	}
