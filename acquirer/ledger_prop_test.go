@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/posim/posim/cards"
+	"github.com/posim/posim/emv"
 	"github.com/posim/posim/wire"
 	"pgregory.net/rapid"
 )
@@ -47,7 +48,11 @@ type ledgerModel struct {
 
 var propTerminals = []struct{ tid, mid string }{{"T1", "M1"}, {"T2", "M1"}, {"T3", "M2"}}
 
-var propCards = []string{"6200000000000005", "4111111111111111", "6200000000000203", "6200000000000104"}
+var propCards = []string{"6200000000000005", "4111111111111111", "6200000000000203", "6200000000000104", propChipPAN}
+
+// propChipPAN is the built-in chip-approve card: its chip sales carry an
+// ARQC the host verifies.
+const propChipPAN = "6200000000002001"
 
 func newLedgerModel(t *rapid.T) *ledgerModel {
 	book := cards.Builtin()
@@ -167,6 +172,62 @@ func (m *ledgerModel) Completion(t *rapid.T) {
 }
 func (m *ledgerModel) PreAuthVoid(t *rapid.T)    { m.decide(t, m.referring(t, wire.OpPreAuthVoid)) }
 func (m *ledgerModel) CompletionVoid(t *rapid.T) { m.decide(t, m.referring(t, wire.OpCompletionVoid)) }
+
+// ChipSale is a chip sale whose ARQC is the card's, or now and then not
+// (changed data, another card's key): only a verified one may debit.
+func (m *ledgerModel) ChipSale(t *rapid.T) {
+	req := m.request(t, wire.OpSale)
+	req.PAN, req.EntryMode, req.CardSeq = propChipPAN, "052", "001"
+	l := emv.List{}.
+		Set(emv.TagAmount, bcdT(fmt.Sprintf("%012d", req.Amount))).Set(emv.TagAmountOther, make([]byte, 6)).
+		Set(emv.TagCountry, []byte{0x01, 0x56}).Set(emv.TagTVR, make([]byte, 5)).
+		Set(emv.TagCurrency, []byte{0x01, 0x56}).Set(emv.TagDate, []byte{0x26, 0x01, 0x15}).
+		Set(emv.TagType, []byte{0}).Set(emv.TagUN, []byte{byte(m.stans[req.TID]), 2, 3, 4}).Set(emv.TagAIP, []byte{0x7C, 0}).
+		Set(emv.TagATC, []byte{0, byte(rapid.IntRange(1, 200).Draw(t, "atc"))}).
+		Set(emv.TagIAD, []byte{0x07, 0x01, 0x01, 0x03, 0xA0, 0, 0, 1})
+	psn := "01"
+	if rapid.IntRange(0, 4).Draw(t, "wrong key") == 0 {
+		psn = "02"
+	}
+	mk, err := emv.ICCMasterKey((&cards.Chip{}).IMK(), propChipPAN, psn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ac, _, err := emv.ApplicationCryptogram(mk, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.ICC = l.Set(emv.TagCryptogram, ac).Bytes()
+	d := m.decide(t, req)
+	if psn != "01" && d.Response.ResponseCode == "00" {
+		t.Fatalf("a chip sale with another card's ARQC was approved")
+	}
+}
+
+// ChipFollowUp sends a TC upload or a script advice for an earlier
+// request (or one that never was): neither may move money.
+func (m *ledgerModel) ChipFollowUp(t *rapid.T) {
+	req := m.request(t, wire.OpTCUpload)
+	req.MTI, req.ProcessingCode = "0320", wire.PCPurchase
+	if rapid.Bool().Draw(t, "script advice") {
+		req.Op, req.MTI, req.ProcessingCode = wire.OpScriptAdvice, "0620", ""
+	}
+	if len(m.sent) > 0 && rapid.IntRange(0, 4).Draw(t, "unknown original") != 0 {
+		orig := rapid.SampledFrom(m.sent).Draw(t, "original")
+		req.TID, req.MID, req.PAN, req.Amount = orig.TID, orig.MID, orig.PAN, orig.Amount
+		req.Original = &wire.Original{MTI: orig.MTI, STAN: orig.STAN, TransmissionTime: orig.TransmissionTime}
+	}
+	req.ICC = emv.List{}.Set(emv.TagScriptResult, []byte{0x20, 0, 0, 0, 0}).Set(emv.TagCryptogram, make([]byte, 8)).Bytes()
+	m.decide(t, req)
+}
+
+func bcdT(digits string) []byte {
+	out := make([]byte, len(digits)/2)
+	for i := range out {
+		out[i] = (digits[2*i]-'0')<<4 | (digits[2*i+1] - '0')
+	}
+	return out
+}
 
 // Duplicate sends an earlier request again, as a terminal retransmits.
 func (m *ledgerModel) Duplicate(t *rapid.T) {
