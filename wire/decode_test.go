@@ -1,0 +1,87 @@
+package wire
+
+import (
+	"encoding/hex"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// a sale as posim's iso87 terminal writes it, framed binary2
+func iso87Sale(t *testing.T) []byte {
+	t.Helper()
+	m, err := ISO87.Encode(&Txn{Op: OpSale, PAN: "6200000000000005", Amount: 1234, HasAmount: true, STAN: "000001",
+		TransmissionTime: "1127120000", EntryMode: "021", Track2: "6200000000000005=30121010000000000", TID: "POSIM001", MID: "POSIM0000000001", Currency: "156"})
+	require.NoError(t, err)
+	body, err := m.Pack()
+	require.NoError(t, err)
+	frame, err := Binary2{}.AppendFrame(nil, body)
+	require.NoError(t, err)
+	return frame
+}
+
+func TestDecodeFrame_FieldByFieldMasked(t *testing.T) {
+	d, err := DecodeFrame(iso87Sale(t), ISO87, Binary2{})
+	require.NoError(t, err)
+	require.Equal(t, "0200", d.MTI)
+	require.Equal(t, OpSale, d.Op)
+	byID := map[int]DecodedField{}
+	for _, f := range d.Fields {
+		byID[f.ID] = f
+	}
+	require.Equal(t, "620000******0005", byID[2].Value)
+	require.NotEmpty(t, byID[2].Name)
+	require.Contains(t, byID[35].Value, "not shown")
+	require.NotContains(t, byID[35].Value, "3012")
+	require.Equal(t, "000000001234", byID[4].Value)
+
+	// a captured cup frame (wire/cup_capture_test.go): TPDU and header apart, chip data in hex
+	raw, err := hex.DecodeString(capturedCUPUpload)
+	require.NoError(t, err)
+	d, err = DecodeFrame(raw, CUP, Binary2{})
+	require.NoError(t, err)
+	require.Equal(t, "6000038371", d.TPDU)
+	require.Equal(t, "0320", d.MTI)
+}
+
+func TestDiagnose_NamesTheCause(t *testing.T) {
+	sale := iso87Sale(t)
+	require.Empty(t, Diagnose(sale, ISO87, Binary2{}))
+
+	wrongLen := append([]byte{}, sale...)
+	wrongLen[1] += 3
+	got := strings.Join(Diagnose(wrongLen, ISO87, Binary2{}), "\n")
+	require.Contains(t, got, "announces")
+	require.Contains(t, got, "but")
+
+	ascii := append([]byte{}, []byte(strings.Repeat("0", 4))...)
+	n := len(sale) - 2
+	copy(ascii, []byte{byte('0' + n/1000), byte('0' + n/100%10), byte('0' + n/10%10), byte('0' + n%10)})
+	ascii = append(ascii, sale[2:]...)
+	got = strings.Join(Diagnose(ascii, ISO87, Binary2{}), "\n")
+	require.Contains(t, got, "--framing ascii4")
+
+	raw, err := hex.DecodeString(capturedCUPUpload)
+	require.NoError(t, err)
+	noTPDU := []byte{byte((len(raw) - 13) >> 8), byte(len(raw) - 13)}
+	noTPDU = append(noTPDU, raw[13:]...)
+	got = strings.Join(Diagnose(noTPDU, CUP, Binary2{}), "\n")
+	require.Contains(t, got, "no TPDU")
+
+	got = strings.Join(Diagnose(raw, ISO87, Binary2{}), "\n")
+	require.Contains(t, got, "--profile cup")
+
+	// the bitmap as 8 binary bytes where iso87 writes 16 hex characters
+	bm, err := hex.DecodeString(string(sale[6:22]))
+	require.NoError(t, err)
+	body := append(append(append([]byte{}, sale[2:6]...), bm...), sale[22:]...)
+	binBitmap := append([]byte{byte(len(body) >> 8), byte(len(body))}, body...)
+	got = strings.Join(Diagnose(binBitmap, ISO87, Binary2{}), "\n")
+	require.Contains(t, got, "bitmap")
+	require.Contains(t, got, "binary")
+}
+
+// capturedCUPUpload is the captured terminal upload of cup_capture_test.go
+// (yqhou/upkg src/test.c).
+const capturedCUPUpload = "00F3600003837160310031070003205020060000C00214196212263301004540034000000000498001450907100001383830313535383738393832313031353431313334383101419F2608852251D267A1271C9F101307010103A02000010A010000000000CCF27CAF9F37043266F78A9F36020054950500000000009A031406269C01009F02060000000049805F2A02015682027C009F1A0201569F03060000000000009F3303E0E1C89F34030200009F3501229F1E0830313638323638398408A0000003330101019F090200209F4104000145090013000029532036000021363130303030303030303030303034393830313536"
