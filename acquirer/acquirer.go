@@ -562,9 +562,13 @@ func (c *Conn) badMessage(b wire.BadMessage) {
 	get := func(id int) string { s, _ := b.Partial.GetString(id); return s }
 	t := &wire.Txn{MTI: mti, STAN: get(11), TID: get(41), MID: get(42), ProcessingCode: get(3)}
 	e := a.entry(KindBadFrame, c, t)
-	e.Detail = fmt.Sprintf("%d-byte frame: %s", len(b.Raw), unpackText(b.Err))
+	why := unpackText(b.Err)
+	if causes := wire.DiagnoseBody(b.Raw, a.opts.Profile); len(causes) > 0 {
+		why = strings.Join(causes, "; ")
+	}
+	e.Detail = fmt.Sprintf("%d-byte frame: %s", len(b.Raw), why)
 	a.journal.Append(e)
-	a.log.Warn("bad message", KeyConn, c.id, KeyMTI, mti, "bytes", len(b.Raw), "err", unpackText(b.Err))
+	a.log.Warn("bad message", KeyConn, c.id, KeyMTI, mti, "bytes", len(b.Raw), "err", why)
 	if _, err := wire.ResponseMTI(mti); err != nil {
 		return
 	}

@@ -165,20 +165,49 @@ func Diagnose(data []byte, p Profile, f Framer) []string {
 			add("the bitmap after the MTI %q is binary (%X), where %s expects 16 hex characters", body[:4], body[4:12], p.Name())
 		}
 	}
-	var fe *iso8583errors.UnpackError
 	if len(out) > 0 {
 		return out // the structure explains it; a field error would follow from it
 	}
-	if errors.As(err, &fe) {
-		name := ""
-		if s, ok := p.Spec().Fields[fieldID(fe.FieldID)]; ok && s.Spec() != nil {
-			name = " (" + s.Spec().Description + ")"
-		}
-		add("field %s%s does not read: %v; a field longer than its spec, or written in another encoding", fe.FieldID, name, fe.Err)
-	} else {
-		add("%v", err)
+	return append(out, fieldCause(err, p))
+}
+
+// DiagnoseBody says why a message body (after framing, TPDU and header)
+// does not unpack as a message of p: a TPDU where the MTI should be, a
+// binary bitmap where hex was expected, or the field that breaks its
+// spec. Card data never appears in what it says.
+func DiagnoseBody(body []byte, p Profile) []string {
+	m := iso8583.NewMessage(p.Spec())
+	err := m.Unpack(body)
+	if err == nil {
+		return nil
 	}
-	return out
+	switch {
+	case len(body) > 11 && body[0] == 0x60 && !isHex(body[:4]):
+		return []string{fmt.Sprintf("it starts with 60, as a TPDU does (%X): a TPDU and header seem to precede the MTI (a cup terminal?)", body[:5])}
+	case !p.Capabilities().TPDU && len(body) >= 20 && isHex(body[:4]) && !isHex(body[4:20]):
+		return []string{fmt.Sprintf("the bitmap after the MTI %q is binary (%X), where %s expects 16 hex characters", body[:4], body[4:12], p.Name())}
+	}
+	return []string{fieldCause(err, p)}
+}
+
+// fieldCause names the field an unpack error is about, with the error's
+// text unless the field holds card data.
+func fieldCause(err error, p Profile) string {
+	var fe *iso8583errors.UnpackError
+	if !errors.As(err, &fe) {
+		return err.Error()
+	}
+	id := fieldID(fe.FieldID)
+	name := ""
+	if s, ok := p.Spec().Fields[id]; ok && s.Spec() != nil {
+		name = " (" + s.Spec().Description + ")"
+	}
+	why := fe.Err.Error()
+	switch id {
+	case 2, 35, 36, 45, 52, 55:
+		why = "its content is card data and is not shown"
+	}
+	return fmt.Sprintf("field %s%s does not read: %s; a field longer than its spec, or written in another encoding", fe.FieldID, name, why)
 }
 
 func fieldID(s string) int {
