@@ -15,8 +15,8 @@ import (
 )
 
 type decodeFlags struct {
-	file, format, profile, framing string
-	json                           bool
+	file, format, profile, framing, pcap string
+	json                                 bool
 }
 
 func newDecodeCmd() *cobra.Command {
@@ -33,6 +33,7 @@ a binary bitmap where hex was expected, a field that breaks its spec. Exit 2 whe
 does not read.`,
 		Example: `  posim decode 0046303230307233...
   posim decode --file frame.bin --profile cup
+  posim decode --pcap capture.pcap --profile cup
   xxd -p frame.bin | posim decode --json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runDecode(cmd, f, args) },
@@ -42,11 +43,18 @@ does not read.`,
 	fl.StringVar(&f.format, "format", "auto", "how the frame is written: auto, hex, base64 or raw")
 	fl.StringVar(&f.profile, "profile", "auto", "dialect: auto, "+strings.Join(wire.ProfileNames(), " or "))
 	fl.StringVar(&f.framing, "framing", "auto", "length framing: auto, binary2, ascii4 or bcd2")
+	fl.StringVar(&f.pcap, "pcap", "", "read a pcap or pcapng capture: every frame of every TCP stream, reassembled")
 	fl.BoolVar(&f.json, "json", false, "print the result as one JSON object")
 	return cmd
 }
 
 func runDecode(cmd *cobra.Command, f decodeFlags, args []string) error {
+	if f.pcap != "" {
+		if len(args) > 0 || f.file != "" {
+			return usageErr("decode takes a frame, --file or --pcap, one of them")
+		}
+		return decodePcap(cmd, f)
+	}
 	var input []byte
 	switch {
 	case len(args) == 1 && f.file != "":
@@ -175,4 +183,102 @@ func printDecoded(w io.Writer, d *wire.Decoded, asJSON bool) error {
 		fmt.Fprintf(w, "  DE%-3d %-40s %s\n", fl.ID, fl.Name, fl.Value)
 	}
 	return nil
+}
+
+// pcapStream is one TCP stream of a capture, decoded.
+type pcapStream struct {
+	From    string          `json:"from"`
+	To      string          `json:"to"`
+	Framing string          `json:"framing,omitempty"`
+	Frames  []*wire.Decoded `json:"frames"`
+	// Unread are the frames (or bytes) that did not read, with the causes.
+	Unread []pcapUnread `json:"unread,omitempty"`
+}
+
+type pcapUnread struct {
+	Bytes  int      `json:"bytes"`
+	Causes []string `json:"causes"`
+}
+
+// decodePcap decodes every frame of every TCP stream of a capture.
+func decodePcap(cmd *cobra.Command, f decodeFlags) error {
+	file, err := os.Open(f.pcap)
+	if err != nil {
+		return invalid(err)
+	}
+	defer file.Close()
+	streams, err := wire.ReadPcap(file)
+	if err != nil {
+		return invalid(fmt.Errorf("%s: %w", f.pcap, err))
+	}
+	profiles, err := decodeProfiles(f.profile)
+	if err != nil {
+		return invalid(err)
+	}
+	framers, err := decodeFramers(f.framing)
+	if err != nil {
+		return invalid(err)
+	}
+	var out []pcapStream
+	unread := false
+	for _, s := range streams {
+		ps := decodeStream(s, profiles, framers)
+		unread = unread || len(ps.Unread) > 0
+		out = append(out, ps)
+	}
+	w := cmd.OutOrStdout()
+	if f.json {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(out); err != nil {
+			return err
+		}
+	} else {
+		if len(out) == 0 {
+			fmt.Fprintln(w, "no TCP payload in the capture")
+		}
+		for _, ps := range out {
+			fmt.Fprintf(w, "%s -> %s: %d frames (%s framing)\n", ps.From, ps.To, len(ps.Frames), ps.Framing)
+			for _, d := range ps.Frames {
+				_ = printDecoded(w, d, false)
+			}
+			for _, u := range ps.Unread {
+				fmt.Fprintf(w, "  %d bytes do not read:\n", u.Bytes)
+				for _, c := range u.Causes {
+					fmt.Fprintf(w, "    - %s\n", c)
+				}
+			}
+		}
+	}
+	if unread {
+		return &exitError{code: exitInvalid, err: fmt.Errorf("some frames do not read"), silent: true}
+	}
+	return nil
+}
+
+// decodeStream finds the profile and framing under which the most of a
+// stream's frames read, and decodes them.
+func decodeStream(s wire.Stream, profiles []wire.Profile, framers []wire.Framer) pcapStream {
+	best := pcapStream{From: s.From, To: s.To, Frames: []*wire.Decoded{}}
+	bestRead := -1
+	for _, fr := range framers {
+		frames, rest := wire.SplitFrames(s.Data, fr)
+		for _, p := range profiles {
+			ps := pcapStream{From: s.From, To: s.To, Framing: fr.Name(), Frames: []*wire.Decoded{}}
+			for _, raw := range frames {
+				if d, err := wire.DecodeFrame(raw, p, fr); err == nil {
+					ps.Frames = append(ps.Frames, d)
+				} else {
+					ps.Unread = append(ps.Unread, pcapUnread{Bytes: len(raw), Causes: wire.Diagnose(raw, p, fr)})
+				}
+			}
+			if len(rest) > 0 {
+				ps.Unread = append(ps.Unread, pcapUnread{Bytes: len(rest), Causes: []string{"the stream ends inside a frame, or its bytes follow no " + fr.Name() + " length header"}})
+			}
+			if len(ps.Frames) > bestRead && (len(ps.Frames) > 0 || bestRead < 0) {
+				best, bestRead = ps, len(ps.Frames)
+			}
+		}
+	}
+	return best
 }
