@@ -469,6 +469,9 @@ func (t *Terminal) Settle(ctx context.Context) (*Result, error) {
 
 // identify applies the request's TID and MID overrides.
 func (r Request) identify(req *wire.Txn) {
+	if len(r.Fields) > 0 {
+		req.Extra = r.Fields
+	}
 	if r.TID != "" {
 		req.TID = r.TID
 	}

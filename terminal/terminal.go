@@ -721,6 +721,9 @@ type Request struct {
 	// Fallback swipes a chip card (DE22 80x), as a terminal does when the
 	// chip cannot be read.
 	Fallback bool
+	// Fields are fields the host requires that posim does not fill (its
+	// private fields), by number: they go into the request as given.
+	Fields map[int]string
 }
 
 func (r Request) cardOrDefault() string {

@@ -260,6 +260,9 @@ func (cup) Encode(t *Txn) (*iso8583.Message, error) {
 			return nil, err
 		}
 	}
+	if err := setExtra(m, t.Extra); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 

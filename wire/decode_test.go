@@ -85,3 +85,19 @@ func TestDiagnose_NamesTheCause(t *testing.T) {
 // capturedCUPUpload is the captured terminal upload of cup_capture_test.go
 // (yqhou/upkg src/test.c).
 const capturedCUPUpload = "00F3600003837160310031070003205020060000C00214196212263301004540034000000000498001450907100001383830313535383738393832313031353431313334383101419F2608852251D267A1271C9F101307010103A02000010A010000000000CCF27CAF9F37043266F78A9F36020054950500000000009A031406269C01009F02060000000049805F2A02015682027C009F1A0201569F03060000000000009F3303E0E1C89F34030200009F3501229F1E0830313638323638398408A0000003330101019F090200209F4104000145090013000029532036000021363130303030303030303030303034393830313536"
+
+// Fields a host requires that posim does not fill go into the message as
+// given (`posim terminal --field`), under both dialects.
+func TestEncode_ExtraFields(t *testing.T) {
+	for _, p := range []Profile{ISO87, CUP} {
+		m, err := p.Encode(&Txn{Op: OpSale, PAN: "6200000000000005", Amount: 100, HasAmount: true, STAN: "000001",
+			TID: "T1", MID: "M1", Extra: map[int]string{48: "1234", 63: "001"}})
+		require.NoError(t, err, p.Name())
+		v, _ := m.GetString(48)
+		require.Equal(t, "1234", v, p.Name())
+		v, _ = m.GetString(63)
+		require.Equal(t, "001", v, p.Name())
+	}
+	_, err := CUP.Encode(&Txn{Op: OpSale, STAN: "000001", Extra: map[int]string{65: "x"}})
+	require.ErrorContains(t, err, "field 65 is not in the")
+}

@@ -248,6 +248,9 @@ func encode87(spec *iso8583.MessageSpec, t *Txn) (*iso8583.Message, error) {
 			return nil, err
 		}
 	}
+	if err := setExtra(m, t.Extra); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 

@@ -2,6 +2,9 @@ package wire
 
 import (
 	"fmt"
+	"slices"
+
+	"github.com/moov-io/iso8583"
 	"strconv"
 	"strings"
 	"time"
@@ -233,6 +236,28 @@ type Txn struct {
 	// Uploads are the transactions of one cup batch-upload message (up to
 	// eight).
 	Uploads []Upload
+	// Extra are fields a host requires that posim does not fill itself
+	// (private fields such as DE48 or DE63), by number, as the spec's
+	// string form; they are set last and win over posim's own.
+	Extra map[int]string
+}
+
+// setExtra sets a request's extra fields on m.
+func setExtra(m *iso8583.Message, extra map[int]string) error {
+	ids := make([]int, 0, len(extra))
+	for id := range extra {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		if _, ok := m.GetSpec().Fields[id]; !ok || id < 2 {
+			return fmt.Errorf("field %d is not in the %s spec", id, m.GetSpec().Name)
+		}
+		if err := m.Field(id, extra[id]); err != nil {
+			return fmt.Errorf("setting DE%d: %w", id, err)
+		}
+	}
+	return nil
 }
 
 // OrigRef is DE61: 61.1 the original's batch n6, 61.2 its trace number n6,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,6 +27,7 @@ type terminalFlags struct {
 	amount, card, pan, pin, rrn, authCode, stan string
 	noPIN, fallback                             bool
 	cardResponse                                string
+	fields                                      []string
 }
 
 func newTerminalCmd() *cobra.Command {
@@ -139,6 +141,7 @@ Exit codes: 0 approved, 1 usage error, 2 invalid input,
 		fl.BoolVar(&f.badMAC, "bad-mac", false, "cup fault: send a MAC with one bit flipped")
 		fl.StringVar(&f.cardResponse, "card-response", "", "chip card fault for this sale: "+strings.Join(terminal.CardResponses(), ", "))
 		fl.BoolVar(&f.fallback, "fallback", false, "swipe a chip card (DE22 80x), as when its chip cannot be read")
+		fl.StringArrayVar(&f.fields, "field", nil, "add a field your host requires, N=VALUE (repeatable), e.g. --field 48=0012ABCD --field 63=001")
 		cmd.AddCommand(sub)
 	}
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
@@ -203,6 +206,17 @@ func (f terminalFlags) config(cmd *cobra.Command, stderr io.Writer) (terminal.Co
 func (f terminalFlags) request(op string, needs []string) (terminal.Request, error) {
 	r := terminal.Request{Card: f.card, PIN: f.pin, NoPIN: f.noPIN, RRN: f.rrn, AuthCode: f.authCode, STAN: f.stan, BadMAC: f.badMAC,
 		CardResponse: f.cardResponse, Fallback: f.fallback}
+	if len(f.fields) > 0 {
+		r.Fields = map[int]string{}
+		for _, kv := range f.fields {
+			k, v, ok := strings.Cut(kv, "=")
+			n, err := strconv.Atoi(k)
+			if !ok || err != nil || n < 2 || n > 128 {
+				return r, invalid(fmt.Errorf("--field %q: want N=VALUE with N a field number from 2 to 128", kv))
+			}
+			r.Fields[n] = v
+		}
+	}
 	if f.pan != "" {
 		if f.card != "" {
 			return r, usageErr("use --card or --pan, not both")
