@@ -435,6 +435,9 @@ func (c *Conn) SendMessage(t *wire.Txn, m *iso8583.Message) error {
 	// whatever the terminal does with the answer
 	c.a.journal.Append(c.a.entry(KindOut, c, t))
 	c.a.logTxn("out", c, t)
+	if c.a.opts.Dump != nil {
+		wire.Dump(c.a.opts.Dump, c.id+" >>", m)
+	}
 	if err := c.write(frame); err != nil {
 		c.a.journal.Append(Entry{Time: c.a.Now(), Kind: KindFault, Conn: c.id, MTI: t.MTI, STAN: t.STAN, Detail: "send failed: " + err.Error()})
 		return fmt.Errorf("sending %s: %w", t.MTI, err)
@@ -579,6 +582,9 @@ func (c *Conn) badMessage(b wire.BadMessage) {
 func (c *Conn) inbound(m *iso8583.Message, body []byte) {
 	a := c.a
 	now := a.Now()
+	if a.opts.Dump != nil {
+		wire.Dump(a.opts.Dump, c.id+" <<", m)
+	}
 	req, err := a.opts.Profile.Decode(m)
 	a.journal.Append(a.entry(KindIn, c, req))
 	a.logTxn("in", c, req)

@@ -3,7 +3,9 @@ package acquirer
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/posim/posim/cards"
@@ -30,6 +32,9 @@ type Options struct {
 	// Retain and RetainPostings bound a new engine's ledger (see
 	// Engine.SetRetention); 0 keeps everything.
 	Retain, RetainPostings int
+	// Dump, when set, receives every message received and sent field by
+	// field (card data masked); writes are serialised.
+	Dump io.Writer
 }
 
 // Option changes Options; it may refuse a value.
@@ -75,6 +80,27 @@ func WithProfile(p wire.Profile) Option {
 		o.Profile = p
 		return nil
 	}
+}
+
+// WithDump writes every message received and sent, field by field (card
+// data masked), to w.
+func WithDump(w io.Writer) Option {
+	return func(o *Options) error {
+		o.Dump = &lockedWriter{w: w}
+		return nil
+	}
+}
+
+// lockedWriter serialises writes from many connections.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // WithFramer overrides the profile's framing (for example to change the

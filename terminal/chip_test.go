@@ -200,3 +200,20 @@ func TestChip_ReversalCarriesFinalChipData(t *testing.T) {
 	tvr, _ := l.Get(emv.TagTVR)
 	require.Equal(t, make([]byte, 5), tvr, "the ARPC verified; the card refused on its own")
 }
+
+// --dump: every message field by field, card data masked, track data and
+// PIN blocks never shown.
+func TestTerminal_DumpMasksCardData(t *testing.T) {
+	a := startAcquirer(t)
+	var buf bytes.Buffer
+	term := newTerminal(t, a.Addr(), t.TempDir(), func(c *terminal.Config) { c.Dump = &buf })
+	_, err := term.Sale(context.Background(), terminal.Request{Card: "approve", Amount: 100})
+	require.NoError(t, err)
+	out := buf.String()
+	require.Contains(t, out, ">> 0200")
+	require.Contains(t, out, "<< 0210")
+	require.Contains(t, out, "620000******0005")
+	require.NotContains(t, out, "6200000000000005")
+	require.Contains(t, out, "(PIN block, not shown)")
+	require.Contains(t, out, "(track data, ")
+}

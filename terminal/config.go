@@ -3,6 +3,7 @@ package terminal
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
@@ -52,6 +53,9 @@ type Config struct {
 	// download the chip CA public keys and application parameters right
 	// after a sign-on, when its state holds none yet.
 	ChipDownload bool `yaml:"chip_download"`
+	// Dump, when set, receives every message sent and received field by
+	// field (card data masked).
+	Dump io.Writer `yaml:"-"`
 	// WriteChunk, when positive, writes each frame in pieces of this many
 	// bytes, WriteGap apart: a slow or fragmenting link (a fault).
 	WriteChunk int           `yaml:"-"`

@@ -217,6 +217,7 @@ func (t *Terminal) send(ctx context.Context, req *wire.Txn) (*wire.Txn, error) {
 		return nil, fmt.Errorf("%w: %w", ErrNoResponse, errNotSent)
 	}
 	t.log.Info("out", "mti", req.MTI, "stan", req.STAN, "tid", req.TID, "pan", wire.MaskPAN(req.PAN), "rc", req.ResponseCode)
+	t.dump(">>", m)
 	rm, body, err := t.conn.exchange(ctx, m, timeout)
 	switch {
 	case errors.Is(err, errTimeout):
@@ -231,6 +232,7 @@ func (t *Terminal) send(ctx context.Context, req *wire.Txn) (*wire.Txn, error) {
 		t.disconnect()
 		return nil, fmt.Errorf("%w: %v", ErrNoResponse, unwrapAll(err))
 	}
+	t.dump("<<", rm)
 	resp, err := t.cfg.Profile.Decode(rm)
 	if err != nil {
 		return resp, fmt.Errorf("%w: %v", ErrInvalidResponse, err)
@@ -774,6 +776,7 @@ func (t *Terminal) write(req *wire.Txn) error {
 		return fmt.Errorf("encoding %s: %w", req.MTI, err)
 	}
 	t.log.Info("out", "mti", req.MTI, "stan", req.STAN, "tid", req.TID, "pan", wire.MaskPAN(req.PAN))
+	t.dump(">>", m)
 	if t.conn == nil {
 		return fmt.Errorf("%w: %w", ErrNoResponse, errNotSent)
 	}
@@ -781,6 +784,13 @@ func (t *Terminal) write(req *wire.Txn) error {
 		return fmt.Errorf("%w: %w", ErrNoResponse, err)
 	}
 	return nil
+}
+
+// dump writes a message field by field when the configuration asks for it.
+func (t *Terminal) dump(direction string, m *iso8583.Message) {
+	if t.cfg.Dump != nil {
+		wire.Dump(t.cfg.Dump, direction, m)
+	}
 }
 
 // writer returns the message writer: the codec, or a slow link that cuts

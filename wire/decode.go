@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -68,6 +69,13 @@ func DecodeFrame(data []byte, p Profile, f Framer) (*Decoded, error) {
 	if t, err := p.Decode(m); err == nil {
 		d.Op = t.Op
 	}
+	d.Fields = DumpFields(m)
+	return d, nil
+}
+
+// DumpFields lists a message's fields in number order with their names
+// and values, card data masked (see DecodedField).
+func DumpFields(m *iso8583.Message) []DecodedField {
 	fields := m.GetFields()
 	ids := make([]int, 0, len(fields))
 	for id := range fields {
@@ -76,6 +84,7 @@ func DecodeFrame(data []byte, p Profile, f Framer) (*Decoded, error) {
 		}
 	}
 	slices.Sort(ids)
+	out := make([]DecodedField, 0, len(ids))
 	for _, id := range ids {
 		v, err := fields[id].String()
 		if err != nil {
@@ -85,9 +94,22 @@ func DecodeFrame(data []byte, p Profile, f Framer) (*Decoded, error) {
 		if s := fields[id].Spec(); s != nil {
 			name = s.Description
 		}
-		d.Fields = append(d.Fields, DecodedField{ID: id, Name: name, Value: shown(id, v)})
+		out = append(out, DecodedField{ID: id, Name: name, Value: shown(id, v)})
 	}
-	return d, nil
+	return out
+}
+
+// Dump writes a message field by field, like jPOS's dump: a line with the
+// direction and MTI, then one per field (card data masked). Errors of w are
+// ignored: a dump is a diagnostic.
+func Dump(w io.Writer, direction string, m *iso8583.Message) {
+	mti, _ := m.GetMTI()
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s\n", direction, mti)
+	for _, f := range DumpFields(m) {
+		fmt.Fprintf(&b, "   DE%-3d %-40s %s\n", f.ID, f.Name, f.Value)
+	}
+	_, _ = io.WriteString(w, b.String())
 }
 
 // shown is what a decoded field may show of its value: PANs masked (first

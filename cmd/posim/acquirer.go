@@ -30,6 +30,7 @@ type acquirerFlags struct {
 	velocityWindow                    time.Duration
 	pinTries, maxFrame                int
 	noMagic, noAutoRegister, verbose  bool
+	dump                              bool
 	scenario, control                 string
 	tpdu, header, mismatch, tmk, mac  string
 	specFlags
@@ -75,6 +76,7 @@ stderr as one structured line with masked PAN. Stop it with Ctrl-C.`,
 	fl.BoolVar(&f.noMagic, "no-magic-amounts", false, "turn off the magic amounts 9999.NN → response code NN")
 	fl.BoolVar(&f.noAutoRegister, "no-auto-register", false, "decline terminals (97) and merchants (03) not in --cards")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "debug logging (same as --log-level debug)")
+	fl.BoolVar(&f.dump, "dump", false, "print every message received and sent field by field on stderr (card data masked)")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info (a line per message), warn or error (for load runs)")
 	fl.IntVar(&f.journalMax, "journal-max", 100_000, "journal entries kept (about 3 a transaction), the oldest dropped; 0 keeps all")
 	fl.IntVar(&f.gcPercent, "gc-percent", 200, "garbage collector target (Go's GOGC; the GOGC variable wins): the ledger is a large live heap, and 200 spends memory to save CPU under load")
@@ -173,7 +175,7 @@ func runAcquirer(cmd *cobra.Command, f acquirerFlags) error {
 		}
 		return runScenarioHost(cmd, f, s, o)
 	}
-	a, err := acquirer.New(
+	opts := []acquirer.Option{
 		acquirer.WithProfile(profile),
 		acquirer.WithFramer(framer),
 		acquirer.WithKeys(f.tmk, f.mac),
@@ -182,7 +184,11 @@ func runAcquirer(cmd *cobra.Command, f acquirerFlags) error {
 		acquirer.WithLogger(log),
 		acquirer.WithJournal(acquirer.NewRingJournal(f.journalMax)),
 		acquirer.WithRetention(f.retain, f.retain),
-	)
+	}
+	if f.dump {
+		opts = append(opts, acquirer.WithDump(cmd.ErrOrStderr()))
+	}
+	a, err := acquirer.New(opts...)
 	if err != nil {
 		return invalid(err)
 	}

@@ -19,7 +19,7 @@ type terminalFlags struct {
 	host, tid, mid, state, profile, cards, currency, whenExhausted string
 	timeout, connectTimeout                                        time.Duration
 	reversalRetries                                                int
-	json, verbose, immediate                                       bool
+	json, verbose, immediate, dump                                 bool
 	tpdu, header, tmk, mac, keySet                                 string
 	autoSignOn, badMAC, chipDownload                               bool
 	specFlags
@@ -63,6 +63,7 @@ Exit codes: 0 approved, 1 usage error, 2 invalid input,
 	pf.BoolVar(&f.immediate, "immediate-reversal", false, "send the reversal right after a failure instead of before the next transaction")
 	pf.BoolVar(&f.json, "json", false, "print the result as one JSON object")
 	pf.BoolVarP(&f.verbose, "verbose", "v", false, "log every message on stderr")
+	pf.BoolVar(&f.dump, "dump", false, "print every message sent and received field by field on stderr (card data masked)")
 	pf.StringVar(&f.tpdu, "tpdu", "6000030000", "cup: TPDU sent (60, destination NII, source NII), hex")
 	pf.StringVar(&f.header, "header", "603100310730", "cup: 6-byte application header sent, hex")
 	pf.StringVar(&f.tmk, "tmk", wire.TestTMK, "cup: terminal master key (hex); the default is a documented test key")
@@ -189,6 +190,9 @@ func (f terminalFlags) config(cmd *cobra.Command, stderr io.Writer) (terminal.Co
 	}
 	if cfg.StateDir == "" {
 		cfg.StateDir = filepath.Join(".posim", "terminal-"+f.tid)
+	}
+	if f.dump {
+		cfg.Dump = stderr
 	}
 	if f.verbose {
 		log, err := newLogger(stderr, "text", true)
