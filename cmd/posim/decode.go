@@ -76,13 +76,9 @@ func runDecode(cmd *cobra.Command, f decodeFlags, args []string) error {
 	if err != nil {
 		return invalid(err)
 	}
-	profiles, err := decodeProfiles(f.profile)
+	profiles, framers, err := f.choices()
 	if err != nil {
-		return invalid(err)
-	}
-	framers, err := decodeFramers(f.framing)
-	if err != nil {
-		return invalid(err)
+		return err
 	}
 	for _, p := range profiles {
 		for _, fr := range framers {
@@ -145,6 +141,19 @@ func frameBytes(in []byte, format string, text bool) ([]byte, error) {
 		return in, nil
 	}
 	return nil, fmt.Errorf("--format %q: want auto, hex, base64 or raw", format)
+}
+
+// choices are the profiles and framings --profile and --framing allow.
+func (f decodeFlags) choices() ([]wire.Profile, []wire.Framer, error) {
+	profiles, err := decodeProfiles(f.profile)
+	if err != nil {
+		return nil, nil, invalid(err)
+	}
+	framers, err := decodeFramers(f.framing)
+	if err != nil {
+		return nil, nil, invalid(err)
+	}
+	return profiles, framers, nil
 }
 
 func decodeProfiles(name string) ([]wire.Profile, error) {
@@ -211,13 +220,9 @@ func decodePcap(cmd *cobra.Command, f decodeFlags) error {
 	if err != nil {
 		return invalid(fmt.Errorf("%s: %w", f.pcap, err))
 	}
-	profiles, err := decodeProfiles(f.profile)
+	profiles, framers, err := f.choices()
 	if err != nil {
-		return invalid(err)
-	}
-	framers, err := decodeFramers(f.framing)
-	if err != nil {
-		return invalid(err)
+		return err
 	}
 	var out []pcapStream
 	unread := false
