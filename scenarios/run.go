@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -32,6 +33,9 @@ type Options struct {
 	Profile string
 	// Logger receives the acquirer's and terminal's message lines.
 	Logger *slog.Logger
+	// Dump, when set, receives every message the terminal sends and
+	// receives, field by field (card data masked).
+	Dump io.Writer
 	// OnEvent, when set, sees every event as it happens (the live page).
 	OnEvent func(Event)
 	// OnStart, when set, is called once the ledger is seeded, with the
@@ -336,6 +340,7 @@ func (r *run) setup(seed int64) error {
 	cfg.Retransmits = ts.Retransmit
 	cfg.SkipTCUpload = ts.SkipTCUpload
 	cfg.ChipDownload = ts.ChipDownload
+	cfg.Dump = r.opts.Dump
 	if w := ts.Write; w != nil {
 		cfg.WriteChunk, cfg.WriteGap = w.Chunk, r.scale(w.Gap.D())
 	}

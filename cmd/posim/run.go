@@ -25,6 +25,7 @@ type runFlags struct {
 	jobs    int
 	reports []string
 	verbose bool
+	dump    bool
 	target  string
 	tid     string
 	mid     string
@@ -57,6 +58,7 @@ Exit codes: 0 all passed, 1 usage error, 2 invalid scenario or nothing selected,
 	fl.IntVar(&f.jobs, "jobs", runtime.NumCPU(), "scenarios run at once (output stays in input order)")
 	fl.StringArrayVar(&f.reports, "report", nil, "write a report: junit:PATH, json:PATH, md:PATH or html:PATH (repeatable)")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "print every scenario's timeline")
+	fl.BoolVar(&f.dump, "dump", false, "print every message the terminal sends and receives field by field on stderr (card data masked; clearest with --jobs 1)")
 	f.specFlags.add(fl)
 	fl.StringVar(&f.target, "target", "", "run only the terminal steps against this host (HOST:PORT), one scenario after another on one terminal state; rules and host-side expectations are not applied")
 	fl.StringVar(&f.tid, "tid", "", "terminal id (DE41) instead of the scenarios' own")
@@ -172,6 +174,9 @@ func runRun(cmd *cobra.Command, f runFlags, args []string) error {
 		return invalid(fmt.Errorf("--mid %q: want at most 15 characters", f.mid))
 	}
 	opts := scenarios.Options{Speed: f.speed, Profile: f.profile, Target: f.target, TID: f.tid, MID: f.mid}
+	if f.dump {
+		opts.Dump = &syncWriter{w: cmd.ErrOrStderr()}
+	}
 	if f.state != "" && f.target == "" {
 		return invalid(errors.New("--state goes with --target: without it every scenario has its own host and a fresh terminal"))
 	}
@@ -316,4 +321,16 @@ func isTerminal(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// syncWriter serialises writes from scenarios run in parallel.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
