@@ -32,3 +32,12 @@ func TestDecode(t *testing.T) {
 	require.Equal(t, 2, code)
 	require.True(t, strings.Contains(errOut, "neither hex nor base64"), errOut)
 }
+
+func TestRun_Dump(t *testing.T) {
+	code, _, errOut := posim(t, "run", "--dump", "--jobs", "1", "baseline-sale")
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, errOut, ">> 0200")
+	require.Contains(t, errOut, "<< 0210")
+	require.Contains(t, errOut, "(track data, ")
+	require.NotContains(t, errOut, "4111111111111111")
+}
