@@ -2,6 +2,7 @@ package acquirer
 
 import (
 	"encoding/hex"
+	"github.com/posim/posim/cards"
 	"strings"
 
 	"github.com/posim/posim/emv"
@@ -48,11 +49,7 @@ func (e *Engine) chip(req *wire.Txn, a *Account) (*chipAuth, string, string) {
 	if !ok {
 		return nil, "", ""
 	}
-	psn := c.PSN
-	if len(req.CardSeq) >= 2 {
-		psn = req.CardSeq[len(req.CardSeq)-2:]
-	}
-	mk, err := emv.ICCMasterKey(c.IMK(), req.PAN, psn)
+	mk, psn, err := cardKey(c, req)
 	if err != nil {
 		return nil, e.pol.ARQCFailure, "chip: " + err.Error()
 	}
@@ -116,11 +113,7 @@ func (e *Engine) tcUpload(req *wire.Txn) Decision {
 	tc, _ := l.Get(emv.TagCryptogram)
 	a := e.l.accounts[req.PAN]
 	if a != nil && a.Card.Chip != nil {
-		psn := a.Card.Chip.PSN
-		if len(req.CardSeq) >= 2 {
-			psn = req.CardSeq[len(req.CardSeq)-2:]
-		}
-		mk, err := emv.ICCMasterKey(a.Card.Chip.IMK(), req.PAN, psn)
+		mk, _, err := cardKey(a.Card.Chip, req)
 		var want []byte
 		if err == nil {
 			_, sk, aerr := emv.ApplicationCryptogram(mk, l)
@@ -234,4 +227,15 @@ func chipDownload(req, resp *wire.Txn) string {
 		return "chip parameters of " + hex.EncodeToString(askedRID) + ": none such"
 	}
 	return "nothing to send"
+}
+
+// cardKey is the master key of the chip card a request names: the card's
+// number and the sequence number in DE23 (the book's when DE23 is absent).
+func cardKey(c *cards.Chip, req *wire.Txn) (mk []byte, psn string, err error) {
+	psn = c.PSN
+	if len(req.CardSeq) >= 2 {
+		psn = req.CardSeq[len(req.CardSeq)-2:]
+	}
+	mk, err = emv.ICCMasterKey(c.IMK(), req.PAN, psn)
+	return mk, psn, err
 }

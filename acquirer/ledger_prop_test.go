@@ -179,7 +179,7 @@ func (m *ledgerModel) ChipSale(t *rapid.T) {
 	req := m.request(t, wire.OpSale)
 	req.PAN, req.EntryMode, req.CardSeq = propChipPAN, "052", "001"
 	l := emv.List{}.
-		Set(emv.TagAmount, bcdT(fmt.Sprintf("%012d", req.Amount))).Set(emv.TagAmountOther, make([]byte, 6)).
+		Set(emv.TagAmount, numT(t, req.Amount)).Set(emv.TagAmountOther, make([]byte, 6)).
 		Set(emv.TagCountry, []byte{0x01, 0x56}).Set(emv.TagTVR, make([]byte, 5)).
 		Set(emv.TagCurrency, []byte{0x01, 0x56}).Set(emv.TagDate, []byte{0x26, 0x01, 0x15}).
 		Set(emv.TagType, []byte{0}).Set(emv.TagUN, []byte{byte(m.stans[req.TID]), 2, 3, 4}).Set(emv.TagAIP, []byte{0x7C, 0}).
@@ -225,12 +225,12 @@ func (m *ledgerModel) ChipFollowUp(t *rapid.T) {
 	m.decide(t, req)
 }
 
-func bcdT(digits string) []byte {
-	out := make([]byte, len(digits)/2)
-	for i := range out {
-		out[i] = (digits[2*i]-'0')<<4 | (digits[2*i+1] - '0')
+func numT(t *rapid.T, amount int64) []byte {
+	b, err := emv.Numeric(strconv.FormatInt(amount, 10), 6)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	return b
 }
 
 // Duplicate sends an earlier request again, as a terminal retransmits.

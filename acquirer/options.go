@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/posim/posim/cards"
@@ -86,21 +85,9 @@ func WithProfile(p wire.Profile) Option {
 // data masked), to w.
 func WithDump(w io.Writer) Option {
 	return func(o *Options) error {
-		o.Dump = &lockedWriter{w: w}
+		o.Dump = &wire.SyncWriter{W: w}
 		return nil
 	}
-}
-
-// lockedWriter serialises writes from many connections.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 // WithFramer overrides the profile's framing (for example to change the

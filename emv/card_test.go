@@ -48,3 +48,16 @@ func TestApplicationCryptogram_IssuerAndCardAgree(t *testing.T) {
 	_, _, err = ApplicationCryptogram(mk, List{}.Set(TagATC, []byte{0, 1}))
 	require.ErrorContains(t, err, "9F02")
 }
+
+func TestNumeric(t *testing.T) {
+	b, err := Numeric("1234", 6)
+	require.NoError(t, err)
+	require.Equal(t, unhex(t, "000000001234"), b)
+	b, err = Numeric("156", 2)
+	require.NoError(t, err)
+	require.Equal(t, unhex(t, "0156"), b)
+	_, err = Numeric("1234567", 3)
+	require.Error(t, err)
+	_, err = Numeric("12a4", 2)
+	require.Error(t, err)
+}

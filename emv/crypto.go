@@ -5,6 +5,7 @@ import (
 	"crypto/des"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // ErrKeyLength: EMV issuer and card keys are double-length DES keys.
@@ -70,6 +71,16 @@ func ICCMasterKey(imk []byte, pan, psn string) ([]byte, error) {
 	}
 	b.Encrypt(mk[8:], y)
 	return oddParity(mk), nil
+}
+
+// Numeric is a value of EMV format n: the digits packed two to a byte,
+// right-aligned in size bytes with leading zeros (9F02 amount 1234 in 6
+// bytes is 00 00 00 00 12 34).
+func Numeric(digits string, size int) ([]byte, error) {
+	if len(digits) > 2*size {
+		return nil, fmt.Errorf("emv: %d digits do not fit %d bytes", len(digits), size)
+	}
+	return packDigits(strings.Repeat("0", 2*size-len(digits)) + digits)
 }
 
 func packDigits(s string) ([]byte, error) {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/posim/posim/cards"
@@ -127,6 +128,14 @@ func (t *Terminal) firstGenerateAC(s *chipSession, req *wire.Txn) (offline bool,
 		cvm = []byte{0x02, 0x00, 0x00} // enciphered PIN verified online
 	}
 	aid, _ := hex.DecodeString("A000000333010101") // UnionPay debit
+	var numErr error
+	num := func(digits string, size int) []byte {
+		b, err := emv.Numeric(digits, size)
+		if err != nil && numErr == nil {
+			numErr = err
+		}
+		return b
+	}
 	l := emv.List{}.
 		Set(emv.TagCryptogram, make([]byte, 8)).
 		Set(emv.TagCID, []byte{emv.CIDARQC}).
@@ -134,12 +143,12 @@ func (t *Terminal) firstGenerateAC(s *chipSession, req *wire.Txn) (offline bool,
 		Set(emv.TagUN, h[:4]).
 		Set(emv.TagATC, []byte{byte(atc >> 8), byte(atc)}).
 		Set(emv.TagTVR, make([]byte, 5)).
-		Set(emv.TagDate, bcd(now.Format("060102"))).
+		Set(emv.TagDate, num(now.Format("060102"), 3)).
 		Set(emv.TagType, txnType).
-		Set(emv.TagAmount, bcd(fmt.Sprintf("%012d", req.Amount))).
-		Set(emv.TagCurrency, bcd("0"+t.cfg.Currency)).
+		Set(emv.TagAmount, num(strconv.FormatInt(req.Amount, 10), 6)).
+		Set(emv.TagCurrency, num(t.cfg.Currency, 2)).
 		Set(emv.TagAIP, []byte{0x7C, 0x00}).
-		Set(emv.TagCountry, bcd("0"+t.cfg.Currency)).
+		Set(emv.TagCountry, num(t.cfg.Currency, 2)).
 		Set(emv.TagAmountOther, make([]byte, 6)).
 		Set(emv.TagCapabilities, []byte{0xE0, 0xE1, 0xC8}).
 		Set(emv.TagCVMResults, cvm).
@@ -147,7 +156,10 @@ func (t *Terminal) firstGenerateAC(s *chipSession, req *wire.Txn) (offline bool,
 		Set(emv.TagIFDSerial, []byte(fmt.Sprintf("%-8.8s", req.TID))).
 		Set(emv.TagAID, aid).
 		Set(emv.TagAppVersion, []byte{0x00, 0x30}).
-		Set(emv.TagSeqCounter, bcd(fmt.Sprintf("%08d", t.state.ChipSeq%100_000_000)))
+		Set(emv.TagSeqCounter, num(strconv.Itoa(t.state.ChipSeq%100_000_000), 4))
+	if numErr != nil {
+		return false, numErr
+	}
 	ac, sk, err := emv.ApplicationCryptogram(s.mk, l)
 	if err != nil {
 		return false, err
@@ -325,18 +337,6 @@ func (s *chipSession) reversalICC() []byte {
 		l = append(l, emv.TLV{Tag: emv.TagScriptResult, Value: v})
 	}
 	return l.Bytes()
-}
-
-// bcd packs a string of digits two to a byte.
-func bcd(digits string) []byte {
-	if len(digits)%2 == 1 {
-		digits = "0" + digits
-	}
-	out := make([]byte, len(digits)/2)
-	for i := range out {
-		out[i] = (digits[2*i]-'0')<<4 | (digits[2*i+1] - '0')
-	}
-	return out
 }
 
 // DownloadResult is what a chip download brought: the CA public keys (RID

@@ -8,6 +8,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/moov-io/iso8583"
 	iso8583errors "github.com/moov-io/iso8583/errors"
@@ -97,6 +98,20 @@ func DumpFields(m *iso8583.Message) []DecodedField {
 		out = append(out, DecodedField{ID: id, Name: name, Value: shown(id, v)})
 	}
 	return out
+}
+
+// SyncWriter serialises writes from many goroutines (connections,
+// scenarios run in parallel) to one writer, so that dumps do not
+// interleave.
+type SyncWriter struct {
+	mu sync.Mutex
+	W  io.Writer
+}
+
+func (s *SyncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.W.Write(p)
 }
 
 // Dump writes a message field by field, like jPOS's dump: a line with the

@@ -13,6 +13,7 @@ import (
 
 	"github.com/posim/posim/scenarios"
 	"github.com/posim/posim/scenarios/report"
+	"github.com/posim/posim/wire"
 	"github.com/spf13/cobra"
 )
 
@@ -175,7 +176,7 @@ func runRun(cmd *cobra.Command, f runFlags, args []string) error {
 	}
 	opts := scenarios.Options{Speed: f.speed, Profile: f.profile, Target: f.target, TID: f.tid, MID: f.mid}
 	if f.dump {
-		opts.Dump = &syncWriter{w: cmd.ErrOrStderr()}
+		opts.Dump = &wire.SyncWriter{W: cmd.ErrOrStderr()}
 	}
 	if f.state != "" && f.target == "" {
 		return invalid(errors.New("--state goes with --target: without it every scenario has its own host and a fresh terminal"))
@@ -321,16 +322,4 @@ func isTerminal(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
-// syncWriter serialises writes from scenarios run in parallel.
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }
