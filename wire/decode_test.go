@@ -101,3 +101,24 @@ func TestEncode_ExtraFields(t *testing.T) {
 	_, err := CUP.Encode(&Txn{Op: OpSale, STAN: "000001", Extra: map[int]string{65: "x"}})
 	require.ErrorContains(t, err, "field 65 is not in the")
 }
+
+// The captured terminal upload's DE60 ends in 60.4 = 6 and 60.5 = 0 (a chip
+// read, no fallback): what posim writes for a chip transaction.
+func TestCUP_ChipDE60MatchesACapturedFrame(t *testing.T) {
+	raw, err := hex.DecodeString(capturedCUPUpload)
+	require.NoError(t, err)
+	d, err := DecodeFrame(raw, CUP, Binary2{})
+	require.NoError(t, err)
+	var captured string
+	for _, f := range d.Fields {
+		if f.ID == 60 {
+			captured = f.Value
+		}
+	}
+	require.Equal(t, "0000295320360", captured)
+	m, err := CUP.Encode(&Txn{Op: OpTCUpload, PAN: "6212263301004540034", Amount: 4980, HasAmount: true, STAN: "014509",
+		EntryMode: "071", CardSeq: "001", TID: "88015587", MID: "898210154113481", Batch: "002953", ICC: []byte{0x9F, 0x26, 0x01, 0x00}})
+	require.NoError(t, err)
+	ours, _ := m.GetString(60)
+	require.Equal(t, captured, ours, "60.1 00, 60.2 batch, 60.3 203, 60.4 6, 60.5 0")
+}
