@@ -2,12 +2,9 @@ package scenarios
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
-	"github.com/posim/posim/emv"
 	"hash/fnv"
 	"log/slog"
-	"math"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -30,7 +27,8 @@ type Env struct {
 	Elapsed func() time.Duration
 	// Cards resolves card aliases in when.card.
 	Cards *cards.Book
-	// Acquirer is the host the rules act on (for refuse).
+	// Acquirer is the host the rules act on (refuse, fee_anomaly), when
+	// the rules run in posim's acquirer.
 	Acquirer func() *acquirer.Acquirer
 	// Journal receives a fault entry for every rule that fires.
 	Journal acquirer.Journal
@@ -50,12 +48,10 @@ func (e *Env) scale(d time.Duration) time.Duration {
 	return time.Duration(float64(d) / e.Speed)
 }
 
-// afterRespondGrace is how long close at after_respond waits after the
-// answer was written, in real time.
-const afterRespondGrace = 50 * time.Millisecond
-
-// Faults is a compiled rule set: an acquirer.Handler that runs the first
-// rule that fires, or the default handler. It is safe for concurrent use.
+// Faults is a compiled rule set: it runs the first rule that fires on a
+// request, or lets the host handle it as usual. It serves posim's acquirer
+// (as an acquirer.Handler) and the proxy (Serve). It is safe for
+// concurrent use.
 type Faults struct {
 	env   *Env
 	rules []*compiled
@@ -65,7 +61,10 @@ type Faults struct {
 	holds map[string]chan struct{}
 }
 
-var _ acquirer.Handler = (*Faults)(nil)
+var (
+	_ acquirer.Handler       = (*Faults)(nil)
+	_ acquirer.InlineHandler = (*Faults)(nil)
+)
 
 type compiled struct {
 	Rule
@@ -74,7 +73,7 @@ type compiled struct {
 	fired map[string]int // fires per scope key
 }
 
-// Compile turns rules into a handler for env.
+// Compile turns rules into a rule set for env.
 func Compile(rules []Rule, env *Env) (*Faults, error) {
 	f := &Faults{env: env, last: map[string]*wire.Txn{}, holds: map[string]chan struct{}{}}
 	for _, r := range rules {
@@ -83,18 +82,15 @@ func Compile(rules []Rule, env *Env) (*Faults, error) {
 		}
 		h := fnv.New64a()
 		h.Write([]byte(r.ID))
-		c := &compiled{
+		f.rules = append(f.rules, &compiled{
 			Rule:  r,
 			rng:   rand.New(rand.NewPCG(uint64(env.Seed), h.Sum64())),
 			seen:  map[string]int{},
 			fired: map[string]int{},
-		}
-		f.rules = append(f.rules, c)
+		})
 	}
 	return f, nil
 }
-
-var _ acquirer.InlineHandler = (*Faults)(nil)
 
 // RuleStats is how often a rule's trigger matched a request and how often
 // the rule fired.
@@ -124,7 +120,7 @@ func (f *Faults) Stats() []RuleStats {
 		}
 		for _, a := range r.Do {
 			st.Actions = append(st.Actions, a.String())
-			st.Drops = st.Drops || a.Name == ActNoResponse || a.Name == ActDiscard
+			st.Drops = st.Drops || registry[a.Name].drops
 		}
 		out = append(out, st)
 	}
@@ -134,6 +130,24 @@ func (f *Faults) Stats() []RuleStats {
 // Handle runs the first rule that fires on the request, or processes and
 // answers it as usual.
 func (f *Faults) Handle(ctx context.Context, x *acquirer.Exchange) {
+	f.Serve(ctx, f.host(x))
+}
+
+// HandleInline is Handle on the connection's read loop: a request no rule
+// fires on is answered at once; a rule's actions, which may wait, run in a
+// goroutine of their own.
+func (f *Faults) HandleInline(x *acquirer.Exchange) {
+	hx := f.host(x)
+	if r := f.pick(hx); r != nil {
+		x.Go(func(ctx context.Context) { f.run(ctx, r, hx) })
+		return
+	}
+	f.respond(hx, hx.Process())
+}
+
+// Serve runs the first rule that fires on x, or lets the host handle it
+// and answers as usual. It returns when the pipeline ends.
+func (f *Faults) Serve(ctx context.Context, x Exchange) {
 	if r := f.pick(x); r != nil {
 		f.run(ctx, r, x)
 		return
@@ -141,22 +155,22 @@ func (f *Faults) Handle(ctx context.Context, x *acquirer.Exchange) {
 	f.respond(x, x.Process())
 }
 
-// HandleInline is Handle on the connection's read loop: a request no rule
-// fires on is answered at once; a rule's actions, which may wait, run in a
-// goroutine of their own.
-func (f *Faults) HandleInline(x *acquirer.Exchange) {
-	if r := f.pick(x); r != nil {
-		x.Go(func(ctx context.Context) { f.run(ctx, r, x) })
-		return
+// Pick is Serve in two halves, for a caller that passes requests no rule
+// fires on straight through: it returns the pipeline to run, or nil.
+func (f *Faults) Pick(x Exchange) func(ctx context.Context) {
+	r := f.pick(x)
+	if r == nil {
+		return nil
 	}
-	f.respond(x, x.Process())
+	return func(ctx context.Context) { f.run(ctx, r, x) }
 }
 
 // pick releases what a reversal waits for and returns the rule that fires
 // on the request, if any.
-func (f *Faults) pick(x *acquirer.Exchange) *compiled {
-	if x.Request.Op == wire.OpReversal || x.Request.Op == wire.OpReversalAdvice {
-		f.release(x.Request)
+func (f *Faults) pick(x Exchange) *compiled {
+	req := x.Request()
+	if req.Op == wire.OpReversal || req.Op == wire.OpReversalAdvice {
+		f.release(req)
 	}
 	return f.match(x)
 }
@@ -164,7 +178,7 @@ func (f *Faults) pick(x *acquirer.Exchange) *compiled {
 // match counts the request against every rule, then returns the first
 // rule that fires: "nth: 2" always means the second matching request,
 // whatever earlier rules did with the first.
-func (f *Faults) match(x *acquirer.Exchange) *compiled {
+func (f *Faults) match(x Exchange) *compiled {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var chosen *compiled
@@ -179,25 +193,25 @@ func (f *Faults) match(x *acquirer.Exchange) *compiled {
 	return chosen
 }
 
-func scopeKey(scope string, x *acquirer.Exchange) string {
+func scopeKey(scope string, x Exchange) string {
 	switch scope {
 	case "connection":
-		return x.Conn.ID()
+		return x.ConnID()
 	case "terminal":
-		return x.Request.TID
+		return x.Request().TID
 	case "merchant":
-		return x.Request.MID
+		return x.Request().MID
 	}
 	return ""
 }
 
 // triggered counts a matching request and reports whether the rule's
 // counters, probability and window let it fire.
-func (r *compiled) triggered(env *Env, x *acquirer.Exchange) bool {
-	if !matchWhen(r.When, x.Request, env.Cards) {
+func (r *compiled) triggered(env *Env, x Exchange) bool {
+	if !matchWhen(r.When, x.Request(), env.Cards) {
 		return false
 	}
-	if w := r.When.Window; w != nil {
+	if w := r.When.Window; w != nil && env.Elapsed != nil {
 		el := env.Elapsed()
 		if el < w.From.D() || (w.Until != nil && el >= w.Until.D()) {
 			return false
@@ -281,32 +295,25 @@ func matchWhen(w When, t *wire.Txn, book *cards.Book) bool {
 }
 
 // fault journals that a rule fired an action.
-func (f *Faults) fault(x *acquirer.Exchange, r *compiled, what string) {
+func (f *Faults) fault(x Exchange, r *compiled, what string) {
+	req := x.Request()
 	if f.env.Logger != nil {
-		f.env.Logger.Warn("fault", acquirer.KeyConn, x.Conn.ID(), acquirer.KeyMTI, x.Request.MTI, acquirer.KeySTAN, x.Request.STAN, "rule", r.ID, "action", what)
+		f.env.Logger.Warn("fault", acquirer.KeyConn, x.ConnID(), acquirer.KeyMTI, req.MTI, acquirer.KeySTAN, req.STAN, "rule", r.ID, "action", what)
 	}
 	if f.env.Journal == nil {
 		return
 	}
+	now := time.Now()
+	if f.env.Now != nil {
+		now = f.env.Now()
+	}
 	f.env.Journal.Append(acquirer.Entry{
-		Time: f.env.Now(), Kind: acquirer.KindFault, Conn: x.Conn.ID(), MTI: x.Request.MTI, STAN: x.Request.STAN,
-		TID: x.Request.TID, Detail: fmt.Sprintf("rule %s: %s", r.ID, what),
+		Time: now, Kind: acquirer.KindFault, Conn: x.ConnID(), MTI: req.MTI, STAN: req.STAN,
+		TID: req.TID, Detail: fmt.Sprintf("rule %s: %s", r.ID, what),
 	})
 }
 
-// sleep waits d of scenario time (scaled), or until ctx ends.
-func (f *Faults) sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(f.env.scale(d))
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-func (f *Faults) respond(x *acquirer.Exchange, resp *wire.Txn) {
+func (f *Faults) respond(x Exchange, resp *wire.Txn) {
 	if resp == nil {
 		return
 	}
@@ -336,356 +343,61 @@ func (f *Faults) release(rev *wire.Txn) {
 	}
 }
 
-// run executes a rule's pipeline in order. A response is sent at the end
-// unless an action already answered, suppressed or cut the connection.
-func (f *Faults) run(ctx context.Context, r *compiled, x *acquirer.Exchange) {
-	var resp *wire.Txn // the response being built
-	processed, answered := false, false
-	current := func(override map[string]string) *wire.Txn {
-		if resp == nil {
-			if processed {
-				resp = x.Process()
-			}
-			if resp == nil {
-				code := override["de39"]
-				if code == "" {
-					code = "96"
-				}
-				resp = x.Request.Response(code)
-			}
-		}
-		return resp
-	}
+// run executes a rule's pipeline in order: each primitive in turn, until
+// one ends it. The answer is sent at the end unless an action already
+// answered, suppressed it or cut the connection.
+func (f *Faults) run(ctx context.Context, r *compiled, x Exchange) {
+	p := &pipe{ctx: ctx, f: f, r: r, x: x}
 	for _, a := range r.Do {
-		switch a.Name {
-		case ActProcess:
-			processed = true
-			resp = x.Process()
-			if resp == nil {
-				answered = true // nothing to answer (a stray response)
-			}
-		case ActRespond:
-			t := current(a.Respond)
-			applyOverrides(t, a.Respond)
-			f.fault(x, r, a.String())
-			f.respond(x, t)
-			answered = true
-		case ActDelay:
-			d := f.delay(r, a.Delay)
-			f.fault(x, r, fmt.Sprintf("delay %s", d))
-			if !f.sleep(ctx, d) {
-				return
-			}
-		case ActNoResponse:
-			answered = true
-			f.fault(x, r, "no response")
-			if a.NoResponse.Hold > 0 && !f.sleep(ctx, a.NoResponse.Hold.D()) {
-				return
-			}
-			if a.NoResponse.Then == "close" {
-				x.Conn.Close()
-				return
-			}
-		case ActClose:
-			at := orDefault(a.Close.At, AtBeforeRespond)
-			if at == AtAfterRespond {
-				if !answered {
-					f.respond(x, current(nil))
-				}
-				// let the answer be read before the FIN: a client that sees
-				// both at once may act on the close first
-				time.Sleep(afterRespondGrace)
-			}
-			f.fault(x, r, a.String())
-			if a.Close.Mode == "rst" {
-				x.Conn.Reset()
-			} else {
-				x.Conn.Close()
-			}
-			return
-		case ActTruncate:
-			frame, err := x.Conn.Frame(current(nil))
-			if err != nil {
-				return
-			}
-			n := a.Truncate.Bytes
-			if n <= 0 || n >= len(frame) {
-				n = len(frame) / 2
-			}
-			f.fault(x, r, fmt.Sprintf("truncate to %d of %d bytes", n, len(frame)))
-			_ = x.Conn.WriteRaw(frame[:n])
-			answered = true
-		case ActFragment:
-			frame, err := x.Conn.Frame(current(nil))
-			if err != nil {
-				return
-			}
-			parts := max(a.Fragment.Parts, 2)
-			size := (len(frame) + parts - 1) / parts
-			f.fault(x, r, fmt.Sprintf("fragment into %d parts", parts))
-			for i := 0; i < len(frame); i += size {
-				if i > 0 && !f.sleep(ctx, a.Fragment.Gap.D()) {
-					return
-				}
-				_ = x.Conn.WriteRaw(frame[i:min(i+size, len(frame))])
-			}
-			answered = true
-		case ActGarbage:
-			n := a.Garbage.Bytes
-			if n <= 0 {
-				n = 16
-			}
-			b := make([]byte, n)
-			for i := range b {
-				b[i] = byte(r.rng.UintN(256))
-			}
-			if a.Garbage.Mode == "bad_length" {
-				b = binary.BigEndian.AppendUint16(nil, uint16(n+100))
-				b = append(b, make([]byte, n)...)
-			}
-			f.fault(x, r, fmt.Sprintf("garbage %d bytes (%s)", len(b), orDefault(a.Garbage.Mode, "random")))
-			_ = x.Conn.WriteRaw(b)
-			answered = true
-		case ActMutate:
-			t := current(nil)
-			mutate(t, a.Mutate, r.rng)
-			f.fault(x, r, a.String())
-		case ActDuplicate:
-			t := current(nil)
-			f.fault(x, r, "response sent twice")
-			f.respond(x, t)
-			if a.Duplicate.Gap > 0 && !f.sleep(ctx, a.Duplicate.Gap.D()) {
-				return
-			}
-			cp := *t
-			f.respond(x, &cp)
-			answered = true
-		case ActSend:
-			f.send(x, r, a.Send)
-		case ActHoldUntil:
-			if !f.hold(ctx, x, r, a.HoldUntil) {
-				return
-			}
-		case ActRefuse:
-			f.refuse(x, r, a.Refuse)
-			return
-		case ActDiscard:
-			f.fault(x, r, "request discarded")
-			answered = true
-		case ActUpstream:
-			if !f.upstream(ctx, x, r, a.Upstream, &resp, &processed) {
-				return
-			}
-		case ActFee:
-			d, done := x.Decision()
-			if !done || d.Record == nil {
-				f.fault(x, r, "fee_anomaly needs process first: nothing booked to mark")
-				continue
-			}
-			an, err := a.Fee.anomaly()
-			if err != nil {
-				continue // refused by the validator already
-			}
-			f.env.Acquirer().Engine().MarkAnomaly(d.Record.ID, an)
-			f.fault(x, r, "back-office anomaly "+an.Kind+" on record "+fmt.Sprint(d.Record.ID))
-		}
-	}
-	if !answered {
-		f.respond(x, current(nil))
-	}
-}
-
-// delay draws a delay from the action's distribution with the rule's stream.
-func (f *Faults) delay(r *compiled, d *DelaySpec) time.Duration {
-	switch d.Distribution {
-	case "uniform":
-		lo, hi := d.Min.D(), d.Max.D()
-		if hi <= lo {
-			return lo
-		}
-		return lo + time.Duration(r.rng.Int64N(int64(hi-lo)))
-	case "normal":
-		v := float64(d.Mean) + r.rng.NormFloat64()*float64(d.StdDev)
-		return time.Duration(math.Max(0, v))
-	case "exponential":
-		return time.Duration(r.rng.ExpFloat64() * float64(d.Mean))
-	}
-	return d.Fixed.D()
-}
-
-// applyOverrides sets response fields named deNN (and mti).
-func applyOverrides(t *wire.Txn, o map[string]string) {
-	for k, v := range o {
-		switch k {
-		case "mti":
-			t.MTI = v
-		case "de3":
-			t.ProcessingCode = v
-		case "de4":
-			if amt, err := wire.ParseAmount(v); err == nil {
-				t.Amount, t.HasAmount = amt, true
-			}
-		case "de11":
-			t.STAN = v
-		case "de37":
-			t.RRN = v
-		case "de38":
-			t.AuthCode = v
-		case "de39":
-			t.ResponseCode = v
-		case "de41":
-			t.TID = v
-		case "de42":
-			t.MID = v
-		case "de49":
-			t.Currency = v
-		}
-	}
-}
-
-// mutate corrupts response fields the way broken hosts and links do.
-func mutate(t *wire.Txn, fields []string, rng *rand.Rand) {
-	for _, m := range fields {
-		switch m {
-		case "stan":
-			n := 0
-			fmt.Sscanf(t.STAN, "%d", &n)
-			t.STAN = fmt.Sprintf("%06d", (n+1)%1000000)
-		case "rrn":
-			t.RRN = fmt.Sprintf("%012d", rng.Int64N(1e12))
-		case "tid":
-			t.TID = "XXXXXXXX"
-		case "mti":
-			if len(t.MTI) == 4 {
-				t.MTI = t.MTI[:2] + "3" + t.MTI[3:]
-			}
-		case "amount":
-			t.Amount++
-			t.HasAmount = true
-		case "drop_de39":
-			t.ResponseCode = ""
-		case "mac":
-			// the codec signs responses: ask it to flip a bit afterwards
-			t.CorruptMAC = true
-			if len(t.MAC) == 0 {
-				t.MAC = make([]byte, 8)
-			}
-		case "arpc":
-			// the issuer authentication data no longer verifies at the card
-			t.ICC = mutateICC(t.ICC, func(l emv.List) emv.List {
-				if v, ok := l.Get(emv.TagIssuerAuth); ok && len(v) > 0 {
-					bad := append([]byte{}, v...)
-					bad[0] ^= 0xFF
-					l = l.Set(emv.TagIssuerAuth, bad)
-				}
-				return l
-			})
-		case "drop_de55":
-			t.ICC = nil
-		case "script":
-			// an issuer script template 2 (run after the second GENERATE
-			// AC) with one command: PUT DATA of the consecutive offline
-			// transaction limit (9F58), as issuers send to reset counters
-			t.ICC = mutateICC(t.ICC, func(l emv.List) emv.List {
-				return append(l, emv.TLV{Tag: emv.TagScript2, Value: issuerScript})
-			})
-		}
-	}
-}
-
-func (f *Faults) send(x *acquirer.Exchange, r *compiled, s *SendSpec) {
-	var msg *wire.Txn
-	if s.Stale {
-		f.mu.Lock()
-		if prev := f.last[x.Request.TID]; prev != nil {
-			cp := *prev
-			msg = &cp
-		}
-		f.mu.Unlock()
-		if msg == nil {
-			f.fault(x, r, "no earlier response to send stale")
+		if !a.prim.run(p) {
 			return
 		}
-		f.fault(x, r, "stale response of STAN "+msg.STAN+" sent")
-	} else {
-		msg = &wire.Txn{MTI: s.MTI, STAN: x.Request.STAN, TID: x.Request.TID, MID: x.Request.MID}
-		applyOverrides(msg, s.Fields)
-		f.fault(x, r, "unsolicited "+msg.MTI+" sent")
 	}
-	_ = x.Conn.Send(msg)
+	if !p.answered {
+		p.respond(p.response(""))
+	}
 }
 
-// hold waits until the request's reversal arrives (or the timeout passes).
-func (f *Faults) hold(ctx context.Context, x *acquirer.Exchange, r *compiled, h *HoldSpec) bool {
-	mti := x.Request.MTI[:3] + "0"
-	k := holdKey(x.Request.TID, mti, x.Request.STAN)
-	ch := make(chan struct{})
-	f.mu.Lock()
-	f.holds[k] = ch
-	f.mu.Unlock()
-	f.fault(x, r, "response held until a reversal arrives")
-	timeout := h.Timeout.D()
-	if timeout <= 0 {
-		timeout = 24 * time.Hour
-	}
-	t := time.NewTimer(f.env.scale(timeout))
-	defer t.Stop()
-	select {
-	case <-ch:
-		f.fault(x, r, "reversal arrived: held response released")
-	case <-t.C:
-		f.mu.Lock()
-		delete(f.holds, k)
-		f.mu.Unlock()
-		f.fault(x, r, "hold timed out: response released")
-	case <-ctx.Done():
-		return false
-	}
-	return true
+// hostExchange is an acquirer.Exchange as the rules see it.
+type hostExchange struct {
+	x   *acquirer.Exchange
+	env *Env
 }
 
-// refuse takes the host off the network and schedules its return.
-func (f *Faults) refuse(x *acquirer.Exchange, r *compiled, s *RefuseSpec) {
-	a := f.env.Acquirer()
-	f.fault(x, r, fmt.Sprintf("host refuses connections for %s", s.For))
-	if s.Mode == "close" {
-		x.Conn.Close()
-		return
+func (f *Faults) host(x *acquirer.Exchange) *hostExchange { return &hostExchange{x: x, env: f.env} }
+
+func (h *hostExchange) Request() *wire.Txn                { return h.x.Request }
+func (h *hostExchange) ConnID() string                    { return h.x.Conn.ID() }
+func (h *hostExchange) Process() *wire.Txn                { return h.x.Process() }
+func (h *hostExchange) Respond(t *wire.Txn) error         { return h.x.Respond(t) }
+func (h *hostExchange) Send(t *wire.Txn) error            { return h.x.Conn.Send(t) }
+func (h *hostExchange) Frame(t *wire.Txn) ([]byte, error) { return h.x.Conn.Frame(t) }
+func (h *hostExchange) WriteRaw(b []byte) error           { return h.x.Conn.WriteRaw(b) }
+func (h *hostExchange) Close()                            { h.x.Conn.Close() }
+func (h *hostExchange) Reset()                            { h.x.Conn.Reset() }
+
+// Forward: posim's acquirer is the host; there is none behind it.
+func (h *hostExchange) Forward() error {
+	return fmt.Errorf("duplicate to host: %w (posim's acquirer is the host)", ErrNotHere)
+}
+
+func (h *hostExchange) Refuse() (func() error, error) {
+	if h.env.Acquirer == nil {
+		return nil, ErrNotHere
 	}
+	a := h.env.Acquirer()
 	a.Pause()
-	f.env.After(f.env.scale(s.For.D()), func() { _ = a.Resume() })
+	return a.Resume, nil
 }
 
-// upstream simulates an issuer behind the host: when it is slower than the
-// host's upstream timeout, the host answers 68 without booking, and the
-// issuer's late approval is reversed upstream.
-func (f *Faults) upstream(ctx context.Context, x *acquirer.Exchange, r *compiled, u *UpstreamSpec, resp **wire.Txn, processed *bool) bool {
-	wait := min(u.Latency.D(), u.Timeout.D())
-	if !f.sleep(ctx, wait) {
-		return false
+func (h *hostExchange) MarkAnomaly(an acquirer.Anomaly) (int64, error) {
+	d, done := h.x.Decision()
+	if !done || d.Record == nil {
+		return 0, fmt.Errorf("nothing booked to mark (put process before it)")
 	}
-	if u.Latency <= u.Timeout {
-		f.fault(x, r, fmt.Sprintf("issuer answered after %s", u.Latency))
-		*processed = true
-		*resp = x.Process()
-		return true
+	if h.env.Acquirer == nil {
+		return 0, ErrNotHere
 	}
-	f.fault(x, r, fmt.Sprintf("issuer silent for %s (upstream timeout): answered 68; its late approval is reversed upstream", u.Timeout))
-	*resp = x.Request.Response("68")
-	return true
-}
-
-// issuerScript is the value of a 72 template: script identifier 9F18
-// 00000001, then one command (86): 04 DA 9F 58 04 (PUT DATA 9F58, secure
-// messaging) with the value 03 and a 3-byte MAC placeholder.
-var issuerScript = []byte{0x9F, 0x18, 0x04, 0x00, 0x00, 0x00, 0x01, 0x86, 0x09, 0x04, 0xDA, 0x9F, 0x58, 0x04, 0x03, 0x00, 0x00, 0x00}
-
-// mutateICC rewrites the chip data of a response; chip data that does not
-// parse is left as it is.
-func mutateICC(icc []byte, f func(emv.List) emv.List) []byte {
-	l, err := emv.Parse(icc)
-	if err != nil {
-		return icc
-	}
-	return f(l).Bytes()
+	h.env.Acquirer().Engine().MarkAnomaly(d.Record.ID, an)
+	return d.Record.ID, nil
 }

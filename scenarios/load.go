@@ -117,6 +117,8 @@ type validator struct {
 	file string
 	root *yaml.Node
 	errs []error
+	// where the rules run (WhereAcquirer, WhereProxy); "" for both
+	where string
 }
 
 func (v *validator) add(line int, format string, a ...any) {
@@ -343,107 +345,6 @@ func (v *validator) when(w When, book *cards.Book, line int) {
 	if w.Not != nil {
 		v.when(*w.Not, book, line)
 	}
-}
-
-var respondFields = []string{"mti", "de3", "de4", "de11", "de37", "de38", "de39", "de41", "de42", "de49"}
-
-var mutations = []string{"stan", "rrn", "tid", "mti", "amount", "drop_de39", "mac", "arpc", "drop_de55", "script"}
-
-// pipeline checks a rule's actions and that a response is never invented
-// without a response code.
-func (v *validator) pipeline(r Rule, line int) {
-	if len(r.Do) == 0 {
-		v.add(line, "rule %q: do is empty (use process for the default behaviour)", r.ID)
-	}
-	processed, answered := false, false
-	for _, a := range r.Do {
-		switch a.Name {
-		case ActProcess:
-			processed = true
-		case ActRespond:
-			for k := range a.Respond {
-				if !contains(respondFields, k) {
-					v.add(a.Line, "respond: unknown field %q (known: %s)", k, strings.Join(respondFields, ", "))
-				}
-			}
-			if !processed && a.Respond["de39"] == "" {
-				v.add(a.Line, "rule %q responds without process: give the response code, respond: {de39: \"96\"}", r.ID)
-			}
-			answered = true
-		case ActDelay:
-			d := a.Delay
-			switch d.Distribution {
-			case "", "fixed":
-			case "uniform":
-				if d.Max < d.Min {
-					v.add(a.Line, "delay: max is below min")
-				}
-			case "normal", "exponential":
-				if d.Mean <= 0 {
-					v.add(a.Line, "delay: %s needs a positive mean", d.Distribution)
-				}
-			default:
-				v.add(a.Line, "delay.distribution %q: want fixed, uniform, normal or exponential", d.Distribution)
-			}
-		case ActNoResponse:
-			if t := a.NoResponse.Then; t != "" && t != "keep" && t != "close" {
-				v.add(a.Line, "no_response.then %q: want keep or close", t)
-			}
-			answered = true
-		case ActClose:
-			if at := a.Close.At; at != "" && !contains([]string{AtReceive, AtBeforeRespond, AtAfterRespond}, at) {
-				v.add(a.Line, "close.at %q: want on_receive, before_respond or after_respond", at)
-			}
-			if m := a.Close.Mode; m != "" && m != "fin" && m != "rst" {
-				v.add(a.Line, "close.mode %q: want fin or rst", m)
-			}
-			answered = true
-		case ActGarbage:
-			if m := a.Garbage.Mode; m != "" && m != "random" && m != "bad_length" {
-				v.add(a.Line, "garbage.mode %q: want random or bad_length", m)
-			}
-			answered = true
-		case ActMutate:
-			for _, m := range a.Mutate {
-				if !contains(mutations, m) {
-					v.add(a.Line, "mutate: unknown field %q (known: %s)", m, strings.Join(mutations, ", "))
-				}
-			}
-		case ActRefuse:
-			if a.Refuse.For <= 0 {
-				v.add(a.Line, "refuse needs a positive duration: {refuse: {for: 30s}}")
-			}
-			if m := a.Refuse.Mode; m != "" && m != "down" && m != "close" {
-				v.add(a.Line, "refuse.mode %q: want down or close", m)
-			}
-			answered = true
-		case ActUpstream:
-			if a.Upstream.Timeout <= 0 {
-				v.add(a.Line, "upstream needs a positive timeout")
-			}
-		case ActFee:
-			if _, err := a.Fee.anomaly(); err != nil {
-				v.add(a.Line, "%v", err)
-			}
-			if !processed {
-				v.add(a.Line, "fee_anomaly marks a booked transaction: put process before it")
-			}
-		case ActTruncate, ActFragment, ActDuplicate, ActDiscard:
-			answered = true
-		}
-	}
-	if !answered && !processed && !hasUpstream(r.Do) {
-		v.add(line, "rule %q neither processes nor answers: add process, or respond: {de39: ...}", r.ID)
-	}
-}
-
-func hasUpstream(do []Action) bool {
-	for _, a := range do {
-		if a.Name == ActUpstream {
-			return true
-		}
-	}
-	return false
 }
 
 var outcomes = []string{"approved", "declined", "no_response", "refused", "invalid_response", "blocked", "power_cut", "chip_declined"}

@@ -67,11 +67,11 @@ steps:
 	require.NoError(t, err)
 	do := s.Rules[0].Do
 	require.Equal(t, []string{"process", "delay", "delay", "mutate", "respond", "close"}, names(do))
-	require.Equal(t, "2s", do[1].Delay.Fixed.String())
-	require.Equal(t, "uniform", do[2].Delay.Distribution)
-	require.Equal(t, []string{"stan", "rrn"}, do[3].Mutate)
-	require.Equal(t, "05", do[4].Respond["de39"])
-	require.Equal(t, "rst", do[5].Close.Mode)
+	require.Equal(t, "2s", do[1].Spec().(*DelaySpec).Fixed.String())
+	require.Equal(t, "uniform", do[2].Spec().(*DelaySpec).Distribution)
+	require.Equal(t, MutateSpec{"stan", "rrn"}, *do[3].Spec().(*MutateSpec))
+	require.Equal(t, "05", (*do[4].Spec().(*RespondSpec))["de39"])
+	require.Equal(t, "rst", do[5].Spec().(*CloseSpec).Mode)
 	require.Equal(t, 2, s.Rules[0].When.Nth)
 }
 

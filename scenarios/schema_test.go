@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io/fs"
+	"os"
 	"path"
 	"testing"
 
@@ -50,4 +51,14 @@ func TestSchema_RejectsUnknownKeys(t *testing.T) {
 	require.Error(t, schema.Validate(yamlToJSON(t, []byte(minimal+"colour: red\n"))))
 	require.Error(t, schema.Validate(yamlToJSON(t, []byte("name: t\ntitle: {en: T}\nsteps:\n  - dance: {}\n"))))
 	require.NoError(t, schema.Validate(yamlToJSON(t, []byte(minimal))))
+}
+
+// A primitive registered in Go but missing from the schema would be
+// refused by editors that use it.
+func TestSchema_NamesEveryPrimitive(t *testing.T) {
+	data, err := os.ReadFile("schema/scenario.schema.json")
+	require.NoError(t, err)
+	for _, name := range ActionNames() {
+		require.Contains(t, string(data), `"`+name+`"`, name)
+	}
 }
