@@ -93,6 +93,20 @@ func New(opts ...Option) (*Acquirer, error) {
 	return a, nil
 }
 
+// record hands a message to the recorder; a failure is journalled once per
+// connection, and the host carries on.
+func (a *Acquirer) record(r Recorder, dir string, c *Conn, m *iso8583.Message, frame []byte) {
+	var prefix []byte
+	if tf, ok := a.codec.Framer.(wire.TPDUFramer); ok {
+		tf.Reply = dir == "response"
+		prefix = tf.Prefix()
+	}
+	if err := r.Message(dir, c.id, prefix, m, frame); err != nil && c.recordFailed.CompareAndSwap(false, true) {
+		a.journal.Append(Entry{Time: a.Now(), Kind: KindFault, Conn: c.id, Detail: "recording failed: " + err.Error()})
+		a.log.Error("recording failed", KeyConn, c.id, "err", err)
+	}
+}
+
 func (a *Acquirer) mismatch(m wire.Mismatch) {
 	a.journal.Append(Entry{Time: a.Now(), Kind: KindBadFrame, Detail: "dropped (" + m.Policy + "): " + m.String()})
 	if m.Policy == wire.MismatchReject {
@@ -395,6 +409,8 @@ type Conn struct {
 	cancel context.CancelFunc
 	once   sync.Once
 	masked atomic.Pointer[[2]string] // the last PAN seen and its mask
+	// recordFailed: a recording failure was already journalled
+	recordFailed atomic.Bool
 }
 
 // mask masks a PAN, remembering the last one: a terminal's request, the
@@ -437,6 +453,9 @@ func (c *Conn) SendMessage(t *wire.Txn, m *iso8583.Message) error {
 	c.a.logTxn("out", c, t)
 	if c.a.opts.Dump != nil {
 		wire.Dump(c.a.opts.Dump, c.id+" >>", m)
+	}
+	if r := c.a.opts.Record; r != nil {
+		c.a.record(r, "response", c, m, frame)
 	}
 	if err := c.write(frame); err != nil {
 		c.a.journal.Append(Entry{Time: c.a.Now(), Kind: KindFault, Conn: c.id, MTI: t.MTI, STAN: t.STAN, Detail: "send failed: " + err.Error()})
@@ -584,6 +603,9 @@ func (c *Conn) inbound(m *iso8583.Message, body []byte) {
 	now := a.Now()
 	if a.opts.Dump != nil {
 		wire.Dump(a.opts.Dump, c.id+" <<", m)
+	}
+	if r := a.opts.Record; r != nil {
+		a.record(r, "request", c, m, nil)
 	}
 	req, err := a.opts.Profile.Decode(m)
 	a.journal.Append(a.entry(KindIn, c, req))

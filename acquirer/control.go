@@ -204,12 +204,19 @@ func (c *Control) reset(w http.ResponseWriter, _ *http.Request) {
 // events streams every journal entry as a server-sent event until the
 // client goes away.
 func (c *Control) events(w http.ResponseWriter, r *http.Request) {
+	StreamEvents(w, r, c.hub, c.a.ctx.Done())
+}
+
+// StreamEvents serves the hub's entries as server-sent events (event: the
+// entry's kind, id: its sequence number, data: the entry as JSON) until
+// the client goes away or done is closed.
+func StreamEvents(w http.ResponseWriter, r *http.Request, hub *Hub, done <-chan struct{}) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
 		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
 		return
 	}
-	ch, cancel := c.hub.Subscribe(1024)
+	ch, cancel := hub.Subscribe(1024)
 	defer cancel()
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
@@ -220,7 +227,7 @@ func (c *Control) events(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 			return
-		case <-c.a.ctx.Done():
+		case <-done:
 			return
 		case e := <-ch:
 			data, _ := json.Marshal(e)
@@ -229,6 +236,9 @@ func (c *Control) events(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 }
+
+// WriteJSON writes v as indented JSON.
+func WriteJSON(w http.ResponseWriter, v any) { writeJSON(w, v) }
 
 // statement answers GET /statement?mid=M&day=YYYY-MM-DD (JSON, or text with
 // format=text).

@@ -68,9 +68,21 @@ func (x *Exchange) Process() *wire.Txn {
 	if !x.done {
 		x.done = true
 		a := x.Conn.a
+		if a.opts.Replay != nil {
+			if resp, why, ok := a.opts.Replay.Answer(x.Request); ok {
+				x.decision = Decision{Response: resp, Why: why}
+				a.journalDecision(x.Conn, x.Request, x.decision)
+				return x.response()
+			}
+		}
 		x.decision = a.engine.Decide(x.Request, a.Now())
 		a.journalDecision(x.Conn, x.Request, x.decision)
 	}
+	return x.response()
+}
+
+// response copies the decided answer (nil: none).
+func (x *Exchange) response() *wire.Txn {
 	if x.decision.Response == nil {
 		return nil
 	}

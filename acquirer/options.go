@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/moov-io/iso8583"
 	"github.com/posim/posim/cards"
 	"github.com/posim/posim/wire"
 )
@@ -34,6 +35,44 @@ type Options struct {
 	// Dump, when set, receives every message received and sent field by
 	// field (card data masked); writes are serialised.
 	Dump io.Writer
+	// Record, when set, receives every message received and sent
+	// (posim acquirer --record).
+	Record Recorder
+	// Replay, when set, answers requests like a recorded host before the
+	// engine is asked (posim acquirer --replay).
+	Replay Replayer
+}
+
+// Recorder receives every message the acquirer receives (dir "request")
+// and sends (dir "response"); prefix is the TPDU and header of the
+// dialect's framing (nil without), raw the frame sent (nil for a request,
+// whose TPDU the framing has already read). recording.Writer is one.
+type Recorder interface {
+	Message(dir, conn string, prefix []byte, m *iso8583.Message, raw []byte) error
+}
+
+// Replayer answers requests like a recorded host (recording.Replayer is
+// one): the answer (nil: the recorded host never answered) and why; ok
+// false leaves the request to the engine.
+type Replayer interface {
+	Answer(req *wire.Txn) (resp *wire.Txn, why string, ok bool)
+}
+
+// WithRecord records every message received and sent to r.
+func WithRecord(r Recorder) Option {
+	return func(o *Options) error {
+		o.Record = r
+		return nil
+	}
+}
+
+// WithReplay answers requests like a recorded host: r first, the engine
+// for what r leaves.
+func WithReplay(r Replayer) Option {
+	return func(o *Options) error {
+		o.Replay = r
+		return nil
+	}
 }
 
 // Option changes Options; it may refuse a value.

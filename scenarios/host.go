@@ -154,6 +154,9 @@ func NewHost(s *Scenario, o HostOptions) (*Host, error) {
 	if !s.Supports(p.Name()) {
 		return nil, errors.New("scenario " + s.Name + " does not support profile " + p.Name())
 	}
+	if err := CheckFor(s, WhereAcquirer); err != nil {
+		return nil, err
+	}
 	book, err := scenarioBook(s)
 	if err != nil {
 		return nil, err
@@ -315,6 +318,9 @@ func ControlLoader(a *acquirer.Acquirer, o HostOptions) acquirer.ScenarioLoader 
 		}
 		if !s.Supports(a.Profile().Name()) {
 			return acquirer.Setup{}, errors.New("scenario " + s.Name + " does not support profile " + a.Profile().Name())
+		}
+		if err := CheckFor(s, WhereAcquirer); err != nil {
+			return acquirer.Setup{}, err
 		}
 		pol, err := Policies(s.Setup.Acquirer)
 		if err != nil {

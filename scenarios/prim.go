@@ -219,3 +219,36 @@ func (c *checker) only(where, why string) bool {
 	}
 	return true
 }
+
+// CheckFor checks a scenario's rules for where they will run (WhereAcquirer
+// or WhereProxy): primitives that make no sense there are refused, each
+// error naming its file and line. Parse has checked everything else.
+func CheckFor(s *Scenario, where string) error {
+	v := &validator{file: s.File, where: where}
+	for _, r := range s.Rules {
+		line := 0
+		if len(r.Do) > 0 {
+			line = r.Do[0].Line
+		}
+		v.pipeline(r, line)
+	}
+	return errors.Join(v.errs...)
+}
+
+// ProxyRules compiles a scenario's rules for posim proxy: checked for the
+// proxy, card aliases (when.card) resolved against the scenario's cards,
+// the scenario's seed unless env gives one.
+func ProxyRules(s *Scenario, env Env) (*Faults, error) {
+	if err := CheckFor(s, WhereProxy); err != nil {
+		return nil, err
+	}
+	book, err := scenarioBook(s)
+	if err != nil {
+		return nil, err
+	}
+	env.Cards = book
+	if env.Seed == 0 {
+		env.Seed = s.Seed
+	}
+	return Compile(s.Rules, &env)
+}

@@ -140,6 +140,12 @@ func (f TPDUFramer) outTPDU() [5]byte {
 	return t
 }
 
+// Prefix returns the TPDU and header the framer writes before a body.
+func (f TPDUFramer) Prefix() []byte {
+	tp := f.outTPDU()
+	return append(tp[:], f.Header[:]...)
+}
+
 // AppendFrame writes length, TPDU, header and body in one buffer.
 func (f TPDUFramer) AppendFrame(dst, body []byte) ([]byte, error) {
 	tp := f.outTPDU()

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/posim/posim/acquirer"
+	"github.com/posim/posim/recording"
 	"github.com/posim/posim/scenarios"
 	"github.com/posim/posim/wire"
 	"github.com/spf13/cobra"
@@ -32,6 +33,9 @@ type acquirerFlags struct {
 	noMagic, noAutoRegister, verbose  bool
 	dump                              bool
 	scenario, control                 string
+	record, replay, replayFallback    string
+	replayMatch                       []string
+	recordClear                       bool
 	tpdu, header, mismatch, tmk, mac  string
 	specFlags
 	speed float64
@@ -89,6 +93,11 @@ stderr as one structured line with masked PAN. Stop it with Ctrl-C.`,
 	f.specFlags.add(fl)
 	fl.StringVar(&f.control, "control", "", "serve the control API (journal, ledger, scenario, reset, events, metrics) on this address, e.g. 127.0.0.1:8584")
 	fl.StringVar(&f.scenario, "scenario", "", "run a scenario's setup and fault rules (catalogue name or file) for your own POS")
+	fl.StringVar(&f.record, "record", "", "write every message received and sent to this file as JSON lines, card data masked")
+	fl.BoolVar(&f.recordClear, "record-clear", false, "with --record: keep PANs, track data and PIN blocks in the clear (test cards only!)")
+	fl.StringVar(&f.replay, "replay", "", "answer like a recorded host (a posim proxy or acquirer --record file); rules still apply on top")
+	fl.StringSliceVar(&f.replayMatch, "replay-match", recording.DefaultKeys, "with --replay: what a request must share with a recorded one: "+strings.Join(recording.AllKeys, ", "))
+	fl.StringVar(&f.replayFallback, "replay-fallback", recording.FallbackAcquirer, "with --replay: a request no recorded one matches is decided by the acquirer, or answered with this response code")
 	fl.Float64Var(&f.speed, "speed", 1, "with --scenario: divide the fault durations by this")
 	fl.Int64Var(&f.seed, "seed", 0, "with --scenario: override the scenario's seed")
 	return cmd
@@ -164,6 +173,11 @@ func runAcquirer(cmd *cobra.Command, f acquirerFlags) error {
 		}
 		framer = profile.Framer()
 	}
+	extra, closeRecord, err := f.recordReplay(cmd, profile, framer)
+	if err != nil {
+		return err
+	}
+	defer closeRecord()
 	if f.scenario != "" {
 		s, err := loadScenario(f.scenario)
 		if err != nil {
@@ -173,6 +187,7 @@ func runAcquirer(cmd *cobra.Command, f acquirerFlags) error {
 		if err != nil {
 			return err
 		}
+		o.Acquirer = append(o.Acquirer, extra...)
 		return runScenarioHost(cmd, f, s, o)
 	}
 	opts := []acquirer.Option{
@@ -188,6 +203,7 @@ func runAcquirer(cmd *cobra.Command, f acquirerFlags) error {
 	if f.dump {
 		opts = append(opts, acquirer.WithDump(cmd.ErrOrStderr()))
 	}
+	opts = append(opts, extra...)
 	a, err := acquirer.New(opts...)
 	if err != nil {
 		return invalid(err)
@@ -207,6 +223,42 @@ func runAcquirer(cmd *cobra.Command, f acquirerFlags) error {
 	err = a.Close() // ends the event streams first
 	stop()
 	return err
+}
+
+// recordReplay returns the options of --record and --replay, and what
+// closes the recording.
+func (f acquirerFlags) recordReplay(cmd *cobra.Command, profile wire.Profile, framer wire.Framer) ([]acquirer.Option, func(), error) {
+	var opts []acquirer.Option
+	closeRecord := func() {}
+	if f.recordClear && f.record == "" {
+		return nil, nil, usageErr("--record-clear needs --record FILE")
+	}
+	if f.replay != "" {
+		entries, err := recording.Load(f.replay)
+		if err != nil {
+			return nil, nil, invalid(fmt.Errorf("--replay: %w", err))
+		}
+		r, err := recording.NewReplayer(entries, profile, framer, f.replayMatch, f.replayFallback)
+		if err != nil {
+			return nil, nil, invalid(fmt.Errorf("--replay: %w", err))
+		}
+		opts = append(opts, acquirer.WithReplay(r))
+		fmt.Fprintf(cmd.OutOrStdout(), "replaying %d recorded requests from %s (matched by %s; otherwise %s)\n",
+			r.Len(), f.replay, strings.Join(f.replayMatch, ", "), f.replayFallback)
+	}
+	if f.record != "" {
+		if f.recordClear {
+			fmt.Fprintln(cmd.ErrOrStderr(), "WARNING: --record-clear writes card numbers, track data and PIN blocks in the clear to "+f.record+": test cards only, and never commit or share the file")
+		}
+		w, err := recording.Create(f.record, profile, framer, f.recordClear)
+		if err != nil {
+			return nil, nil, runtimeErr(err)
+		}
+		opts = append(opts, acquirer.WithRecord(w))
+		closeRecord = func() { _ = w.Close() }
+		fmt.Fprintf(cmd.OutOrStdout(), "recording to %s\n", f.record)
+	}
+	return opts, closeRecord, nil
 }
 
 // hostOptions are the options of a scenario's host from the flags: the

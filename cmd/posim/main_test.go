@@ -539,16 +539,28 @@ steps:
 // to accept connections.
 func serve(t *testing.T, addr string, args ...string) {
 	t.Helper()
+	serveStoppable(t, addr, args...)
+}
+
+// serveStoppable runs posim with args in the background until the
+// returned function (or the test's end) stops it, and waits until addr
+// accepts connections.
+func serveStoppable(t *testing.T, addr string, args ...string) (stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
 		var out, errOut bytes.Buffer
 		done <- run(ctx, args, &out, &errOut)
 	}()
-	t.Cleanup(func() {
-		cancel()
-		require.NoError(t, <-done)
-	})
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			require.NoError(t, <-done)
+		})
+	}
+	t.Cleanup(stop)
 	require.Eventually(t, func() bool {
 		c, err := net.Dial("tcp", addr)
 		if err == nil {
@@ -556,6 +568,7 @@ func serve(t *testing.T, addr string, args ...string) {
 		}
 		return err == nil
 	}, 5*time.Second, 10*time.Millisecond)
+	return stop
 }
 
 func TestCLI_LoadSeparateProcesses(t *testing.T) {

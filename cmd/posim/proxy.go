@@ -1,0 +1,195 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/posim/posim/acquirer"
+	"github.com/posim/posim/proxy"
+	"github.com/posim/posim/recording"
+	"github.com/posim/posim/scenarios"
+	"github.com/posim/posim/wire"
+	"github.com/spf13/cobra"
+)
+
+type proxyFlags struct {
+	listen, upstream, profile   string
+	scenario, control           string
+	record                      string
+	recordClear, dump, verbose  bool
+	logFormat, logLevel         string
+	hostTimeout, connectTimeout time.Duration
+	speed                       float64
+	seed                        int64
+	journalMax                  int
+	specFlags
+}
+
+func newProxyCmd() *cobra.Command {
+	var f proxyFlags
+	cmd := &cobra.Command{
+		Use:   "proxy",
+		Short: "Stand between a real POS and a real host, with fault rules",
+		Long: `Stand between a real POS and a real host: point the POS at --listen, and each of its
+connections gets its own connection to --upstream. Every message is decoded in both
+directions with the dialect, journalled, logged (card data masked) and, with --dump, printed
+field by field.
+
+A scenario's rules (--scenario) act on the traffic in the same language as posim acquirer's:
+before process on the request on its way to the host (discard, delay, mutate, duplicate
+to: host, close at: on_receive), after process on the host's answer (no_response: lost
+after the host booked it, delay past the terminal's timeout, duplicate, mutate, truncate,
+close). The rest of the scenario (setup, steps) is not used. Requests no rule fires on, and
+frames the proxy cannot decode, pass through byte for byte; TPDUs and headers are never
+touched.
+
+--record writes every message as a JSON line (card data masked) for posim acquirer --replay
+and posim replay.`,
+		Example: `  posim proxy --listen 127.0.0.1:9583 --upstream 10.0.0.5:8583 --profile cup
+  posim proxy --upstream 127.0.0.1:8583 --scenario lose-third-approval.yaml --control 127.0.0.1:9584
+  posim proxy --upstream 127.0.0.1:8583 --record traffic.jsonl --dump`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runProxy(cmd, f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.listen, "listen", "127.0.0.1:9583", "address the POS connects to")
+	fl.StringVar(&f.upstream, "upstream", "", "the host's address, host:port (required)")
+	fl.StringVar(&f.profile, "profile", "iso87", "dialect: "+fmt.Sprint(wire.ProfileNames()))
+	f.specFlags.add(fl)
+	fl.StringVar(&f.scenario, "scenario", "", "apply a scenario's fault rules (catalogue name or file)")
+	fl.Float64Var(&f.speed, "speed", 1, "with --scenario: divide the fault durations by this")
+	fl.Int64Var(&f.seed, "seed", 0, "with --scenario: override the scenario's seed")
+	fl.StringVar(&f.control, "control", "", "serve the live ladder page, journal, events, rule counters and metrics on this address, e.g. 127.0.0.1:9584")
+	fl.StringVar(&f.record, "record", "", "write every message to this file as JSON lines, card data masked")
+	fl.BoolVar(&f.recordClear, "record-clear", false, "with --record: keep PANs, track data and PIN blocks in the clear (test cards only!)")
+	fl.BoolVar(&f.dump, "dump", false, "print every message field by field on stderr (card data masked)")
+	fl.DurationVar(&f.hostTimeout, "host-timeout", 60*time.Second, "how long a rule's process waits for the host's answer")
+	fl.DurationVar(&f.connectTimeout, "connect-timeout", 10*time.Second, "how long connecting to the host may take")
+	fl.IntVar(&f.journalMax, "journal-max", 100_000, "journal entries kept, the oldest dropped; 0 keeps all")
+	fl.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
+	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info (a line per message), warn or error")
+	fl.BoolVarP(&f.verbose, "verbose", "v", false, "debug logging (same as --log-level debug)")
+	return cmd
+}
+
+func runProxy(cmd *cobra.Command, f proxyFlags) error {
+	if f.verbose {
+		f.logLevel = "debug"
+	}
+	log, err := newLevelLogger(cmd.ErrOrStderr(), f.logFormat, f.logLevel)
+	if err != nil {
+		return err
+	}
+	if f.upstream == "" {
+		return usageErr("proxy needs --upstream HOST:PORT, the host to relay to")
+	}
+	if _, _, err := net.SplitHostPort(f.upstream); err != nil {
+		return invalid(fmt.Errorf("--upstream %q: %w", f.upstream, err))
+	}
+	if f.hostTimeout <= 0 || f.connectTimeout <= 0 || f.speed <= 0 || f.journalMax < 0 {
+		return invalid(fmt.Errorf("--host-timeout, --connect-timeout and --speed must be positive, --journal-max not negative"))
+	}
+	if f.recordClear && f.record == "" {
+		return usageErr("--record-clear needs --record FILE")
+	}
+	profile, err := loadProfile(f.profile)
+	if err != nil {
+		return err
+	}
+	framer := profile.Framer()
+	if f.spec != "" {
+		if profile, err = f.customProfile("", ""); err != nil {
+			return err
+		}
+		framer = profile.Framer()
+	}
+	journal := acquirer.NewRingJournal(f.journalMax)
+	start := time.Now()
+	var rules *scenarios.Faults
+	var s *scenarios.Scenario
+	if f.scenario != "" {
+		if s, err = loadScenario(f.scenario); err != nil {
+			return invalid(err)
+		}
+		if !s.Supports(profile.Name()) && profile.Name() != "custom" {
+			return invalid(fmt.Errorf("scenario %s does not support profile %s", s.Name, profile.Name()))
+		}
+		env := scenarios.Env{Profile: profile.Name(), Seed: f.seed, Speed: f.speed, Journal: journal, Now: time.Now, Logger: log,
+			Elapsed: func() time.Duration { return time.Duration(float64(time.Since(start)) * f.speed) },
+			After:   func(d time.Duration, fn func()) { time.AfterFunc(d, fn) }}
+		if profile.Name() == "custom" {
+			env.Profile = ""
+		}
+		if rules, err = scenarios.ProxyRules(s, env); err != nil {
+			return invalid(err)
+		}
+	}
+	cfg := proxy.Config{Upstream: f.upstream, Profile: profile, Framer: framer, Rules: rules, Journal: journal, Logger: log,
+		HostTimeout: f.hostTimeout, DialTimeout: f.connectTimeout}
+	if f.dump {
+		cfg.Dump = cmd.ErrOrStderr()
+	}
+	if f.record != "" {
+		if f.recordClear {
+			fmt.Fprintln(cmd.ErrOrStderr(), "WARNING: --record-clear writes card numbers, track data and PIN blocks in the clear to "+f.record+": test cards only, and never commit or share the file")
+		}
+		w, err := recording.Create(f.record, profile, framer, f.recordClear)
+		if err != nil {
+			return runtimeErr(err)
+		}
+		defer w.Close()
+		cfg.Record = w
+	}
+	px, err := proxy.New(cfg)
+	if err != nil {
+		return invalid(err)
+	}
+	if err := px.Listen(f.listen); err != nil {
+		return runtimeErr(err)
+	}
+	out := cmd.OutOrStdout()
+	fmt.Fprintf(out, "posim proxy listening on %s, relaying to %s (profile %s); Ctrl-C stops it\n", px.Addr(), f.upstream, profile.Name())
+	if s != nil {
+		fmt.Fprintf(out, "scenario %s: %s\n", s.Name, s.Title.EN)
+		for _, r := range s.Rules {
+			var do []string
+			for _, a := range r.Do {
+				do = append(do, a.String())
+			}
+			fmt.Fprintf(out, "rule %s: %s\n", r.ID, strings.Join(do, ", "))
+		}
+	}
+	if f.record != "" {
+		fmt.Fprintf(out, "recording to %s\n", f.record)
+	}
+	stop := func() {}
+	if f.control != "" {
+		ctl, err := proxy.NewControl(px, rules)
+		if err != nil {
+			px.Close()
+			return runtimeErr(err)
+		}
+		ln, err := net.Listen("tcp", f.control)
+		if err != nil {
+			px.Close()
+			return runtimeErr(fmt.Errorf("control API: %w", err))
+		}
+		srv := &http.Server{Handler: ctl, ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = srv.Serve(ln) }()
+		fmt.Fprintf(out, "live ladder on http://%s/ (GET /journal /events /rules /metrics)\n", ln.Addr())
+		stop = func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			_ = srv.Shutdown(ctx)
+		}
+	}
+	<-cmd.Context().Done()
+	log.Info("shutting down")
+	err = px.Close()
+	stop()
+	return err
+}

@@ -1,0 +1,179 @@
+package main
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/posim/posim/acquirer"
+	"github.com/stretchr/testify/require"
+)
+
+// getJSON decodes GET url into v.
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	r, err := http.Get(url)
+	require.NoError(t, err)
+	defer r.Body.Close()
+	require.Equal(t, http.StatusOK, r.StatusCode, url)
+	require.NoError(t, json.NewDecoder(r.Body).Decode(v))
+}
+
+// The issue's acceptance test: posim terminal → posim proxy → posim
+// acquirer over loopback, the proxy losing the 0210 of the second sale
+// after the host booked it.
+func TestCLI_ProxyLosesTheSecondApproval(t *testing.T) {
+	dir := t.TempDir()
+	rules := filepath.Join(dir, "lose-second.yaml")
+	require.NoError(t, os.WriteFile(rules, []byte(`name: lose-second-approval
+title: {en: "The host approves the second sale; its answer is lost on the way back"}
+rules:
+  - id: lose-second
+    when: {op: sale, nth: 2}
+    do: [process, no_response]
+steps:
+  - sale: {amount: "1.00"}
+`), 0o644))
+	acq, acqCtl, px, pxCtl := deadAddr(t), deadAddr(t), deadAddr(t), deadAddr(t)
+	serve(t, acq, "acquirer", "--listen", acq, "--control", acqCtl, "--log-level", "warn")
+	serve(t, acqCtl)
+	serve(t, px, "proxy", "--listen", px, "--upstream", acq, "--scenario", rules, "--control", pxCtl, "--log-level", "warn")
+	serve(t, pxCtl)
+
+	state := filepath.Join(dir, "terminal")
+	sale := func(amount string) jsonResult {
+		_, out, _ := posim(t, "terminal", "sale", "--host", px, "--amount", amount, "--timeout", "1s", "--immediate-reversal", "--json", "--state", state)
+		return decode(t, out)
+	}
+	first := sale("10.00")
+	require.Equal(t, "approved", first.Outcome)
+	second := sale("20.00")
+	require.Equal(t, "no_response", second.Outcome, "the terminal timed out")
+	require.Len(t, second.ReversalsSent, 1, "and reversed")
+	require.Equal(t, "00", second.ReversalsSent[0].ResponseCode)
+
+	var ledger acquirer.Snapshot
+	getJSON(t, "http://"+acqCtl+"/ledger", &ledger)
+	var booked *acquirer.Record
+	for i, r := range ledger.Records {
+		if r.STAN == second.STAN && r.Op == "sale" {
+			booked = &ledger.Records[i]
+		}
+	}
+	require.NotNil(t, booked, "the host booked the second sale")
+	require.Equal(t, acquirer.StatusReversed, booked.Status, "and its ledger shows it reversed")
+
+	var journal []acquirer.Entry
+	getJSON(t, "http://"+pxCtl+"/journal?stan="+second.STAN, &journal)
+	var dropped, answered, delivered bool
+	for _, e := range journal {
+		switch {
+		case e.Kind == "fault" && e.Detail == "rule lose-second: no response":
+			dropped = true
+		case e.Kind == "in" && e.MTI == "0210" && e.Detail == "from host":
+			answered = true
+		case e.Kind == "out" && e.MTI == "0210" && e.Detail == "to terminal":
+			delivered = true
+		}
+	}
+	require.True(t, answered, "the proxy journal shows the host's 0210")
+	require.True(t, dropped, "and the rule that dropped it")
+	require.False(t, delivered, "which never reached the terminal")
+
+	// an undecodable frame passes through unchanged
+	c, err := net.Dial("tcp", px)
+	require.NoError(t, err)
+	defer c.Close()
+	body := []byte("0200 not a message")
+	junk := append(binary.BigEndian.AppendUint16(nil, uint16(len(body))), body...)
+	_, err = c.Write(junk)
+	require.NoError(t, err)
+	seen := func(url, kind, want string) bool {
+		var es []acquirer.Entry
+		getJSON(t, url+"?kind="+kind, &es)
+		for _, e := range es {
+			if strings.Contains(e.Detail, want) {
+				return true
+			}
+		}
+		return false
+	}
+	require.Eventually(t, func() bool {
+		return seen("http://"+pxCtl+"/journal", "bad_frame", "passed through unchanged") &&
+			seen("http://"+acqCtl+"/journal", "bad_frame", fmt.Sprintf("%d-byte frame", len(body)))
+	}, 10*time.Second, 20*time.Millisecond, "the host got the frame as it was sent")
+
+	var stats []struct {
+		ID    string `json:"id"`
+		Fired int    `json:"fired"`
+	}
+	getJSON(t, "http://"+pxCtl+"/rules", &stats)
+	require.Equal(t, 1, stats[0].Fired)
+	r, err := http.Get("http://" + pxCtl + "/metrics")
+	require.NoError(t, err)
+	metrics, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	require.Contains(t, string(metrics), `posim_proxy_rule_fired_total{rule="lose-second"} 1`)
+	r, err = http.Get("http://" + pxCtl + "/")
+	require.NoError(t, err)
+	page, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	require.Contains(t, string(page), "EventSource")
+}
+
+// Record through the proxy, stop the host, and replay the recording: the
+// same terminal operations get the same answers.
+func TestCLI_RecordThenReplay(t *testing.T) {
+	for _, profile := range []string{"iso87", "cup"} {
+		t.Run(profile, func(t *testing.T) {
+			dir := t.TempDir()
+			rec := filepath.Join(dir, "traffic.jsonl")
+			acq, px := deadAddr(t), deadAddr(t)
+			stopAcq := serveStoppable(t, acq, "acquirer", "--listen", acq, "--profile", profile, "--log-level", "warn")
+			stopPx := serveStoppable(t, px, "proxy", "--listen", px, "--upstream", acq, "--profile", profile, "--record", rec, "--log-level", "warn")
+			type op struct{ card, amount string }
+			ops := []op{{"visa-approve", "12.34"}, {"insufficient-funds", "50.00"}, {"approve", "7.00"}}
+			run := func(host, state string) []jsonResult {
+				var out []jsonResult
+				for _, o := range ops {
+					_, stdout, _ := posim(t, "terminal", "sale", "--host", host, "--profile", profile, "--card", o.card, "--amount", o.amount,
+						"--timeout", "2s", "--json", "--state", state)
+					out = append(out, decode(t, stdout))
+				}
+				return out
+			}
+			live := run(px, filepath.Join(dir, "t1"))
+			stopPx()
+			stopAcq()
+
+			data, err := os.ReadFile(rec)
+			require.NoError(t, err)
+			for _, clear := range []string{"4111111111111111", "34313131313131313131313131313131"} {
+				require.NotContains(t, string(data), clear, "the PAN is masked in the recording, fields and frame")
+			}
+			require.Contains(t, string(data), `"2":"411111******1111"`)
+			require.Contains(t, string(data), `"35":"(track data, not recorded)"`)
+
+			replay := deadAddr(t)
+			serve(t, replay, "acquirer", "--listen", replay, "--profile", profile, "--replay", rec, "--replay-fallback", "96", "--log-level", "warn")
+			again := run(replay, filepath.Join(dir, "t2"))
+			for i := range ops {
+				require.Equal(t, live[i].Outcome, again[i].Outcome, "%d %v", i, ops[i])
+				require.Equal(t, live[i].ResponseCode, again[i].ResponseCode, "%d", i)
+				require.Equal(t, live[i].RRN, again[i].RRN, "the recorded host's RRN, %d", i)
+				require.Equal(t, live[i].AuthCode, again[i].AuthCode, "%d", i)
+			}
+			// a request the recording does not hold gets the fallback
+			_, stdout, _ := posim(t, "terminal", "sale", "--host", replay, "--profile", profile, "--amount", "99.99", "--timeout", "2s", "--json", "--state", filepath.Join(dir, "t2"))
+			require.Equal(t, "96", decode(t, stdout).ResponseCode)
+		})
+	}
+}
