@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -261,4 +262,62 @@ func TestProxy_HostUnreachableClosesTheTerminal(t *testing.T) {
 		}
 		return false
 	}, 5*time.Second, time.Millisecond)
+}
+
+// refuse through the proxy takes the proxy off the network for the period,
+// then it listens again on the same address.
+func TestProxy_RefuseTakesTheProxyOffThenBack(t *testing.T) {
+	_, px, j, _ := chain(t, wire.ISO87, `[{id: down, when: {op: sale, nth: 1}, do: [{refuse: {for: 300ms}}]}]`)
+	term := newTerminal(t, wire.ISO87, px.Addr())
+	res, err := term.Sale(context.Background(), terminal.Request{Card: "approve", Amount: 100})
+	require.Error(t, err)
+	require.NotEqual(t, terminal.Approved, res.Outcome)
+	require.Eventually(t, func() bool {
+		c, err := net.Dial("tcp", px.Addr())
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	}, 10*time.Second, 20*time.Millisecond, "back on the same address")
+	res, err = term.Sale(context.Background(), terminal.Request{Card: "approve", Amount: 200})
+	require.NoError(t, err)
+	require.Equal(t, terminal.Approved, res.Outcome)
+	require.NotEmpty(t, j.List(acquirer.Filter{Kind: acquirer.KindFault}))
+}
+
+func TestProxy_DumpShowsBothDirectionsMasked(t *testing.T) {
+	a, err := acquirer.New()
+	require.NoError(t, err)
+	require.NoError(t, a.Listen("127.0.0.1:0"))
+	t.Cleanup(func() { a.Close() })
+	var dump syncBuffer
+	px, err := proxy.New(proxy.Config{Upstream: a.Addr(), Profile: wire.ISO87, Dump: &dump})
+	require.NoError(t, err)
+	require.NoError(t, px.Listen("127.0.0.1:0"))
+	t.Cleanup(func() { px.Close() })
+	term := newTerminal(t, wire.ISO87, px.Addr())
+	_, err = term.Sale(context.Background(), terminal.Request{Card: "visa-approve", Amount: 100})
+	require.NoError(t, err)
+	out := dump.String()
+	require.Contains(t, out, "c1 << 0200")
+	require.Contains(t, out, "c1 host>> 0210")
+	require.Contains(t, out, "411111******1111")
+	require.NotContains(t, out, "4111111111111111")
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -177,3 +177,69 @@ func TestCLI_RecordThenReplay(t *testing.T) {
 		})
 	}
 }
+
+// Record through the proxy, then resend the terminal side to other hosts:
+// a host like the first answers the same, one with a lower limit differs
+// in the answer to the sale above it, and posim replay says where.
+func TestCLI_ReplayReportsDifferences(t *testing.T) {
+	for _, profile := range []string{"iso87", "cup"} {
+		t.Run(profile, func(t *testing.T) {
+			dir := t.TempDir()
+			rec := filepath.Join(dir, "traffic.jsonl")
+			acq, px := deadAddr(t), deadAddr(t)
+			serve(t, acq, "acquirer", "--listen", acq, "--profile", profile, "--log-level", "warn")
+			stopPx := serveStoppable(t, px, "proxy", "--listen", px, "--upstream", acq, "--profile", profile, "--record", rec, "--log-level", "warn")
+			state := filepath.Join(dir, "t")
+			for _, amount := range []string{"5.00", "12.34"} {
+				code, out, errOut := posim(t, "terminal", "sale", "--host", px, "--profile", profile, "--card", "visa-approve", "--amount", amount, "--timeout", "2s", "--json", "--state", state)
+				require.Equal(t, 0, code, out+errOut)
+			}
+			stopPx()
+
+			same := deadAddr(t)
+			serve(t, same, "acquirer", "--listen", same, "--profile", profile, "--log-level", "warn")
+			code, out, errOut := posim(t, "replay", rec, "--target", same, "--profile", profile, "--timeout", "2s")
+			require.Equal(t, 0, code, out+errOut)
+			require.Contains(t, out, "0 differ")
+			require.Contains(t, out, "card data of visa-approve restored from the card book")
+
+			strict := deadAddr(t)
+			serve(t, strict, "acquirer", "--listen", strict, "--profile", profile, "--max-amount", "10.00", "--log-level", "warn")
+			code, out, _ = posim(t, "replay", rec, "--target", strict, "--profile", profile, "--timeout", "2s")
+			require.Equal(t, 4, code, out)
+			require.Contains(t, out, "1 differ")
+			require.Regexp(t, `0200 STAN \d+ +recorded 0210 00 +now 0210 61 +DIFFERS`, out)
+			require.Contains(t, out, "DE39")
+			require.Contains(t, out, "00 → 61")
+
+			code, _, _ = posim(t, "replay", rec, "--target", deadAddr(t), "--profile", profile, "--timeout", "1s")
+			require.Equal(t, 3, code, "an unreachable host")
+			code, _, _ = posim(t, "replay", filepath.Join(dir, "missing.jsonl"), "--target", same)
+			require.Equal(t, 2, code)
+		})
+	}
+}
+
+func TestCLI_AcquirerRecords(t *testing.T) {
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "host.jsonl")
+	acq := deadAddr(t)
+	stop := serveStoppable(t, acq, "acquirer", "--listen", acq, "--record", rec, "--log-level", "warn")
+	code, out, _ := posim(t, "terminal", "sale", "--host", acq, "--card", "visa-approve", "--amount", "3.00", "--json", "--state", filepath.Join(dir, "t"))
+	require.Equal(t, 0, code, out)
+	stop()
+	data, err := os.ReadFile(rec)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	require.Len(t, lines, 2)
+	require.Contains(t, lines[0], `"dir":"request","mti":"0200"`)
+	require.Contains(t, lines[1], `"dir":"response","mti":"0210"`)
+	require.NotContains(t, string(data), "4111111111111111")
+
+	code, _, errOut := posim(t, "acquirer", "--listen", deadAddr(t), "--record-clear")
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, "--record-clear needs --record")
+	code, _, errOut = posim(t, "acquirer", "--listen", deadAddr(t), "--replay", filepath.Join(dir, "nothing.jsonl"))
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, "--replay")
+}
