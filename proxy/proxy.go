@@ -167,6 +167,13 @@ func (p *Proxy) accept(ln net.Listener) {
 func (p *Proxy) Pause() {
 	p.mu.Lock()
 	p.paused = true
+	p.mu.Unlock()
+	p.hangUp()
+}
+
+// hangUp closes the listener and every connection.
+func (p *Proxy) hangUp() {
+	p.mu.Lock()
 	ln := p.ln
 	p.ln = nil
 	links := make([]*link, 0, len(p.links))
@@ -198,19 +205,7 @@ func (p *Proxy) Resume() error {
 // Close stops accepting, closes every connection and waits for them.
 func (p *Proxy) Close() error {
 	p.cancel()
-	p.mu.Lock()
-	ln := p.ln
-	links := make([]*link, 0, len(p.links))
-	for l := range p.links {
-		links = append(links, l)
-	}
-	p.mu.Unlock()
-	if ln != nil {
-		ln.Close()
-	}
-	for _, l := range links {
-		l.close(false)
-	}
+	p.hangUp()
 	p.wg.Wait()
 	return nil
 }

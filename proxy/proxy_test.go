@@ -154,20 +154,28 @@ func frame(body []byte) []byte {
 	return append(binary.BigEndian.AppendUint16(nil, uint16(len(body))), body...)
 }
 
-func TestProxy_UndecodableFramesPassUnchangedBothWays(t *testing.T) {
-	h := newHost(t)
-	j := acquirer.NewMemJournal()
-	px, err := proxy.New(proxy.Config{Upstream: h.ln.Addr().String(), Profile: wire.ISO87, Journal: j,
-		Rules: rules(t, "iso87", `[{id: all, do: [discard]}]`, j)})
+// toFakeHost starts a proxy in front of the fake host h and connects to
+// it as a terminal.
+func toFakeHost(t *testing.T, h *host, cfg proxy.Config) net.Conn {
+	t.Helper()
+	cfg.Upstream, cfg.Profile = h.ln.Addr().String(), wire.ISO87
+	px, err := proxy.New(cfg)
 	require.NoError(t, err)
 	require.NoError(t, px.Listen("127.0.0.1:0"))
 	t.Cleanup(func() { px.Close() })
 	c, err := net.Dial("tcp", px.Addr())
 	require.NoError(t, err)
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func TestProxy_UndecodableFramesPassUnchangedBothWays(t *testing.T) {
+	h := newHost(t)
+	j := acquirer.NewMemJournal()
+	c := toFakeHost(t, h, proxy.Config{Journal: j, Rules: rules(t, "iso87", `[{id: all, do: [discard]}]`, j)})
 
 	junk := frame([]byte("02007 this is not ISO 8583 at all"))
-	_, err = c.Write(junk)
+	_, err := c.Write(junk)
 	require.NoError(t, err)
 	require.Equal(t, junk, h.readN(t, len(junk)), "byte for byte, even with a rule that discards every request")
 
@@ -190,17 +198,11 @@ func TestProxy_UndecodableFramesPassUnchangedBothWays(t *testing.T) {
 func TestProxy_BrokenFramingFallsBackToBytes(t *testing.T) {
 	h := newHost(t)
 	j := acquirer.NewMemJournal()
-	px, err := proxy.New(proxy.Config{Upstream: h.ln.Addr().String(), Profile: wire.ISO87, Journal: j})
-	require.NoError(t, err)
-	require.NoError(t, px.Listen("127.0.0.1:0"))
-	t.Cleanup(func() { px.Close() })
-	c, err := net.Dial("tcp", px.Addr())
-	require.NoError(t, err)
-	defer c.Close()
+	c := toFakeHost(t, h, proxy.Config{Journal: j})
 	// a zero length header is a keep-alive; 0xFFFF announces more than
 	// binary2 allows by default, so the framing is lost
 	data := append([]byte{0xFF, 0xFF}, []byte("GET / HTTP/1.1\r\n\r\n")...)
-	_, err = c.Write(data)
+	_, err := c.Write(data)
 	require.NoError(t, err)
 	require.Equal(t, data, h.readN(t, len(data)))
 	require.Eventually(t, func() bool { return len(j.List(acquirer.Filter{Kind: acquirer.KindBadFrame})) == 1 }, 5*time.Second, time.Millisecond)
