@@ -103,7 +103,9 @@ func (s *Server) Listen(addr string) (string, error) {
 	mux.HandleFunc("POST /api/control", s.control)
 	s.mu.Lock()
 	s.ln = ln
-	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	// the page's controls must not be driven by another site's form
+	guarded := acquirer.Guard(mux, acquirer.GuardConfig{Addr: ln.Addr().String()})
+	s.srv = &http.Server{Handler: guarded, ReadHeaderTimeout: 10 * time.Second}
 	s.mu.Unlock()
 	go func() { _ = s.srv.Serve(ln) }()
 	return "http://" + ln.Addr().String() + "/", nil

@@ -16,6 +16,7 @@ import (
 	"github.com/posim/posim/scenarios"
 	"github.com/posim/posim/wire"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 type acquirerFlags struct {
@@ -33,6 +34,8 @@ type acquirerFlags struct {
 	noMagic, noAutoRegister, verbose  bool
 	dump                              bool
 	scenario, control                 string
+	controlToken                      string
+	controlHosts                      []string
 	record, replay, replayFallback    string
 	replayMatch                       []string
 	recordClear                       bool
@@ -92,6 +95,7 @@ stderr as one structured line with masked PAN. Stop it with Ctrl-C.`,
 	fl.StringVar(&f.mac, "mac", wire.MACCUP, "cup: MAC algorithm, cup or x9.19")
 	f.specFlags.add(fl)
 	fl.StringVar(&f.control, "control", "", "serve the control API (journal, ledger, scenario, reset, events, metrics) on this address, e.g. 127.0.0.1:8584")
+	addControlGuardFlags(fl, &f.controlToken, &f.controlHosts)
 	fl.StringVar(&f.scenario, "scenario", "", "run a scenario's setup and fault rules (catalogue name or file) for your own POS")
 	fl.StringVar(&f.record, "record", "", "write every message received and sent to this file as JSON lines, card data masked")
 	fl.BoolVar(&f.recordClear, "record-clear", false, "with --record: keep PANs, track data and PIN blocks in the clear (test cards only!)")
@@ -341,18 +345,38 @@ func serveControl(cmd *cobra.Command, f acquirerFlags, a *acquirer.Acquirer, log
 	if err != nil {
 		return nil, runtimeErr(err)
 	}
-	ln, err := net.Listen("tcp", f.control)
+	stop, addr, err := serveGuarded(ctl, f.control, f.controlToken, f.controlHosts)
 	if err != nil {
-		return nil, runtimeErr(fmt.Errorf("control API: %w", err))
+		return nil, err
 	}
-	srv := &http.Server{Handler: ctl, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(cmd.OutOrStdout(), "control API on http://%s (GET /journal /ledger /events /metrics, PUT /scenario, POST /reset)\n", addr)
+	return stop, nil
+}
+
+// addControlGuardFlags adds the flags that lock a control API down.
+func addControlGuardFlags(fl *pflag.FlagSet, token *string, hosts *[]string) {
+	fl.StringVar(token, "control-token", os.Getenv("POSIM_CONTROL_TOKEN"), "a secret every control API request must carry (Authorization: Bearer TOKEN); required off loopback; default $POSIM_CONTROL_TOKEN")
+	fl.StringSliceVar(hosts, "control-host", nil, "a DNS name the control API is reached by (the Host header must be an IP, localhost or one of these)")
+}
+
+// serveGuarded serves h on addr behind acquirer.Guard until stop, and
+// returns the address it listens on.
+func serveGuarded(h http.Handler, addr, token string, hosts []string) (stop func(), bound string, err error) {
+	if err := acquirer.CheckControlAddr(addr, token); err != nil {
+		return nil, "", invalid(err)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, "", runtimeErr(fmt.Errorf("control API: %w", err))
+	}
+	g := acquirer.Guard(h, acquirer.GuardConfig{Addr: ln.Addr().String(), Token: token, Hosts: hosts})
+	srv := &http.Server{Handler: g, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
-	fmt.Fprintf(cmd.OutOrStdout(), "control API on http://%s (GET /journal /ledger /events /metrics, PUT /scenario, POST /reset)\n", ln.Addr())
 	return func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(ctx)
-	}, nil
+	}, ln.Addr().String(), nil
 }
 
 // framer returns the acquirer's framing for the profile and flags.

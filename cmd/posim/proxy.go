@@ -1,10 +1,8 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net"
-	"net/http"
 	"strings"
 	"time"
 
@@ -19,6 +17,8 @@ import (
 type proxyFlags struct {
 	listen, upstream, profile   string
 	scenario, control           string
+	controlToken                string
+	controlHosts                []string
 	record                      string
 	recordClear, dump, verbose  bool
 	logFormat, logLevel         string
@@ -64,6 +64,7 @@ and posim replay.`,
 	fl.Float64Var(&f.speed, "speed", 1, "with --scenario: divide the fault durations by this")
 	fl.Int64Var(&f.seed, "seed", 0, "with --scenario: override the scenario's seed")
 	fl.StringVar(&f.control, "control", "", "serve the live ladder page, journal, events, rule counters and metrics on this address, e.g. 127.0.0.1:9584")
+	addControlGuardFlags(fl, &f.controlToken, &f.controlHosts)
 	fl.StringVar(&f.record, "record", "", "write every message to this file as JSON lines, card data masked")
 	fl.BoolVar(&f.recordClear, "record-clear", false, "with --record: keep PANs, track data and PIN blocks in the clear (test cards only!)")
 	fl.BoolVar(&f.dump, "dump", false, "print every message field by field on stderr (card data masked)")
@@ -173,19 +174,12 @@ func runProxy(cmd *cobra.Command, f proxyFlags) error {
 			px.Close()
 			return runtimeErr(err)
 		}
-		ln, err := net.Listen("tcp", f.control)
-		if err != nil {
+		var addr string
+		if stop, addr, err = serveGuarded(ctl, f.control, f.controlToken, f.controlHosts); err != nil {
 			px.Close()
-			return runtimeErr(fmt.Errorf("control API: %w", err))
+			return err
 		}
-		srv := &http.Server{Handler: ctl, ReadHeaderTimeout: 10 * time.Second}
-		go func() { _ = srv.Serve(ln) }()
-		fmt.Fprintf(out, "live ladder on http://%s/ (GET /journal /events /rules /metrics)\n", ln.Addr())
-		stop = func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			_ = srv.Shutdown(ctx)
-		}
+		fmt.Fprintf(out, "live ladder on http://%s/ (GET /journal /events /rules /metrics)\n", addr)
 	}
 	<-cmd.Context().Done()
 	log.Info("shutting down")

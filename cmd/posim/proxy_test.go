@@ -243,3 +243,30 @@ func TestCLI_AcquirerRecords(t *testing.T) {
 	require.Equal(t, 2, code)
 	require.Contains(t, errOut, "--replay")
 }
+
+// A control API other machines can reach, without a token, is refused
+// before anything listens.
+func TestCLI_ControlOffLoopbackNeedsAToken(t *testing.T) {
+	for _, cmd := range [][]string{
+		{"acquirer", "--listen", deadAddr(t), "--control", "192.0.2.1:8584"},
+		{"proxy", "--listen", deadAddr(t), "--upstream", deadAddr(t), "--control", "192.0.2.1:8584"},
+	} {
+		code, _, errOut := posim(t, cmd...)
+		require.Equal(t, 2, code, errOut)
+		require.Contains(t, errOut, "--control-token")
+	}
+}
+
+func TestCLI_ControlRefusesACrossSiteReset(t *testing.T) {
+	acq, ctl := deadAddr(t), deadAddr(t)
+	serve(t, acq, "acquirer", "--listen", acq, "--control", ctl, "--log-level", "warn")
+	serve(t, ctl)
+	r, err := http.Post("http://"+ctl+"/reset", "application/x-www-form-urlencoded", strings.NewReader("a=1"))
+	require.NoError(t, err)
+	r.Body.Close()
+	require.Equal(t, http.StatusForbidden, r.StatusCode)
+	r, err = http.Post("http://"+ctl+"/reset", "application/json", nil)
+	require.NoError(t, err)
+	r.Body.Close()
+	require.Equal(t, http.StatusNoContent, r.StatusCode)
+}
