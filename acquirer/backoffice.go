@@ -247,8 +247,11 @@ func (e *Engine) SetContracts(cutover time.Duration, contracts []Contract) error
 			}
 		}
 	}
+	wait := noWait
+	defer func() { _ = wait() }()
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	wait = e.logOp(Op{Kind: OpSetContracts, Cutover: cutover, Contracts: contracts})
 	e.bo.cutover = cutover
 	e.bo.contracts = map[string]Contract{}
 	for _, c := range contracts {
@@ -260,8 +263,11 @@ func (e *Engine) SetContracts(cutover time.Duration, contracts []Contract) error
 // MarkAnomaly attaches a back-office anomaly to a booked record; every
 // anomaly attached to a record applies at its cut-over.
 func (e *Engine) MarkAnomaly(record int64, a Anomaly) {
+	wait := noWait
+	defer func() { _ = wait() }()
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	wait = e.logOp(Op{Kind: OpMarkAnomaly, Record: record, Anomaly: &a})
 	if r := e.byID(record); r != nil {
 		r.anomalies = append(r.anomalies, a)
 	}
@@ -270,8 +276,11 @@ func (e *Engine) MarkAnomaly(record int64, a Anomaly) {
 // Advance runs every cut-over due up to now: the business day closes and
 // its approved transactions become merchant settlement lines.
 func (e *Engine) Advance(now time.Time) {
+	wait := noWait
+	defer func() { _ = wait() }()
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	wait = e.logOp(Op{Kind: OpAdvance, At: now})
 	e.advance(now)
 }
 

@@ -107,8 +107,11 @@ func (e *Engine) disputeLine(r *Record, now time.Time, rule string, gross, fee i
 // Retrieval records a retrieval request (a copy of the receipt asked for),
 // allowed within 120 days of the transaction.
 func (e *Engine) Retrieval(tid, stan string, now time.Time) (Dispute, error) {
+	wait := noWait
+	defer func() { _ = wait() }()
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	wait = e.logOp(Op{Kind: OpRetrieval, At: now, TID: tid, STAN: stan})
 	r, d, err := e.disputeFor(tid, stan, now)
 	if err != nil {
 		return Dispute{}, err
@@ -123,8 +126,11 @@ func (e *Engine) Retrieval(tid, stan string, now time.Time) (Dispute, error) {
 // Chargeback debits the merchant the sale's amount and a chargeback fee,
 // with a reason code; allowed within 120 days of the transaction.
 func (e *Engine) Chargeback(tid, stan, reason string, fee int64, now time.Time) (Dispute, error) {
+	wait := noWait
+	defer func() { _ = wait() }()
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	wait = e.logOp(Op{Kind: OpChargeback, At: now, TID: tid, STAN: stan, Reason: reason, Fee: fee})
 	r, d, err := e.disputeFor(tid, stan, now)
 	if err != nil {
 		return Dispute{}, err
@@ -144,8 +150,11 @@ func (e *Engine) Chargeback(tid, stan, reason string, fee int64, now time.Time) 
 // Represent answers a chargeback for the merchant, within 20 days of it.
 // When won is true the merchant is re-credited.
 func (e *Engine) Represent(tid, stan string, won bool, now time.Time) (Dispute, error) {
+	wait := noWait
+	defer func() { _ = wait() }()
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	wait = e.logOp(Op{Kind: OpRepresent, At: now, TID: tid, STAN: stan, Won: won})
 	r, d, err := e.disputeFor(tid, stan, now)
 	if err != nil {
 		return Dispute{}, err
@@ -172,8 +181,11 @@ func (e *Engine) Represent(tid, stan string, won bool, now time.Time) (Dispute, 
 // SecondChargeback charges a won representment back again; debit cards
 // have no second chargeback.
 func (e *Engine) SecondChargeback(tid, stan string, now time.Time) (Dispute, error) {
+	wait := noWait
+	defer func() { _ = wait() }()
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	wait = e.logOp(Op{Kind: OpSecondChargeback, At: now, TID: tid, STAN: stan})
 	r, d, err := e.disputeFor(tid, stan, now)
 	if err != nil {
 		return Dispute{}, err

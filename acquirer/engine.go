@@ -29,6 +29,18 @@ type Decision struct {
 	// Notes are extra facts to journal (duplicate, orphan, late reversal,
 	// settlement).
 	Notes []Note
+
+	durable func() error // waits until the decision is kept (op log)
+}
+
+// Durable waits until the decision is kept by the engine's op log (at
+// once without one) and reports a failure to keep it: such a decision
+// must not be answered, since a restart would not know it.
+func (d Decision) Durable() error {
+	if d.durable == nil {
+		return nil
+	}
+	return d.durable()
 }
 
 // Engine holds the ledger and decides every request. It is the acquirer's
@@ -53,6 +65,9 @@ type Engine struct {
 	tmk, macAlg string
 	keySerial   uint64
 	keys        map[string]*terminalKeys
+
+	// oplog, when set, keeps every change before it is answered
+	oplog OpLog
 }
 
 type terminalKeys struct {
@@ -145,14 +160,18 @@ func (e *Engine) SetPolicies(p Policies) error {
 		return fmt.Errorf("policy pin_key: %w", err)
 	}
 	e.mu.Lock()
+	wait := e.logOp(Op{Kind: OpSetPolicies, Policies: &p, PINKey: p.PINKey})
 	e.pol, e.pinKey = p, key
 	e.mu.Unlock()
-	return nil
+	return wait()
 }
 
 // Reset restores the ledger to its seed.
 func (e *Engine) Reset() {
+	wait := noWait
+	defer func() { _ = wait() }()
 	e.mu.Lock()
+	wait = e.logOp(Op{Kind: OpReset})
 	retain, postMax := e.l.retain, e.l.postMax
 	e.l = newLedger(e.book)
 	e.l.setRetention(retain, postMax)
@@ -185,7 +204,9 @@ func (e *Engine) Account(pan string) (Account, bool) {
 func (e *Engine) Decide(req *wire.Txn, now time.Time) Decision {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	wait := e.logOp(Op{Kind: OpDecide, At: now, Req: req})
 	d := e.decide(req, now)
+	d.durable = wait
 	if d.Record != nil {
 		cp := *d.Record
 		cp.response, cp.olderSame = nil, nil

@@ -76,6 +76,14 @@ func (x *Exchange) Process() *wire.Txn {
 			}
 		}
 		x.decision = a.engine.Decide(x.Request, a.Now())
+		if err := x.decision.Durable(); err != nil {
+			// the books could not keep it: answering would promise what a
+			// restart forgets; the terminal times out and reverses instead
+			a.journal.Append(Entry{Time: a.Now(), Kind: KindFault, Conn: x.Conn.ID(), MTI: x.Request.MTI, STAN: x.Request.STAN,
+				TID: x.Request.TID, Detail: "decision not kept by the data store, not answered: " + err.Error()})
+			a.log.Error("data store failed: request not answered", KeyConn, x.Conn.ID(), KeySTAN, x.Request.STAN, "err", err)
+			x.decision.Response = nil
+		}
 		a.journalDecision(x.Conn, x.Request, x.decision)
 	}
 	return x.response()

@@ -79,6 +79,8 @@ type MemJournal struct {
 	seq     int64
 	// notify, when set, is called with each appended entry (outside the lock).
 	notify func(Entry)
+	// keep, when set, is too: a durable store (OnKeep).
+	keep func(Entry)
 }
 
 var _ Journal = (*MemJournal)(nil)
@@ -115,8 +117,11 @@ func (j *MemJournal) Append(e Entry) Entry {
 			j.head = 0
 		}
 	}
-	notify := j.notify
+	notify, keep := j.notify, j.keep
 	j.mu.Unlock()
+	if keep != nil {
+		keep(e)
+	}
 	if notify != nil {
 		notify(e)
 	}
@@ -158,4 +163,31 @@ func (j *MemJournal) OnAppend(fn func(Entry)) {
 	j.mu.Lock()
 	j.notify = fn
 	j.mu.Unlock()
+}
+
+// OnKeep registers fn, besides OnAppend's, to be called for every appended
+// entry: a durable store that keeps the journal. fn must not block.
+func (j *MemJournal) OnKeep(fn func(Entry)) {
+	j.mu.Lock()
+	j.keep = fn
+	j.mu.Unlock()
+}
+
+// Restore fills an empty journal with entries kept from an earlier run,
+// oldest first (the newest Max of them); sequence numbers continue after
+// the last.
+func (j *MemJournal) Restore(entries []Entry) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.max > 0 && len(entries) > j.max {
+		entries = entries[len(entries)-j.max:]
+	}
+	if j.max > 0 {
+		j.entries = make([]Entry, 0, j.max)
+	}
+	j.entries = append(j.entries, entries...)
+	j.head = 0
+	if n := len(entries); n > 0 && entries[n-1].Seq > j.seq {
+		j.seq = entries[n-1].Seq
+	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/posim/posim/acquirer"
 	"github.com/posim/posim/recording"
 	"github.com/posim/posim/scenarios"
+	"github.com/posim/posim/store"
 	"github.com/posim/posim/wire"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -37,6 +38,7 @@ type acquirerFlags struct {
 	controlToken                      string
 	controlHosts                      []string
 	record, replay, replayFallback    string
+	data, dataSync, export            string
 	replayMatch                       []string
 	recordClear                       bool
 	tpdu, header, mismatch, tmk, mac  string
@@ -97,6 +99,9 @@ stderr as one structured line with masked PAN. Stop it with Ctrl-C.`,
 	fl.StringVar(&f.control, "control", "", "serve the control API (journal, ledger, scenario, reset, events, metrics) on this address, e.g. 127.0.0.1:8584")
 	addControlGuardFlags(fl, &f.controlToken, &f.controlHosts)
 	fl.StringVar(&f.scenario, "scenario", "", "run a scenario's setup and fault rules (catalogue name or file) for your own POS")
+	fl.StringVar(&f.data, "data", "", "keep the books (ledger, journal, back office, sequences) in this directory and continue from them on the next start")
+	fl.StringVar(&f.dataSync, "data-sync", store.SyncNormal, "with --data: normal (survives a killed process) or full (also a power cut, slower)")
+	fl.StringVar(&f.export, "export", "", "with --data: write the books as JSON to this file (- for stdout) and exit")
 	fl.StringVar(&f.record, "record", "", "write every message received and sent to this file as JSON lines, card data masked")
 	fl.BoolVar(&f.recordClear, "record-clear", false, "with --record: keep PANs, track data and PIN blocks in the clear (test cards only!)")
 	fl.StringVar(&f.replay, "replay", "", "answer like a recorded host (a posim proxy or acquirer --record file); rules still apply on top")
@@ -182,6 +187,12 @@ func runAcquirer(cmd *cobra.Command, f acquirerFlags) error {
 		return err
 	}
 	defer closeRecord()
+	if f.export != "" && f.data == "" {
+		return usageErr("--export needs --data DIR, the books to export")
+	}
+	if f.scenario != "" && f.data != "" {
+		return usageErr("--data keeps the books of posim acquirer without --scenario; a scenario's host starts from its setup")
+	}
 	if f.scenario != "" {
 		s, err := loadScenario(f.scenario)
 		if err != nil {
@@ -194,6 +205,7 @@ func runAcquirer(cmd *cobra.Command, f acquirerFlags) error {
 		o.Acquirer = append(o.Acquirer, extra...)
 		return runScenarioHost(cmd, f, s, o)
 	}
+	journal := acquirer.NewRingJournal(f.journalMax)
 	opts := []acquirer.Option{
 		acquirer.WithProfile(profile),
 		acquirer.WithFramer(framer),
@@ -201,7 +213,7 @@ func runAcquirer(cmd *cobra.Command, f acquirerFlags) error {
 		acquirer.WithCards(book),
 		acquirer.WithPolicies(pol),
 		acquirer.WithLogger(log),
-		acquirer.WithJournal(acquirer.NewRingJournal(f.journalMax)),
+		acquirer.WithJournal(journal),
 		acquirer.WithRetention(f.retain, f.retain),
 	}
 	if f.dump {
@@ -212,11 +224,26 @@ func runAcquirer(cmd *cobra.Command, f acquirerFlags) error {
 	if err != nil {
 		return invalid(err)
 	}
+	kept := "books in memory: lost when posim stops (--data DIR keeps them)"
+	if f.data != "" {
+		st, n, err := openData(f.data, f.dataSync, a, journal, dataSetup{Profile: profile.Name(), TMK: f.tmk, MAC: f.mac, Retain: f.retain, Cards: book}, pol)
+		if err != nil {
+			a.Close()
+			return err
+		}
+		defer st.Close()
+		if f.export != "" {
+			a.Close()
+			return exportBooks(cmd.OutOrStdout(), f.export, a)
+		}
+		kept = fmt.Sprintf("books kept in %s (%d changes replayed, sync %s)", f.data, n, f.dataSync)
+	}
 	if err := a.Listen(f.listen); err != nil {
+		a.Close()
 		return runtimeErr(err)
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "posim acquirer listening on %s (profile %s, %d test cards); Ctrl-C stops it\n",
-		a.Addr(), profile.Name(), len(book.Cards))
+	fmt.Fprintf(cmd.OutOrStdout(), "posim acquirer listening on %s (profile %s, %d test cards); %s; Ctrl-C stops it\n",
+		a.Addr(), profile.Name(), len(book.Cards), kept)
 	stop, err := serveControl(cmd, f, a, log)
 	if err != nil {
 		a.Close()
