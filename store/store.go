@@ -9,6 +9,7 @@
 package store
 
 import (
+	"bytes"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -36,10 +37,11 @@ const (
 // migrations bring a database to each schema version in turn; the
 // version is SQLite's user_version.
 var migrations = []string{
-	// 1: the ops, the journal, facts about the directory
+	// 1: the ops and the journal, a row per group (JSON lines, first to
+	// last), facts about the directory
 	`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-	 CREATE TABLE ops (seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, at INTEGER NOT NULL, body BLOB NOT NULL);
-	 CREATE TABLE journal (seq INTEGER PRIMARY KEY, body BLOB NOT NULL);`,
+	 CREATE TABLE ops (first INTEGER PRIMARY KEY, last INTEGER NOT NULL, body BLOB NOT NULL);
+	 CREATE TABLE journal (first INTEGER PRIMARY KEY, last INTEGER NOT NULL, body BLOB NOT NULL);`,
 }
 
 // Version is the schema version this build writes.
@@ -47,8 +49,10 @@ var Version = len(migrations)
 
 // Store is an open data directory. It is safe for concurrent use.
 type Store struct {
-	dir string
-	db  *sql.DB
+	dir    string
+	db     *sql.DB
+	insert *sql.Stmt // one group of ops
+	body   bytes.Buffer
 
 	ops     chan pending
 	journal chan acquirer.Entry
@@ -84,7 +88,7 @@ func Open(dir, sync string) (*Store, error) {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
 	path := filepath.Join(dir, File)
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(" + sync + ")&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)"
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(" + sync + ")&_pragma=busy_timeout(5000)&_pragma=wal_autocheckpoint(8192)&_pragma=foreign_keys(1)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("data directory %s: %w", dir, err)
@@ -96,7 +100,11 @@ func Open(dir, sync string) (*Store, error) {
 		return nil, err
 	}
 	_ = os.Chmod(path, 0o600)
-	if err := db.QueryRow(`SELECT COALESCE(MAX(seq), 0) FROM ops`).Scan(&s.seq); err != nil {
+	if s.insert, err = db.Prepare(`INSERT INTO ops (first, last, body) VALUES (?, ?, ?)`); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("data directory %s: %w", dir, err)
+	}
+	if err := db.QueryRow(`SELECT COALESCE(MAX(last), 0) FROM ops`).Scan(&s.seq); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("data directory %s: %w", dir, err)
 	}
@@ -163,26 +171,29 @@ func (s *Store) Ops() int64 {
 // Replay applies every op kept, in order, to e, which must be built as the
 // engine that made them was (same cards, dialect, keys, retention).
 func (s *Store) Replay(e *acquirer.Engine) (int, error) {
-	rows, err := s.db.Query(`SELECT seq, body FROM ops ORDER BY seq`)
+	rows, err := s.db.Query(`SELECT first, body FROM ops ORDER BY first`)
 	if err != nil {
 		return 0, err
 	}
 	defer rows.Close()
 	n := 0
 	for rows.Next() {
-		var seq int64
+		var first int64
 		var body []byte
-		if err := rows.Scan(&seq, &body); err != nil {
+		if err := rows.Scan(&first, &body); err != nil {
 			return n, err
 		}
-		var op acquirer.Op
-		if err := json.Unmarshal(body, &op); err != nil {
-			return n, fmt.Errorf("data directory %s: op %d does not read: %w", s.dir, seq, err)
+		dec := json.NewDecoder(bytes.NewReader(body))
+		for seq := first; dec.More(); seq++ {
+			var op acquirer.Op
+			if err := dec.Decode(&op); err != nil {
+				return n, fmt.Errorf("data directory %s: op %d does not read: %w", s.dir, seq, err)
+			}
+			if err := e.Replay(op); err != nil {
+				return n, fmt.Errorf("data directory %s: op %d: %w", s.dir, seq, err)
+			}
+			n++
 		}
-		if err := e.Replay(op); err != nil {
-			return n, fmt.Errorf("data directory %s: op %d: %w", s.dir, seq, err)
-		}
-		n++
 	}
 	return n, rows.Err()
 }
@@ -245,30 +256,18 @@ func (s *Store) commit(batch []pending) error {
 	if err := s.failed(); err != nil {
 		return err
 	}
-	err := func() error {
-		tx, err := s.db.Begin()
-		if err != nil {
-			return err
+	// the group is one row: one insert, one commit
+	s.body.Reset()
+	enc := json.NewEncoder(&s.body)
+	var err error
+	for _, p := range batch {
+		if err = enc.Encode(p.op); err != nil {
+			break
 		}
-		stmt, err := tx.Prepare(`INSERT INTO ops (seq, kind, at, body) VALUES (?, ?, ?, ?)`)
-		if err != nil {
-			tx.Rollback()
-			return err
-		}
-		defer stmt.Close()
-		for _, p := range batch {
-			body, err := json.Marshal(p.op)
-			if err != nil {
-				tx.Rollback()
-				return err
-			}
-			if _, err := stmt.Exec(p.seq, p.op.Kind, p.op.At.UnixNano(), body); err != nil {
-				tx.Rollback()
-				return err
-			}
-		}
-		return tx.Commit()
-	}()
+	}
+	if err == nil {
+		_, err = s.insert.Exec(batch[0].seq, batch[len(batch)-1].seq, s.body.Bytes())
+	}
 	if err != nil {
 		err = fmt.Errorf("data directory %s: %w", s.dir, err)
 		s.errMu.Lock()
@@ -284,28 +283,37 @@ func (s *Store) commit(batch []pending) error {
 // newest entries kept (at most its size).
 func (s *Store) KeepJournal(j *acquirer.MemJournal) error {
 	limit := j.Max()
-	if limit <= 0 {
-		limit = -1
-	}
-	rows, err := s.db.Query(`SELECT body FROM (SELECT seq, body FROM journal ORDER BY seq DESC LIMIT ?) ORDER BY seq`, limit)
+	rows, err := s.db.Query(`SELECT body FROM journal ORDER BY first DESC`)
 	if err != nil {
 		return err
 	}
-	var entries []acquirer.Entry
-	for rows.Next() {
+	var groups [][]acquirer.Entry
+	n := 0
+	for rows.Next() && (limit <= 0 || n < limit) {
 		var body []byte
 		if err := rows.Scan(&body); err != nil {
 			rows.Close()
 			return err
 		}
-		var e acquirer.Entry
-		if err := json.Unmarshal(body, &e); err == nil {
-			entries = append(entries, e)
+		var group []acquirer.Entry
+		dec := json.NewDecoder(bytes.NewReader(body))
+		for dec.More() {
+			var e acquirer.Entry
+			if err := dec.Decode(&e); err != nil {
+				break
+			}
+			group = append(group, e)
 		}
+		groups = append(groups, group)
+		n += len(group)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return err
+	}
+	var entries []acquirer.Entry
+	for i := len(groups) - 1; i >= 0; i-- {
+		entries = append(entries, groups[i]...)
 	}
 	j.Restore(entries)
 	j.OnKeep(func(e acquirer.Entry) {
@@ -322,39 +330,39 @@ func (s *Store) KeepJournal(j *acquirer.MemJournal) error {
 func (s *Store) writeJournal() {
 	defer s.wg.Done()
 	batch := make([]acquirer.Entry, 0, 1024)
+	var body bytes.Buffer
 	flush := func() {
 		if len(batch) == 0 {
 			return
 		}
-		tx, err := s.db.Begin()
-		if err == nil {
-			for _, e := range batch {
-				body, _ := json.Marshal(e)
-				if _, err = tx.Exec(`INSERT OR REPLACE INTO journal (seq, body) VALUES (?, ?)`, e.Seq, body); err != nil {
-					break
-				}
-			}
-			if err == nil {
-				err = tx.Commit()
-			} else {
-				tx.Rollback()
-			}
+		body.Reset()
+		enc := json.NewEncoder(&body)
+		for _, e := range batch {
+			_ = enc.Encode(e)
 		}
+		// a failure costs journal lines, never the books
+		_, _ = s.db.Exec(`INSERT OR REPLACE INTO journal (first, last, body) VALUES (?, ?, ?)`, batch[0].Seq, batch[len(batch)-1].Seq, body.Bytes())
 		batch = batch[:0]
 	}
+	// entries are gathered for up to journalLinger, so that a busy host
+	// writes its journal in a few large groups
 	for {
 		select {
 		case e := <-s.journal:
 			batch = append(batch, e)
-		drain:
+			linger := time.NewTimer(journalLinger)
+		gather:
 			for len(batch) < cap(batch) {
 				select {
 				case e := <-s.journal:
 					batch = append(batch, e)
-				default:
-					break drain
+				case <-linger.C:
+					break gather
+				case <-s.done:
+					break gather
 				}
 			}
+			linger.Stop()
 			flush()
 		case <-s.done:
 			for {
@@ -373,6 +381,10 @@ func (s *Store) writeJournal() {
 	}
 }
 
+// journalLinger is how long the journal writer gathers entries before it
+// writes them.
+const journalLinger = 50 * time.Millisecond
+
 // Close commits what is queued, writes the journal entries waiting, and
 // closes the database.
 func (s *Store) Close() error {
@@ -386,6 +398,7 @@ func (s *Store) Close() error {
 	s.mu.Unlock()
 	close(s.done)
 	s.wg.Wait()
+	s.insert.Close()
 	return s.db.Close()
 }
 

@@ -2,7 +2,9 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -109,7 +111,14 @@ func TestStore_RefusesANewerSchema(t *testing.T) {
 	s, err := store.Open(dir, "")
 	require.NoError(t, err)
 	require.NoError(t, s.Close())
-	_, err = store.Open(dir, "sometimes")
+	db, err := sql.Open("sqlite", filepath.Join(dir, store.File))
+	require.NoError(t, err)
+	_, err = db.Exec(`PRAGMA user_version = 99`)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	_, err = store.Open(dir, "")
+	require.ErrorContains(t, err, "schema version 99")
+	_, err = store.Open(t.TempDir(), "sometimes")
 	require.ErrorContains(t, err, `data sync "sometimes"`)
 }
 

@@ -179,67 +179,67 @@ func (t *Totals) Add(sign int, amount int64) {
 // are in minor units. Empty strings mean "absent". A Txn is a plain value; it
 // is not safe for concurrent mutation.
 type Txn struct {
-	MTI              string // message type indicator, e.g. "0200"
-	Op               Op     // derived from MTI, DE3, DE25 and DE70
-	ProcessingCode   string // DE3, six digits
-	PAN              string // DE2
-	Amount           int64  // DE4, minor units
-	HasAmount        bool   // DE4 present
-	TransmissionTime string // DE7, MMDDhhmmss UTC
-	STAN             string // DE11, six digits
-	LocalTime        string // DE12, hhmmss
-	LocalDate        string // DE13, MMDD
-	Expiry           string // DE14, YYMM
-	EntryMode        string // DE22
-	CardSeq          string // DE23, n3: the chip card's sequence number (PSN)
+	MTI              string `json:",omitempty"` // message type indicator, e.g. "0200"
+	Op               Op     `json:",omitempty"` // derived from MTI, DE3, DE25 and DE70
+	ProcessingCode   string `json:",omitempty"` // DE3, six digits
+	PAN              string `json:",omitempty"` // DE2
+	Amount           int64  `json:",omitempty"` // DE4, minor units
+	HasAmount        bool   `json:",omitempty"` // DE4 present
+	TransmissionTime string `json:",omitempty"` // DE7, MMDDhhmmss UTC
+	STAN             string `json:",omitempty"` // DE11, six digits
+	LocalTime        string `json:",omitempty"` // DE12, hhmmss
+	LocalDate        string `json:",omitempty"` // DE13, MMDD
+	Expiry           string `json:",omitempty"` // DE14, YYMM
+	EntryMode        string `json:",omitempty"` // DE22
+	CardSeq          string `json:",omitempty"` // DE23, n3: the chip card's sequence number (PSN)
 	// Fallback: a chip card read by its stripe after the chip failed
 	// (cup 60.5 = 2; DE22 80x says it in every dialect).
-	Fallback     bool
-	Condition    string // DE25
-	Track2       string // DE35; never logged
-	RRN          string // DE37
-	AuthCode     string // DE38
-	ResponseCode string // DE39; in a reversal request, the reason
-	TID          string // DE41
-	MID          string // DE42
-	Currency     string // DE49
-	PINBlock     []byte // DE52; never logged
-	Balance      *int64 // DE54 ledger balance in a response
-	Batch        string // batch number (iso87: DE60)
-	NetworkCode  string // DE70
-	Totals       *Totals
-	Original     *Original // DE90 and friends
-	MAC          []byte    // DE64 / DE128; under cup a placeholder the codec signs
-	CorruptMAC   bool      // a fault: the codec flips a bit of the MAC after signing
-	Keys         []byte    // DE62: working keys of a sign-on response (cup)
+	Fallback     bool      `json:",omitempty"`
+	Condition    string    `json:",omitempty"` // DE25
+	Track2       string    `json:",omitempty"` // DE35; never logged
+	RRN          string    `json:",omitempty"` // DE37
+	AuthCode     string    `json:",omitempty"` // DE38
+	ResponseCode string    `json:",omitempty"` // DE39; in a reversal request, the reason
+	TID          string    `json:",omitempty"` // DE41
+	MID          string    `json:",omitempty"` // DE42
+	Currency     string    `json:",omitempty"` // DE49
+	PINBlock     []byte    `json:",omitempty"` // DE52; never logged
+	Balance      *int64    `json:",omitempty"` // DE54 ledger balance in a response
+	Batch        string    `json:",omitempty"` // batch number (iso87: DE60)
+	NetworkCode  string    `json:",omitempty"` // DE70
+	Totals       *Totals   `json:",omitempty"`
+	Original     *Original `json:",omitempty"` // DE90 and friends
+	MAC          []byte    `json:",omitempty"` // DE64 / DE128; under cup a placeholder the codec signs
+	CorruptMAC   bool      `json:",omitempty"` // a fault: the codec flips a bit of the MAC after signing
+	Keys         []byte    `json:",omitempty"` // DE62: working keys of a sign-on response (cup)
 	// ICC is DE55, the chip data: BER-TLV bytes (see package emv). In a
 	// request the first GENERATE AC's data; in a response the issuer's
 	// authentication data (91) and scripts (71, 72).
-	ICC []byte
+	ICC []byte `json:",omitempty"`
 	// What a CUP host's answer carries for the receipt and the terminal's
 	// settlement (DOMAIN.md 6); in a 0800 or 0500 request DE63 is the
 	// operator number.
-	SettlementDate string // DE15, MMDD: the host's business day
-	AcquirerID     string // DE32: the acquiring institution
-	Institutions   string // DE44: issuer and acquirer institution codes, 11 characters each
-	Private63      string // DE63: 63.1 card organisation (CUP, VIS, MCC ...) or operator
-	PINCapture     string // DE26: the most PIN digits the terminal takes (06 or 12)
-	Security       string // DE53: PIN format, algorithm, track encryption, then zeros
+	SettlementDate string `json:",omitempty"` // DE15, MMDD: the host's business day
+	AcquirerID     string `json:",omitempty"` // DE32: the acquiring institution
+	Institutions   string `json:",omitempty"` // DE44: issuer and acquirer institution codes, 11 characters each
+	Private63      string `json:",omitempty"` // DE63: 63.1 card organisation (CUP, VIS, MCC ...) or operator
+	PINCapture     string `json:",omitempty"` // DE26: the most PIN digits the terminal takes (06 or 12)
+	Security       string `json:",omitempty"` // DE53: PIN format, algorithm, track encryption, then zeros
 	// OrigRef is the original transaction as the cup dialect names it in
 	// DE61: its batch, trace number and date (voids, refunds, completions
 	// and their voids).
-	OrigRef *OrigRef
+	OrigRef *OrigRef `json:",omitempty"`
 	// SettleResult is a cup settlement answer's result digits, domestic
 	// then foreign: 1 balanced, 2 not balanced, 3 error ("" derives both
 	// from ResponseCode).
-	SettleResult string
+	SettleResult string `json:",omitempty"`
 	// Uploads are the transactions of one cup batch-upload message (up to
 	// eight).
-	Uploads []Upload
+	Uploads []Upload `json:",omitempty"`
 	// Extra are fields a host requires that posim does not fill itself
 	// (private fields such as DE48 or DE63), by number, as the spec's
 	// string form; they are set last and win over posim's own.
-	Extra map[int]string
+	Extra map[int]string `json:",omitempty"`
 }
 
 // setExtra sets a request's extra fields on m.

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -164,4 +165,38 @@ func TestKill_NoAcknowledgedApprovalLost(t *testing.T) {
 		require.NoError(t, host.Process.Signal(syscall.SIGKILL))
 		_, _ = host.Process.Wait()
 	}
+}
+
+func TestCLI_DataDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "books")
+	state := t.TempDir()
+	addr := deadAddr(t)
+	stop := serveStoppable(t, addr, "acquirer", "--listen", addr, "--data", dir, "--log-level", "warn")
+	code, out, _ := posim(t, "terminal", "sale", "--host", addr, "--amount", "12.00", "--json", "--state", state)
+	require.Equal(t, 0, code, out)
+	sale := decode(t, out)
+	stop()
+
+	// a stopped host's books, exported
+	code, out, errOut := posim(t, "acquirer", "--data", dir, "--export", "-")
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, `"rrn": "`+sale.RRN+`"`)
+	require.NotContains(t, out, "6200000000000005", "card numbers masked")
+
+	// the same directory with other cards is refused
+	cardsFile := filepath.Join(t.TempDir(), "cards.yaml")
+	require.NoError(t, os.WriteFile(cardsFile, []byte("cards:\n  - {alias: mine, pan: \"6200000000123455\", balance: \"10.00\"}\n"), 0o644))
+	code, _, errOut = posim(t, "acquirer", "--listen", deadAddr(t), "--data", dir, "--cards", cardsFile)
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, "other cards")
+
+	// restarted, it voids the sale of before
+	addr = deadAddr(t)
+	serve(t, addr, "acquirer", "--listen", addr, "--data", dir, "--log-level", "warn")
+	code, out, _ = posim(t, "terminal", "void", "--host", addr, "--rrn", sale.RRN, "--json", "--state", state)
+	require.Equal(t, 0, code, out)
+
+	code, _, errOut = posim(t, "acquirer", "--export", "x.json")
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, "--export needs --data")
 }
