@@ -42,6 +42,32 @@ type Acquirer struct {
 	wg     sync.WaitGroup
 	seq    atomic.Int64
 	macs   bool // the engine issues keys and checks MACs (cup); fixed at New
+
+	// connections refused over MaxConns, and the last warning of it or of
+	// an unreadable frame (warnings at most once a second)
+	refused, badFrames         atomic.Int64
+	warnedRefused, warnedFrame atomic.Int64 // unix nanoseconds
+}
+
+// connLog is where connection entries go.
+func (a *Acquirer) connLog() Journal {
+	if a.opts.ConnLog != nil {
+		return a.opts.ConnLog
+	}
+	return a.journal
+}
+
+// ConnLog returns the journal of connection entries (the journal itself
+// unless WithConnectionLog was given).
+func (a *Acquirer) ConnLog() Journal { return a.connLog() }
+
+// warnEvery reports whether a rate-limited warning may be logged now (last
+// is when the last one was): at most one a second, so that a flood of bad
+// input cannot flood the log.
+func warnEvery(last *atomic.Int64) bool {
+	now := time.Now().UnixNano()
+	was := last.Load()
+	return now-was >= int64(time.Second) && last.CompareAndSwap(was, now)
 }
 
 // New returns an acquirer configured by opts; call Listen to start it.
@@ -340,10 +366,19 @@ func (a *Acquirer) open(raw net.Conn) error {
 		a.mu.Unlock()
 		return errors.New("acquirer is closed")
 	}
+	if max := a.opts.MaxConns; max > 0 && len(a.conns) >= max {
+		a.mu.Unlock()
+		n := a.refused.Add(1)
+		if warnEvery(&a.warnedRefused) {
+			a.log.Warn("connection refused: too many open", "max_conns", max, "refused_so_far", n)
+		}
+		raw.Close()
+		return nil
+	}
 	a.wg.Add(1)
 	a.conns[c] = struct{}{}
 	a.mu.Unlock()
-	a.journal.Append(Entry{Time: a.Now(), Kind: KindConnection, Conn: c.id, Detail: "opened from " + raw.RemoteAddr().String()})
+	a.connLog().Append(Entry{Time: a.Now(), Kind: KindConnection, Conn: c.id, Detail: "opened from " + raw.RemoteAddr().String()})
 	a.log.Info("connection opened", KeyConn, c.id, "remote", raw.RemoteAddr().String())
 	go c.readLoop()
 	return nil
@@ -511,7 +546,13 @@ func (c *Conn) Context() context.Context { return c.ctx }
 func (c *Conn) readLoop() {
 	defer c.closed()
 	r := bufio.NewReader(c.raw)
+	idle := c.a.opts.IdleTimeout
 	for {
+		if idle > 0 {
+			// the whole next frame must arrive in time: a slowloris peer
+			// that trickles bytes is closed like a silent one
+			_ = c.raw.SetReadDeadline(time.Now().Add(idle))
+		}
 		m, body, err := c.codec.ReadBody(r)
 		if err != nil {
 			if c.ctx.Err() == nil {
@@ -533,14 +574,17 @@ func (c *Conn) closed() {
 		a.mu.Lock()
 		delete(a.conns, c)
 		a.mu.Unlock()
-		a.journal.Append(Entry{Time: a.Now(), Kind: KindConnection, Conn: c.id, Detail: "closed"})
+		a.connLog().Append(Entry{Time: a.Now(), Kind: KindConnection, Conn: c.id, Detail: "closed"})
 		a.log.Info("connection closed", KeyConn, c.id)
 		a.wg.Done()
 	})
 }
 
 func (c *Conn) readError(err error) {
+	var ne net.Error
 	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		c.a.log.Debug("closing idle connection", KeyConn, c.id, "idle_timeout", c.a.opts.IdleTimeout)
 	case errors.Is(err, wire.ErrFrameTooLarge):
 		c.a.log.Warn("closing connection: frame too large", KeyConn, c.id, "err", errorText(err))
 		c.a.journal.Append(Entry{Time: c.a.Now(), Kind: KindBadFrame, Conn: c.id, Detail: "closing connection: " + errorText(err)})
@@ -590,7 +634,9 @@ func (c *Conn) badMessage(b wire.BadMessage) {
 	}
 	e.Detail = fmt.Sprintf("%d-byte frame: %s", len(b.Raw), why)
 	a.journal.Append(e)
-	a.log.Warn("bad message", KeyConn, c.id, KeyMTI, mti, "bytes", len(b.Raw), "err", why)
+	if n := a.badFrames.Add(1); warnEvery(&a.warnedFrame) {
+		a.log.Warn("bad message", KeyConn, c.id, KeyMTI, mti, "bytes", len(b.Raw), "err", why, "bad_frames_so_far", n)
+	}
 	if _, err := wire.ResponseMTI(mti); err != nil {
 		return
 	}

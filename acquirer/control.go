@@ -2,9 +2,11 @@ package acquirer
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,38 +38,71 @@ type BackOffice struct {
 }
 
 // Hub fans journal entries out to subscribers (the control API's event
-// stream). With no subscriber, Publish is one atomic load. It is safe for
-// concurrent use. A subscriber that falls behind by more than its buffer
-// loses entries rather than slowing the host.
+// stream). With no subscriber, Publish is one atomic load; with some, each
+// entry is marshalled once for all of them. A subscriber that falls behind
+// by more than its buffer loses entries rather than slowing the host. It
+// is safe for concurrent use.
 type Hub struct {
 	n    atomic.Int32
+	max  atomic.Int32
 	mu   sync.Mutex
-	subs map[chan Entry]struct{}
+	subs map[chan Event]struct{}
 }
 
-// NewHub returns an empty hub.
-func NewHub() *Hub { return &Hub{subs: map[chan Entry]struct{}{}} }
+// Event is a journal entry ready to stream.
+type Event struct {
+	Kind string
+	Seq  int64
+	// Data is the entry as JSON, shared by every subscriber: do not modify.
+	Data []byte
+}
+
+// DefaultMaxSubscribers bounds a hub's subscribers unless SetMax says
+// otherwise.
+const DefaultMaxSubscribers = 100
+
+// ErrTooManySubscribers: the hub has as many subscribers as it allows.
+var ErrTooManySubscribers = errors.New("too many event subscribers")
+
+// NewHub returns an empty hub allowing DefaultMaxSubscribers.
+func NewHub() *Hub {
+	h := &Hub{subs: map[chan Event]struct{}{}}
+	h.max.Store(DefaultMaxSubscribers)
+	return h
+}
+
+// SetMax sets how many subscribers the hub allows (0: no bound).
+func (h *Hub) SetMax(n int) { h.max.Store(int32(n)) }
 
 // Publish sends e to every subscriber without blocking.
 func (h *Hub) Publish(e Entry) {
 	if h.n.Load() == 0 {
 		return
 	}
+	data, err := json.Marshal(e)
+	if err != nil {
+		return
+	}
+	ev := Event{Kind: e.Kind, Seq: e.Seq, Data: data}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for ch := range h.subs {
 		select {
-		case ch <- e:
+		case ch <- ev:
 		default:
 		}
 	}
 }
 
-// Subscribe returns a channel of entries and a function that ends the
-// subscription.
-func (h *Hub) Subscribe(buffer int) (<-chan Entry, func()) {
-	ch := make(chan Entry, buffer)
+// Subscribe returns a channel of events and a function that ends the
+// subscription, or ErrTooManySubscribers.
+func (h *Hub) Subscribe(buffer int) (<-chan Event, func(), error) {
+	ch := make(chan Event, buffer)
 	h.mu.Lock()
+	if max := h.max.Load(); max > 0 && int32(len(h.subs)) >= max {
+		h.mu.Unlock()
+		return nil, nil, ErrTooManySubscribers
+	}
 	h.subs[ch] = struct{}{}
 	h.n.Add(1)
 	h.mu.Unlock()
@@ -79,7 +114,7 @@ func (h *Hub) Subscribe(buffer int) (<-chan Entry, func()) {
 			h.n.Add(-1)
 			h.mu.Unlock()
 		})
-	}
+	}, nil
 }
 
 // Control is the acquirer's HTTP control API: journal, ledger, scenario
@@ -111,6 +146,9 @@ func NewControl(a *Acquirer, load ScenarioLoader) (*Control, error) {
 	c.reg.MustRegister(c.msgs, c.faults, c.conns,
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewGoCollector())
 	mj.OnAppend(c.observe)
+	if cl, ok := a.ConnLog().(*MemJournal); ok && cl != mj {
+		cl.OnAppend(c.observe)
+	}
 	c.mux.HandleFunc("GET /journal", c.journal)
 	c.mux.HandleFunc("GET /ledger", c.ledger)
 	c.mux.HandleFunc("PUT /scenario", c.scenario)
@@ -149,24 +187,65 @@ func writeJSON(w http.ResponseWriter, v any) {
 	_ = enc.Encode(v)
 }
 
+// journal answers GET /journal?kind=&tid=&stan=&mti=&status=&after=SEQ&limit=N:
+// the matching entries after SEQ, at most N (oldest first).
 func (c *Control) journal(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	after, limit, err := pageArgs(q.Get("after"), q.Get("limit"))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
 	f := Filter{Kind: q.Get("kind"), TID: q.Get("tid"), STAN: q.Get("stan"), MTI: q.Get("mti")}
-	entries := c.a.journal.List(f)
-	if st := q.Get("status"); st != "" {
-		kept := entries[:0]
-		for _, e := range entries {
-			if e.Status == st {
-				kept = append(kept, e)
+	j := c.a.journal
+	if f.Kind == KindConnection {
+		j = c.a.ConnLog()
+	}
+	entries := j.List(f)
+	kept := entries[:0]
+	st := q.Get("status")
+	for _, e := range entries {
+		if e.Seq > after && (st == "" || e.Status == st) {
+			kept = append(kept, e)
+			if limit > 0 && len(kept) == limit {
+				break
 			}
 		}
-		entries = kept
 	}
-	writeJSON(w, entries)
+	writeJSON(w, kept)
 }
 
-func (c *Control) ledger(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, c.a.engine.Snapshot())
+// pageArgs reads ?after= and ?limit= (both optional, non-negative).
+func pageArgs(after, limit string) (int64, int, error) {
+	var a int64
+	var l int
+	if after != "" {
+		v, err := strconv.ParseInt(after, 10, 64)
+		if err != nil || v < 0 {
+			return 0, 0, fmt.Errorf("after %q: want a sequence number", after)
+		}
+		a = v
+	}
+	if limit != "" {
+		v, err := strconv.Atoi(limit)
+		if err != nil || v < 0 {
+			return 0, 0, fmt.Errorf("limit %q: want a number of entries", limit)
+		}
+		l = v
+	}
+	return a, l, nil
+}
+
+// ledger answers GET /ledger, or ?after=RECORD&limit=N for a page of the
+// records (with their postings).
+func (c *Control) ledger(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	after, limit, err := pageArgs(q.Get("after"), q.Get("limit"))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	writeJSON(w, c.a.engine.SnapshotPage(after, limit))
 }
 
 // scenario loads a scenario's rules and policies atomically: requests that
@@ -209,29 +288,47 @@ func (c *Control) events(w http.ResponseWriter, r *http.Request) {
 
 // StreamEvents serves the hub's entries as server-sent events (event: the
 // entry's kind, id: its sequence number, data: the entry as JSON) until
-// the client goes away or done is closed.
+// the client goes away or done is closed. Events that queued while one was
+// written go out with it, in one flush. Past the hub's subscriber bound it
+// answers 503.
 func StreamEvents(w http.ResponseWriter, r *http.Request, hub *Hub, done <-chan struct{}) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
 		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
 		return
 	}
-	ch, cancel := hub.Subscribe(1024)
+	ch, cancel, err := hub.Subscribe(1024)
+	if err != nil {
+		w.Header().Set("Retry-After", "10")
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
 	defer cancel()
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
 	fmt.Fprint(w, ": posim events\n\n")
 	fl.Flush()
+	write := func(ev Event) {
+		fmt.Fprintf(w, "event: %s\nid: %d\ndata: %s\n\n", ev.Kind, ev.Seq, ev.Data)
+	}
 	for {
 		select {
 		case <-r.Context().Done():
 			return
 		case <-done:
 			return
-		case e := <-ch:
-			data, _ := json.Marshal(e)
-			fmt.Fprintf(w, "event: %s\nid: %d\ndata: %s\n\n", e.Kind, e.Seq, data)
+		case ev := <-ch:
+			write(ev)
+		more:
+			for range 256 {
+				select {
+				case ev := <-ch:
+					write(ev)
+				default:
+					break more
+				}
+			}
 			fl.Flush()
 		}
 	}

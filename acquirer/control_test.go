@@ -126,7 +126,10 @@ func BenchmarkHubPublishNoSubscriber(b *testing.B) {
 // as the live demo page and an SSE client do.
 func BenchmarkHubPublishSubscriber(b *testing.B) {
 	h := NewHub()
-	ch, stop := h.Subscribe(1024)
+	ch, stop, err := h.Subscribe(1024)
+	if err != nil {
+		b.Fatal(err)
+	}
 	defer stop()
 	defer drain(ch)()
 	e := Entry{Kind: KindIn, MTI: "0200", STAN: "000001", TID: "T1", PAN: "620000******0005"}
@@ -136,7 +139,7 @@ func BenchmarkHubPublishSubscriber(b *testing.B) {
 }
 
 // drain reads ch until the returned function is called.
-func drain(ch <-chan Entry) (stop func()) {
+func drain(ch <-chan Event) (stop func()) {
 	quit := make(chan struct{})
 	go func() {
 		for {
@@ -161,7 +164,10 @@ func BenchmarkJournalAppendObserved(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ch, stop := c.Hub().Subscribe(1024)
+	ch, stop, err := c.Hub().Subscribe(1024)
+	if err != nil {
+		b.Fatal(err)
+	}
 	defer stop()
 	defer drain(ch)()
 	e := Entry{Kind: KindOut, MTI: "0210", RC: "00", STAN: "000001", TID: "T1", PAN: "620000******0005"}

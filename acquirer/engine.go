@@ -182,6 +182,15 @@ func (e *Engine) Reset() {
 	e.mu.Unlock()
 }
 
+// SnapshotPage is Snapshot with only the records after record id after,
+// at most limit of them (0: all), and their postings: what a paginated
+// reader asks for, without copying the whole ledger under the lock.
+func (e *Engine) SnapshotPage(after int64, limit int) Snapshot {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.l.page(after, limit)
+}
+
 // Snapshot returns a copy of the ledger.
 func (e *Engine) Snapshot() Snapshot {
 	e.mu.Lock()

@@ -378,7 +378,12 @@ type AccountView struct {
 	Available int64  `json:"available"`
 }
 
-func (l *ledger) snapshot() Snapshot {
+func (l *ledger) snapshot() Snapshot { return l.page(0, 0) }
+
+// page is a snapshot whose records are those after record id after, at
+// most limit of them (0: all), with their postings; only the page is
+// copied.
+func (l *ledger) page(after int64, limit int) Snapshot {
 	var s Snapshot
 	for _, a := range l.accounts {
 		s.Accounts = append(s.Accounts, AccountView{
@@ -395,12 +400,28 @@ func (l *ledger) snapshot() Snapshot {
 		s.Terminals = append(s.Terminals, *t)
 	}
 	sort.Slice(s.Terminals, func(i, j int) bool { return s.Terminals[i].TID < s.Terminals[j].TID })
-	for _, r := range l.records {
+	// records are kept in id order
+	first := sort.Search(len(l.records), func(i int) bool { return l.records[i].ID > after })
+	last := len(l.records)
+	if limit > 0 {
+		last = min(last, first+limit)
+	}
+	s.Records = make([]Record, 0, last-first)
+	for _, r := range l.records[first:last] {
 		cp := *r
 		cp.response, cp.olderSame = nil, nil
 		s.Records = append(s.Records, cp)
 	}
-	s.Postings = append(s.Postings, l.postings...)
+	if after == 0 && limit == 0 {
+		s.Postings = append(s.Postings, l.postings...)
+	} else if len(s.Records) > 0 {
+		lo, hi := s.Records[0].ID, s.Records[len(s.Records)-1].ID
+		for _, p := range l.postings {
+			if p.Record >= lo && p.Record <= hi {
+				s.Postings = append(s.Postings, p)
+			}
+		}
+	}
 	s.Settlements = append(s.Settlements, l.settles...)
 	return s
 }

@@ -41,6 +41,36 @@ type Options struct {
 	// Replay, when set, answers requests like a recorded host before the
 	// engine is asked (posim acquirer --replay).
 	Replay Replayer
+	// MaxConns bounds the open connections; one more is closed at once
+	// (0: no bound). IdleTimeout closes a connection that completes no
+	// frame for that long, a silent or slowloris one (0: never).
+	MaxConns    int
+	IdleTimeout time.Duration
+	// ConnLog, when set, receives the connection open and close entries
+	// instead of the journal, so that connection churn cannot push the
+	// transactions out of a bounded journal.
+	ConnLog Journal
+}
+
+// WithLimits bounds the open connections and closes idle ones (0: no
+// bound, never).
+func WithLimits(maxConns int, idle time.Duration) Option {
+	return func(o *Options) error {
+		if maxConns < 0 || idle < 0 {
+			return errors.New("connection limits must not be negative")
+		}
+		o.MaxConns, o.IdleTimeout = maxConns, idle
+		return nil
+	}
+}
+
+// WithConnectionLog journals connection open and close entries to j
+// instead of the journal.
+func WithConnectionLog(j Journal) Option {
+	return func(o *Options) error {
+		o.ConnLog = j
+		return nil
+	}
 }
 
 // Recorder receives every message the acquirer receives (dir "request")

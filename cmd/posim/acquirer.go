@@ -39,6 +39,8 @@ type acquirerFlags struct {
 	controlHosts                      []string
 	record, replay, replayFallback    string
 	data, dataSync, export            string
+	maxConns, maxSubscribers          int
+	idleTimeout                       time.Duration
 	replayMatch                       []string
 	recordClear                       bool
 	tpdu, header, mismatch, tmk, mac  string
@@ -99,6 +101,9 @@ stderr as one structured line with masked PAN. Stop it with Ctrl-C.`,
 	fl.StringVar(&f.control, "control", "", "serve the control API (journal, ledger, scenario, reset, events, metrics) on this address, e.g. 127.0.0.1:8584")
 	addControlGuardFlags(fl, &f.controlToken, &f.controlHosts)
 	fl.StringVar(&f.scenario, "scenario", "", "run a scenario's setup and fault rules (catalogue name or file) for your own POS")
+	fl.IntVar(&f.maxConns, "max-conns", 10_000, "open connections allowed; one more is closed at once (0: no bound)")
+	fl.DurationVar(&f.idleTimeout, "idle-timeout", 10*time.Minute, "close a connection that completes no frame for this long, a silent or slowloris one (0: never)")
+	fl.IntVar(&f.maxSubscribers, "max-subscribers", acquirer.DefaultMaxSubscribers, "control API: /events subscribers allowed at once (0: no bound)")
 	fl.StringVar(&f.data, "data", "", "keep the books (ledger, journal, back office, sequences) in this directory and continue from them on the next start")
 	fl.StringVar(&f.dataSync, "data-sync", store.SyncNormal, "with --data: normal (survives a killed process) or full (also a power cut, slower)")
 	fl.StringVar(&f.export, "export", "", "with --data: write the books as JSON to this file (- for stdout) and exit")
@@ -144,8 +149,8 @@ func runAcquirer(cmd *cobra.Command, f acquirerFlags) error {
 	if err != nil {
 		return err
 	}
-	if f.journalMax < 0 || f.retain < 0 {
-		return invalid(fmt.Errorf("--journal-max and --retain must not be negative"))
+	if f.journalMax < 0 || f.retain < 0 || f.maxConns < 0 || f.idleTimeout < 0 || f.maxSubscribers < 0 {
+		return invalid(fmt.Errorf("--journal-max, --retain, --max-conns, --idle-timeout and --max-subscribers must not be negative"))
 	}
 	if f.gcPercent < 1 {
 		return invalid(fmt.Errorf("--gc-percent %d: want a positive percentage", f.gcPercent))
@@ -203,6 +208,7 @@ func runAcquirer(cmd *cobra.Command, f acquirerFlags) error {
 			return err
 		}
 		o.Acquirer = append(o.Acquirer, extra...)
+		o.Acquirer = append(o.Acquirer, acquirer.WithLimits(f.maxConns, f.idleTimeout))
 		return runScenarioHost(cmd, f, s, o)
 	}
 	journal := acquirer.NewRingJournal(f.journalMax)
@@ -215,6 +221,9 @@ func runAcquirer(cmd *cobra.Command, f acquirerFlags) error {
 		acquirer.WithLogger(log),
 		acquirer.WithJournal(journal),
 		acquirer.WithRetention(f.retain, f.retain),
+		acquirer.WithLimits(f.maxConns, f.idleTimeout),
+		// connection churn cannot push transactions out of the journal
+		acquirer.WithConnectionLog(acquirer.NewRingJournal(10_000)),
 	}
 	if f.dump {
 		opts = append(opts, acquirer.WithDump(cmd.ErrOrStderr()))
@@ -372,6 +381,7 @@ func serveControl(cmd *cobra.Command, f acquirerFlags, a *acquirer.Acquirer, log
 	if err != nil {
 		return nil, runtimeErr(err)
 	}
+	ctl.Hub().SetMax(f.maxSubscribers)
 	stop, addr, err := serveGuarded(ctl, f.control, f.controlToken, f.controlHosts)
 	if err != nil {
 		return nil, err
