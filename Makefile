@@ -31,13 +31,19 @@ fmt:
 fmt-check:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
-## fuzz: each fuzz target for FUZZTIME
+## fuzz: each fuzz target for FUZZTIME; minimising a new input is kept short so that the time goes to exploring
+FUZZMIN ?= 2s
+FUZZ = $(GO) test -run '^$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN)
 fuzz:
-	$(GO) test ./wire -run '^$$' -fuzz '^FuzzReadFrame$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./wire -run '^$$' -fuzz '^FuzzUnpack$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./wire -run '^$$' -fuzz '^FuzzReadCUPFrame$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./cards -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./scenarios -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+	$(FUZZ) ./wire -fuzz '^FuzzReadFrame$$'
+	$(FUZZ) ./wire -fuzz '^FuzzUnpack$$'
+	$(FUZZ) ./wire -fuzz '^FuzzReadCUPFrame$$'
+	$(FUZZ) ./wire -fuzz '^FuzzFramers$$'
+	$(FUZZ) ./wire -fuzz '^FuzzCustomSpec$$'
+	$(FUZZ) ./cards -fuzz '^FuzzParse$$'
+	$(FUZZ) ./scenarios -fuzz '^FuzzParse$$'
+	$(FUZZ) ./scenarios -fuzz '^FuzzControlLoad$$'
+	$(FUZZ) ./terminal -fuzz '^FuzzStateFile$$'
 
 ## bench: hot-path benchmarks in a form benchstat reads
 bench:

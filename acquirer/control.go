@@ -1,6 +1,7 @@
 package acquirer
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -116,6 +117,12 @@ func (h *Hub) Subscribe(buffer int) (<-chan Event, func(), error) {
 		})
 	}, nil
 }
+
+// MaxScenarioBody is the largest scenario PUT /scenario takes (413 above).
+const MaxScenarioBody = 1 << 20
+
+// ScenarioDeadline bounds how long PUT /scenario may take to load one.
+const ScenarioDeadline = 10 * time.Second
 
 // Control is the acquirer's HTTP control API: journal, ledger, scenario
 // loading, reset, server-sent events and Prometheus metrics. Bind it to
@@ -255,14 +262,39 @@ func (c *Control) scenario(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "scenario loading is not available", http.StatusNotImplemented)
 		return
 	}
-	data, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxScenarioBody))
 	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			http.Error(w, fmt.Sprintf("a scenario is at most %d bytes", MaxScenarioBody), http.StatusRequestEntityTooLarge)
+			return
+		}
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	setup, err := c.load("PUT /scenario", data)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	// loading runs under a deadline, and stops waiting when the client
+	// leaves; what it cost is bounded by the loader's own limits
+	ctx, cancel := context.WithTimeout(r.Context(), ScenarioDeadline)
+	defer cancel()
+	type loaded struct {
+		setup Setup
+		err   error
+	}
+	done := make(chan loaded, 1)
+	go func() {
+		s, err := c.load("PUT /scenario", data)
+		done <- loaded{s, err}
+	}()
+	var setup Setup
+	select {
+	case l := <-done:
+		if l.err != nil {
+			http.Error(w, l.err.Error(), http.StatusBadRequest)
+			return
+		}
+		setup = l.setup
+	case <-ctx.Done():
+		http.Error(w, "loading the scenario took longer than "+ScenarioDeadline.String()+" or the client left: nothing loaded", http.StatusServiceUnavailable)
 		return
 	}
 	if err := c.a.Apply(setup); err != nil {

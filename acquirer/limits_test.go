@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -157,4 +158,19 @@ func getJSONOK(t *testing.T, url string, v any) {
 	defer r.Body.Close()
 	require.Equal(t, http.StatusOK, r.StatusCode)
 	require.NoError(t, json.NewDecoder(r.Body).Decode(v))
+}
+
+func TestControl_LargeScenarioIs413NotTruncated(t *testing.T) {
+	a := listen(t)
+	loaded := false
+	ctl, err := acquirer.NewControl(a, func(string, []byte) (acquirer.Setup, error) { loaded = true; return acquirer.Setup{}, nil })
+	require.NoError(t, err)
+	srv := httptest.NewServer(ctl)
+	t.Cleanup(srv.Close)
+	req, _ := http.NewRequest(http.MethodPut, srv.URL+"/scenario", strings.NewReader(strings.Repeat("#", acquirer.MaxScenarioBody+1)))
+	r, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	r.Body.Close()
+	require.Equal(t, http.StatusRequestEntityTooLarge, r.StatusCode)
+	require.False(t, loaded, "nothing half-read was loaded")
 }

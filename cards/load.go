@@ -54,15 +54,40 @@ type file struct {
 //	terminals:
 //	  - {tid: "POSIM002", mid: "POSIM0000000002", status: deregistered}
 func Load(path string) (*Book, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadLimited(path, MaxFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("reading cards file: %w", err)
 	}
 	return Parse(path, data)
 }
 
+// MaxFileSize is the largest cards or scenario file posim reads: far more
+// than any real one, and a bound on what a mistaken path can cost.
+const MaxFileSize = 1 << 20
+
+// ReadLimited reads a file of at most max bytes; a larger one is an error
+// that says so, never a silent truncation.
+func ReadLimited(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("%s is larger than %d bytes, the most posim reads", path, max)
+	}
+	return data, nil
+}
+
 // Parse parses cards-file content; name is used in error messages.
 func Parse(name string, data []byte) (*Book, error) {
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("%s: %d bytes, more than the %d posim reads", name, len(data), MaxFileSize)
+	}
 	var f file
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)

@@ -34,7 +34,7 @@ func (e *FileError) Error() string {
 
 // LoadFile reads and validates one scenario file.
 func LoadFile(path string) (*Scenario, error) {
-	data, err := os.ReadFile(path)
+	data, err := cards.ReadLimited(path, cards.MaxFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("reading scenario: %w", err)
 	}
@@ -81,6 +81,9 @@ var nameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 
 // Parse decodes and validates a scenario; name is used in error messages.
 func Parse(name string, data []byte) (*Scenario, error) {
+	if len(data) > cards.MaxFileSize {
+		return nil, &FileError{File: name, Msg: fmt.Sprintf("%d bytes, more than the %d posim reads", len(data), cards.MaxFileSize)}
+	}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {

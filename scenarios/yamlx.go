@@ -30,7 +30,7 @@ var unmarshalerType = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
 // decodeStrict decodes node into v after checking every mapping key against
 // the yaml tags of v's type, so that an unknown key is reported at its line.
 func decodeStrict(node *yaml.Node, v any) error {
-	if err := checkKeys(node, reflect.TypeOf(v)); err != nil {
+	if err := (&keyChecker{seen: map[aliasVisit]bool{}}).check(node, reflect.TypeOf(v)); err != nil {
 		return err
 	}
 	if err := node.Decode(v); err != nil {
@@ -79,15 +79,33 @@ func yamlTags(t reflect.Type) map[string]reflect.Type {
 	return out
 }
 
-func checkKeys(node *yaml.Node, t reflect.Type) error {
+// keyChecker checks mapping keys against a type's yaml tags. An anchor is
+// checked once per type however many aliases name it: a file of nested
+// aliases (a "billion laughs") costs as much as its nodes, not their
+// expansion.
+type keyChecker struct {
+	seen map[aliasVisit]bool
+}
+
+type aliasVisit struct {
+	node *yaml.Node
+	t    reflect.Type
+}
+
+func (kc *keyChecker) check(node *yaml.Node, t reflect.Type) error {
 	if node == nil || t == nil {
 		return nil
 	}
 	if node.Kind == yaml.DocumentNode && len(node.Content) > 0 {
-		return checkKeys(node.Content[0], t)
+		return kc.check(node.Content[0], t)
 	}
 	if node.Kind == yaml.AliasNode {
-		return checkKeys(node.Alias, t)
+		v := aliasVisit{node.Alias, t}
+		if kc.seen[v] {
+			return nil
+		}
+		kc.seen[v] = true
+		return kc.check(node.Alias, t)
 	}
 	for t.Kind() == reflect.Pointer {
 		if t.Implements(unmarshalerType) {
@@ -110,7 +128,7 @@ func checkKeys(node *yaml.Node, t reflect.Type) error {
 			if !ok {
 				return lineErr(k, "unknown key %q (known: %s)", k.Value, strings.Join(sortedKeys(fields), ", "))
 			}
-			if err := checkKeys(v, ft); err != nil {
+			if err := kc.check(v, ft); err != nil {
 				return err
 			}
 		}
@@ -119,7 +137,7 @@ func checkKeys(node *yaml.Node, t reflect.Type) error {
 			return nil
 		}
 		for _, c := range node.Content {
-			if err := checkKeys(c, t.Elem()); err != nil {
+			if err := kc.check(c, t.Elem()); err != nil {
 				return err
 			}
 		}
@@ -128,7 +146,7 @@ func checkKeys(node *yaml.Node, t reflect.Type) error {
 			return nil
 		}
 		for i := 1; i < len(node.Content); i += 2 {
-			if err := checkKeys(node.Content[i], t.Elem()); err != nil {
+			if err := kc.check(node.Content[i], t.Elem()); err != nil {
 				return err
 			}
 		}
