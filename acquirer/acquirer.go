@@ -3,6 +3,7 @@ package acquirer
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -45,8 +46,8 @@ type Acquirer struct {
 
 	// connections refused over MaxConns, and the last warning of it or of
 	// an unreadable frame (warnings at most once a second)
-	refused, badFrames         atomic.Int64
-	warnedRefused, warnedFrame atomic.Int64 // unix nanoseconds
+	refused, badFrames                    atomic.Int64
+	warnedRefused, warnedFrame, warnedTLS atomic.Int64 // unix nanoseconds
 }
 
 // connLog is where connection entries go.
@@ -207,10 +208,11 @@ func (a *Acquirer) Serve(ln net.Listener) error {
 		ln.Close()
 		return errors.New("acquirer is already listening")
 	}
+	ln = a.wrap(ln)
 	a.ln = ln
 	a.wg.Add(1)
 	a.mu.Unlock()
-	a.log.Info("listening", "addr", ln.Addr().String(), "profile", a.opts.Profile.Name())
+	a.log.Info("listening", "addr", ln.Addr().String(), "profile", a.opts.Profile.Name(), "tls", a.opts.TLS != nil)
 	go a.accept(ln)
 	return nil
 }
@@ -258,12 +260,21 @@ func (a *Acquirer) Resume() error {
 		ln.Close()
 		return nil
 	}
+	ln = a.wrap(ln)
 	a.ln, a.paused = ln, false
 	a.wg.Add(1)
 	a.mu.Unlock()
 	a.journal.Append(Entry{Time: a.Now(), Kind: KindFault, Detail: "host up: listening again"})
 	go a.accept(ln)
 	return nil
+}
+
+// wrap makes ln a TLS listener when the acquirer serves TLS.
+func (a *Acquirer) wrap(ln net.Listener) net.Listener {
+	if a.opts.TLS == nil {
+		return ln
+	}
+	return tls.NewListener(ln, a.opts.TLS)
 }
 
 // Addr returns the address the acquirer listens on, or "" before Listen.
@@ -532,7 +543,11 @@ func (c *Conn) Close() {
 
 // Reset closes the connection with a TCP RST.
 func (c *Conn) Reset() {
-	if tc, ok := c.raw.(*net.TCPConn); ok {
+	raw := c.raw
+	if tc, ok := raw.(*tls.Conn); ok {
+		raw = tc.NetConn()
+	}
+	if tc, ok := raw.(*net.TCPConn); ok {
 		_ = tc.SetLinger(0)
 	}
 	c.Close()
@@ -582,7 +597,14 @@ func (c *Conn) closed() {
 
 func (c *Conn) readError(err error) {
 	var ne net.Error
+	var rec tls.RecordHeaderError
+	var alert tls.AlertError
+	var cv *tls.CertificateVerificationError
 	switch {
+	case errors.As(err, &rec) || errors.As(err, &alert) || errors.As(err, &cv) || strings.Contains(err.Error(), "tls:"):
+		if warnEvery(&c.a.warnedTLS) {
+			c.a.log.Warn("TLS handshake failed", KeyConn, c.id, "remote", c.RemoteAddr(), "err", err)
+		}
 	case errors.As(err, &ne) && ne.Timeout():
 		c.a.log.Debug("closing idle connection", KeyConn, c.id, "idle_timeout", c.a.opts.IdleTimeout)
 	case errors.Is(err, wire.ErrFrameTooLarge):

@@ -1,6 +1,7 @@
 package acquirer
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -46,6 +47,9 @@ type Options struct {
 	// frame for that long, a silent or slowloris one (0: never).
 	MaxConns    int
 	IdleTimeout time.Duration
+	// TLS, when set, makes the ISO link TLS (mTLS when it requires client
+	// certificates).
+	TLS *tls.Config
 	// ConnLog, when set, receives the connection open and close entries
 	// instead of the journal, so that connection churn cannot push the
 	// transactions out of a bounded journal.
@@ -60,6 +64,14 @@ func WithLimits(maxConns int, idle time.Duration) Option {
 			return errors.New("connection limits must not be negative")
 		}
 		o.MaxConns, o.IdleTimeout = maxConns, idle
+		return nil
+	}
+}
+
+// WithTLS serves the ISO link over TLS with cfg.
+func WithTLS(cfg *tls.Config) Option {
+	return func(o *Options) error {
+		o.TLS = cfg
 		return nil
 	}
 }

@@ -9,6 +9,7 @@ package load
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"math"
@@ -28,8 +29,9 @@ import (
 
 // Options configure a fleet.
 type Options struct {
-	// Target is the acquirer's address.
+	// Target is the acquirer's address; TLS, when set, makes the links TLS.
 	Target string
+	TLS    *tls.Config
 	// Terminals is the fleet size: one connection, TID and STAN space each.
 	Terminals int
 	// Rate is the total requests per second; 0 runs closed loop (each
@@ -302,11 +304,18 @@ func Dial(o Options) (*Fleet, error) {
 // dial opens one terminal connection.
 func (f *Fleet) dial() (*connection.Connection, error) {
 	o := f.o
-	c, err := connection.New(o.Target, o.Profile.Spec(), nil, nil,
+	opts := []connection.Option{
 		connection.SetMessageReader(f.codec), connection.SetMessageWriter(f.codec),
 		connection.SetRequestIDGenerator(wire.RequestIDByClass{}),
 		connection.SendTimeout(o.Timeout), connection.IdleTime(time.Hour), connection.ReadTimeout(time.Hour),
-		connection.ConnectTimeout(5*time.Second))
+		connection.ConnectTimeout(5 * time.Second),
+	}
+	if o.TLS != nil {
+		opts = append(opts, connection.SetTLSConfig(func(c *tls.Config) {
+			c.RootCAs, c.Certificates, c.MinVersion = o.TLS.RootCAs, o.TLS.Certificates, o.TLS.MinVersion
+		}))
+	}
+	c, err := connection.New(o.Target, o.Profile.Spec(), nil, nil, opts...)
 	if err == nil {
 		err = c.Connect()
 	}

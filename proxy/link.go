@@ -3,6 +3,7 @@ package proxy
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -50,8 +51,14 @@ func (l *link) run() {
 		p.mu.Unlock()
 	}()
 	p.journal(acquirer.Entry{Kind: acquirer.KindConnection, Conn: l.id, Detail: "terminal " + l.term.RemoteAddr().String() + " connected"})
-	d := net.Dialer{Timeout: p.cfg.DialTimeout}
-	host, err := d.DialContext(l.ctx, "tcp", p.cfg.Upstream)
+	d := &net.Dialer{Timeout: p.cfg.DialTimeout}
+	var host net.Conn
+	var err error
+	if p.cfg.UpstreamTLS != nil {
+		host, err = (&tls.Dialer{NetDialer: d, Config: p.cfg.UpstreamTLS}).DialContext(l.ctx, "tcp", p.cfg.Upstream)
+	} else {
+		host, err = d.DialContext(l.ctx, "tcp", p.cfg.Upstream)
+	}
 	if err != nil {
 		p.journal(acquirer.Entry{Kind: acquirer.KindFault, Conn: l.id, Detail: "host " + p.cfg.Upstream + " unreachable: " + err.Error() + "; terminal connection closed"})
 		p.cfg.Logger.Warn("host unreachable", "conn", l.id, "upstream", p.cfg.Upstream, "err", err)
@@ -86,7 +93,11 @@ func (l *link) run() {
 func (l *link) close(rst bool) {
 	l.once.Do(func() {
 		l.cancel()
-		if tc, ok := l.term.(*net.TCPConn); ok && rst {
+		term := l.term
+		if tc, ok := term.(*tls.Conn); ok {
+			term = tc.NetConn()
+		}
+		if tc, ok := term.(*net.TCPConn); ok && rst {
 			_ = tc.SetLinger(0)
 		}
 		l.term.Close()

@@ -11,6 +11,7 @@ package proxy
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -28,8 +29,12 @@ import (
 
 // Config configures a Proxy.
 type Config struct {
-	// Upstream is the host's address.
-	Upstream string
+	// Upstream is the host's address; UpstreamTLS, when set, makes the
+	// link to it TLS.
+	Upstream    string
+	UpstreamTLS *tls.Config
+	// TLS, when set, makes the terminals' side TLS.
+	TLS *tls.Config
 	// Profile is the dialect; Framer the framing (nil: the profile's).
 	Profile wire.Profile
 	Framer  wire.Framer
@@ -115,6 +120,9 @@ func (p *Proxy) Listen(addr string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("proxy: %w", err)
+	}
+	if p.cfg.TLS != nil {
+		ln = tls.NewListener(ln, p.cfg.TLS)
 	}
 	p.mu.Lock()
 	p.ln, p.addr = ln, ln.Addr().String()

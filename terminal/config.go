@@ -1,6 +1,7 @@
 package terminal
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +23,9 @@ const (
 type Config struct {
 	// Host is the acquirer's address, host:port.
 	Host string `yaml:"host"`
+	// TLS, when set, makes the link to the host TLS (with a client
+	// certificate for mTLS).
+	TLS *tls.Config `yaml:"-"`
 	// TID and MID identify the terminal and its merchant (DE41, DE42).
 	TID string `yaml:"tid"`
 	MID string `yaml:"mid"`

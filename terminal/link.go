@@ -3,6 +3,7 @@ package terminal
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -72,10 +73,19 @@ type result struct {
 }
 
 // dial connects to addr and starts reading.
-func dial(ctx context.Context, addr string, timeout time.Duration, r messageReader, w messageWriter,
+func dial(ctx context.Context, addr string, timeout time.Duration, tlsCfg *tls.Config, r messageReader, w messageWriter,
 	unmatched func(*iso8583.Message), log func(string, ...any)) (*link, error) {
-	d := net.Dialer{Timeout: timeout}
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	d := &net.Dialer{Timeout: timeout}
+	var conn net.Conn
+	var err error
+	if tlsCfg != nil {
+		// the handshake is part of connecting: a host that refuses the
+		// terminal's certificate refuses the connection
+		td := &tls.Dialer{NetDialer: d, Config: tlsCfg}
+		conn, err = td.DialContext(ctx, "tcp", addr)
+	} else {
+		conn, err = d.DialContext(ctx, "tcp", addr)
+	}
 	if err != nil {
 		return nil, err
 	}

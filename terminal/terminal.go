@@ -169,7 +169,7 @@ func (t *Terminal) connect(ctx context.Context) error {
 		}
 		t.disconnect() // the host closed it since: a new one
 	}
-	c, err := dial(ctx, t.cfg.Host, t.cfg.ConnectTimeout, t.codec, t.writer(), t.unmatched,
+	c, err := dial(ctx, t.cfg.Host, t.cfg.ConnectTimeout, t.cfg.TLS, t.codec, t.writer(), t.unmatched,
 		func(msg string, args ...any) { t.log.Debug(msg, args...) })
 	if err != nil {
 		return fmt.Errorf("%w: %s: %v", ErrRefused, t.cfg.Host, unwrapAll(err))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -40,6 +41,7 @@ type acquirerFlags struct {
 	record, replay, replayFallback    string
 	data, dataSync, export            string
 	maxConns, maxSubscribers          int
+	tls                               serverTLS
 	idleTimeout                       time.Duration
 	replayMatch                       []string
 	recordClear                       bool
@@ -101,6 +103,7 @@ stderr as one structured line with masked PAN. Stop it with Ctrl-C.`,
 	fl.StringVar(&f.control, "control", "", "serve the control API (journal, ledger, scenario, reset, events, metrics) on this address, e.g. 127.0.0.1:8584")
 	addControlGuardFlags(fl, &f.controlToken, &f.controlHosts)
 	fl.StringVar(&f.scenario, "scenario", "", "run a scenario's setup and fault rules (catalogue name or file) for your own POS")
+	f.tls.add(fl)
 	fl.IntVar(&f.maxConns, "max-conns", 10_000, "open connections allowed; one more is closed at once (0: no bound)")
 	fl.DurationVar(&f.idleTimeout, "idle-timeout", 10*time.Minute, "close a connection that completes no frame for this long, a silent or slowloris one (0: never)")
 	fl.IntVar(&f.maxSubscribers, "max-subscribers", acquirer.DefaultMaxSubscribers, "control API: /events subscribers allowed at once (0: no bound)")
@@ -209,10 +212,20 @@ func runAcquirer(cmd *cobra.Command, f acquirerFlags) error {
 		}
 		o.Acquirer = append(o.Acquirer, extra...)
 		o.Acquirer = append(o.Acquirer, acquirer.WithLimits(f.maxConns, f.idleTimeout))
+		if tlsCfg, err := f.tls.config(); err != nil {
+			return err
+		} else if tlsCfg != nil {
+			o.Acquirer = append(o.Acquirer, acquirer.WithTLS(tlsCfg))
+		}
 		return runScenarioHost(cmd, f, s, o)
+	}
+	tlsCfg, err := f.tls.config()
+	if err != nil {
+		return err
 	}
 	journal := acquirer.NewRingJournal(f.journalMax)
 	opts := []acquirer.Option{
+		acquirer.WithTLS(tlsCfg),
 		acquirer.WithProfile(profile),
 		acquirer.WithFramer(framer),
 		acquirer.WithKeys(f.tmk, f.mac),
@@ -382,11 +395,19 @@ func serveControl(cmd *cobra.Command, f acquirerFlags, a *acquirer.Acquirer, log
 		return nil, runtimeErr(err)
 	}
 	ctl.Hub().SetMax(f.maxSubscribers)
-	stop, addr, err := serveGuarded(ctl, f.control, f.controlToken, f.controlHosts)
+	tlsCfg, err := f.tls.config()
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "control API on http://%s (GET /journal /ledger /events /metrics, PUT /scenario, POST /reset)\n", addr)
+	stop, addr, err := serveGuarded(ctl, f.control, f.controlToken, f.controlHosts, tlsCfg)
+	if err != nil {
+		return nil, err
+	}
+	scheme := "http"
+	if tlsCfg != nil {
+		scheme = "https"
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "control API on %s://%s (GET /journal /ledger /events /metrics, PUT /scenario, POST /reset)\n", scheme, addr)
 	return stop, nil
 }
 
@@ -398,7 +419,9 @@ func addControlGuardFlags(fl *pflag.FlagSet, token *string, hosts *[]string) {
 
 // serveGuarded serves h on addr behind acquirer.Guard until stop, and
 // returns the address it listens on.
-func serveGuarded(h http.Handler, addr, token string, hosts []string) (stop func(), bound string, err error) {
+// With tlsCfg it serves HTTPS (the ISO link's certificate; client
+// certificates are not asked for: the token guards the API).
+func serveGuarded(h http.Handler, addr, token string, hosts []string, tlsCfg *tls.Config) (stop func(), bound string, err error) {
 	if err := acquirer.CheckControlAddr(addr, token); err != nil {
 		return nil, "", invalid(err)
 	}
@@ -407,6 +430,11 @@ func serveGuarded(h http.Handler, addr, token string, hosts []string) (stop func
 		return nil, "", runtimeErr(fmt.Errorf("control API: %w", err))
 	}
 	g := acquirer.Guard(h, acquirer.GuardConfig{Addr: ln.Addr().String(), Token: token, Hosts: hosts})
+	if tlsCfg != nil {
+		cfg := tlsCfg.Clone()
+		cfg.ClientAuth, cfg.ClientCAs = tls.NoClientCert, nil
+		ln = tls.NewListener(ln, cfg)
+	}
 	srv := &http.Server{Handler: g, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	return func() {

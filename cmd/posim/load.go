@@ -28,6 +28,7 @@ type loadFlags struct {
 	rate                                              float64
 	baseline, idle                                    bool
 	seed                                              int64
+	tls                                               clientTLS
 }
 
 func newLoadCmd() *cobra.Command {
@@ -63,6 +64,7 @@ deviations of its expectation. A failed check exits 4.
 		RunE: func(cmd *cobra.Command, _ []string) error { return runLoad(cmd, f) },
 	}
 	fl := cmd.Flags()
+	f.tls.add(fl)
 	fl.StringVar(&f.target, "target", "", "acquirer to load, HOST:PORT (default: posim's acquirer in this process)")
 	fl.StringVar(&f.profile, "profile", "iso87", "dialect")
 	fl.IntVar(&f.terminals, "terminals", 64, "emulated terminals")
@@ -155,7 +157,17 @@ func runLoad(cmd *cobra.Command, f loadFlags) error {
 			return invalid(fmt.Errorf("%s %s: want 12 to 19 digits that pass the Luhn check", p.flag, wire.MaskPAN(p.pan)))
 		}
 	}
-	o := load.Options{Target: target, Terminals: f.terminals, Rate: f.rate, Profile: profile, Mix: mix, Timeout: f.timeout, Seed: f.seed,
+	tlsCfg, err := f.tls.config()
+	if err != nil {
+		return err
+	}
+	if tlsCfg != nil && f.target == "" {
+		return usageErr("--tls needs --target: the acquirer posim load starts itself speaks plain TCP")
+	}
+	if tlsCfg != nil && f.baseline {
+		return usageErr("--tls and --baseline: the bare baseline server speaks plain TCP, so the ratio would compare unlike links")
+	}
+	o := load.Options{TLS: tlsCfg, Target: target, Terminals: f.terminals, Rate: f.rate, Profile: profile, Mix: mix, Timeout: f.timeout, Seed: f.seed,
 		PAN: f.pan, DeclinePAN: f.declinePAN, MID: f.mid, TIDPrefix: f.tidPrefix,
 		Progress: func(p load.Progress) {
 			if isTerminal(out) {

@@ -19,6 +19,8 @@ type proxyFlags struct {
 	scenario, control           string
 	controlToken                string
 	controlHosts                []string
+	tls                         serverTLS
+	upstreamTLS                 clientTLS
 	record                      string
 	recordClear, dump, verbose  bool
 	logFormat, logLevel         string
@@ -65,6 +67,11 @@ and posim replay.`,
 	fl.Int64Var(&f.seed, "seed", 0, "with --scenario: override the scenario's seed")
 	fl.StringVar(&f.control, "control", "", "serve the live ladder page, journal, events, rule counters and metrics on this address, e.g. 127.0.0.1:9584")
 	addControlGuardFlags(fl, &f.controlToken, &f.controlHosts)
+	f.tls.add(fl)
+	fl.BoolVar(&f.upstreamTLS.on, "upstream-tls", false, "connect to the host over TLS")
+	fl.StringVar(&f.upstreamTLS.ca, "upstream-ca", "", "with --upstream-tls: trust this CA (PEM)")
+	fl.StringVar(&f.upstreamTLS.cert, "upstream-cert", "", "with --upstream-tls: present this client certificate (PEM)")
+	fl.StringVar(&f.upstreamTLS.key, "upstream-key", "", "with --upstream-cert: its private key (PEM)")
 	fl.StringVar(&f.record, "record", "", "write every message to this file as JSON lines, card data masked")
 	fl.BoolVar(&f.recordClear, "record-clear", false, "with --record: keep PANs, track data and PIN blocks in the clear (test cards only!)")
 	fl.BoolVar(&f.dump, "dump", false, "print every message field by field on stderr (card data masked)")
@@ -129,7 +136,15 @@ func runProxy(cmd *cobra.Command, f proxyFlags) error {
 			return invalid(err)
 		}
 	}
-	cfg := proxy.Config{Upstream: f.upstream, Profile: profile, Framer: framer, Rules: rules, Journal: journal, Logger: log,
+	listenTLS, err := f.tls.config()
+	if err != nil {
+		return err
+	}
+	upTLS, err := f.upstreamTLS.config()
+	if err != nil {
+		return err
+	}
+	cfg := proxy.Config{TLS: listenTLS, UpstreamTLS: upTLS, Upstream: f.upstream, Profile: profile, Framer: framer, Rules: rules, Journal: journal, Logger: log,
 		HostTimeout: f.hostTimeout, DialTimeout: f.connectTimeout}
 	if f.dump {
 		cfg.Dump = cmd.ErrOrStderr()
@@ -175,7 +190,7 @@ func runProxy(cmd *cobra.Command, f proxyFlags) error {
 			return runtimeErr(err)
 		}
 		var addr string
-		if stop, addr, err = serveGuarded(ctl, f.control, f.controlToken, f.controlHosts); err != nil {
+		if stop, addr, err = serveGuarded(ctl, f.control, f.controlToken, f.controlHosts, listenTLS); err != nil {
 			px.Close()
 			return err
 		}

@@ -22,6 +22,7 @@ type terminalFlags struct {
 	json, verbose, immediate, dump                                 bool
 	tpdu, header, tmk, mac, keySet                                 string
 	autoSignOn, badMAC, chipDownload                               bool
+	tls                                                            clientTLS
 	specFlags
 
 	amount, card, pan, pin, rrn, authCode, stan string
@@ -72,6 +73,7 @@ Exit codes: 0 approved, 1 usage error, 2 invalid input,
 	pf.BoolVar(&f.autoSignOn, "auto-signon", true, "cup: sign on first when the terminal is not signed on")
 	pf.BoolVar(&f.chipDownload, "chip-download", true, "cup: after a sign-on, download the chip CA keys and parameters when the state has none")
 	f.specFlags.add(pf)
+	f.tls.add(pf)
 
 	ops := []struct {
 		name, short string
@@ -179,6 +181,9 @@ func (f terminalFlags) config(cmd *cobra.Command, stderr io.Writer) (terminal.Co
 	cfg.ReversalRetries, cfg.WhenExhausted, cfg.ImmediateReversal = f.reversalRetries, f.whenExhausted, f.immediate
 	cfg.Currency = f.currency
 	cfg.StateDir = f.state
+	if cfg.TLS, err = f.tls.config(); err != nil {
+		return cfg, err
+	}
 	if profile.Capabilities().TPDU {
 		tf, err := wire.NewTPDUFramer(nil, f.tpdu, f.header, "")
 		if err != nil {
