@@ -1,6 +1,7 @@
 package acquirer
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -39,15 +40,25 @@ type BackOffice struct {
 }
 
 // Hub fans journal entries out to subscribers (the control API's event
-// stream). With no subscriber, Publish is one atomic load; with some, each
-// entry is marshalled once for all of them. A subscriber that falls behind
-// by more than its buffer loses entries rather than slowing the host. It
-// is safe for concurrent use.
+// stream). Publishing is the same small cost however many subscribe: the
+// entry is marshalled once into a ring of the newest events, and each
+// subscriber reads the ring at its own pace, a batch at a time. A
+// subscriber that falls behind skips to the newest events (and is told how
+// many it missed) rather than slowing the host. It is safe for concurrent
+// use.
 type Hub struct {
-	n    atomic.Int32
-	max  atomic.Int32
+	n   atomic.Int32 // subscribers
+	max atomic.Int32
+
 	mu   sync.Mutex
-	subs map[chan Event]struct{}
+	ring []slot
+	next int64 // events published so far: the next one goes to ring[next%len]
+}
+
+// slot is an entry in the ring, marshalled when a subscriber first takes it.
+type slot struct {
+	e    Entry
+	data []byte
 }
 
 // Event is a journal entry ready to stream.
@@ -62,12 +73,16 @@ type Event struct {
 // otherwise.
 const DefaultMaxSubscribers = 100
 
+// hubRing is how many of the newest events a hub keeps for its
+// subscribers.
+const hubRing = 4096
+
 // ErrTooManySubscribers: the hub has as many subscribers as it allows.
 var ErrTooManySubscribers = errors.New("too many event subscribers")
 
 // NewHub returns an empty hub allowing DefaultMaxSubscribers.
 func NewHub() *Hub {
-	h := &Hub{subs: map[chan Event]struct{}{}}
+	h := &Hub{ring: make([]slot, hubRing)}
 	h.max.Store(DefaultMaxSubscribers)
 	return h
 }
@@ -75,47 +90,71 @@ func NewHub() *Hub {
 // SetMax sets how many subscribers the hub allows (0: no bound).
 func (h *Hub) SetMax(n int) { h.max.Store(int32(n)) }
 
-// Publish sends e to every subscriber without blocking.
+// Publish adds e to the ring of events when anybody subscribes. It is
+// marshalled later, once, if a subscriber takes it.
 func (h *Hub) Publish(e Entry) {
 	if h.n.Load() == 0 {
 		return
 	}
-	data, err := json.Marshal(e)
-	if err != nil {
-		return
-	}
-	ev := Event{Kind: e.Kind, Seq: e.Seq, Data: data}
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	for ch := range h.subs {
-		select {
-		case ch <- ev:
-		default:
-		}
-	}
+	h.ring[h.next%int64(len(h.ring))] = slot{e: e}
+	h.next++
+	h.mu.Unlock()
 }
 
-// Subscribe returns a channel of events and a function that ends the
-// subscription, or ErrTooManySubscribers.
-func (h *Hub) Subscribe(buffer int) (<-chan Event, func(), error) {
-	ch := make(chan Event, buffer)
-	h.mu.Lock()
-	if max := h.max.Load(); max > 0 && int32(len(h.subs)) >= max {
-		h.mu.Unlock()
-		return nil, nil, ErrTooManySubscribers
+// Subscription reads a hub's events from the moment it subscribed.
+type Subscription struct {
+	h      *Hub
+	cursor int64
+	once   sync.Once
+}
+
+// Subscribe starts reading the hub's events, or fails with
+// ErrTooManySubscribers. Close the subscription when done.
+func (h *Hub) Subscribe() (*Subscription, error) {
+	for {
+		n := h.n.Load()
+		if max := h.max.Load(); max > 0 && n >= max {
+			return nil, ErrTooManySubscribers
+		}
+		if h.n.CompareAndSwap(n, n+1) {
+			break
+		}
 	}
-	h.subs[ch] = struct{}{}
-	h.n.Add(1)
-	h.mu.Unlock()
-	var once sync.Once
-	return ch, func() {
-		once.Do(func() {
-			h.mu.Lock()
-			delete(h.subs, ch)
-			h.n.Add(-1)
-			h.mu.Unlock()
-		})
-	}, nil
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return &Subscription{h: h, cursor: h.next}, nil
+}
+
+// Close ends the subscription.
+func (s *Subscription) Close() { s.once.Do(func() { s.h.n.Add(-1) }) }
+
+// Take returns the events published since the last Take, at most max of
+// them (the newest when there are more), and how many were skipped:
+// events the subscriber was too slow for.
+func (s *Subscription) Take(max int) (events []Event, skipped int64) {
+	h := s.h
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	oldest := max64(h.next-int64(len(h.ring)), h.next-int64(max))
+	if s.cursor < oldest {
+		skipped, s.cursor = oldest-s.cursor, oldest
+	}
+	for ; s.cursor < h.next; s.cursor++ {
+		sl := &h.ring[s.cursor%int64(len(h.ring))]
+		if sl.data == nil {
+			sl.data, _ = json.Marshal(sl.e)
+		}
+		events = append(events, Event{Kind: sl.e.Kind, Seq: sl.e.Seq, Data: sl.data})
+	}
+	return events, skipped
+}
+
+func max64(a, b int64) int64 {
+	if a > b {
+		return a
+	}
+	return b
 }
 
 // MaxScenarioBody is the largest scenario PUT /scenario takes (413 above).
@@ -318,51 +357,74 @@ func (c *Control) events(w http.ResponseWriter, r *http.Request) {
 	StreamEvents(w, r, c.hub, c.a.ctx.Done())
 }
 
+// StreamInterval is how often an event stream sends what was published
+// since its last batch. StreamBudget is how many events a second all the
+// streams together send at most: each batch carries at most its share
+// (at least StreamMinBatch), the newest, and counts the rest in a
+// ": skipped N" comment line. So the streams cost the host a bounded
+// amount whatever the traffic and however many subscribe; an exact count
+// of messages is GET /journal's job, not the stream's.
+const (
+	StreamInterval = 100 * time.Millisecond
+	StreamBudget   = 5_000
+	StreamMinBatch = 10
+)
+
+// batch is how many events one stream's batch may carry now.
+func (h *Hub) batch() int {
+	n := max(int(h.n.Load()), 1)
+	per := StreamBudget / n / int(time.Second/StreamInterval)
+	return max(per, StreamMinBatch)
+}
+
 // StreamEvents serves the hub's entries as server-sent events (event: the
 // entry's kind, id: its sequence number, data: the entry as JSON) until
-// the client goes away or done is closed. Events that queued while one was
-// written go out with it, in one flush. Past the hub's subscriber bound it
-// answers 503.
+// the client goes away or done is closed, a batch every StreamInterval.
+// Past the hub's subscriber bound it answers 503.
 func StreamEvents(w http.ResponseWriter, r *http.Request, hub *Hub, done <-chan struct{}) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
 		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
 		return
 	}
-	ch, cancel, err := hub.Subscribe(1024)
+	sub, err := hub.Subscribe()
 	if err != nil {
 		w.Header().Set("Retry-After", "10")
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return
 	}
-	defer cancel()
+	defer sub.Close()
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
 	fmt.Fprint(w, ": posim events\n\n")
 	fl.Flush()
-	write := func(ev Event) {
-		fmt.Fprintf(w, "event: %s\nid: %d\ndata: %s\n\n", ev.Kind, ev.Seq, ev.Data)
-	}
+	tick := time.NewTicker(StreamInterval)
+	defer tick.Stop()
+	var buf bytes.Buffer
 	for {
 		select {
 		case <-r.Context().Done():
 			return
 		case <-done:
 			return
-		case ev := <-ch:
-			write(ev)
-		more:
-			for range 256 {
-				select {
-				case ev := <-ch:
-					write(ev)
-				default:
-					break more
-				}
-			}
-			fl.Flush()
+		case <-tick.C:
 		}
+		events, skipped := sub.Take(hub.batch())
+		if len(events) == 0 && skipped == 0 {
+			continue
+		}
+		buf.Reset()
+		if skipped > 0 {
+			fmt.Fprintf(&buf, ": skipped %d\n\n", skipped)
+		}
+		for _, ev := range events {
+			fmt.Fprintf(&buf, "event: %s\nid: %d\ndata: %s\n\n", ev.Kind, ev.Seq, ev.Data)
+		}
+		if _, err := w.Write(buf.Bytes()); err != nil {
+			return
+		}
+		fl.Flush()
 	}
 }
 

@@ -174,3 +174,32 @@ func TestControl_LargeScenarioIs413NotTruncated(t *testing.T) {
 	require.Equal(t, http.StatusRequestEntityTooLarge, r.StatusCode)
 	require.False(t, loaded, "nothing half-read was loaded")
 }
+
+func TestHub_SubscribersReadAtTheirOwnPace(t *testing.T) {
+	h := acquirer.NewHub()
+	before := h // publishing with no subscriber keeps nothing
+	before.Publish(acquirer.Entry{Seq: 1, Kind: acquirer.KindIn})
+	sub, err := h.Subscribe()
+	require.NoError(t, err)
+	defer sub.Close()
+	for i := int64(2); i <= 4; i++ {
+		h.Publish(acquirer.Entry{Seq: i, Kind: acquirer.KindIn})
+	}
+	events, skipped := sub.Take(10)
+	require.Zero(t, skipped)
+	require.Len(t, events, 3)
+	require.Equal(t, int64(2), events[0].Seq)
+	require.Contains(t, string(events[2].Data), `"seq":4`)
+
+	// a slow reader gets the newest and the count of what it missed
+	for i := int64(5); i <= 104; i++ {
+		h.Publish(acquirer.Entry{Seq: i, Kind: acquirer.KindIn})
+	}
+	events, skipped = sub.Take(10)
+	require.Equal(t, int64(90), skipped)
+	require.Len(t, events, 10)
+	require.Equal(t, int64(95), events[0].Seq)
+	events, skipped = sub.Take(10)
+	require.Empty(t, events)
+	require.Zero(t, skipped)
+}
