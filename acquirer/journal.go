@@ -79,8 +79,10 @@ type MemJournal struct {
 	seq     int64
 	// notify, when set, is called with each appended entry (outside the lock).
 	notify func(Entry)
-	// keep, when set, is too: a durable store (OnKeep).
-	keep func(Entry)
+	// keep, when set, is too: a durable store (OnKeep); forget is
+	// called by Reset.
+	keep   func(Entry)
+	forget func()
 }
 
 var _ Journal = (*MemJournal)(nil)
@@ -154,7 +156,11 @@ func (j *MemJournal) Len() int {
 func (j *MemJournal) Reset() {
 	j.mu.Lock()
 	j.entries, j.head = nil, 0
+	forget := j.forget
 	j.mu.Unlock()
+	if forget != nil {
+		forget()
+	}
 }
 
 // OnAppend registers fn to be called for every appended entry. It replaces
@@ -166,10 +172,12 @@ func (j *MemJournal) OnAppend(fn func(Entry)) {
 }
 
 // OnKeep registers fn, besides OnAppend's, to be called for every appended
-// entry: a durable store that keeps the journal. fn must not block.
-func (j *MemJournal) OnKeep(fn func(Entry)) {
+// entry: a durable store that keeps the journal. fn must not block;
+// forget, when set, is called by Reset: the store forgets the entries
+// kept so far.
+func (j *MemJournal) OnKeep(fn func(Entry), forget func()) {
 	j.mu.Lock()
-	j.keep = fn
+	j.keep, j.forget = fn, forget
 	j.mu.Unlock()
 }
 

@@ -20,10 +20,11 @@ import (
 )
 
 // DefaultIgnore are the answer fields a host fills afresh on every run, so
-// a difference in them is not reported: transmission time (7), settlement
-// date (15), RRN (37), authorisation code (38), working keys (62) and MACs
-// (64, 128).
-var DefaultIgnore = []int{7, 15, 37, 38, 62, 64, 128}
+// a difference in them is not reported: transmission time (7), the host's
+// local time and date (12, 13: a cup sign-on answer carries the host's
+// clock), settlement date (15), RRN (37), authorisation code (38), working
+// keys (62) and MACs (64, 128).
+var DefaultIgnore = []int{7, 12, 13, 15, 37, 38, 62, 64, 128}
 
 // ResendConfig configures Resend.
 type ResendConfig struct {

@@ -322,6 +322,10 @@ func (s *Store) KeepJournal(j *acquirer.MemJournal) error {
 		default:
 			s.dropped.Add(1)
 		}
+	}, func() {
+		// entries queued before the reset may still land after it: the
+		// journal restored on the next start is at most that much longer
+		_, _ = s.db.Exec(`DELETE FROM journal`)
 	})
 	return nil
 }

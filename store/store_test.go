@@ -88,10 +88,12 @@ func TestStore_RestartContinuesTheBooks(t *testing.T) {
 			require.Equal(t, terminal.Approved, r.Outcome)
 			before := books(t, h.a.Engine())
 			term.Close()
-			h.stop()
 
+			inBefore := len(h.a.Journal().List(acquirer.Filter{Kind: acquirer.KindIn}))
+			h.stop()
 			h = start(t, dir, p)
 			require.Positive(t, h.n)
+			require.Len(t, h.a.Journal().List(acquirer.Filter{Kind: acquirer.KindIn}), inBefore, "the journal came back")
 			require.Equal(t, before, books(t, h.a.Engine()), "the same books after the restart")
 			term = newTerminal(t, p, h.a.Addr(), state)
 			defer term.Close()

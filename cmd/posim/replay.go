@@ -35,7 +35,7 @@ A masked recording gets its card data back from the card book (the built-in test
 --cards): a masked PAN whose first six and last four digits name exactly one card. Under a
 dialect with working keys (cup), the working keys of the replayed sign-on are opened with
 --tmk and later requests are signed with them. Fields a host fills afresh each time (--ignore,
-by default 7, 15, 37, 38, 62, 64 and 128) are not compared.
+by default 7, 12, 13, 15, 37, 38, 62, 64 and 128) are not compared.
 
 Exit codes: 0 every answer the same, 4 some differ, 2 a recording that does not read,
 3 a host that cannot be reached.`,
