@@ -365,7 +365,7 @@ func (c *Control) events(w http.ResponseWriter, r *http.Request) {
 // amount whatever the traffic and however many subscribe; an exact count
 // of messages is GET /journal's job, not the stream's.
 const (
-	StreamInterval = 100 * time.Millisecond
+	StreamInterval = 250 * time.Millisecond
 	StreamBudget   = 5_000
 	StreamMinBatch = 10
 )
