@@ -40,32 +40,30 @@ type BackOffice struct {
 }
 
 // Hub fans journal entries out to subscribers (the control API's event
-// stream). Publishing is the same small cost however many subscribe: the
-// entry is marshalled once into a ring of the newest events, and each
-// subscriber reads the ring at its own pace, a batch at a time. A
-// subscriber that falls behind skips to the newest events (and is told how
-// many it missed) rather than slowing the host. It is safe for concurrent
+// stream). Publishing costs the same however many subscribe: the entry is
+// stored in a ring of the newest events. Every StreamInterval one
+// broadcaster takes what was published since, at most the StreamBudget's
+// share (the newest), marshals it once into a chunk of server-sent events,
+// and hands the same chunk to every subscriber; a subscriber too slow for a
+// chunk loses it rather than slowing the host. It is safe for concurrent
 // use.
 type Hub struct {
 	n   atomic.Int32 // subscribers
 	max atomic.Int32
 
-	mu   sync.Mutex
-	ring []slot
-	next int64 // events published so far: the next one goes to ring[next%len]
-}
-
-// slot is an entry in the ring, marshalled when a subscriber first takes it.
-type slot struct {
-	e    Entry
-	data []byte
+	mu     sync.Mutex
+	ring   []Entry
+	next   int64 // entries published so far: the next goes to ring[next%len]
+	cursor int64 // the broadcaster's: the next entry to send
+	subs   map[*Subscription]struct{}
+	stop   chan struct{} // ends the broadcaster; nil when none runs
 }
 
 // Event is a journal entry ready to stream.
 type Event struct {
 	Kind string
 	Seq  int64
-	// Data is the entry as JSON, shared by every subscriber: do not modify.
+	// Data is the entry as JSON.
 	Data []byte
 }
 
@@ -73,16 +71,30 @@ type Event struct {
 // otherwise.
 const DefaultMaxSubscribers = 100
 
-// hubRing is how many of the newest events a hub keeps for its
-// subscribers.
+// hubRing is how many of the newest entries a hub keeps for its
+// broadcaster.
 const hubRing = 4096
+
+// StreamInterval is how often the subscribers get what was published since
+// the last chunk. StreamBudget is how many events a second all the streams
+// together carry at most, each chunk its share (the newest; a ": skipped N"
+// comment line counts the rest): the streams cost the host a bounded
+// amount whatever the traffic and however many subscribe. An exact count of messages is GET /journal's job, not
+// the stream's.
+const (
+	StreamInterval = 250 * time.Millisecond
+	StreamBudget   = 5_000
+	// StreamMinChunk is the most events a chunk may carry however many
+	// subscribe.
+	StreamMinChunk = 10
+)
 
 // ErrTooManySubscribers: the hub has as many subscribers as it allows.
 var ErrTooManySubscribers = errors.New("too many event subscribers")
 
 // NewHub returns an empty hub allowing DefaultMaxSubscribers.
 func NewHub() *Hub {
-	h := &Hub{ring: make([]slot, hubRing)}
+	h := &Hub{ring: make([]Entry, hubRing), subs: map[*Subscription]struct{}{}}
 	h.max.Store(DefaultMaxSubscribers)
 	return h
 }
@@ -90,71 +102,114 @@ func NewHub() *Hub {
 // SetMax sets how many subscribers the hub allows (0: no bound).
 func (h *Hub) SetMax(n int) { h.max.Store(int32(n)) }
 
-// Publish adds e to the ring of events when anybody subscribes. It is
-// marshalled later, once, if a subscriber takes it.
+// Publish adds e to the ring when anybody subscribes.
 func (h *Hub) Publish(e Entry) {
 	if h.n.Load() == 0 {
 		return
 	}
 	h.mu.Lock()
-	h.ring[h.next%int64(len(h.ring))] = slot{e: e}
+	h.ring[h.next%int64(len(h.ring))] = e
 	h.next++
 	h.mu.Unlock()
 }
 
-// Subscription reads a hub's events from the moment it subscribed.
+// Subscription receives a hub's chunks of server-sent events.
 type Subscription struct {
-	h      *Hub
-	cursor int64
-	once   sync.Once
+	h *Hub
+	// C delivers each chunk: one or more events in server-sent event form,
+	// shared with the other subscribers (do not modify).
+	C    chan []byte
+	once sync.Once
 }
 
-// Subscribe starts reading the hub's events, or fails with
-// ErrTooManySubscribers. Close the subscription when done.
+// Subscribe starts receiving the events published from now on, or fails
+// with ErrTooManySubscribers. Close the subscription when done.
 func (h *Hub) Subscribe() (*Subscription, error) {
-	for {
-		n := h.n.Load()
-		if max := h.max.Load(); max > 0 && n >= max {
-			return nil, ErrTooManySubscribers
-		}
-		if h.n.CompareAndSwap(n, n+1) {
-			break
-		}
-	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return &Subscription{h: h, cursor: h.next}, nil
+	if max := h.max.Load(); max > 0 && int32(len(h.subs)) >= max {
+		return nil, ErrTooManySubscribers
+	}
+	s := &Subscription{h: h, C: make(chan []byte, 8)}
+	if len(h.subs) == 0 {
+		h.cursor = h.next
+		h.stop = make(chan struct{})
+		go h.broadcast(h.stop)
+	}
+	h.subs[s] = struct{}{}
+	h.n.Store(int32(len(h.subs)))
+	return s, nil
 }
 
 // Close ends the subscription.
-func (s *Subscription) Close() { s.once.Do(func() { s.h.n.Add(-1) }) }
-
-// Take returns the events published since the last Take, at most max of
-// them (the newest when there are more), and how many were skipped:
-// events the subscriber was too slow for.
-func (s *Subscription) Take(max int) (events []Event, skipped int64) {
-	h := s.h
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	oldest := max64(h.next-int64(len(h.ring)), h.next-int64(max))
-	if s.cursor < oldest {
-		skipped, s.cursor = oldest-s.cursor, oldest
-	}
-	for ; s.cursor < h.next; s.cursor++ {
-		sl := &h.ring[s.cursor%int64(len(h.ring))]
-		if sl.data == nil {
-			sl.data, _ = json.Marshal(sl.e)
+func (s *Subscription) Close() {
+	s.once.Do(func() {
+		h := s.h
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		delete(h.subs, s)
+		h.n.Store(int32(len(h.subs)))
+		if len(h.subs) == 0 && h.stop != nil {
+			close(h.stop)
+			h.stop = nil
 		}
-		events = append(events, Event{Kind: sl.e.Kind, Seq: sl.e.Seq, Data: sl.data})
-	}
-	return events, skipped
+	})
 }
 
-func max64(a, b int64) int64 {
-	if a > b {
-		return a
+// broadcast sends a chunk every StreamInterval until stop.
+func (h *Hub) broadcast(stop chan struct{}) {
+	tick := time.NewTicker(StreamInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+		if chunk := h.chunk(); chunk != nil {
+			h.mu.Lock()
+			for s := range h.subs {
+				select {
+				case s.C <- chunk:
+				default: // too slow for this one: it loses it
+				}
+			}
+			h.mu.Unlock()
+		}
 	}
-	return b
+}
+
+// chunk takes what was published since the last chunk, the newest within
+// the budget, and writes it as server-sent events (nil: nothing new).
+func (h *Hub) chunk() []byte {
+	h.mu.Lock()
+	// the budget is for all the streams together: each carries the chunk
+	per := max(StreamBudget/int(time.Second/StreamInterval)/max(len(h.subs), 1), StreamMinChunk)
+	oldest := max(h.next-int64(len(h.ring)), h.next-int64(per))
+	var skipped int64
+	if h.cursor < oldest {
+		skipped, h.cursor = oldest-h.cursor, oldest
+	}
+	entries := make([]Entry, 0, h.next-h.cursor)
+	for ; h.cursor < h.next; h.cursor++ {
+		entries = append(entries, h.ring[h.cursor%int64(len(h.ring))])
+	}
+	h.mu.Unlock()
+	if len(entries) == 0 && skipped == 0 {
+		return nil
+	}
+	var buf bytes.Buffer
+	if skipped > 0 {
+		fmt.Fprintf(&buf, ": skipped %d\n\n", skipped)
+	}
+	for _, e := range entries {
+		data, err := json.Marshal(e)
+		if err != nil {
+			continue
+		}
+		fmt.Fprintf(&buf, "event: %s\nid: %d\ndata: %s\n\n", e.Kind, e.Seq, data)
+	}
+	return buf.Bytes()
 }
 
 // MaxScenarioBody is the largest scenario PUT /scenario takes (413 above).
@@ -357,29 +412,9 @@ func (c *Control) events(w http.ResponseWriter, r *http.Request) {
 	StreamEvents(w, r, c.hub, c.a.ctx.Done())
 }
 
-// StreamInterval is how often an event stream sends what was published
-// since its last batch. StreamBudget is how many events a second all the
-// streams together send at most: each batch carries at most its share
-// (at least StreamMinBatch), the newest, and counts the rest in a
-// ": skipped N" comment line. So the streams cost the host a bounded
-// amount whatever the traffic and however many subscribe; an exact count
-// of messages is GET /journal's job, not the stream's.
-const (
-	StreamInterval = 250 * time.Millisecond
-	StreamBudget   = 5_000
-	StreamMinBatch = 10
-)
-
-// batch is how many events one stream's batch may carry now.
-func (h *Hub) batch() int {
-	n := max(int(h.n.Load()), 1)
-	per := StreamBudget / n / int(time.Second/StreamInterval)
-	return max(per, StreamMinBatch)
-}
-
 // StreamEvents serves the hub's entries as server-sent events (event: the
 // entry's kind, id: its sequence number, data: the entry as JSON) until
-// the client goes away or done is closed, a batch every StreamInterval.
+// the client goes away or done is closed, a chunk every StreamInterval.
 // Past the hub's subscriber bound it answers 503.
 func StreamEvents(w http.ResponseWriter, r *http.Request, hub *Hub, done <-chan struct{}) {
 	fl, ok := w.(http.Flusher)
@@ -399,32 +434,18 @@ func StreamEvents(w http.ResponseWriter, r *http.Request, hub *Hub, done <-chan 
 	w.WriteHeader(http.StatusOK)
 	fmt.Fprint(w, ": posim events\n\n")
 	fl.Flush()
-	tick := time.NewTicker(StreamInterval)
-	defer tick.Stop()
-	var buf bytes.Buffer
 	for {
 		select {
 		case <-r.Context().Done():
 			return
 		case <-done:
 			return
-		case <-tick.C:
+		case chunk := <-sub.C:
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+			fl.Flush()
 		}
-		events, skipped := sub.Take(hub.batch())
-		if len(events) == 0 && skipped == 0 {
-			continue
-		}
-		buf.Reset()
-		if skipped > 0 {
-			fmt.Fprintf(&buf, ": skipped %d\n\n", skipped)
-		}
-		for _, ev := range events {
-			fmt.Fprintf(&buf, "event: %s\nid: %d\ndata: %s\n\n", ev.Kind, ev.Seq, ev.Data)
-		}
-		if _, err := w.Write(buf.Bytes()); err != nil {
-			return
-		}
-		fl.Flush()
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -175,31 +176,33 @@ func TestControl_LargeScenarioIs413NotTruncated(t *testing.T) {
 	require.False(t, loaded, "nothing half-read was loaded")
 }
 
-func TestHub_SubscribersReadAtTheirOwnPace(t *testing.T) {
+func TestHub_OneChunkForEverySubscriber(t *testing.T) {
 	h := acquirer.NewHub()
-	before := h // publishing with no subscriber keeps nothing
-	before.Publish(acquirer.Entry{Seq: 1, Kind: acquirer.KindIn})
-	sub, err := h.Subscribe()
+	h.Publish(acquirer.Entry{Seq: 1, Kind: acquirer.KindIn}) // nobody listens: not kept
+	a, err := h.Subscribe()
 	require.NoError(t, err)
-	defer sub.Close()
+	defer a.Close()
+	b, err := h.Subscribe()
+	require.NoError(t, err)
+	defer b.Close()
 	for i := int64(2); i <= 4; i++ {
 		h.Publish(acquirer.Entry{Seq: i, Kind: acquirer.KindIn})
 	}
-	events, skipped := sub.Take(10)
-	require.Zero(t, skipped)
-	require.Len(t, events, 3)
-	require.Equal(t, int64(2), events[0].Seq)
-	require.Contains(t, string(events[2].Data), `"seq":4`)
-
-	// a slow reader gets the newest and the count of what it missed
-	for i := int64(5); i <= 104; i++ {
-		h.Publish(acquirer.Entry{Seq: i, Kind: acquirer.KindIn})
+	chunkA, chunkB := <-a.C, <-b.C
+	require.Equal(t, string(chunkA), string(chunkB))
+	require.NotContains(t, string(chunkA), "id: 1\n")
+	for i := 2; i <= 4; i++ {
+		require.Contains(t, string(chunkA), fmt.Sprintf("id: %d\n", i))
 	}
-	events, skipped = sub.Take(10)
-	require.Equal(t, int64(90), skipped)
-	require.Len(t, events, 10)
-	require.Equal(t, int64(95), events[0].Seq)
-	events, skipped = sub.Take(10)
-	require.Empty(t, events)
-	require.Zero(t, skipped)
+
+	// more than a chunk's budget: the newest go, the rest are counted
+	n := 3 * acquirer.StreamBudget
+	for i := range n {
+		h.Publish(acquirer.Entry{Seq: int64(100 + i), Kind: acquirer.KindIn})
+	}
+	var all strings.Builder
+	for !strings.Contains(all.String(), fmt.Sprintf("id: %d\n", 100+n-1)) {
+		all.Write(<-a.C)
+	}
+	require.Contains(t, all.String(), ": skipped ")
 }
