@@ -331,6 +331,10 @@ func (s *Server) playOnce(parent context.Context) (*report.Run, bool) {
 			return nil, true
 		default:
 		}
+		if ctx.Err() != nil {
+			// stopped (Ctrl-C): the scenario did not fail, it was cut short
+			break
+		}
 		passed := res.Passed
 		s.mu.Lock()
 		s.results[i] = report.PageScenario{Result: res, Passed: &passed}

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"runtime"
 	"sort"
+	"time"
 
 	"github.com/posim/posim/demo"
 	"github.com/posim/posim/scenarios"
@@ -13,10 +16,19 @@ import (
 )
 
 type demoFlags struct {
-	lang, ui, profile string
-	speed             float64
-	noBrowser, stay   bool
-	reports           []string
+	lang, ui, profile    string
+	speed                float64
+	noBrowser, stay, all bool
+	reports              []string
+}
+
+// demoStory is what posim demo plays without names: about a minute at the
+// default pace, the four lessons a training room starts with.
+var demoStory = []string{
+	"baseline-sale",                           // an approval
+	"lost-response-reversal",                  // a lost response and its reversal
+	"duplicate-after-lost-approval-94",        // a duplicate answered 94
+	"first-settlement-fee-anomaly-wrong-rate", // a fee anomaly in the first payout
 }
 
 func newDemoCmd() *cobra.Command {
@@ -24,16 +36,19 @@ func newDemoCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "demo [SCENARIO...]",
 		Short: "Play failures step by step with a live ladder diagram in the browser",
-		Long: `Start acquirer and terminal in this process and play the failure catalogue (or the
-scenarios named: catalogue names or files) step by step at a trainer's pace, with a live
-page on 127.0.0.1: the messages as a ladder diagram, faults where they fire, timeouts and
-reversals, what the terminal screen shows, the ledger before and after, the story.
-The page has play/pause, next step, restart and speed controls, and needs no network.
+		Long: `Start acquirer and terminal in this process and play a short story (an approval, a lost
+response and its reversal, a duplicate answered 94, a fee anomaly: about a minute), the
+whole catalogue (--all) or the scenarios named (catalogue names or files) step by step at a
+trainer's pace, with a live page on 127.0.0.1: the messages as a ladder diagram, faults
+where they fire, timeouts and reversals, what the terminal screen shows, the ledger before
+and after, the story. The page has play/pause, next step, restart and speed controls, and
+needs no network.
 
-The page opens in the default browser when there is one. With --no-browser the URL is
-printed and the demo exits once every scenario has played (--stay keeps serving);
-otherwise it serves until Ctrl-C.`,
+The page opens in the default browser when one can be started; otherwise its address is
+printed. When a browser opened the page, it stays up after the last scenario until Ctrl-C;
+otherwise the demo exits when done (--stay keeps serving). Ctrl-C ends it with exit 0.`,
 		Example: `  posim demo
+  posim demo --all
   posim demo --lang zh lost-response-reversal duplicate-after-lost-approval-94
   posim demo --no-browser --speed 50 --report html:demo.html lost-response-reversal`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runDemo(cmd, f, args) },
@@ -45,6 +60,7 @@ otherwise it serves until Ctrl-C.`,
 	fl.StringVar(&f.ui, "ui", "127.0.0.1:8080", "address of the live page")
 	fl.BoolVar(&f.noBrowser, "no-browser", false, "print the page's URL instead of opening a browser, and exit when done")
 	fl.BoolVar(&f.stay, "stay", false, "keep serving the page after the last scenario")
+	fl.BoolVar(&f.all, "all", false, "play the whole catalogue instead of the short story")
 	fl.StringArrayVar(&f.reports, "report", nil, "write a report when done: html:PATH, md:PATH, json:PATH or junit:PATH")
 	return cmd
 }
@@ -64,6 +80,13 @@ func runDemo(cmd *cobra.Command, f demoFlags, args []string) error {
 		return err
 	}
 	var list []*scenarios.Scenario
+	if f.all && len(args) > 0 {
+		return usageErr("--all plays the whole catalogue: name scenarios or give --all, not both")
+	}
+	story := len(args) == 0 && !f.all
+	if story {
+		args = demoStory
+	}
 	if len(args) == 0 {
 		all, err := scenarios.Catalog()
 		if err != nil {
@@ -87,6 +110,9 @@ func runDemo(cmd *cobra.Command, f demoFlags, args []string) error {
 		if err != nil {
 			return invalid(err)
 		}
+		if story && !s.Supports(f.profile) {
+			continue // the story under another dialect: what it has of it
+		}
 		if !s.Supports(f.profile) {
 			return invalid(fmt.Errorf("scenario %s does not run under profile %s (it lists %v)", s.Name, f.profile, s.Profiles))
 		}
@@ -101,11 +127,14 @@ func runDemo(cmd *cobra.Command, f demoFlags, args []string) error {
 	defer srv.Close()
 	opened := false
 	if !f.noBrowser {
-		opened = openBrowser(url)
+		opened = openBrowser(cmd.Context(), url)
 	}
 	if opened {
 		fmt.Fprintf(out, "posim demo: the live page is open in your browser (%s); Ctrl-C stops it\n", url)
 	} else {
+		if !f.noBrowser {
+			fmt.Fprintln(out, "posim demo: no browser could be started here (no display?)")
+		}
 		fmt.Fprintf(out, "posim demo: open %s to watch (play/pause, next step, restart, speed)\n", url)
 	}
 	run := srv.Play(cmd.Context())
@@ -120,7 +149,7 @@ func runDemo(cmd *cobra.Command, f demoFlags, args []string) error {
 	}
 	passed, failed := run.Counts()
 	fmt.Fprintf(out, "\n%d passed, %d failed\n", passed, failed)
-	if f.stay || !f.noBrowser {
+	if f.stay || opened {
 		fmt.Fprintf(out, "the page stays up at %s; Ctrl-C stops it\n", url)
 		<-cmd.Context().Done()
 	}
@@ -130,14 +159,21 @@ func runDemo(cmd *cobra.Command, f demoFlags, args []string) error {
 	return nil
 }
 
-// openBrowser opens url in the default browser when there is one.
-func openBrowser(url string) bool {
+// openBrowser opens url in the default browser and reports whether it
+// could: on Linux and the BSDs only with a display, and only when the
+// opener says it succeeded (xdg-open exits non-zero when it finds no
+// browser).
+func openBrowser(ctx context.Context, url string) bool {
 	name := "xdg-open"
 	switch runtime.GOOS {
 	case "darwin":
 		name = "open"
 	case "windows":
 		name = "rundll32"
+	default:
+		if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+			return false
+		}
 	}
 	path, err := exec.LookPath(name)
 	if err != nil {
@@ -147,5 +183,7 @@ func openBrowser(url string) bool {
 	if runtime.GOOS == "windows" {
 		args = []string{"url.dll,FileProtocolHandler", url}
 	}
-	return exec.Command(path, args...).Start() == nil
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return exec.CommandContext(ctx, path, args...).Run() == nil
 }

@@ -245,6 +245,18 @@ func TestCLI_Demo(t *testing.T) {
 	require.Contains(t, string(page), `"name":"lost-response-reversal"`)
 	require.NotContains(t, string(page), "http://", "the report loads nothing from the network")
 
+	// without names: the short story, then it exits (no display here, or
+	// none asked for)
+	t.Setenv("DISPLAY", "")
+	t.Setenv("WAYLAND_DISPLAY", "")
+	code, out, _ = posim(t, "demo", "--ui", "127.0.0.1:0", "--speed", "50")
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "no browser could be started here")
+	require.Contains(t, out, "4 passed, 0 failed")
+	require.NotContains(t, out, "is open in your browser")
+	code, _, errOut = posim(t, "demo", "--all", "baseline-sale")
+	require.Equal(t, 1, code, errOut)
+
 	code, out, _ = posim(t, "demo", "--no-browser", "--ui", "127.0.0.1:0", "--speed", "50", "--lang", "zh", "insufficient-funds")
 	require.Equal(t, 0, code)
 	require.Contains(t, out, "余额不足")
