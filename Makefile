@@ -11,7 +11,7 @@ PKGS     := ./...
 all: build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/posim
+	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/posim
 
 ## test: the whole suite with the race detector (what CI runs); most scenario
 ## tests wait on timeouts, so eight run at once

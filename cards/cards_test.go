@@ -78,3 +78,16 @@ terminals:
 		require.EqualError(t, err, `c.yaml:4: unknown key "colour"`)
 	})
 }
+
+func TestParse_OverridesAndInvalidPANsMustBeSaid(t *testing.T) {
+	_, err := Parse("c.yaml", []byte("cards:\n  - {alias: approve, pan: \"6200000000123450\"}\n"))
+	require.ErrorContains(t, err, `c.yaml:2: alias "approve" is a built-in card`)
+	_, err = Parse("c.yaml", []byte("cards:\n  - {alias: mine, pan: \"6200000000000005\"}\n"))
+	require.ErrorContains(t, err, `is the built-in card "approve"`)
+	_, err = Parse("c.yaml", []byte("cards:\n  - {alias: mine, pan: \"6200000000123455\"}\n"))
+	require.ErrorContains(t, err, "c.yaml:2: PAN 620000******3455 fails the Luhn check")
+
+	b, err := Parse("c.yaml", []byte("cards:\n  - {alias: approve, pan: \"6200000000123450\", override: true}\n  - {alias: bad, pan: \"6200000000123455\", invalid_pan: true}\n"))
+	require.NoError(t, err)
+	require.Len(t, b.Cards, 2)
+}

@@ -26,6 +26,12 @@ type CardSpec struct {
 	Description string `yaml:"description"`
 	Type        string `yaml:"type"`
 	Chip        *Chip  `yaml:"chip"`
+	// Override lets a cards file replace a built-in card of the same alias
+	// or PAN; InvalidPAN lets it hold a PAN that fails the Luhn check (to
+	// see a host refuse it). A cards file must say so: both are more often
+	// mistakes.
+	Override   bool `yaml:"override"`
+	InvalidPAN bool `yaml:"invalid_pan"`
 }
 
 // lines is decoded beside file to know where each card starts.
@@ -100,6 +106,7 @@ func Parse(name string, data []byte) (*Book, error) {
 	var at lines
 	_ = yaml.Unmarshal(data, &at) // the strict decode above already succeeded
 	b := &Book{}
+	builtin := Builtin()
 	seenAlias := map[string]int{}
 	seenPAN := map[string]int{}
 	for i, fc := range f.Cards {
@@ -107,6 +114,17 @@ func Parse(name string, data []byte) (*Book, error) {
 		c, err := fc.Card()
 		if err != nil {
 			return nil, fmt.Errorf("%s:%d: %w", name, n.Line, err)
+		}
+		if !wire.LuhnValid(c.PAN) && !fc.InvalidPAN {
+			return nil, fmt.Errorf("%s:%d: PAN %s fails the Luhn check: fix its last digit, or say invalid_pan: true to keep it on purpose", name, n.Line, wire.MaskPAN(c.PAN))
+		}
+		if !fc.Override {
+			if bc, ok := builtin.ByAlias(c.Alias); ok && c.Alias != "" {
+				return nil, fmt.Errorf("%s:%d: alias %q is a built-in card (%s): choose another alias, or say override: true to replace it", name, n.Line, c.Alias, wire.MaskPAN(bc.PAN))
+			}
+			if bc, ok := builtin.ByPAN(c.PAN); ok {
+				return nil, fmt.Errorf("%s:%d: PAN %s is the built-in card %q: use another PAN, or say override: true to replace it", name, n.Line, wire.MaskPAN(c.PAN), bc.Alias)
+			}
 		}
 		if prev, dup := seenAlias[c.Alias]; dup && c.Alias != "" {
 			return nil, fmt.Errorf("%s:%d: alias %q already used at line %d", name, n.Line, c.Alias, prev)

@@ -273,6 +273,9 @@ func (r *run) play(ctx context.Context, seed int64) (err error) {
 		n := max(st.Repeat, 1)
 		var sr StepResult
 		for k := 0; k < n; k++ {
+			if ctx.Err() != nil {
+				return ctx.Err() // a repeat stops as soon as the run is asked to
+			}
 			if sr, err = r.do(ctx, i, st); err != nil {
 				return fmt.Errorf("step %d (%s, line %d): %w", i+1, st.Op, st.Line, err)
 			}

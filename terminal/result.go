@@ -121,6 +121,13 @@ func (r *Result) finish(o Outcome, code string, err error) error {
 		r.Meaning = wire.Meaning(code, "en")
 	}
 	r.Display, r.DisplayZH = display(o, code)
+	switch {
+	case errors.Is(err, ErrNothingToReverse):
+		// nothing went on the line: say what happened, not a connection failure
+		r.Display, r.DisplayZH = "NOTHING TO REVERSE", "无可冲正的交易"
+	case errors.Is(err, ErrStateLocked):
+		r.Display, r.DisplayZH = "TERMINAL IN USE, TRY AGAIN", "终端正忙，请稍后重试"
+	}
 	if r.ReversalDropped {
 		r.Display = "REVERSAL FAILED, CALL SUPPORT / " + r.Display
 		r.DisplayZH = "冲正不成功，请与客服联系 / " + r.DisplayZH

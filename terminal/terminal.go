@@ -131,6 +131,20 @@ func (t *Terminal) State() State {
 	return s
 }
 
+// ResetState clears the terminal's state as a technician's reset does: STAN
+// from zero, batch 1, no reversal pending, not signed on, the log and chip
+// data emptied. A pending reversal is dropped unsent: the host keeps what
+// it booked.
+func (t *Terminal) ResetState() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.state = State{Batch: 1}
+	if err := t.useKeys(nil); err != nil {
+		return err
+	}
+	return t.save()
+}
+
 // LateResponses returns the responses that arrived after the terminal had
 // given up on them. They never clear a reversal record.
 func (t *Terminal) LateResponses() []LateResponse {

@@ -152,6 +152,16 @@ func runAcquirer(cmd *cobra.Command, f acquirerFlags) error {
 	if err != nil {
 		return err
 	}
+	if f.export == "" {
+		if err := checkAddr("--listen", f.listen); err != nil {
+			return err
+		}
+	}
+	if f.control != "" {
+		if err := checkAddr("--control", f.control); err != nil {
+			return err
+		}
+	}
 	if f.journalMax < 0 || f.retain < 0 || f.maxConns < 0 || f.idleTimeout < 0 || f.maxSubscribers < 0 {
 		return invalid(fmt.Errorf("--journal-max, --retain, --max-conns, --idle-timeout and --max-subscribers must not be negative"))
 	}
@@ -317,8 +327,8 @@ func (f acquirerFlags) recordReplay(cmd *cobra.Command, profile wire.Profile, fr
 // hostOptions are the options of a scenario's host from the flags: the
 // scenario's own framing, cards and policies stand unless a flag was given.
 func (f acquirerFlags) hostOptions(cmd *cobra.Command, profile wire.Profile, log *slog.Logger) (scenarios.HostOptions, error) {
-	if f.speed <= 0 {
-		return scenarios.HostOptions{}, invalid(fmt.Errorf("--speed %v: must be positive", f.speed))
+	if err := checkSpeed(f.speed); err != nil {
+		return scenarios.HostOptions{}, err
 	}
 	o := scenarios.HostOptions{Speed: f.speed, Profile: profile.Name(), Logger: log, JournalMax: f.journalMax,
 		Retain: f.retain, MaxFrame: f.maxFrame,

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -69,8 +68,8 @@ func runDemo(cmd *cobra.Command, f demoFlags, args []string) error {
 	if f.lang != "en" && f.lang != "zh" {
 		return invalid(fmt.Errorf("--lang %q: want en or zh", f.lang))
 	}
-	if f.speed <= 0 {
-		return invalid(errors.New("--speed must be positive"))
+	if err := checkSpeed(f.speed); err != nil {
+		return err
 	}
 	reps, err := parseReports(f.reports)
 	if err != nil {

@@ -185,7 +185,7 @@ func TestCLI_DataDirectory(t *testing.T) {
 
 	// the same directory with other cards is refused
 	cardsFile := filepath.Join(t.TempDir(), "cards.yaml")
-	require.NoError(t, os.WriteFile(cardsFile, []byte("cards:\n  - {alias: mine, pan: \"6200000000123455\", balance: \"10.00\"}\n"), 0o644))
+	require.NoError(t, os.WriteFile(cardsFile, []byte("cards:\n  - {alias: mine, pan: \"6200000000123450\", balance: \"10.00\"}\n"), 0o644))
 	code, _, errOut = posim(t, "acquirer", "--listen", deadAddr(t), "--data", dir, "--cards", cardsFile)
 	require.Equal(t, 2, code)
 	require.Contains(t, errOut, "other cards")

@@ -120,6 +120,11 @@ func runLoad(cmd *cobra.Command, f loadFlags) error {
 	}
 	out := cmd.OutOrStdout()
 	rep := &load.Report{Command: "posim " + strings.Join(os.Args[1:], " "), Started: time.Now().UTC()}
+	if f.target != "" {
+		if err := checkAddr("--target", f.target); err != nil {
+			return err
+		}
+	}
 	target := f.target
 	var host *scenarios.Host
 	var engine *acquirer.Engine

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -269,6 +270,13 @@ func TestCLI_Version(t *testing.T) {
 	code, out, _ := posim(t, "version")
 	require.Equal(t, 0, code)
 	require.True(t, strings.HasPrefix(out, "posim "))
+	require.Contains(t, out, runtime.Version())
+	code, again, _ := posim(t, "--version")
+	require.Equal(t, 0, code)
+	require.Equal(t, out, again)
+	code, out, _ = posim(t, "completion", "bash")
+	require.Equal(t, 0, code)
+	require.Contains(t, out, "bash completion")
 }
 
 func TestCLI_RunCatalogSubset(t *testing.T) {

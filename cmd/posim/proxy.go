@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"strings"
 	"time"
 
@@ -95,8 +94,10 @@ func runProxy(cmd *cobra.Command, f proxyFlags) error {
 	if f.upstream == "" {
 		return usageErr("proxy needs --upstream HOST:PORT, the host to relay to")
 	}
-	if _, _, err := net.SplitHostPort(f.upstream); err != nil {
-		return invalid(fmt.Errorf("--upstream %q: %w", f.upstream, err))
+	for _, a := range [][2]string{{"--upstream", f.upstream}, {"--listen", f.listen}} {
+		if err := checkAddr(a[0], a[1]); err != nil {
+			return err
+		}
 	}
 	if f.hostTimeout <= 0 || f.connectTimeout <= 0 || f.speed <= 0 || f.journalMax < 0 {
 		return invalid(fmt.Errorf("--host-timeout, --connect-timeout and --speed must be positive, --journal-max not negative"))

@@ -70,6 +70,9 @@ func runReplay(cmd *cobra.Command, f replayFlags, file string) error {
 	if f.target == "" {
 		return usageErr("replay needs --target HOST:PORT, the host to resend to")
 	}
+	if err := checkAddr("--target", f.target); err != nil {
+		return err
+	}
 	if f.timeout <= 0 {
 		return invalid(fmt.Errorf("--timeout %s: must be positive", f.timeout))
 	}

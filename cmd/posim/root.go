@@ -1,12 +1,14 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"runtime/pprof"
 	"strings"
 
+	"github.com/posim/posim/wire"
 	"github.com/spf13/cobra"
 )
 
@@ -23,13 +25,18 @@ Exit codes: 0 success (terminal: approved), 1 usage error, 2 invalid input,
 4 expectation failed (terminal: declined by the host).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       versionText(),
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	var cpuProfile string
 	var stopProfile func()
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file (go tool pprof reads it)")
-	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if err := checkCommonFlags(cmd); err != nil {
+			return err
+		}
 		if cpuProfile == "" {
 			return nil
 		}
@@ -67,6 +74,39 @@ Exit codes: 0 success (terminal: approved), 1 usage error, 2 invalid input,
 		newVersionCmd(),
 	)
 	return root
+}
+
+// checkCommonFlags validates the flags several commands share, whatever
+// the command, and warns about flags that have no effect in the
+// combination given.
+func checkCommonFlags(cmd *cobra.Command) error {
+	fl := cmd.Flags()
+	get := func(name string) (string, bool) {
+		f := fl.Lookup(name)
+		if f == nil {
+			return "", false
+		}
+		return f.Value.String(), f.Changed
+	}
+	if v, changed := get("framing"); changed && cmd.Name() != "decode" {
+		if _, err := wire.Framing(v, "", ""); err != nil {
+			return invalid(fmt.Errorf("--framing: %w", err))
+		}
+		if spec, _ := get("spec"); spec == "" {
+			fmt.Fprintln(cmd.ErrOrStderr(), "posim: warning: --framing has no effect without --spec (a profile brings its own framing)")
+		}
+	}
+	if v, changed := get("currency"); changed {
+		if err := checkCurrency("--currency", v); err != nil {
+			return err
+		}
+	}
+	if _, changed := get("record-clear"); changed {
+		if rec, _ := get("record"); rec == "" {
+			return usageErr("--record-clear needs --record FILE")
+		}
+	}
+	return nil
 }
 
 // flagError maps pflag errors: a value that does not parse is invalid input

@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -82,9 +82,25 @@ func parseReports(specs []string) ([]reportSpec, error) {
 		default:
 			return nil, invalid(fmt.Errorf("--report %q: kind %q: want junit, json, md or html", s, kind))
 		}
+		if err := checkWritable(path); err != nil {
+			return nil, invalid(fmt.Errorf("--report %s: %w", s, err))
+		}
 		out = append(out, reportSpec{kind, path})
 	}
 	return out, nil
+}
+
+// checkWritable makes sure a report can be written to path before a run
+// starts: its directory is created, and the file opened for writing.
+func checkWritable(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 // selectScenarios loads what the arguments and flags name.
@@ -133,8 +149,8 @@ func selectScenarios(args []string, catalog bool, tags []string) ([]*scenarios.S
 }
 
 func runRun(cmd *cobra.Command, f runFlags, args []string) error {
-	if f.speed <= 0 {
-		return invalid(errors.New("--speed must be positive"))
+	if err := checkSpeed(f.speed); err != nil {
+		return err
 	}
 	if f.jobs < 1 {
 		return invalid(errors.New("--jobs must be at least 1"))
@@ -182,8 +198,8 @@ func runRun(cmd *cobra.Command, f runFlags, args []string) error {
 		return invalid(errors.New("--state goes with --target: without it every scenario has its own host and a fresh terminal"))
 	}
 	if f.target != "" {
-		if _, _, err := net.SplitHostPort(f.target); err != nil {
-			return invalid(fmt.Errorf("--target %q: want HOST:PORT", f.target))
+		if err := checkAddr("--target", f.target); err != nil {
+			return err
 		}
 		// one terminal, as a real host sees it: its STANs go on from one
 		// scenario to the next (a host would answer a STAN it has seen 94)
@@ -209,6 +225,9 @@ func runRun(cmd *cobra.Command, f runFlags, args []string) error {
 	out := cmd.OutOrStdout()
 	color := isTerminal(out)
 	fmt.Fprintf(out, "posim run: %d scenarios, profile %s, speed %g\n", len(runnable), f.profile, f.speed)
+	for _, sk := range run.Skipped {
+		fmt.Fprintf(out, "skipped %s: %s\n", sk.Name, sk.Reason)
+	}
 	run.Results = make([]*scenarios.Result, len(runnable))
 	done := make([]chan struct{}, len(runnable))
 	for i := range done {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -133,23 +134,39 @@ Exit codes: 0 approved, 1 usage error, 2 invalid input,
 			},
 		}
 		fl := sub.Flags()
-		fl.StringVar(&f.amount, "amount", "", "amount with two decimals, e.g. 12.34")
-		fl.StringVar(&f.card, "card", "", "card alias (see the README) or PAN; default approve")
-		fl.StringVar(&f.pan, "pan", "", "card number (instead of --card)")
-		fl.StringVar(&f.pin, "pin", "", "PIN the cardholder types (default: the card's)")
-		fl.BoolVar(&f.noPIN, "no-pin", false, "send no PIN block")
-		fl.StringVar(&f.rrn, "rrn", "", "RRN of the original transaction")
-		fl.StringVar(&f.authCode, "auth-code", "", "authorisation code of the pre-authorisation (completion, preauth-void)")
-		fl.StringVar(&f.stan, "stan", "", "STAN of the logged transaction to reverse (reversal)")
+		has := func(name string) bool { return slices.Contains(opFlags[op.name], name) }
+		if has("amount") {
+			fl.StringVar(&f.amount, "amount", "", "amount with two decimals, e.g. 12.34")
+		}
+		if has("card") {
+			fl.StringVar(&f.card, "card", "", "card alias (see the README) or PAN; default approve")
+			fl.StringVar(&f.pan, "pan", "", "card number (instead of --card)")
+		}
+		if has("pin") {
+			fl.StringVar(&f.pin, "pin", "", "PIN the cardholder types (default: the card's)")
+			fl.BoolVar(&f.noPIN, "no-pin", false, "send no PIN block")
+		}
+		if has("rrn") {
+			fl.StringVar(&f.rrn, "rrn", "", "RRN of the original transaction")
+		}
+		if has("auth-code") {
+			fl.StringVar(&f.authCode, "auth-code", "", "authorisation code of the pre-authorisation (completion, preauth-void)")
+		}
+		if has("stan") {
+			fl.StringVar(&f.stan, "stan", "", "STAN of the logged transaction to reverse (default: the last one)")
+		}
+		if has("chip") {
+			fl.StringVar(&f.cardResponse, "card-response", "", "chip card fault for this sale: "+strings.Join(terminal.CardResponses(), ", "))
+			fl.BoolVar(&f.fallback, "fallback", false, "swipe a chip card (DE22 80x), as when its chip cannot be read")
+		}
 		fl.BoolVar(&f.badMAC, "bad-mac", false, "cup fault: send a MAC with one bit flipped")
-		fl.StringVar(&f.cardResponse, "card-response", "", "chip card fault for this sale: "+strings.Join(terminal.CardResponses(), ", "))
-		fl.BoolVar(&f.fallback, "fallback", false, "swipe a chip card (DE22 80x), as when its chip cannot be read")
 		fl.StringArrayVar(&f.fields, "field", nil, "add a field your host requires, N=VALUE (repeatable), e.g. --field 48=0012ABCD --field 63=001")
 		cmd.AddCommand(sub)
 	}
+	cmd.AddCommand(newTerminalStateCmd(&f), newTerminalResetCmd(&f))
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		if len(args) == 0 {
-			return usageErr("terminal needs an operation: sale, preauth, completion, void, refund, balance, reversal, echo, signon, signoff, download or settle")
+			return usageErr("terminal needs an operation: sale, preauth, completion, void, refund, balance, reversal, echo, signon, signoff, download or settle (or state, reset)")
 		}
 		return usageErr("unknown terminal operation %q (see posim terminal --help)", args[0])
 	}
@@ -159,6 +176,9 @@ Exit codes: 0 approved, 1 usage error, 2 invalid input,
 
 func (f terminalFlags) config(cmd *cobra.Command, stderr io.Writer) (terminal.Config, error) {
 	cfg := terminal.DefaultConfig()
+	if err := checkAddr("--host", f.host); err != nil {
+		return cfg, err
+	}
 	profile, err := loadProfile(f.profile)
 	if err != nil {
 		return cfg, err
@@ -297,6 +317,9 @@ func terminalExit(res *terminal.Result, err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case errors.Is(err, terminal.ErrNothingToReverse):
+		// the terminal's own state says no: nothing went on the line
+		return &exitError{code: exitInvalid, err: err, silent: true}
 	case res != nil && res.Outcome == terminal.Declined:
 		return &exitError{code: exitExpected, err: err, silent: true}
 	default:
@@ -335,4 +358,98 @@ func printResult(w io.Writer, r *terminal.Result) {
 	if r.Error != "" && r.Outcome != terminal.Declined {
 		fmt.Fprintf(w, "  %-16s %s\n", "error", r.Error)
 	}
+}
+
+// opFlags are the flags each operation takes besides the terminal's own:
+// a subcommand shows only what it uses.
+var opFlags = map[string][]string{
+	"sale":            {"amount", "card", "pin", "chip"},
+	"preauth":         {"amount", "card", "pin", "chip"},
+	"completion":      {"amount", "card", "pin", "rrn", "auth-code"},
+	"void":            {"card", "rrn"},
+	"preauth-void":    {"card", "rrn", "auth-code"},
+	"completion-void": {"card", "rrn"},
+	"refund":          {"amount", "card", "rrn"},
+	"balance":         {"card", "pin"},
+	"reversal":        {"stan"},
+}
+
+func newTerminalStateCmd(f *terminalFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "state",
+		Short: "Show the terminal's state: STAN, batch, sign-on, pending reversal, open batch",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			term, err := openTerminalState(cmd, *f)
+			if err != nil {
+				return err
+			}
+			defer term.Close()
+			st := term.State()
+			out := cmd.OutOrStdout()
+			if f.json {
+				view := map[string]any{"stan": st.STAN, "batch": st.Batch, "signed_on": st.SignedOn, "log": len(st.Log),
+					"pending_reversal": nil, "tc_pending": len(st.TCPending)}
+				if p := st.Pending; p != nil {
+					view["pending_reversal"] = map[string]any{"mti": p.Request.MTI, "stan": p.Request.STAN, "amount": wire.FormatAmount(p.Request.Amount),
+						"pan": wire.MaskPAN(p.Request.PAN), "reason": p.Reason}
+				}
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(view)
+			}
+			fmt.Fprintf(out, "state      %s\nstan       %06d (the next is %06d)\nbatch      %06d, %d transactions open\nsigned on  %v\n",
+				term.Config().StateDir, st.STAN, st.STAN%999999+1, st.Batch, len(st.Log), st.SignedOn)
+			if p := st.Pending; p != nil {
+				fmt.Fprintf(out, "pending    reversal of %s STAN %s %s card %s (reason %s): sent before the next transaction\n",
+					p.Request.MTI, p.Request.STAN, wire.FormatAmount(p.Request.Amount), wire.MaskPAN(p.Request.PAN), p.Reason)
+			} else {
+				fmt.Fprintln(out, "pending    no reversal")
+			}
+			return nil
+		},
+	}
+}
+
+func newTerminalResetCmd(f *terminalFlags) *cobra.Command {
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "reset",
+		Short: "Clear the terminal's state: STAN, batch, sign-on, pending reversal, open batch",
+		Long: `Clear the terminal's state as a technician's reset does: STAN from zero, batch 1, not
+signed on, no pending reversal, the open batch emptied. A pending reversal is dropped
+unsent (the host keeps what it booked): say --yes to confirm when one is pending.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			term, err := openTerminalState(cmd, *f)
+			if err != nil {
+				return err
+			}
+			defer term.Close()
+			if p := term.State().Pending; p != nil && !yes {
+				return invalid(fmt.Errorf("a reversal of STAN %s is pending: the reset would drop it unsent (the card stays debited); send it with posim terminal reversal, or say --yes", p.Request.STAN))
+			}
+			if err := term.ResetState(); err != nil {
+				return runtimeErr(err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "terminal state %s cleared\n", term.Config().StateDir)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&yes, "yes", false, "clear even when a reversal is pending")
+	return cmd
+}
+
+// openTerminalState opens the terminal's state directory without
+// connecting.
+func openTerminalState(cmd *cobra.Command, f terminalFlags) (*terminal.Terminal, error) {
+	cfg, err := f.config(cmd, cmd.ErrOrStderr())
+	if err != nil {
+		return nil, err
+	}
+	term, err := terminal.New(cfg)
+	if err != nil {
+		return nil, invalid(err)
+	}
+	return term, nil
 }

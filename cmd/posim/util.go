@@ -3,7 +3,10 @@ package main
 import (
 	"fmt"
 	"io"
+	"net"
 	"os"
+	"strconv"
+	"strings"
 
 	"github.com/posim/posim/cards"
 	"github.com/posim/posim/wire"
@@ -77,6 +80,46 @@ func writeFileWith(path string, write func(io.Writer) error) error {
 	}
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// Speed bounds: below, a scenario's 30 s timeout would take most of an
+// hour; above, its delays shrink under the scheduler's resolution and
+// timing faults stop meaning anything.
+const (
+	minSpeed = 0.01
+	maxSpeed = 1000.0
+)
+
+// checkSpeed refuses a --speed outside minSpeed..maxSpeed.
+func checkSpeed(speed float64) error {
+	if !(speed >= minSpeed && speed <= maxSpeed) { // NaN too
+		return invalid(fmt.Errorf("--speed %g: want %g to %g", speed, minSpeed, maxSpeed))
+	}
+	return nil
+}
+
+// checkAddr refuses an address that is not HOST:PORT with a port number:
+// a typo is invalid input (2), not a connection failure (3).
+func checkAddr(flag, addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return invalid(fmt.Errorf("%s %q: want HOST:PORT, e.g. 127.0.0.1:8583", flag, addr))
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return invalid(fmt.Errorf("%s %q: the port must be a number from 0 to 65535", flag, addr))
+	}
+	if strings.ContainsAny(host, " /") {
+		return invalid(fmt.Errorf("%s %q: %q is not a host name or address", flag, addr, host))
+	}
+	return nil
+}
+
+// checkCurrency refuses a currency that is not an ISO 4217 numeric code.
+func checkCurrency(flag, code string) error {
+	if len(code) != 3 || strings.Trim(code, "0123456789") != "" || code == "000" {
+		return invalid(fmt.Errorf("%s %q: want an ISO 4217 numeric code, e.g. 156 (CNY), 840 (USD), 978 (EUR)", flag, code))
 	}
 	return nil
 }
