@@ -306,7 +306,7 @@ func Policies(a AcquirerSetup) (acquirer.Policies, error) {
 	return p, p.Validate()
 }
 
-var validOps = []string{"sale", "preauth", "completion", "void", "preauth_void", "completion_void", "refund", "balance", "advice", "reversal", "reversal_advice", "signon", "signoff", "echo", "settle", "settle_trailer", "batch_upload"}
+var validOps = []string{"sale", "preauth", "completion", "void", "preauth_void", "completion_void", "refund", "balance", "advice", "reversal", "reversal_advice", "signon", "signoff", "echo", "settle", "settle_trailer", "batch_upload", "tc_upload", "script_advice", "download", "status_upload"}
 
 func (v *validator) when(w When, book *cards.Book, line int) {
 	if w.MTI != "" && (len(w.MTI) != 4 || strings.Trim(w.MTI, "0123456789") != "") {
