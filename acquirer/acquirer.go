@@ -162,6 +162,9 @@ func (a *Acquirer) SetHandler(h Handler) {
 	a.handler.Store(&h)
 }
 
+// Handler returns the handler requests go to.
+func (a *Acquirer) Handler() Handler { return *a.handler.Load() }
+
 // Apply sets a scenario's policies, back office and handler on the running
 // acquirer, in that order, so that the next request meets all of them. A
 // policy or contract it refuses changes nothing.

@@ -3,6 +3,7 @@ package acquirer
 import (
 	"bytes"
 	"context"
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -222,14 +223,15 @@ const ScenarioDeadline = 10 * time.Second
 // loading, reset, server-sent events and Prometheus metrics. Bind it to
 // loopback. It is safe for concurrent use.
 type Control struct {
-	a      *Acquirer
-	load   ScenarioLoader
-	hub    *Hub
-	reg    *prometheus.Registry
-	msgs   *prometheus.CounterVec
-	faults prometheus.Counter
-	conns  prometheus.Gauge
-	mux    *http.ServeMux
+	a        *Acquirer
+	newRules func() (Handler, error)
+	load     ScenarioLoader
+	hub      *Hub
+	reg      *prometheus.Registry
+	msgs     *prometheus.CounterVec
+	faults   prometheus.Counter
+	conns    prometheus.Gauge
+	mux      *http.ServeMux
 }
 
 // NewControl returns the control API of a; it subscribes to the acquirer's
@@ -250,18 +252,61 @@ func NewControl(a *Acquirer, load ScenarioLoader) (*Control, error) {
 	if cl, ok := a.ConnLog().(*MemJournal); ok && cl != mj {
 		cl.OnAppend(c.observe)
 	}
-	c.mux.HandleFunc("GET /journal", c.journal)
-	c.mux.HandleFunc("GET /ledger", c.ledger)
-	c.mux.HandleFunc("PUT /scenario", c.scenario)
-	c.mux.HandleFunc("POST /reset", c.reset)
-	c.mux.HandleFunc("GET /lines", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, c.a.engine.Lines()) })
-	c.mux.HandleFunc("GET /fees", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, c.a.engine.FeeReport()) })
-	c.mux.HandleFunc("GET /statement", c.statement)
-	c.mux.HandleFunc("GET /disputes", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, c.a.engine.Disputes()) })
-	c.mux.HandleFunc("GET /events", c.events)
-	c.mux.Handle("GET /metrics", promhttp.HandlerFor(c.reg, promhttp.HandlerOpts{}))
+	for _, rt := range c.routes() {
+		c.mux.Handle(rt.pattern, rt.h)
+	}
 	return c, nil
 }
+
+// route is one call of the control API; the OpenAPI document names the
+// same set (a test keeps them in step).
+type route struct {
+	pattern string // "METHOD /path"
+	h       http.Handler
+}
+
+// lists writes v as JSON, an empty list rather than null.
+func lists[T any](v []T) []T {
+	if v == nil {
+		return []T{}
+	}
+	return v
+}
+
+func (c *Control) routes() []route {
+	f := func(h http.HandlerFunc) http.Handler { return h }
+	noParams := func(h http.HandlerFunc) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if onlyParams(w, r) {
+				h(w, r)
+			}
+		})
+	}
+	return []route{
+		{"GET /journal", f(c.journal)},
+		{"GET /ledger", f(c.ledger)},
+		{"PUT /scenario", noParams(c.scenario)},
+		{"POST /reset", noParams(c.reset)},
+		{"GET /lines", noParams(func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, lists(c.a.engine.Lines())) })},
+		{"GET /fees", noParams(func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, lists(c.a.engine.FeeReport())) })},
+		{"GET /statement", f(c.statement)},
+		{"GET /disputes", noParams(func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, lists(c.a.engine.Disputes())) })},
+		{"GET /events", noParams(c.events)},
+		{"GET /rules", f(c.listRules)},
+		{"POST /rules", f(c.addRule)},
+		{"DELETE /rules/{id}", f(c.deleteRule)},
+		{"PATCH /rules/{id}", f(c.patchRule)},
+		{"GET /verify", f(c.verify)},
+		{"GET /openapi.json", noParams(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write(openAPI)
+		})},
+		{"GET /metrics", promhttp.HandlerFor(c.reg, promhttp.HandlerOpts{})},
+	}
+}
+
+//go:embed openapi.json
+var openAPI []byte
 
 // Hub returns the event hub, for in-process subscribers.
 func (c *Control) Hub() *Hub { return c.hub }
@@ -291,6 +336,9 @@ func writeJSON(w http.ResponseWriter, v any) {
 // journal answers GET /journal?kind=&tid=&stan=&mti=&status=&after=SEQ&limit=N:
 // the matching entries after SEQ, at most N (oldest first).
 func (c *Control) journal(w http.ResponseWriter, r *http.Request) {
+	if !onlyParams(w, r, "kind", "tid", "stan", "mti", "status", "after", "limit") {
+		return
+	}
 	q := r.URL.Query()
 	after, limit, err := pageArgs(q.Get("after"), q.Get("limit"))
 	if err != nil {
@@ -340,13 +388,19 @@ func pageArgs(after, limit string) (int64, int, error) {
 // ledger answers GET /ledger, or ?after=RECORD&limit=N for a page of the
 // records (with their postings).
 func (c *Control) ledger(w http.ResponseWriter, r *http.Request) {
+	if !onlyParams(w, r, "after", "limit") {
+		return
+	}
 	q := r.URL.Query()
 	after, limit, err := pageArgs(q.Get("after"), q.Get("limit"))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	writeJSON(w, c.a.engine.SnapshotPage(after, limit))
+	snap := c.a.engine.SnapshotPage(after, limit)
+	snap.Accounts, snap.Merchants, snap.Terminals = lists(snap.Accounts), lists(snap.Merchants), lists(snap.Terminals)
+	snap.Records, snap.Postings, snap.Settlements = lists(snap.Records), lists(snap.Postings), lists(snap.Settlements)
+	writeJSON(w, snap)
 }
 
 // scenario loads a scenario's rules and policies atomically: requests that
@@ -455,6 +509,9 @@ func WriteJSON(w http.ResponseWriter, v any) { writeJSON(w, v) }
 // statement answers GET /statement?mid=M&day=YYYY-MM-DD (JSON, or text with
 // format=text).
 func (c *Control) statement(w http.ResponseWriter, r *http.Request) {
+	if !onlyParams(w, r, "mid", "day", "format") {
+		return
+	}
 	q := r.URL.Query()
 	mid, day := q.Get("mid"), q.Get("day")
 	if mid == "" || day == "" {

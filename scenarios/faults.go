@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"github.com/posim/posim/acquirer"
 	"github.com/posim/posim/cards"
 	"github.com/posim/posim/wire"
+	"go.yaml.in/yaml/v3"
 )
 
 // Env is what compiled rules need from the run around them.
@@ -68,9 +70,10 @@ var (
 
 type compiled struct {
 	Rule
-	rng   *rand.Rand
-	seen  map[string]int // matches per scope key
-	fired map[string]int // fires per scope key
+	rng      *rand.Rand
+	seen     map[string]int // matches per scope key
+	fired    map[string]int // fires per scope key
+	disabled bool           // kept, counted as nothing, fires never
 }
 
 // Compile turns rules into a rule set for env.
@@ -80,22 +83,28 @@ func Compile(rules []Rule, env *Env) (*Faults, error) {
 		if env.Profile != "" && !forProfile(r.Profiles, env.Profile) {
 			continue
 		}
-		h := fnv.New64a()
-		h.Write([]byte(r.ID))
-		f.rules = append(f.rules, &compiled{
-			Rule:  r,
-			rng:   rand.New(rand.NewPCG(uint64(env.Seed), h.Sum64())),
-			seen:  map[string]int{},
-			fired: map[string]int{},
-		})
+		f.rules = append(f.rules, f.compile(r))
 	}
 	return f, nil
+}
+
+func (f *Faults) compile(r Rule) *compiled {
+	h := fnv.New64a()
+	h.Write([]byte(r.ID))
+	return &compiled{
+		Rule:  r,
+		rng:   rand.New(rand.NewPCG(uint64(f.env.Seed), h.Sum64())),
+		seen:  map[string]int{},
+		fired: map[string]int{},
+	}
 }
 
 // RuleStats is how often a rule's trigger matched a request and how often
 // the rule fired.
 type RuleStats struct {
 	ID          string   `json:"id"`
+	Enabled     bool     `json:"enabled"`
+	When        When     `json:"when"`
 	Matched     int      `json:"matched"`
 	Fired       int      `json:"fired"`
 	Probability *float64 `json:"probability,omitempty"`
@@ -111,7 +120,7 @@ func (f *Faults) Stats() []RuleStats {
 	defer f.mu.Unlock()
 	out := make([]RuleStats, 0, len(f.rules))
 	for _, r := range f.rules {
-		st := RuleStats{ID: r.ID, Probability: r.When.Probability}
+		st := RuleStats{ID: r.ID, Enabled: !r.disabled, When: r.When, Probability: r.When.Probability, Actions: []string{}}
 		for _, n := range r.seen {
 			st.Matched += n
 		}
@@ -126,6 +135,72 @@ func (f *Faults) Stats() []RuleStats {
 	}
 	return out
 }
+
+// ErrNoRule: no rule has the id given.
+var ErrNoRule = errors.New("no such rule")
+
+// AddRule parses one rule (YAML or JSON, as a scenario's rules item),
+// checks it for posim's acquirer and appends it: the next request meets
+// it. Its id must be new.
+func (f *Faults) AddRule(data []byte) error {
+	var r Rule
+	if err := decodeRule(data, &r); err != nil {
+		return err
+	}
+	s := &Scenario{File: "POST /rules", Rules: []Rule{r}}
+	v := &validator{file: s.File, where: WhereAcquirer}
+	if r.ID == "" {
+		v.add(1, "a rule needs an id")
+	}
+	book := f.env.Cards
+	if book == nil {
+		book = cards.Builtin()
+	}
+	v.when(r.When, book, 1)
+	v.pipeline(r, 1)
+	if len(v.errs) > 0 {
+		return errors.Join(v.errs...)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, c := range f.rules {
+		if c.ID == r.ID {
+			return fmt.Errorf("rule id %q is already used: delete it first, or choose another", r.ID)
+		}
+	}
+	f.rules = append(f.rules, f.compile(r))
+	return nil
+}
+
+// RemoveRule deletes the rule with id.
+func (f *Faults) RemoveRule(id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, c := range f.rules {
+		if c.ID == id {
+			f.rules = append(f.rules[:i:i], f.rules[i+1:]...)
+			return nil
+		}
+	}
+	return fmt.Errorf("%w %q", ErrNoRule, id)
+}
+
+// EnableRule turns the rule with id on or off; a disabled rule neither
+// counts nor fires.
+func (f *Faults) EnableRule(id string, on bool) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, c := range f.rules {
+		if c.ID == id {
+			c.disabled = !on
+			return nil
+		}
+	}
+	return fmt.Errorf("%w %q", ErrNoRule, id)
+}
+
+// RulesJSON is Stats for the control API.
+func (f *Faults) RulesJSON() any { return f.Stats() }
 
 // Handle runs the first rule that fires on the request, or processes and
 // answers it as usual.
@@ -183,6 +258,9 @@ func (f *Faults) match(x Exchange) *compiled {
 	defer f.mu.Unlock()
 	var chosen *compiled
 	for _, r := range f.rules {
+		if r.disabled {
+			continue
+		}
 		if r.triggered(f.env, x) && chosen == nil {
 			chosen = r
 		}
@@ -400,4 +478,23 @@ func (h *hostExchange) MarkAnomaly(an acquirer.Anomaly) (int64, error) {
 	}
 	h.env.Acquirer().Engine().MarkAnomaly(d.Record.ID, an)
 	return d.Record.ID, nil
+}
+
+// decodeRule reads one rule written in YAML (JSON is YAML too), strictly:
+// an unknown key is an error naming its line.
+func decodeRule(data []byte, r *Rule) error {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return yamlErr(err)
+	}
+	if len(doc.Content) == 0 {
+		return errors.New("the body holds no rule")
+	}
+	if err := decodeStrict(doc.Content[0], r); err != nil {
+		if le, ok := err.(*LineError); ok {
+			return fmt.Errorf("line %d: %s", le.Line, le.Msg)
+		}
+		return err
+	}
+	return nil
 }

@@ -305,6 +305,35 @@ func (h *Host) Close() error {
 	return a.Close()
 }
 
+// controlEnv is the environment of rules loaded into a running acquirer
+// through its control API.
+func controlEnv(a *acquirer.Acquirer, o HostOptions, seed int64, book *cards.Book) *Env {
+	speed := o.Speed
+	if speed <= 0 {
+		speed = 1
+	}
+	start := time.Now()
+	return &Env{
+		Seed: seed, Speed: speed, Cards: book, Journal: a.Journal(), Now: a.Now, Logger: o.Logger, Profile: a.Profile().Name(),
+		Elapsed:  func() time.Duration { return time.Duration(float64(time.Since(start)) * speed) },
+		Acquirer: func() *acquirer.Acquirer { return a },
+		After:    func(d time.Duration, fn func()) { time.AfterFunc(d, fn) },
+	}
+}
+
+// ControlRules returns what makes an empty rule set for a running
+// acquirer: rules added one by one through its control API (POST /rules),
+// their card aliases those of the built-in cards.
+func ControlRules(a *acquirer.Acquirer, o HostOptions) func() (acquirer.Handler, error) {
+	return func() (acquirer.Handler, error) {
+		var seed int64
+		if o.Seed != nil {
+			seed = *o.Seed
+		}
+		return Compile(nil, controlEnv(a, o, seed, cards.Builtin()))
+	}
+}
+
 // ControlLoader returns a loader for the acquirer's control API: PUT
 // /scenario parses a scenario file and sets its rules, acquirer policies
 // and back office on the running acquirer a, built as NewHost builds them.
@@ -334,21 +363,11 @@ func ControlLoader(a *acquirer.Acquirer, o HostOptions) acquirer.ScenarioLoader 
 		if err != nil {
 			return acquirer.Setup{}, err
 		}
-		speed := o.Speed
-		if speed <= 0 {
-			speed = 1
-		}
 		seed := s.Seed
 		if o.Seed != nil {
 			seed = *o.Seed
 		}
-		start := time.Now()
-		f, err := Compile(s.Rules, &Env{
-			Seed: seed, Speed: speed, Cards: book, Journal: a.Journal(), Now: a.Now, Logger: o.Logger, Profile: a.Profile().Name(),
-			Elapsed:  func() time.Duration { return time.Duration(float64(time.Since(start)) * speed) },
-			Acquirer: func() *acquirer.Acquirer { return a },
-			After:    func(d time.Duration, fn func()) { time.AfterFunc(d, fn) },
-		})
+		f, err := Compile(s.Rules, controlEnv(a, o, seed, book))
 		if err != nil {
 			return acquirer.Setup{}, err
 		}

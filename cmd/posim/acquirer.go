@@ -405,6 +405,7 @@ func serveControl(cmd *cobra.Command, f acquirerFlags, a *acquirer.Acquirer, log
 		return nil, runtimeErr(err)
 	}
 	ctl.Hub().SetMax(f.maxSubscribers)
+	ctl.SetRuleFactory(scenarios.ControlRules(a, o))
 	tlsCfg, err := f.tls.config()
 	if err != nil {
 		return nil, err
@@ -417,7 +418,7 @@ func serveControl(cmd *cobra.Command, f acquirerFlags, a *acquirer.Acquirer, log
 	if tlsCfg != nil {
 		scheme = "https"
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "control API on %s://%s (GET /journal /ledger /events /metrics, PUT /scenario, POST /reset)\n", scheme, addr)
+	fmt.Fprintf(cmd.OutOrStdout(), "control API on %s://%s (GET /journal /ledger /events /rules /verify /metrics /openapi.json, POST /rules, PUT /scenario, POST /reset)\n", scheme, addr)
 	return stop, nil
 }
 
