@@ -48,3 +48,44 @@ func TestHTMLReport_InChromium(t *testing.T) {
 	))
 	require.Equal(t, "交易失败但扣款了：应答丢失", zh)
 }
+
+// A report heads with its summary, names each scenario beside its title,
+// and filters to the failed ones.
+func TestHTMLReport_SummaryAndFailedFilter(t *testing.T) {
+	ctx := browsertest.New(t, 60*time.Second)
+	pass, err := scenarios.FromCatalog("baseline-sale")
+	require.NoError(t, err)
+	broken, err := scenarios.Parse("broken.yaml", []byte("name: broken-on-purpose\ntitle: {en: \"Expects a decline\"}\nsteps:\n  - sale: {card: visa-approve, amount: \"1.00\"}\n    expect: {outcome: declined}\n"))
+	require.NoError(t, err)
+	a := scenarios.Run(context.Background(), pass, scenarios.Options{Speed: 50})
+	b := scenarios.Run(context.Background(), broken, scenarios.Options{Speed: 50})
+	require.True(t, a.Passed)
+	require.False(t, b.Passed)
+	seed := int64(7)
+	var buf bytes.Buffer
+	require.NoError(t, report.HTML(&buf, &report.Run{Speed: 50, Profile: "iso87", Seed: &seed, Started: time.Now(), Results: []*scenarios.Result{a, b},
+		Skipped: []report.Skipped{{Name: "chip-only", Reason: "does not run under profile iso87"}}}, "en"))
+	path := filepath.Join(t.TempDir(), "report.html")
+	require.NoError(t, os.WriteFile(path, buf.Bytes(), 0o600))
+
+	var summary string
+	var items []string
+	require.NoError(t, chromedp.Run(ctx,
+		chromedp.Navigate("file://"+path),
+		chromedp.WaitVisible("#summary", chromedp.ByQuery),
+		chromedp.Text("#sum-text", &summary, chromedp.ByQuery),
+		chromedp.Evaluate(`[...document.querySelectorAll("#list li")].map(li => li.textContent)`, &items),
+	))
+	for _, want := range []string{"1 passed", "1 failed", "1 skipped", "profile iso87", "seed 7", "speed 50"} {
+		require.Contains(t, summary, want)
+	}
+	require.Len(t, items, 2)
+	require.Contains(t, items[0], "baseline-sale", "the name beside the title")
+	require.NoError(t, chromedp.Run(ctx,
+		chromedp.Click("#failed-only", chromedp.ByQuery),
+		chromedp.Evaluate(`[...document.querySelectorAll("#list li")].map(li => li.textContent)`, &items),
+	))
+	require.Len(t, items, 1)
+	require.Contains(t, items[0], "broken-on-purpose")
+	browsertest.Screenshot(t, ctx, "report-summary")
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/posim/posim/scenarios"
 	"github.com/posim/posim/wire"
@@ -24,6 +25,20 @@ type PageData struct {
 	Done      bool                `json:"done"`
 	Codes     map[string]CodeText `json:"codes"`
 	Scenarios []PageScenario      `json:"scenarios"`
+	// Summary heads a report (not the live page).
+	Summary *Summary `json:"summary,omitempty"`
+}
+
+// Summary is a report's header: what passed, failed and was skipped, with
+// what the run was played with.
+type Summary struct {
+	Passed   int       `json:"passed"`
+	Failed   int       `json:"failed"`
+	Skipped  []Skipped `json:"skipped"`
+	Seed     *int64    `json:"seed,omitempty"`
+	Profile  string    `json:"profile"`
+	Speed    float64   `json:"speed"`
+	Duration string    `json:"duration"`
 }
 
 // CodeText is a response code's meaning in English and Chinese.
@@ -67,9 +82,24 @@ func Page(w io.Writer, d PageData) error {
 // ladder, pass or fail, and the ledger before and after.
 func HTML(w io.Writer, r *Run, lang string) error {
 	d := PageData{Lang: lang, Speed: r.Speed}
+	var took time.Duration
 	for _, res := range r.Results {
+		if res == nil {
+			continue
+		}
 		passed := res.Passed
 		d.Scenarios = append(d.Scenarios, PageScenario{Result: res, Passed: &passed})
+		took += res.Duration
 	}
+	if !r.Started.IsZero() {
+		took = time.Since(r.Started)
+	}
+	p, f := r.Counts()
+	skipped := r.Skipped
+	if skipped == nil {
+		skipped = []Skipped{}
+	}
+	d.Summary = &Summary{Passed: p, Failed: f, Skipped: skipped, Seed: r.Seed, Profile: r.Profile, Speed: r.Speed,
+		Duration: took.Round(100 * time.Millisecond).String()}
 	return Page(w, d)
 }
