@@ -88,6 +88,16 @@ type Event struct {
 	Display   string `json:"display,omitempty"`
 	DisplayZH string `json:"display_zh,omitempty"`
 	Pending   bool   `json:"reversal_pending,omitempty"`
+	// Balances (kind "balance", after a step that moved money): each card
+	// whose balance changed, before and after the step.
+	Balances []BalanceChange `json:"balances,omitempty"`
+}
+
+// BalanceChange is one card's balance before and after a step.
+type BalanceChange struct {
+	Card   string `json:"card"` // alias, or the masked PAN
+	Before string `json:"before"`
+	After  string `json:"after"`
 }
 
 // StepResult is what one step did.
@@ -193,6 +203,36 @@ func (r *run) after(d time.Duration, fn func()) {
 	r.timers = append(r.timers, time.AfterFunc(d, fn))
 }
 
+// balanceEvent journals the cards whose balance the step moved (a
+// trainer's whole lesson is the debit at the step where it happens) and
+// returns the balances now.
+func (r *run) balanceEvent(step int, before []acquirer.AccountView) []acquirer.AccountView {
+	if r.opts.Target != "" {
+		return before // the host's ledger is not ours to read
+	}
+	now := r.engine.Snapshot().Accounts
+	was := map[string]int64{}
+	for _, a := range before {
+		was[a.PAN] = a.Balance
+	}
+	var changes []BalanceChange
+	for _, a := range now {
+		b, ok := was[a.PAN]
+		if !ok || b == a.Balance {
+			continue
+		}
+		name := a.Alias
+		if name == "" {
+			name = a.PAN
+		}
+		changes = append(changes, BalanceChange{Card: name, Before: wire.FormatAmount(b), After: wire.FormatAmount(a.Balance)})
+	}
+	if len(changes) > 0 {
+		r.event(Event{Step: step, Source: "acquirer", Kind: "balance", Balances: changes})
+	}
+	return now
+}
+
 func (r *run) event(e Event) {
 	r.evMu.Lock()
 	defer r.evMu.Unlock()
@@ -256,6 +296,7 @@ func (r *run) play(ctx context.Context, seed int64) (err error) {
 	if r.opts.OnStart != nil {
 		r.opts.OnStart(r.res.Before)
 	}
+	balances := r.res.Before
 	for i, st := range r.s.Steps {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -281,6 +322,7 @@ func (r *run) play(ctx context.Context, seed int64) (err error) {
 			}
 		}
 		r.engine.Advance(r.now()) // cut-overs due by now run, messages or not
+		balances = r.balanceEvent(i+1, balances)
 		r.res.Steps = append(r.res.Steps, sr)
 		if st.Expect != nil {
 			r.checkStep(i, st, sr)

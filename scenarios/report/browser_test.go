@@ -38,6 +38,9 @@ func TestHTMLReport_InChromium(t *testing.T) {
 	))
 	require.Equal(t, "Card debited, terminal shows failure: the response was lost", title)
 	require.NoError(t, browsertest.InOrder(texts, "in 0200", "fault ✂ cut", "timeout", "in 0400", "out 0410"))
+	// the debit shows at the step that made it, and the credit at the reversal's
+	require.NoError(t, browsertest.InOrder(texts, "step Step 1", "balance balance: visa-approve 1000.00 → 900.00", "step Step 2",
+		"balance balance: visa-approve 900.00 → 995.00"))
 	browsertest.Screenshot(t, ctx, "report-lost-response-reversal")
 
 	// the same page in Chinese
