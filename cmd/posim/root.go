@@ -96,6 +96,23 @@ func checkCommonFlags(cmd *cobra.Command) error {
 			fmt.Fprintln(cmd.ErrOrStderr(), "posim: warning: --framing has no effect without --spec (a profile brings its own framing)")
 		}
 	}
+	warn := func(format string, a ...any) {
+		fmt.Fprintf(cmd.ErrOrStderr(), "posim: warning: "+format+"\n", a...)
+	}
+	if profile, _ := get("profile"); profile == "iso87" && cmd.Name() != "decode" {
+		for _, name := range []string{"tpdu", "header", "tmk", "mac", "key-set", "mismatch", "unsigned"} {
+			if _, changed := get(name); changed {
+				warn("--%s has no effect under --profile iso87 (it is for cup)", name)
+			}
+		}
+	}
+	if sc, _ := get("scenario"); sc == "" && (cmd.Name() == "acquirer" || cmd.Name() == "proxy") {
+		for _, name := range []string{"speed", "seed"} {
+			if _, changed := get(name); changed {
+				warn("--%s has no effect without --scenario", name)
+			}
+		}
+	}
 	if v, changed := get("currency"); changed {
 		if err := checkCurrency("--currency", v); err != nil {
 			return err

@@ -126,3 +126,10 @@ func TestCLI_TerminalStateAndReset(t *testing.T) {
 	require.Contains(t, out, "--amount")
 	require.NotContains(t, out, "--rrn")
 }
+
+func TestCLI_FlagsWithoutEffectAreWarnedAbout(t *testing.T) {
+	_, _, errOut := posim(t, "terminal", "echo", "--host", deadAddr(t), "--tpdu", "6000010000", "--connect-timeout", "1s", "--state", t.TempDir())
+	require.Contains(t, errOut, "--tpdu has no effect under --profile iso87")
+	_, _, errOut = posim(t, "acquirer", "--listen", "nowhere", "--seed", "3")
+	require.Contains(t, errOut, "--seed has no effect without --scenario")
+}
