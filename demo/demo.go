@@ -13,6 +13,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -50,6 +51,7 @@ type Server struct {
 	step     chan struct{} // one step while paused
 	resume   chan struct{} // closed on play
 	restart  chan struct{}
+	again    chan int // after the run: one scenario to play again
 	current  int
 	done     bool
 	results  []report.PageScenario
@@ -73,7 +75,7 @@ func New(o Options) *Server {
 	if o.Profile == "" {
 		o.Profile = "iso87"
 	}
-	s := &Server{opts: o, speed: o.Speed, step: make(chan struct{}, 1), resume: make(chan struct{}), restart: make(chan struct{}, 1), subs: map[chan struct{}]struct{}{}}
+	s := &Server{opts: o, speed: o.Speed, step: make(chan struct{}, 1), resume: make(chan struct{}), restart: make(chan struct{}, 1), again: make(chan int, 1), subs: map[chan struct{}]struct{}{}}
 	s.reset()
 	return s
 }
@@ -239,6 +241,16 @@ func (s *Server) Control(action string, value float64) error {
 		case s.restart <- struct{}{}:
 		default:
 		}
+	case "again":
+		i := int(value)
+		if i < 0 || i >= len(s.opts.Scenarios) || float64(i) != value {
+			s.mu.Unlock()
+			return fmt.Errorf("again: scenario %v: want 0 to %d", value, len(s.opts.Scenarios)-1)
+		}
+		select {
+		case s.again <- i:
+		default:
+		}
 	case "speed":
 		if value <= 0 || value > 1000 {
 			s.mu.Unlock()
@@ -290,7 +302,7 @@ func (s *Server) gate(ctx context.Context, _ int) error {
 // from the page starts over; ctx ends it.
 func (s *Server) Play(ctx context.Context) *report.Run {
 	for {
-		run, restarted := s.playOnce(ctx)
+		run, restarted := s.playOnce(ctx, nil)
 		if !restarted {
 			return run
 		}
@@ -298,7 +310,31 @@ func (s *Server) Play(ctx context.Context) *report.Run {
 	}
 }
 
-func (s *Server) playOnce(parent context.Context) (*report.Run, bool) {
+// Encore serves the page's requests after the run until ctx ends: restart
+// plays everything again, "play this scenario again" that one scenario.
+// It returns the last run.
+func (s *Server) Encore(ctx context.Context, last *report.Run) *report.Run {
+	for {
+		select {
+		case <-ctx.Done():
+			return last
+		case <-s.restart:
+			s.reset()
+			last = s.Play(ctx)
+		case i := <-s.again:
+			s.mu.Lock()
+			s.results[i] = report.PageScenario{Result: &scenarios.Result{Name: s.opts.Scenarios[i].Name, Title: s.opts.Scenarios[i].Title,
+				Story: s.opts.Scenarios[i].Story, Events: []scenarios.Event{}}}
+			s.done = false
+			s.mu.Unlock()
+			s.notify()
+			s.playOnce(ctx, []int{i})
+		}
+	}
+}
+
+// playOnce plays the scenarios at the indexes only (nil: all).
+func (s *Server) playOnce(parent context.Context, only []int) (*report.Run, bool) {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	restarted := make(chan struct{})
@@ -312,6 +348,9 @@ func (s *Server) playOnce(parent context.Context) (*report.Run, bool) {
 	}()
 	run := &report.Run{Speed: s.speed, Profile: s.opts.Profile, Started: time.Now()}
 	for i, sc := range s.opts.Scenarios {
+		if only != nil && !slices.Contains(only, i) {
+			continue
+		}
 		s.mu.Lock()
 		s.current = i
 		s.results[i].Running = true

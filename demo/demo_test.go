@@ -88,3 +88,64 @@ func TestControls(t *testing.T) {
 	require.Error(t, srv.Control("dance", 0))
 	require.Error(t, srv.Control("speed", -1))
 }
+
+// Projector mode at 1024x768: the ladder's text is at least 18 px on
+// screen; the keyboard drives the play (p pauses, space steps, r restarts)
+// and, after the run, a scenario can be played again.
+func TestProjectorMode_InChromium(t *testing.T) {
+	ctx := browsertest.New(t, 90*time.Second)
+	srv := newServer(t, "lost-response-reversal")
+	url, err := srv.Listen("127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { srv.Close() })
+	require.NoError(t, chromedp.Run(ctx,
+		chromedp.EmulateViewport(1024, 768),
+		chromedp.Navigate(url+"?present=1"),
+		chromedp.WaitVisible("#ladder", chromedp.ByQuery),
+	))
+	// p pauses before the first step; space lets one step through
+	require.NoError(t, chromedp.Run(ctx, chromedp.KeyEvent("p")))
+	require.Eventually(t, func() bool { return srv.data().Paused }, 10*time.Second, 5*time.Millisecond)
+	require.NoError(t, chromedp.Run(ctx, chromedp.WaitVisible(`//span[@id="status"][text()="waiting"]`)), "the page knows")
+	playCtx, stop := context.WithCancel(context.Background())
+	defer stop()
+	played := make(chan struct{})
+	go func() {
+		run := srv.Play(playCtx)
+		srv.Encore(playCtx, run)
+		close(played)
+	}()
+	steps := func() int {
+		n := 0
+		for _, e := range srv.data().Scenarios[0].Events {
+			if e.Kind == "step" {
+				n++
+			}
+		}
+		return n
+	}
+	require.NoError(t, chromedp.Run(ctx, chromedp.KeyEvent(" ")))
+	require.Eventually(t, func() bool { return steps() == 1 }, 20*time.Second, 5*time.Millisecond)
+	require.NoError(t, chromedp.Run(ctx, chromedp.KeyEvent("p"))) // play on
+	require.Eventually(t, func() bool { return !srv.data().Paused }, 10*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return srv.data().Done }, 60*time.Second, 10*time.Millisecond)
+
+	var px float64
+	require.NoError(t, chromedp.Run(ctx,
+		chromedp.WaitVisible("#ladder g[data-kind=balance]", chromedp.ByQuery),
+		chromedp.Evaluate(`(() => { const t = document.querySelector("#ladder g.msg text"); return t.getBoundingClientRect().height; })()`, &px),
+	))
+	require.GreaterOrEqual(t, px, 18.0, "ladder text on a 1024 px projector")
+	browsertest.Screenshot(t, ctx, "projector-lost-response-reversal")
+
+	// after the run: play this scenario again
+	first := len(srv.data().Scenarios[0].Events)
+	require.NoError(t, chromedp.Run(ctx, chromedp.WaitVisible("#again", chromedp.ByQuery), chromedp.Click("#again", chromedp.ByQuery)))
+	require.Eventually(t, func() bool {
+		d := srv.data()
+		return !d.Done || len(d.Scenarios[0].Events) < first
+	}, 10*time.Second, 5*time.Millisecond, "it plays again")
+	require.Eventually(t, func() bool { return srv.data().Done && len(srv.data().Scenarios[0].Events) == first }, 60*time.Second, 10*time.Millisecond)
+	stop()
+	<-played
+}

@@ -18,6 +18,7 @@ type demoFlags struct {
 	lang, ui, profile    string
 	speed                float64
 	noBrowser, stay, all bool
+	present              bool
 	reports              []string
 }
 
@@ -60,6 +61,7 @@ otherwise the demo exits when done (--stay keeps serving). Ctrl-C ends it with e
 	fl.BoolVar(&f.noBrowser, "no-browser", false, "print the page's URL instead of opening a browser, and exit when done")
 	fl.BoolVar(&f.stay, "stay", false, "keep serving the page after the last scenario")
 	fl.BoolVar(&f.all, "all", false, "play the whole catalogue instead of the short story")
+	fl.BoolVar(&f.present, "present", false, "projector mode: large text, the ladder full width, keyboard shortcuts (space next, p pause, r restart, ←/→ scenarios, +/- zoom)")
 	fl.StringArrayVar(&f.reports, "report", nil, "write a report when done: html:PATH, md:PATH, json:PATH or junit:PATH")
 	return cmd
 }
@@ -123,6 +125,9 @@ func runDemo(cmd *cobra.Command, f demoFlags, args []string) error {
 	if err != nil {
 		return runtimeErr(err)
 	}
+	if f.present {
+		url += "?present=1"
+	}
 	defer srv.Close()
 	opened := false
 	if !f.noBrowser {
@@ -149,8 +154,9 @@ func runDemo(cmd *cobra.Command, f demoFlags, args []string) error {
 	passed, failed := run.Counts()
 	fmt.Fprintf(out, "\n%d passed, %d failed\n", passed, failed)
 	if f.stay || opened {
-		fmt.Fprintf(out, "the page stays up at %s; Ctrl-C stops it\n", url)
-		<-cmd.Context().Done()
+		fmt.Fprintf(out, "the page stays up at %s (restart, or play a scenario again, from the page); Ctrl-C stops it\n", url)
+		srv.Encore(cmd.Context(), run)
+		return nil
 	}
 	if failed > 0 {
 		return &exitError{code: exitExpected, err: fmt.Errorf("%d scenarios failed", failed), silent: true}
