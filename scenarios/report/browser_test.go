@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/css"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/posim/posim/browsertest"
 	"github.com/posim/posim/scenarios"
@@ -91,4 +94,64 @@ func TestHTMLReport_SummaryAndFailedFilter(t *testing.T) {
 	require.Len(t, items, 1)
 	require.Contains(t, items[0], "broken-on-purpose")
 	browsertest.Screenshot(t, ctx, "report-summary")
+}
+
+// Under --lang zh the Chinese is drawn by the embedded font, on a machine
+// with no CJK font of its own (CI's): every glyph of the title and the
+// terminal screen comes from it (TestFont_CoversEveryCJKCharacter checks
+// it has every character posim uses).
+func TestHTMLReport_ChineseRendersWithTheEmbeddedFont(t *testing.T) {
+	ctx := browsertest.New(t, 60*time.Second)
+	s, err := scenarios.FromCatalog("lost-response-reversal")
+	require.NoError(t, err)
+	res := scenarios.Run(context.Background(), s, scenarios.Options{Speed: 50})
+	var buf bytes.Buffer
+	require.NoError(t, report.HTML(&buf, &report.Run{Speed: 50, Profile: "iso87", Results: []*scenarios.Result{res}}, "zh"))
+	path := filepath.Join(t.TempDir(), "report.html")
+	require.NoError(t, os.WriteFile(path, buf.Bytes(), 0o600))
+
+	var title []cdp.NodeID
+	var result []cdp.NodeID
+	var fontStatus []string
+	require.NoError(t, chromedp.Run(ctx, css.Enable()))
+	require.NoError(t, chromedp.Run(ctx,
+		chromedp.Navigate("file://"+path),
+		chromedp.SetValue("#lang", "zh", chromedp.ByQuery),
+		chromedp.Evaluate(`document.getElementById("lang").dispatchEvent(new Event("change")); document.fonts.ready.then(() => true)`, nil,
+			func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }),
+		chromedp.WaitVisible("#ladder g[data-kind=result]", chromedp.ByQuery),
+		chromedp.Evaluate(`Promise.all([...document.fonts].map(f => f.load().then(() => f.family + " " + f.status, e => f.family + " failed: " + e)))`, &fontStatus,
+			func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }),
+		// the page laid out again with the loaded font
+		chromedp.Evaluate(`render(); document.body.offsetHeight`, nil),
+		chromedp.NodeIDs("#title", &title, chromedp.ByQuery),
+		chromedp.NodeIDs("#screen", &result, chromedp.ByQuery),
+	))
+	require.Equal(t, []string{"posim CJK loaded"}, fontStatus)
+	for name, ids := range map[string][]cdp.NodeID{"title": title, "terminal screen": result} {
+		require.NotEmpty(t, ids, name)
+		var fonts []*css.PlatformFontUsage
+		require.NoError(t, chromedp.Run(ctx, chromedp.ActionFunc(func(ctx context.Context) error {
+			if err := css.Enable().Do(ctx); err != nil {
+				return err
+			}
+			var err error
+			fonts, err = css.GetPlatformFontsForNode(ids[0]).Do(ctx)
+			return err
+		})))
+		var custom float64
+		for _, f := range fonts {
+			if f.IsCustomFont {
+				custom += f.GlyphCount
+			}
+		}
+		for _, f := range fonts {
+			t.Logf("%s: %s custom=%v glyphs=%v", name, f.FamilyName, f.IsCustomFont, f.GlyphCount)
+		}
+		require.Positive(t, custom, "%s: glyphs drawn by the embedded font", name)
+		for _, f := range fonts {
+			require.True(t, f.IsCustomFont, "%s: every glyph of the Chinese from the embedded font, not %s", name, f.FamilyName)
+		}
+	}
+	browsertest.Screenshot(t, ctx, "report-zh")
 }

@@ -2,6 +2,7 @@ package report
 
 import (
 	_ "embed"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"strings"
@@ -13,6 +14,15 @@ import (
 
 //go:embed web/ladder.html
 var ladderPage string
+
+// cjkFont is the subset of a CJK font the page embeds (web/font/NOTICE), so
+// that Chinese renders on machines without one.
+//
+//go:embed web/font/posim-cjk.ttf
+var cjkFont []byte
+
+// CJKFont returns the embedded CJK font subset (TrueType).
+func CJKFont() []byte { return cjkFont }
 
 // PageData is what the ladder page renders: the scenarios with their events
 // and ledgers, and the response-code meanings in both languages.
@@ -74,7 +84,8 @@ func Page(w io.Writer, d PageData) error {
 	if err != nil {
 		return err
 	}
-	_, err = io.WriteString(w, strings.Replace(ladderPage, "__POSIM_DATA__", string(data), 1))
+	page := strings.Replace(ladderPage, "__POSIM_FONT__", base64.StdEncoding.EncodeToString(cjkFont), 1)
+	_, err = io.WriteString(w, strings.Replace(page, "__POSIM_DATA__", string(data), 1))
 	return err
 }
 
