@@ -20,9 +20,10 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 and makes them misbehave the way real systems do: lost and late responses, reversals,
 duplicates, risk declines, out-of-balance settlement.
 
-Exit codes: 0 success (terminal: approved), 1 usage error, 2 invalid input,
-3 runtime failure (no response, connection refused, port busy),
-4 expectation failed (terminal: declined by the host).`,
+Exit codes: 0 success (terminal: approved), 1 usage error, 2 invalid input (a flag's
+value, an address that is not HOST:PORT, a file that does not read, a terminal state that
+says no), 3 runtime failure (no response, connection refused, port busy, a run stopped by
+Ctrl-C or SIGTERM), 4 expectation failed (terminal: declined by the host).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       versionText(),
