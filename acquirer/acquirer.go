@@ -414,7 +414,7 @@ func (a *Acquirer) entry(kind string, c *Conn, t *wire.Txn) Entry {
 		e.PAN, e.RC, e.RRN = c.mask(t.PAN), t.ResponseCode, t.RRN
 		e.MAC = len(t.MAC) > 0
 		if t.HasAmount {
-			e.Amount = t.Amount
+			e.Amount = wire.Money(t.Amount)
 		}
 	}
 	return e

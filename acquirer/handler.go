@@ -131,7 +131,7 @@ func (a *Acquirer) journalDecision(c *Conn, req *wire.Txn, d Decision) {
 	e.Detail = d.Why
 	if r := d.Record; r != nil {
 		e.RecordID, e.Status, e.Reason = r.ID, r.Status, r.Reason
-		e.PAN, e.Amount = r.MaskedPAN, r.Amount
+		e.PAN, e.Amount = r.MaskedPAN, wire.Money(r.Amount)
 	}
 	a.journal.Append(e)
 	for _, n := range d.Notes {

@@ -1,6 +1,7 @@
 package acquirer
 
 import (
+	"github.com/posim/posim/wire"
 	"sync"
 	"time"
 )
@@ -23,24 +24,24 @@ const (
 // Entry is one journal line. PANs are stored masked; PIN blocks and tracks
 // never reach the journal.
 type Entry struct {
-	Seq      int64     `json:"seq"`
-	Time     time.Time `json:"time"`
-	Kind     string    `json:"kind"`
-	Conn     string    `json:"conn,omitempty"`
-	MTI      string    `json:"mti,omitempty"`
-	Op       string    `json:"op,omitempty"`
-	STAN     string    `json:"stan,omitempty"`
-	TID      string    `json:"tid,omitempty"`
-	MID      string    `json:"mid,omitempty"`
-	PAN      string    `json:"pan,omitempty"`
-	Amount   int64     `json:"amount,omitempty"`
-	RC       string    `json:"rc,omitempty"`
-	RRN      string    `json:"rrn,omitempty"`
-	MAC      bool      `json:"mac,omitempty"` // the message carried DE64
-	Status   string    `json:"status,omitempty"`
-	Reason   string    `json:"reason,omitempty"`
-	Detail   string    `json:"detail,omitempty"`
-	RecordID int64     `json:"record,omitempty"`
+	Seq      int64      `json:"seq"`
+	Time     time.Time  `json:"time"`
+	Kind     string     `json:"kind"`
+	Conn     string     `json:"conn,omitempty"`
+	MTI      string     `json:"mti,omitempty"`
+	Op       string     `json:"op,omitempty"`
+	STAN     string     `json:"stan,omitempty"`
+	TID      string     `json:"tid,omitempty"`
+	MID      string     `json:"mid,omitempty"`
+	PAN      string     `json:"pan,omitempty"`
+	Amount   wire.Money `json:"amount,omitempty"`
+	RC       string     `json:"rc,omitempty"`
+	RRN      string     `json:"rrn,omitempty"`
+	MAC      bool       `json:"mac,omitempty"` // the message carried DE64
+	Status   string     `json:"status,omitempty"`
+	Reason   string     `json:"reason,omitempty"`
+	Detail   string     `json:"detail,omitempty"`
+	RecordID int64      `json:"record,omitempty"`
 }
 
 // Filter selects journal entries; empty fields match everything.

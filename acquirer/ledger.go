@@ -370,12 +370,12 @@ type Snapshot struct {
 
 // AccountView is an account as shown outside the host.
 type AccountView struct {
-	Alias     string `json:"alias,omitempty"`
-	PAN       string `json:"pan"` // masked
-	Status    string `json:"status"`
-	Balance   int64  `json:"balance"`
-	Held      int64  `json:"held"`
-	Available int64  `json:"available"`
+	Alias     string     `json:"alias,omitempty"`
+	PAN       string     `json:"pan"` // masked
+	Status    string     `json:"status"`
+	Balance   wire.Money `json:"balance"`
+	Held      wire.Money `json:"held"`
+	Available wire.Money `json:"available"`
 }
 
 func (l *ledger) snapshot() Snapshot { return l.page(0, 0) }
@@ -388,7 +388,7 @@ func (l *ledger) page(after int64, limit int) Snapshot {
 	for _, a := range l.accounts {
 		s.Accounts = append(s.Accounts, AccountView{
 			Alias: a.Card.Alias, PAN: wire.MaskPAN(a.Card.PAN), Status: a.Card.Status,
-			Balance: a.Balance, Held: a.Held, Available: a.Available(),
+			Balance: wire.Money(a.Balance), Held: wire.Money(a.Held), Available: wire.Money(a.Available()),
 		})
 	}
 	sort.Slice(s.Accounts, func(i, j int) bool { return s.Accounts[i].PAN < s.Accounts[j].PAN })

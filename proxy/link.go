@@ -114,7 +114,7 @@ func (l *link) entry(kind, dir string, t *wire.Txn) acquirer.Entry {
 	e := acquirer.Entry{Kind: kind, Conn: l.id, Detail: dir}
 	if t != nil {
 		e.MTI, e.Op, e.STAN, e.TID, e.MID, e.PAN = t.MTI, string(t.Op), t.STAN, t.TID, t.MID, wire.MaskPAN(t.PAN)
-		e.Amount, e.RC, e.RRN, e.MAC = t.Amount, t.ResponseCode, t.RRN, len(t.MAC) > 0
+		e.Amount, e.RC, e.RRN, e.MAC = wire.Money(t.Amount), t.ResponseCode, t.RRN, len(t.MAC) > 0
 		if t.IsResponse() {
 			e.Reason = wire.Meaning(t.ResponseCode, "en")
 		}

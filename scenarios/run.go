@@ -213,19 +213,19 @@ func (r *run) balanceEvent(step int, before []acquirer.AccountView) []acquirer.A
 	now := r.engine.Snapshot().Accounts
 	was := map[string]int64{}
 	for _, a := range before {
-		was[a.PAN] = a.Balance
+		was[a.PAN] = int64(a.Balance)
 	}
 	var changes []BalanceChange
 	for _, a := range now {
 		b, ok := was[a.PAN]
-		if !ok || b == a.Balance {
+		if !ok || b == int64(a.Balance) {
 			continue
 		}
 		name := a.Alias
 		if name == "" {
 			name = a.PAN
 		}
-		changes = append(changes, BalanceChange{Card: name, Before: wire.FormatAmount(b), After: wire.FormatAmount(a.Balance)})
+		changes = append(changes, BalanceChange{Card: name, Before: wire.FormatAmount(b), After: wire.FormatAmount(int64(a.Balance))})
 	}
 	if len(changes) > 0 {
 		r.event(Event{Step: step, Source: "acquirer", Kind: "balance", Balances: changes})
@@ -436,7 +436,7 @@ func (r *run) setupHost(seed int64) error {
 		}
 		amt := ""
 		if e.Amount != 0 {
-			amt = wire.FormatAmount(e.Amount)
+			amt = wire.FormatAmount(int64(e.Amount))
 		}
 		r.event(Event{AtMS: e.Time.Sub(Epoch).Milliseconds(), Source: "acquirer", Kind: e.Kind, MTI: e.MTI, STAN: e.STAN, RC: e.RC, PAN: e.PAN, Amount: amt, MAC: e.MAC, Detail: e.Detail})
 	})

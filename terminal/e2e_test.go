@@ -86,7 +86,7 @@ func balance(t *testing.T, a *acquirer.Acquirer, alias string) int64 {
 	t.Helper()
 	for _, acc := range a.Engine().Snapshot().Accounts {
 		if acc.Alias == alias {
-			return acc.Balance
+			return int64(acc.Balance)
 		}
 	}
 	t.Fatalf("no account %s", alias)

@@ -1,0 +1,66 @@
+package wire
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Money is an amount in minor units that reads and writes JSON as a
+// decimal string ("12.34", "-5.00"): what the control API and the reports
+// show. It also reads a JSON number of minor units, as files written before
+// it did.
+type Money int64
+
+// MarshalJSON writes the amount as a decimal string.
+func (m Money) MarshalJSON() ([]byte, error) { return json.Marshal(FormatAmount(int64(m))) }
+
+// UnmarshalJSON reads a decimal string, or a number of minor units.
+func (m *Money) UnmarshalJSON(data []byte) error {
+	if len(data) > 0 && data[0] == '"' {
+		var s string
+		if err := json.Unmarshal(data, &s); err != nil {
+			return err
+		}
+		v, err := parseMoney(s)
+		if err != nil {
+			return err
+		}
+		*m = Money(v)
+		return nil
+	}
+	var n int64
+	if err := json.Unmarshal(data, &n); err != nil {
+		return fmt.Errorf("amount: want a decimal string such as \"12.34\": %w", err)
+	}
+	*m = Money(n)
+	return nil
+}
+
+// parseMoney reads a decimal amount of any size an int64 of minor units
+// holds (ParseAmount is DE4's, bounded by its 12 digits), signed.
+func parseMoney(s string) (int64, error) {
+	neg := strings.HasPrefix(s, "-")
+	whole, frac, dot := strings.Cut(strings.TrimPrefix(s, "-"), ".")
+	if whole == "" || (dot && (len(frac) == 0 || len(frac) > 2)) {
+		return 0, fmt.Errorf("amount %q: want a decimal such as 12.34", s)
+	}
+	for len(frac) < 2 {
+		frac += "0"
+	}
+	w, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil || w > (math.MaxInt64-99)/100 {
+		return 0, fmt.Errorf("amount %q: not a decimal, or too large", s)
+	}
+	f, err := strconv.ParseUint(frac, 10, 8)
+	if err != nil {
+		return 0, fmt.Errorf("amount %q: want a decimal such as 12.34", s)
+	}
+	v := w*100 + int64(f)
+	if neg {
+		v = -v
+	}
+	return v, nil
+}
