@@ -270,8 +270,10 @@ type OrigRef struct {
 
 // Upload is one transaction of a batch upload: the terminal's view of it.
 type Upload struct {
-	STAN    string `json:"stan"`
-	PAN     string `json:"-"`
+	STAN string `json:"stan"`
+	// PAN is kept in JSON: a data directory's op log replays batch
+	// uploads; nothing shows an Upload to a person.
+	PAN     string `json:"pan,omitempty"`
 	Amount  int64  `json:"amount"`
 	Foreign bool   `json:"foreign,omitempty"`
 }
