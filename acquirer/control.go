@@ -340,7 +340,7 @@ func (c *Control) journal(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	after, limit, err := pageArgs(q.Get("after"), q.Get("limit"))
+	after, limit, err := PageArgs(q.Get("after"), q.Get("limit"))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
@@ -364,8 +364,9 @@ func (c *Control) journal(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, kept)
 }
 
-// pageArgs reads ?after= and ?limit= (both optional, non-negative).
-func pageArgs(after, limit string) (int64, int, error) {
+// PageArgs reads the ?after= (a sequence number or record id) and ?limit=
+// of a paginated call, both optional and non-negative.
+func PageArgs(after, limit string) (int64, int, error) {
 	var a int64
 	var l int
 	if after != "" {
@@ -392,7 +393,7 @@ func (c *Control) ledger(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	after, limit, err := pageArgs(q.Get("after"), q.Get("limit"))
+	after, limit, err := PageArgs(q.Get("after"), q.Get("limit"))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return

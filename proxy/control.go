@@ -3,7 +3,6 @@ package proxy
 import (
 	_ "embed"
 	"net/http"
-	"strconv"
 
 	"github.com/posim/posim/acquirer"
 	"github.com/posim/posim/scenarios"
@@ -87,25 +86,22 @@ func (c *Control) observe(e acquirer.Entry) {
 // ServeHTTP serves the API.
 func (c *Control) ServeHTTP(w http.ResponseWriter, r *http.Request) { c.mux.ServeHTTP(w, r) }
 
-// journal answers GET /journal?kind=&tid=&stan=&mti=&after=SEQ.
+// journal answers GET /journal?kind=&tid=&stan=&mti=&after=SEQ&limit=N.
 func (c *Control) journal(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	entries := c.j.List(acquirer.Filter{Kind: q.Get("kind"), TID: q.Get("tid"), STAN: q.Get("stan"), MTI: q.Get("mti")})
-	if s := q.Get("after"); s != "" {
-		after, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			http.Error(w, "after: want a sequence number", http.StatusBadRequest)
-			return
-		}
-		kept := entries[:0]
-		for _, e := range entries {
-			if e.Seq > after {
-				kept = append(kept, e)
-			}
-		}
-		entries = kept
+	after, limit, err := acquirer.PageArgs(q.Get("after"), q.Get("limit"))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
 	}
-	acquirer.WriteJSON(w, entries)
+	entries := c.j.List(acquirer.Filter{Kind: q.Get("kind"), TID: q.Get("tid"), STAN: q.Get("stan"), MTI: q.Get("mti")})
+	kept := entries[:0]
+	for _, e := range entries {
+		if e.Seq > after && (limit == 0 || len(kept) < limit) {
+			kept = append(kept, e)
+		}
+	}
+	acquirer.WriteJSON(w, kept)
 }
 
 // ruleCollector exports each rule's matches and fires.

@@ -1,7 +1,6 @@
 package scenarios
 
 import (
-	"sort"
 	"strings"
 
 	"github.com/posim/posim/wire"
@@ -45,11 +44,7 @@ func (s *RespondSpec) String() string {
 	if len(*s) == 0 {
 		return ActRespond
 	}
-	keys := make([]string, 0, len(*s))
-	for k := range *s {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := sortedKeys(*s)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = k + "=" + (*s)[k]

@@ -65,57 +65,56 @@ func parseMoney(s string) (int64, error) {
 	return v, nil
 }
 
+type (
+	plainTotals Totals
+	plainUpload Upload
+)
+
+// totalsJSON is Totals' JSON form: its amounts as Money (the outer fields
+// win over the embedded ones in encoding/json).
+type totalsJSON struct {
+	plainTotals
+	DebitAmount         Money `json:"debit_amount"`
+	CreditAmount        Money `json:"credit_amount"`
+	ForeignDebitAmount  Money `json:"foreign_debit_amount,omitempty"`
+	ForeignCreditAmount Money `json:"foreign_credit_amount,omitempty"`
+}
+
 // MarshalJSON writes the totals with their amounts as decimal strings.
 func (t Totals) MarshalJSON() ([]byte, error) {
-	type plain Totals
-	return json.Marshal(struct {
-		plain
-		DebitAmount         Money `json:"debit_amount"`
-		CreditAmount        Money `json:"credit_amount"`
-		ForeignDebitAmount  Money `json:"foreign_debit_amount,omitempty"`
-		ForeignCreditAmount Money `json:"foreign_credit_amount,omitempty"`
-	}{plain(t), Money(t.DebitAmount), Money(t.CreditAmount), Money(t.ForeignDebitAmount), Money(t.ForeignCreditAmount)})
+	return json.Marshal(totalsJSON{plainTotals(t), Money(t.DebitAmount), Money(t.CreditAmount), Money(t.ForeignDebitAmount), Money(t.ForeignCreditAmount)})
 }
 
 // UnmarshalJSON reads what MarshalJSON writes (and minor-unit numbers).
 func (t *Totals) UnmarshalJSON(data []byte) error {
-	type plain Totals
-	var v struct {
-		plain
-		DebitAmount         Money `json:"debit_amount"`
-		CreditAmount        Money `json:"credit_amount"`
-		ForeignDebitAmount  Money `json:"foreign_debit_amount,omitempty"`
-		ForeignCreditAmount Money `json:"foreign_credit_amount,omitempty"`
-	}
+	var v totalsJSON
 	if err := json.Unmarshal(data, &v); err != nil {
 		return err
 	}
-	*t = Totals(v.plain)
+	*t = Totals(v.plainTotals)
 	t.DebitAmount, t.CreditAmount = int64(v.DebitAmount), int64(v.CreditAmount)
 	t.ForeignDebitAmount, t.ForeignCreditAmount = int64(v.ForeignDebitAmount), int64(v.ForeignCreditAmount)
 	return nil
 }
 
+// uploadJSON is Upload's JSON form: its amount as Money.
+type uploadJSON struct {
+	plainUpload
+	Amount Money `json:"amount"`
+}
+
 // MarshalJSON writes the upload with its amount as a decimal string.
 func (u Upload) MarshalJSON() ([]byte, error) {
-	type plain Upload
-	return json.Marshal(struct {
-		plain
-		Amount Money `json:"amount"`
-	}{plain(u), Money(u.Amount)})
+	return json.Marshal(uploadJSON{plainUpload(u), Money(u.Amount)})
 }
 
 // UnmarshalJSON reads what MarshalJSON writes (and minor-unit numbers).
 func (u *Upload) UnmarshalJSON(data []byte) error {
-	type plain Upload
-	var v struct {
-		plain
-		Amount Money `json:"amount"`
-	}
+	var v uploadJSON
 	if err := json.Unmarshal(data, &v); err != nil {
 		return err
 	}
-	*u = Upload(v.plain)
+	*u = Upload(v.plainUpload)
 	u.Amount = int64(v.Amount)
 	return nil
 }
