@@ -140,7 +140,19 @@ func NewEngine(book *cards.Book, pol Policies) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("policy pin_key: %w", err)
 	}
-	return &Engine{book: book, pol: pol, pinKey: key, l: newLedger(book)}, nil
+	e := &Engine{book: book, pol: pol, pinKey: key, l: newLedger(book)}
+	e.syncRisk()
+	return e, nil
+}
+
+// syncRisk keeps velocity totals while, and only while, the policies have
+// a velocity limit; e.mu is held (or the engine not yet shared).
+func (e *Engine) syncRisk() {
+	var window time.Duration
+	if e.pol.VelocityCount > 0 {
+		window = e.pol.VelocityWindow
+	}
+	e.l.risk.setWindow(window, e.l.records)
 }
 
 // Policies returns the engine's policies.
@@ -162,6 +174,7 @@ func (e *Engine) SetPolicies(p Policies) error {
 	e.mu.Lock()
 	wait := e.logOp(Op{Kind: OpSetPolicies, Policies: &p, PINKey: p.PINKey})
 	e.pol, e.pinKey = p, key
+	e.syncRisk()
 	e.mu.Unlock()
 	return wait()
 }
@@ -175,6 +188,7 @@ func (e *Engine) Reset() {
 	retain, postMax := e.l.retain, e.l.postMax
 	e.l = newLedger(e.book)
 	e.l.setRetention(retain, postMax)
+	e.syncRisk()
 	e.seq = 0
 	if e.keys != nil {
 		e.keys = map[string]*terminalKeys{}
@@ -563,32 +577,10 @@ func (e *Engine) limits(req *wire.Txn, now time.Time) (string, string) {
 	if p.DailyAmount == 0 && p.DailyCount == 0 && p.VelocityCount == 0 {
 		return "", ""
 	}
-	y, m, d := now.UTC().Date()
-	dayStart := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-	since := dayStart
-	if p.VelocityCount > 0 && now.Add(-p.VelocityWindow).Before(since) {
-		since = now.Add(-p.VelocityWindow)
-	}
-	var dayAmount int64
-	var dayCount, recent int
-	recs := e.l.byPAN[req.PAN]
-	// records are appended in time order: walk back until both the day and
-	// the velocity window are behind us
-	for i := len(recs) - 1; i >= 0; i-- {
-		r := recs[i]
-		if r.Time.Before(since) {
-			break
-		}
-		if !r.live() || (r.Op != wire.OpSale && r.Op != wire.OpCompletion) {
-			continue
-		}
-		if !r.Time.Before(dayStart) {
-			dayAmount += r.Amount
-			dayCount++
-		}
-		if p.VelocityCount > 0 && r.MID == req.MID && now.Sub(r.Time) < p.VelocityWindow {
-			recent++
-		}
+	dayAmount, dayCount := e.l.risk.today(req.PAN, now)
+	recent := 0
+	if p.VelocityCount > 0 {
+		recent = e.l.risk.recent(req.PAN, req.MID, now)
 	}
 	switch {
 	case p.DailyAmount > 0 && dayAmount+req.Amount > p.DailyAmount:
@@ -829,7 +821,7 @@ func (e *Engine) preAuthVoid(req *wire.Txn, rec *Record, now time.Time) Decision
 	}
 	rec.Amount, rec.Original, rec.PAN, rec.MaskedPAN = orig.Amount, orig.ID, orig.PAN, orig.MaskedPAN
 	d := e.finish(req, rec, "00", fmt.Sprintf("pre-authorisation %d voided", orig.ID), now)
-	orig.Status = StatusVoided
+	e.setStatus(orig, StatusVoided)
 	if a := e.l.accounts[orig.PAN]; a != nil {
 		a.Held -= orig.Amount
 	}
@@ -874,7 +866,7 @@ func (e *Engine) voidOf(orig *Record, req *wire.Txn, rec *Record, now time.Time)
 	}
 	rec.Amount, rec.Original, rec.PAN, rec.MaskedPAN = orig.Amount, orig.ID, orig.PAN, orig.MaskedPAN
 	d := e.finish(req, rec, "00", fmt.Sprintf("void of record %d", orig.ID), now)
-	orig.Status = StatusVoided
+	e.setStatus(orig, StatusVoided)
 	orig.Credited = orig.Amount
 	if a := e.l.accounts[orig.PAN]; a != nil {
 		e.l.post(now, a, orig.Amount, "void", rec)
@@ -1003,7 +995,7 @@ func (e *Engine) reverse(req *wire.Txn, now time.Time) Decision {
 func (e *Engine) undo(orig, rev *Record, now time.Time) {
 	a := e.l.accounts[orig.PAN]
 	prev := orig.Status
-	orig.Status = StatusReversed
+	e.setStatus(orig, StatusReversed)
 	orig.Reason = rev.Reason
 	post := func(amount int64, kind string) {
 		if a != nil && amount != 0 {
@@ -1026,7 +1018,7 @@ func (e *Engine) undo(orig, rev *Record, now time.Time) {
 	case wire.OpPreAuthVoid:
 		// reversing a pre-authorisation void puts the hold back
 		if pre := e.byID(orig.Original); pre != nil && pre.Status == StatusVoided {
-			pre.Status = StatusApproved
+			e.setStatus(pre, StatusApproved)
 			if a != nil {
 				a.Held += pre.Amount
 			}
@@ -1034,7 +1026,7 @@ func (e *Engine) undo(orig, rev *Record, now time.Time) {
 	case wire.OpVoid, wire.OpCompletionVoid:
 		// reversing a void reinstates the sale
 		if sale := e.byID(orig.Original); sale != nil && sale.Status == StatusVoided {
-			sale.Status = StatusApproved
+			e.setStatus(sale, StatusApproved)
 			sale.Credited -= orig.Amount
 			post(-orig.Amount, "void reversal")
 			e.preAuthOf(sale, true)

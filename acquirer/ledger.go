@@ -178,6 +178,7 @@ type ledger struct {
 	uploads   map[string][]uploadItem // TID|batch
 	settled   map[string]Settlement   // TID|batch
 	settles   []Settlement
+	risk      *risk // running totals of the daily and velocity limits
 
 	retain    int   // keep at most this many records (0: all)
 	forgotten int64 // records dropped by retention; IDs keep counting
@@ -196,6 +197,7 @@ func newLedger(book *cards.Book) *ledger {
 		orphans:   map[origK]*Record{},
 		uploads:   map[string][]uploadItem{},
 		settled:   map[string]Settlement{},
+		risk:      newRisk(),
 	}
 	for _, c := range book.Cards {
 		l.accounts[c.PAN] = &Account{Card: c, Balance: c.Balance, masked: wire.MaskPAN(c.PAN)}
@@ -261,6 +263,9 @@ func (l *ledger) add(r *Record) {
 	l.byOrig[k] = r
 	if r.PAN != "" {
 		l.byPAN[r.PAN] = append(l.byPAN[r.PAN], r)
+	}
+	if counted(r) && r.live() {
+		l.risk.stand(r)
 	}
 }
 

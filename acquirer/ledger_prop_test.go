@@ -306,10 +306,28 @@ func (m *ledgerModel) Settle(t *rapid.T) {
 	}
 }
 
-// Advance moves the clock: minutes, hours or days, through cut-overs.
+// Advance moves the clock: seconds (within a velocity window), minutes,
+// hours or days, through cut-overs.
 func (m *ledgerModel) Advance(t *rapid.T) {
-	m.now = m.now.Add(time.Duration(rapid.Int64Range(1, 4*24*60).Draw(t, "minutes")) * time.Minute)
+	if rapid.Bool().Draw(t, "seconds") {
+		m.now = m.now.Add(time.Duration(rapid.Int64Range(1, 900).Draw(t, "seconds")) * time.Second)
+	} else {
+		m.now = m.now.Add(time.Duration(rapid.Int64Range(1, 4*24*60).Draw(t, "minutes")) * time.Minute)
+	}
 	m.e.Advance(m.now)
+}
+
+// Limits turns the daily and velocity limits on, off or to other values,
+// low enough that sales meet them.
+func (m *ledgerModel) Limits(t *rapid.T) {
+	p := m.e.Policies()
+	p.DailyAmount = rapid.SampledFrom([]int64{0, 20000, 60000}).Draw(t, "daily amount")
+	p.DailyCount = rapid.IntRange(0, 6).Draw(t, "daily count")
+	p.VelocityCount = rapid.IntRange(0, 4).Draw(t, "velocity count")
+	p.VelocityWindow = time.Duration(rapid.IntRange(1, 30).Draw(t, "velocity minutes")) * time.Minute
+	if err := m.e.SetPolicies(p); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // Dispute raises a retrieval, a chargeback, a representment or a second
@@ -338,6 +356,51 @@ func (m *ledgerModel) Check(t *rapid.T) {
 	if err := checkLedger(m.e, m.start); err != nil {
 		t.Fatal(err)
 	}
+	if err := checkRisk(m.e, m.now); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkRisk checks the limits' running totals against a walk of every
+// record (the way limits were checked before they had totals): for each
+// card, the standing sales and completions of now's day, and at each
+// merchant those within the velocity window.
+func checkRisk(e *Engine, now time.Time) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	type cm struct{ pan, mid string }
+	dayAmount, dayCount, recent := map[string]int64{}, map[string]int{}, map[cm]int{}
+	y, mo, d := now.UTC().Date()
+	dayStart := time.Date(y, mo, d, 0, 0, 0, 0, time.UTC)
+	window := e.pol.VelocityWindow
+	for _, r := range e.l.records {
+		if !r.live() || (r.Op != wire.OpSale && r.Op != wire.OpCompletion) {
+			continue
+		}
+		if !r.Time.Before(dayStart) {
+			dayAmount[r.PAN] += r.Amount
+			dayCount[r.PAN]++
+		}
+		if now.Sub(r.Time) < window {
+			recent[cm{r.PAN, r.MID}]++
+		}
+	}
+	for _, pan := range propCards {
+		amount, count := e.l.risk.today(pan, now)
+		if amount != dayAmount[pan] || count != dayCount[pan] {
+			return fmt.Errorf("card %s: running daily totals %s in %d, its records %s in %d", wire.MaskPAN(pan),
+				wire.FormatAmount(amount), count, wire.FormatAmount(dayAmount[pan]), dayCount[pan])
+		}
+		if e.pol.VelocityCount == 0 {
+			continue
+		}
+		for _, mid := range []string{"M1", "M2"} {
+			if got, want := e.l.risk.recent(pan, mid, now), recent[cm{pan, mid}]; got != want {
+				return fmt.Errorf("card %s at %s: %d sales within %s by the running totals, %d by its records", wire.MaskPAN(pan), mid, got, window, want)
+			}
+		}
+	}
+	return nil
 }
 
 // checkLedger checks the money rules over the whole ledger of an engine
