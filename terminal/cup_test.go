@@ -4,12 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 
@@ -237,19 +234,14 @@ func TestCUP_Settlement(t *testing.T) {
 		}
 		require.NoError(t, term.Close())
 		// two sales the host never saw, in the terminal's log
-		path := filepath.Join(dir, "state.json")
-		data, err := os.ReadFile(path)
+		st, err := terminal.ReadState(dir)
 		require.NoError(t, err)
-		var st terminal.State
-		require.NoError(t, json.Unmarshal(data, &st))
 		for i := range 2 {
 			e := st.Log[0]
 			e.STAN, e.RRN = fmt.Sprintf("9%05d", i), ""
 			st.Log = append(st.Log, e)
 		}
-		data, err = json.Marshal(st)
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(path, data, 0o600))
+		require.NoError(t, terminal.WriteState(dir, st))
 
 		term = cupTerm(t, a.Addr(), dir, tid)
 		res, err := term.Settle(t.Context())
@@ -349,15 +341,10 @@ func TestCUP_TrackEncryption(t *testing.T) {
 
 	// a terminal whose track key is out of step: the host reads another card
 	require.NoError(t, term.Close())
-	path := filepath.Join(dir, "state.json")
-	data, err := os.ReadFile(path)
+	st, err := terminal.ReadState(dir)
 	require.NoError(t, err)
-	var st terminal.State
-	require.NoError(t, json.Unmarshal(data, &st))
 	st.Keys.Track = "00112233445566778899AABBCCDDEEFF"
-	data, err = json.Marshal(st)
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(path, data, 0o600))
+	require.NoError(t, terminal.WriteState(dir, st))
 	term = newTerminal(t, addr, dir, cfg)
 	res, _ = term.Sale(t.Context(), terminal.Request{Card: "approve", Amount: 100})
 	require.Equal(t, "14", res.ResponseCode)

@@ -1,10 +1,7 @@
 package terminal_test
 
 import (
-	"encoding/json"
 	"net"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -43,8 +40,6 @@ func (r *rawConn) roundTrip(t *testing.T, req *wire.Txn) *wire.Txn {
 func restartWith(t *testing.T, addr, tid string, st terminal.State) *terminal.Terminal {
 	t.Helper()
 	dir := t.TempDir()
-	data, err := json.Marshal(st)
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "state.json"), data, 0o600))
+	require.NoError(t, terminal.WriteState(dir, st))
 	return newTerminal(t, addr, dir, func(c *terminal.Config) { c.TID = tid })
 }

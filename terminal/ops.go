@@ -143,6 +143,9 @@ func (t *Terminal) referenced(ctx context.Context, op wire.Op, r Request) (*Resu
 	req.RRN = r.RRN
 	req.Currency = t.cfg.Currency
 	req.Condition = wire.CondNormal
+	if err := t.loadLog(); err != nil {
+		return res, res.finish(Refused, "", err)
+	}
 	orig := t.find(r.RRN, r.AuthCode, originalOps(op)...)
 	// DE61 (cup): the original's batch, trace number and date
 	req.OrigRef = &wire.OrigRef{Batch: "000000", STAN: "000000", Date: "0000"}
@@ -318,6 +321,9 @@ func (t *Terminal) Reversal(ctx context.Context, r Request) (*Result, error) {
 	defer t.mu.Unlock()
 	res := t.newResult(string(wire.OpReversal))
 	if t.state.Pending == nil {
+		if err := t.loadLog(); err != nil {
+			return res, res.finish(Refused, "", err)
+		}
 		idx := -1
 		for i := len(t.state.Log) - 1; i >= 0; i-- {
 			e := t.state.Log[i]
@@ -377,6 +383,9 @@ func (t *Terminal) Settle(ctx context.Context) (*Result, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	res := t.newResult(string(wire.OpSettle))
+	if err := t.loadLog(); err != nil {
+		return res, res.finish(Refused, "", err)
+	}
 	caps := t.cfg.Profile.Capabilities()
 	totals := t.state.Totals(caps)
 	sr := &SettlementResult{Batch: t.batch(), Terminal: totals}

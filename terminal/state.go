@@ -1,19 +1,10 @@
 package terminal
 
 import (
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/posim/posim/wire"
 )
-
-// stateFile is the name of the state file inside the state directory.
-const stateFile = "state.json"
 
 // PendingReversal is the saved reversal record of a transaction whose outcome
 // the terminal does not know. Request is a copy of the original request
@@ -103,127 +94,6 @@ func (s *State) Totals(caps wire.Capabilities) wire.Totals {
 		t.AddCard(e.counts(caps), e.Amount, caps.ForeignTotals && wire.Foreign(e.PAN))
 	}
 	return t
-}
-
-// tempPrefix starts the names of the state's temporary files.
-const tempPrefix = ".state-"
-
-// ErrStateLocked: another terminal (another posim process, or another
-// Terminal in this one) is using the state directory.
-var ErrStateLocked = errors.New("terminal state directory is in use")
-
-// store persists State in a directory; with an empty directory it keeps
-// state in memory only. A store with a directory holds its lock from open
-// to close, so that two terminals never share STANs and reversal records.
-type store struct {
-	dir    string
-	lock   *os.File
-	onSave func(State) // tests: sees each state saved
-}
-
-// open creates the directory if need be, takes its lock and removes the
-// temporary files a crash left behind.
-func (s *store) open() error {
-	if s.dir == "" {
-		return nil
-	}
-	if err := os.MkdirAll(s.dir, 0o700); err != nil {
-		return fmt.Errorf("creating state directory: %w", err)
-	}
-	name := filepath.Join(s.dir, "lock")
-	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return fmt.Errorf("opening the state lock: %w", err)
-	}
-	if err := lockFile(f); err != nil {
-		f.Close()
-		return fmt.Errorf("%w: %s is locked by another process (%v); wait for it to finish or use another --state", ErrStateLocked, name, err)
-	}
-	s.lock = f
-	stale, _ := filepath.Glob(filepath.Join(s.dir, tempPrefix+"*"))
-	for _, name := range stale {
-		_ = os.Remove(name) // a save a crash interrupted: the state file is whole
-	}
-	return nil
-}
-
-// close releases the lock.
-func (s *store) close() {
-	if s.lock != nil {
-		_ = unlockFile(s.lock)
-		s.lock.Close()
-		s.lock = nil
-	}
-}
-
-func (s *store) load() (State, error) {
-	st := State{Batch: 1}
-	if s.dir == "" {
-		return st, nil
-	}
-	data, err := os.ReadFile(filepath.Join(s.dir, stateFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return st, nil
-	}
-	if err != nil {
-		return st, fmt.Errorf("reading terminal state: %w", err)
-	}
-	if err := json.Unmarshal(data, &st); err != nil {
-		return st, fmt.Errorf("reading terminal state %s: %w", filepath.Join(s.dir, stateFile), err)
-	}
-	if st.Batch < 1 {
-		st.Batch = 1
-	}
-	return st, nil
-}
-
-// save writes the state atomically and durably: a crash leaves the old or
-// the new state, never half of one, and once save returns the new state
-// survives a power cut (the file and the directory entry are synced).
-func (s *store) save(st State) error {
-	if s.dir == "" {
-		return nil
-	}
-	if s.onSave != nil {
-		s.onSave(st)
-	}
-	data, err := json.MarshalIndent(st, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(s.dir, tempPrefix+"*")
-	if err != nil {
-		return fmt.Errorf("saving terminal state: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("saving terminal state: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("saving terminal state: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("saving terminal state: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), filepath.Join(s.dir, stateFile)); err != nil {
-		return fmt.Errorf("saving terminal state: %w", err)
-	}
-	return syncDir(s.dir)
-}
-
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("saving terminal state: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("saving terminal state: syncing %s: %w", dir, err)
-	}
-	return nil
 }
 
 // StoredKeys are working keys in hex.

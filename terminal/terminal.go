@@ -122,6 +122,7 @@ func (t *Terminal) Config() Config { return t.cfg }
 func (t *Terminal) State() State {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	_ = t.loadLog() // an unreadable log is reported by the next operation that needs it
 	s := t.state
 	s.Log = append([]LogEntry(nil), s.Log...)
 	if s.Pending != nil {
@@ -138,6 +139,9 @@ func (t *Terminal) State() State {
 func (t *Terminal) ResetState() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if err := t.loadLog(); err != nil {
+		return err
+	}
 	t.state = State{Batch: 1}
 	if err := t.useKeys(nil); err != nil {
 		return err
@@ -170,7 +174,25 @@ func (t *Terminal) disconnect() {
 	}
 }
 
-func (t *Terminal) save() error { return t.store.save(t.state) }
+// save saves the state durably: on disk before save returns. The record
+// of a reversal is saved so before its request leaves (R2).
+func (t *Terminal) save() error { return t.store.save(t.state, true) }
+
+// saveSoon saves the state at once but lazily: it survives the process,
+// and reaches the disk with the next durable save. A transaction's outcome
+// is saved so: after a power cut before the next transaction, the
+// terminal reverses the approval as one it never heard of, which is what
+// R3 asks of an outcome it cannot prove. So a transaction costs one
+// durable write, whatever the size of the open batch.
+func (t *Terminal) saveSoon() error { return t.store.save(t.state, false) }
+
+// loadLog reads the whole batch log before an operation that needs it.
+func (t *Terminal) loadLog() error {
+	if err := t.store.loadLog(&t.state); err != nil {
+		return fmt.Errorf("terminal state: %w", err)
+	}
+	return nil
+}
 
 // connect dials the acquirer unless already connected.
 func (t *Terminal) connect(ctx context.Context) error {
@@ -548,7 +570,7 @@ func (t *Terminal) online(ctx context.Context, req *wire.Txn, res *Result, f fau
 		// approved: until the record is cleared, a failure means "approved
 		// but the terminal could not complete" (R3, reason 96)
 		t.state.Pending.Reason = wire.ReasonIncomplete
-		if err := t.save(); err != nil {
+		if err := t.saveSoon(); err != nil {
 			return resp, res.finish(InvalidResponse, resp.ResponseCode, err)
 		}
 	}
@@ -576,7 +598,7 @@ func (t *Terminal) online(ctx context.Context, req *wire.Txn, res *Result, f fau
 	if commit != nil && resp.ResponseCode == "00" {
 		commit(resp)
 	}
-	if err := t.save(); err != nil {
+	if err := t.saveSoon(); err != nil {
 		return resp, res.finish(InvalidResponse, resp.ResponseCode, err)
 	}
 	res.LateResponses = t.LateResponses()

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/posim/posim/acquirer"
+	"github.com/posim/posim/terminal"
 	"github.com/stretchr/testify/require"
 )
 
@@ -125,10 +126,9 @@ func TestCLI_NothingListening(t *testing.T) {
 	r := decode(t, out)
 	require.Equal(t, "refused", r.Outcome)
 	require.False(t, r.ReversalPending)
-	data, err := os.ReadFile(filepath.Join(state, "state.json"))
-	if err == nil {
-		require.NotContains(t, string(data), "pending_reversal")
-	}
+	st, err := terminal.ReadState(state)
+	require.NoError(t, err)
+	require.Nil(t, st.Pending, "nothing left the terminal: nothing to reverse")
 }
 
 func TestCLI_TimeoutThenReversalFirst(t *testing.T) {
