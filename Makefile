@@ -40,6 +40,8 @@ fuzz:
 	$(FUZZ) ./wire -fuzz '^FuzzReadCUPFrame$$'
 	$(FUZZ) ./wire -fuzz '^FuzzFramers$$'
 	$(FUZZ) ./wire -fuzz '^FuzzCustomSpec$$'
+	$(FUZZ) ./wire -fuzz '^FuzzFastMatchesMoov$$'
+	$(FUZZ) ./wire -fuzz '^FuzzFastPacksAsMoov$$'
 	$(FUZZ) ./cards -fuzz '^FuzzParse$$'
 	$(FUZZ) ./scenarios -fuzz '^FuzzParse$$'
 	$(FUZZ) ./scenarios -fuzz '^FuzzControlLoad$$'

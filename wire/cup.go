@@ -87,6 +87,25 @@ func cupRowFor(op Op) (cupRow, bool) {
 }
 
 func (cup) Encode(t *Txn) (*iso8583.Message, error) {
+	m := iso8583.NewMessage(SpecCUP)
+	if err := encodeCUP(m, t); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// EncodeTo is Encode onto a field sink.
+func (cup) EncodeTo(t *Txn, m FieldSink) error { return encodeCUP(m, t) }
+
+// DecodeFrom is Decode from a field source.
+func (cup) DecodeFrom(m FieldSource) (*Txn, error) { return decodeCUP(m) }
+
+// FastSpec is SpecCUP compiled.
+func (cup) FastSpec() *FastSpec { return fastCUP }
+
+var fastCUP = mustFast(SpecCUP)
+
+func encodeCUP(m FieldSink, t *Txn) error {
 	row, known := cupRowFor(t.Op)
 	mti, pc, cond, typ, net := row.mti, row.pc, row.cond, row.typ, "000"
 	switch t.Op {
@@ -125,7 +144,7 @@ func (cup) Encode(t *Txn) (*iso8583.Message, error) {
 		}
 	default:
 		if !known && t.MTI == "" {
-			return nil, fmt.Errorf("encoding %s: not a cup transaction", t.Op)
+			return fmt.Errorf("encoding %s: not a cup transaction", t.Op)
 		}
 	}
 	if t.MTI != "" {
@@ -140,7 +159,6 @@ func (cup) Encode(t *Txn) (*iso8583.Message, error) {
 	if t.IsResponse() && t.NetworkCode != "" {
 		net = t.NetworkCode
 	}
-	m := iso8583.NewMessage(SpecCUP)
 	m.MTI(mti)
 	set := func(id int, v string) error {
 		if v == "" {
@@ -232,22 +250,22 @@ func (cup) Encode(t *Txn) (*iso8583.Message, error) {
 	}
 	for _, f := range fields {
 		if err := set(f.id, f.v); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if t.Balance != nil {
 		if err := set(54, FormatBalance(*t.Balance, t.Currency)); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if len(t.PINBlock) > 0 {
 		if err := set(52, string(t.PINBlock)); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if len(t.Keys) > 0 {
 		if err := set(62, string(t.Keys)); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if len(t.MAC) > 0 || t.CorruptMAC {
@@ -257,13 +275,13 @@ func (cup) Encode(t *Txn) (*iso8583.Message, error) {
 			ph = macFlip
 		}
 		if err := set(64, ph); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	if err := setExtra(m, t.Extra); err != nil {
-		return nil, err
+	if err := setExtra(m, SpecCUP, t.Extra); err != nil {
+		return err
 	}
-	return m, nil
+	return nil
 }
 
 // de61 is DE61 of a reference: 61.1 batch, 61.2 trace, 61.3 date.
@@ -293,7 +311,9 @@ func orDefault(s, d string) string {
 	return s
 }
 
-func (cup) Decode(m *iso8583.Message) (*Txn, error) {
+func (cup) Decode(m *iso8583.Message) (*Txn, error) { return decodeCUP(m) }
+
+func decodeCUP(m FieldSource) (*Txn, error) {
 	get := func(id int) string {
 		s, _ := m.GetString(id)
 		return s

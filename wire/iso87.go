@@ -161,6 +161,14 @@ func (iso87) Encode(t *Txn) (*iso8583.Message, error) { return encode87(Spec87, 
 // encode87 maps a Txn onto a message of spec with the ISO 8583:1987
 // field assignments (shared by iso87 and user-supplied specs).
 func encode87(spec *iso8583.MessageSpec, t *Txn) (*iso8583.Message, error) {
+	m := iso8583.NewMessage(spec)
+	if err := encode87To(m, spec, t); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func encode87To(m FieldSink, spec *iso8583.MessageSpec, t *Txn) error {
 	mti, pc := pcFor87(t.Op)
 	if t.MTI != "" {
 		mti = t.MTI
@@ -169,9 +177,8 @@ func encode87(spec *iso8583.MessageSpec, t *Txn) (*iso8583.Message, error) {
 		pc = t.ProcessingCode
 	}
 	if mti == "" {
-		return nil, fmt.Errorf("encoding %s: no MTI", t.Op)
+		return fmt.Errorf("encoding %s: no MTI", t.Op)
 	}
-	m := iso8583.NewMessage(spec)
 	m.MTI(mti)
 	set := func(id int, v string) error {
 		if v == "" {
@@ -185,7 +192,7 @@ func encode87(spec *iso8583.MessageSpec, t *Txn) (*iso8583.Message, error) {
 	var amount string
 	if t.HasAmount {
 		if t.Amount < 0 || t.Amount > 999999999999 {
-			return nil, fmt.Errorf("encoding DE4: amount %d out of range", t.Amount)
+			return fmt.Errorf("encoding DE4: amount %d out of range", t.Amount)
 		}
 		amount = fmt.Sprintf("%012d", t.Amount)
 	}
@@ -201,22 +208,22 @@ func encode87(spec *iso8583.MessageSpec, t *Txn) (*iso8583.Message, error) {
 	}
 	for _, f := range fields {
 		if err := set(f.id, f.v); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if t.Batch != "" {
 		if err := set(60, t.Batch); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if t.Balance != nil {
 		if err := set(54, FormatBalance(*t.Balance, t.Currency)); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if len(t.PINBlock) > 0 {
 		if err := set(52, strings.ToUpper(hex.EncodeToString(t.PINBlock))); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if t.Totals != nil {
@@ -231,7 +238,7 @@ func encode87(spec *iso8583.MessageSpec, t *Txn) (*iso8583.Message, error) {
 			{88, fmt.Sprintf("%016d", tt.DebitAmount)},
 		} {
 			if err := set(f.id, f.v); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
@@ -240,18 +247,18 @@ func encode87(spec *iso8583.MessageSpec, t *Txn) (*iso8583.Message, error) {
 			zeroIfEmpty(o.AcquirerID), zeroIfEmpty(o.ForwarderID))
 		de90 = strings.ReplaceAll(de90, " ", "0")
 		if err := set(90, de90); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if len(t.MAC) > 0 {
 		if err := set(64, strings.ToUpper(hex.EncodeToString(t.MAC))); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	if err := setExtra(m, t.Extra); err != nil {
-		return nil, err
+	if err := setExtra(m, spec, t.Extra); err != nil {
+		return err
 	}
-	return m, nil
+	return nil
 }
 
 func zeroIfEmpty(s string) string {
@@ -269,7 +276,20 @@ type FieldError struct {
 
 func (e *FieldError) Error() string { return fmt.Sprintf("DE%d: %s", e.Field, e.Reason) }
 
-func (iso87) Decode(m *iso8583.Message) (*Txn, error) {
+func (iso87) Decode(m *iso8583.Message) (*Txn, error) { return decode87(m) }
+
+// EncodeTo is Encode onto a field sink.
+func (iso87) EncodeTo(t *Txn, m FieldSink) error { return encode87To(m, Spec87, t) }
+
+// DecodeFrom is Decode from a field source.
+func (iso87) DecodeFrom(m FieldSource) (*Txn, error) { return decode87(m) }
+
+// FastSpec is Spec87 compiled.
+func (iso87) FastSpec() *FastSpec { return fast87 }
+
+var fast87 = mustFast(Spec87)
+
+func decode87(m FieldSource) (*Txn, error) {
 	get := func(id int) string {
 		s, _ := m.GetString(id)
 		return s

@@ -243,15 +243,15 @@ type Txn struct {
 }
 
 // setExtra sets a request's extra fields on m.
-func setExtra(m *iso8583.Message, extra map[int]string) error {
+func setExtra(m FieldSink, spec *iso8583.MessageSpec, extra map[int]string) error {
 	ids := make([]int, 0, len(extra))
 	for id := range extra {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
 	for _, id := range ids {
-		if _, ok := m.GetSpec().Fields[id]; !ok || id < 2 {
-			return fmt.Errorf("field %d is not in the %s spec", id, m.GetSpec().Name)
+		if _, ok := spec.Fields[id]; !ok || id < 2 {
+			return fmt.Errorf("field %d is not in the %s spec", id, spec.Name)
 		}
 		if err := m.Field(id, extra[id]); err != nil {
 			return fmt.Errorf("setting DE%d: %w", id, err)
@@ -450,4 +450,31 @@ func FormatAmount(minor int64) string {
 		minor = -minor
 	}
 	return fmt.Sprintf("%s%d.%02d", sign, minor/100, minor%100)
+}
+
+// FieldSource is what a profile decodes a message from: a moov message, or
+// the Fields of a compiled spec.
+type FieldSource interface {
+	GetMTI() (string, error)
+	GetString(id int) (string, error)
+}
+
+// FieldSink is what a profile encodes a message to: a moov message, or the
+// Builder of a compiled spec.
+type FieldSink interface {
+	MTI(mti string)
+	Field(id int, v string) error
+}
+
+// FastProfile is a profile whose messages a compiled spec reads and writes
+// (the built-in iso87 and cup): the hot paths of the acquirer and the load
+// generator use it instead of moov messages.
+type FastProfile interface {
+	Profile
+	// FastSpec is the compiled form of Spec.
+	FastSpec() *FastSpec
+	// EncodeTo is Encode onto a field sink.
+	EncodeTo(t *Txn, m FieldSink) error
+	// DecodeFrom is Decode from a field source.
+	DecodeFrom(m FieldSource) (*Txn, error)
 }
