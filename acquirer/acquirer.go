@@ -43,6 +43,9 @@ type Acquirer struct {
 	wg     sync.WaitGroup
 	seq    atomic.Int64
 	macs   bool // the engine issues keys and checks MACs (cup); fixed at New
+	// fast: the profile's compiled codec reads requests and writes
+	// answers (nil: moov messages, as dumps and recordings need them)
+	fast wire.FastProfile
 
 	// connections refused over MaxConns, and the last warning of it or of
 	// an unreadable frame (warnings at most once a second)
@@ -115,6 +118,9 @@ func New(opts ...Option) (*Acquirer, error) {
 		tf.Reply = true
 		tf.OnMismatch = a.mismatch
 		codec.Framer = tf
+	}
+	if fp, ok := o.Profile.(wire.FastProfile); ok && o.Dump == nil && o.Record == nil {
+		a.fast = fp
 	}
 	a.SetHandler(o.Handler)
 	return a, nil
@@ -481,6 +487,14 @@ func (c *Conn) RemoteAddr() string { return c.raw.RemoteAddr().String() }
 
 // Send encodes t and writes it as one frame, journalling and logging it.
 func (c *Conn) Send(t *wire.Txn) error {
+	if fp := c.a.fast; fp != nil {
+		frame, err := c.codec.FrameFast(fp, t)
+		if err != nil {
+			c.a.journal.Append(Entry{Time: c.a.Now(), Kind: KindFault, Conn: c.id, MTI: t.MTI, STAN: t.STAN, Detail: "send failed: " + err.Error()})
+			return fmt.Errorf("sending %s: %w", t.MTI, err)
+		}
+		return c.sendFrame(t, nil, frame)
+	}
 	m, err := c.a.opts.Profile.Encode(t)
 	if err != nil {
 		return fmt.Errorf("encoding %s: %w", t.MTI, err)
@@ -496,14 +510,20 @@ func (c *Conn) SendMessage(t *wire.Txn, m *iso8583.Message) error {
 		c.a.journal.Append(Entry{Time: c.a.Now(), Kind: KindFault, Conn: c.id, MTI: t.MTI, STAN: t.STAN, Detail: "send failed: " + err.Error()})
 		return fmt.Errorf("sending %s: %w", t.MTI, err)
 	}
+	return c.sendFrame(t, m, frame)
+}
+
+// sendFrame journals, logs, dumps and records a frame (m: its message,
+// when a moov message was built), then writes it.
+func (c *Conn) sendFrame(t *wire.Txn, m *iso8583.Message, frame []byte) error {
 	// journalled before the write, so that the entry always precedes
 	// whatever the terminal does with the answer
 	c.a.journal.Append(c.a.entry(KindOut, c, t))
 	c.a.logTxn("out", c, t)
-	if c.a.opts.Dump != nil {
+	if c.a.opts.Dump != nil && m != nil {
 		wire.Dump(c.a.opts.Dump, c.id+" >>", m)
 	}
-	if r := c.a.opts.Record; r != nil {
+	if r := c.a.opts.Record; r != nil && m != nil {
 		c.a.record(r, "response", c, m, frame)
 	}
 	if err := c.write(frame); err != nil {
@@ -565,21 +585,39 @@ func (c *Conn) readLoop() {
 	defer c.closed()
 	r := bufio.NewReader(c.raw)
 	idle := c.a.opts.IdleTimeout
+	fp := c.a.fast
+	var fields wire.Fields
 	for {
 		if idle > 0 {
 			// the whole next frame must arrive in time: a slowloris peer
 			// that trickles bytes is closed like a silent one
 			_ = c.raw.SetReadDeadline(time.Now().Add(idle))
 		}
-		m, body, err := c.codec.ReadBody(r)
+		body, err := c.codec.Framer.ReadFrame(r)
 		if err != nil {
 			if c.ctx.Err() == nil {
 				c.readError(err)
 			}
 			return
 		}
-		if m != nil { // nil: a keep-alive or a bad frame already answered
-			c.inbound(m, body)
+		if len(body) == 0 {
+			continue // a keep-alive
+		}
+		if fp != nil && fp.FastSpec().Unpack(body, &fields) == nil {
+			req, err := fp.DecodeFrom(&fields)
+			c.inbound(nil, req, err, body)
+			continue
+		}
+		// moov reads it (again, when the compiled codec refused it: for
+		// the answer to a bad frame moov's partial message gives)
+		m, err := c.codec.UnpackBody(body)
+		if err != nil {
+			c.readError(err)
+			return
+		}
+		if m != nil { // nil: a bad frame already answered
+			req, err := c.a.opts.Profile.Decode(m)
+			c.inbound(m, req, err, body)
 		}
 	}
 }
@@ -668,17 +706,18 @@ func (c *Conn) badMessage(b wire.BadMessage) {
 	_ = c.Send(t.Response("30")) // on the read loop: answered before the next frame is read
 }
 
-// inbound handles one request; body is its frame body as it arrived.
-func (c *Conn) inbound(m *iso8583.Message, body []byte) {
+// inbound handles one request, decoded as req (err: why it could not be);
+// body is its frame body as it arrived, m its moov message (nil when the
+// compiled codec read it).
+func (c *Conn) inbound(m *iso8583.Message, req *wire.Txn, err error, body []byte) {
 	a := c.a
 	now := a.Now()
-	if a.opts.Dump != nil {
+	if a.opts.Dump != nil && m != nil {
 		wire.Dump(a.opts.Dump, c.id+" <<", m)
 	}
-	if r := a.opts.Record; r != nil {
+	if r := a.opts.Record; r != nil && m != nil {
 		a.record(r, "request", c, m, nil)
 	}
-	req, err := a.opts.Profile.Decode(m)
 	a.journal.Append(a.entry(KindIn, c, req))
 	a.logTxn("in", c, req)
 	x := &Exchange{Conn: c, Request: req, Message: m, Received: now}

@@ -49,8 +49,10 @@ func (defaultHandler) HandleInline(x *Exchange) {
 // Exchange is one request on its way through a handler. Its methods are safe
 // for concurrent use.
 type Exchange struct {
-	Conn     *Conn
-	Request  *wire.Txn
+	Conn    *Conn
+	Request *wire.Txn
+	// Message is the request as a moov message, when one was built (a dump
+	// or a recording asks for it); nil when the compiled codec read it.
 	Message  *iso8583.Message
 	Received time.Time
 

@@ -3,6 +3,7 @@ package wire
 import (
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/moov-io/iso8583"
 	connection "github.com/moov-io/iso8583-connection"
@@ -65,6 +66,17 @@ func (c *Codec) sign(m *iso8583.Message, body []byte) {
 	}
 	placeholder, _ := f.String()
 	tid, _ := m.GetString(41)
+	c.SignBody(body, placeholder, tid)
+}
+
+// SignBody writes the MAC of terminal tid over everything before DE64
+// into the body's last 8 bytes (a body that ends with DE64, whose value was
+// placeholder), when the codec has the terminal's MAC key. A placeholder
+// that asks for a wrong MAC gets one.
+func (c *Codec) SignBody(body []byte, placeholder, tid string) {
+	if c.MACKeyFor == nil || len(body) < 8 {
+		return
+	}
 	k := c.MACKeyFor(tid)
 	if k == nil {
 		return
@@ -116,15 +128,26 @@ func (c *Codec) ReadBody(r io.Reader) (*iso8583.Message, []byte, error) {
 	if len(body) == 0 {
 		return nil, nil, nil
 	}
+	m, err := c.UnpackBody(body)
+	if m == nil || err != nil {
+		return nil, nil, err
+	}
+	return m, body, nil
+}
+
+// UnpackBody unpacks a frame body read by the framer. A body that cannot be
+// unpacked goes to OnBadMessage, and UnpackBody returns nil and no error;
+// without OnBadMessage it returns an *errors.UnpackError.
+func (c *Codec) UnpackBody(body []byte) (*iso8583.Message, error) {
 	m := iso8583.NewMessage(c.Profile.Spec())
 	if err := m.Unpack(body); err != nil {
 		if c.OnBadMessage != nil {
 			c.OnBadMessage(BadMessage{Raw: body, Partial: m, Err: err})
-			return nil, nil, nil
+			return nil, nil
 		}
-		return nil, nil, &iso8583errors.UnpackError{Err: err, RawMessage: body}
+		return nil, &iso8583errors.UnpackError{Err: err, RawMessage: body}
 	}
-	return m, body, nil
+	return m, nil
 }
 
 // Unpack decodes a frame body into a message of the codec's profile.
@@ -152,4 +175,31 @@ func (RequestIDByClass) GenerateRequestID(m *iso8583.Message) (string, error) {
 		return "", fmt.Errorf("message without a STAN (DE11)")
 	}
 	return mti[:2] + "|" + stan, nil
+}
+
+var (
+	builders = sync.Pool{New: func() any { return new(Builder) }}
+	bodies   = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+)
+
+// FrameFast is Frame for a profile with a compiled spec: t is encoded and
+// packed without a moov message, signed as Frame signs, and framed.
+func (c *Codec) FrameFast(fp FastProfile, t *Txn) ([]byte, error) {
+	b := builders.Get().(*Builder)
+	defer builders.Put(b)
+	b.Reset()
+	if err := fp.EncodeTo(t, b); err != nil {
+		return nil, err
+	}
+	bp := bodies.Get().(*[]byte)
+	defer bodies.Put(bp)
+	body, err := fp.FastSpec().Append((*bp)[:0], b)
+	if err != nil {
+		return nil, fmt.Errorf("packing message: %w", err)
+	}
+	*bp = body
+	if b.Has(64) {
+		c.SignBody(body, b.Get(64), b.Get(41))
+	}
+	return c.Framer.AppendFrame(make([]byte, 0, len(body)+16), body)
 }
