@@ -20,7 +20,9 @@ type Note struct {
 // Decision is the engine's answer to one request.
 type Decision struct {
 	// Response is the message to send back; nil when nothing is to be sent
-	// (a response nobody asked for).
+	// (a response nobody asked for). It is the one the ledger keeps to
+	// answer a duplicate: read it, or copy it before changing it (an
+	// Exchange hands its handlers a copy).
 	Response *wire.Txn
 	// Record is a copy of the record booked or touched, if any.
 	Record *Record
@@ -616,8 +618,7 @@ func (e *Engine) finish(req *wire.Txn, rec *Record, code, why string, now time.T
 	e.receiptFields(resp, req, now)
 	rec.response = resp
 	e.l.add(rec)
-	out := *resp
-	return Decision{Response: &out, Record: rec, Why: why}
+	return Decision{Response: resp, Record: rec, Why: why}
 }
 
 func (e *Engine) financial(req *wire.Txn, now time.Time) Decision {
@@ -961,8 +962,7 @@ func (e *Engine) reverse(req *wire.Txn, now time.Time) Decision {
 		resp.ResponseCode = code
 		rec.ResponseCode = code
 		rec.response = resp
-		out := *resp
-		return Decision{Response: &out, Record: rec, Why: why, Notes: notes}
+		return Decision{Response: resp, Record: rec, Why: why, Notes: notes}
 	}
 	if orig == nil {
 		rec.Status = StatusOrphan

@@ -41,7 +41,9 @@ type defaultHandler struct{}
 func (h defaultHandler) Handle(_ context.Context, x *Exchange) { h.HandleInline(x) }
 
 func (defaultHandler) HandleInline(x *Exchange) {
-	if resp := x.Process(); resp != nil {
+	// the decided answer as it is: this handler changes nothing, so it
+	// needs no copy of its own
+	if resp := x.decide(); resp != nil {
 		_ = x.Respond(resp)
 	}
 }
@@ -65,6 +67,15 @@ type Exchange struct {
 // ledger) and returns the response to send, or nil when there is nothing to
 // answer. Later calls return the same response.
 func (x *Exchange) Process() *wire.Txn {
+	x.decide()
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.response()
+}
+
+// decide runs the request through the engine once and returns the decided
+// answer itself (shared with the ledger: not to be changed).
+func (x *Exchange) decide() *wire.Txn {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if !x.done {
@@ -74,7 +85,7 @@ func (x *Exchange) Process() *wire.Txn {
 			if resp, why, ok := a.opts.Replay.Answer(x.Request); ok {
 				x.decision = Decision{Response: resp, Why: why}
 				a.journalDecision(x.Conn, x.Request, x.decision)
-				return x.response()
+				return x.decision.Response
 			}
 		}
 		x.decision = a.engine.Decide(x.Request, a.Now())
@@ -88,7 +99,7 @@ func (x *Exchange) Process() *wire.Txn {
 		}
 		a.journalDecision(x.Conn, x.Request, x.decision)
 	}
-	return x.response()
+	return x.decision.Response
 }
 
 // response copies the decided answer (nil: none).

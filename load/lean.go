@@ -200,7 +200,7 @@ func (f *Fleet) connect(t *terminal) error {
 		return err
 	}
 	t.conn, t.br = c, bufio.NewReaderSize(c, 4096)
-	if !f.o.Profile.Capabilities().WorkingKeys {
+	if !f.o.Profile.Capabilities().WorkingKeys || f.o.SkipSignOn {
 		return nil
 	}
 	req := &wire.Txn{Op: wire.OpSignOn, TID: t.tid, MID: f.o.MID, Batch: "000001", STAN: t.nextSTAN(), NetworkCode: wire.KeysDouble,

@@ -50,6 +50,9 @@ type Options struct {
 	// TIDPrefix starts every terminal ID (default "L"): two fleets at one
 	// host need different prefixes. MID is the merchant (DE42) of them all.
 	TIDPrefix, MID string
+	// SkipSignOn: the target is no acquirer (a bare server or an echo)
+	// and issues no working keys; requests go unsigned.
+	SkipSignOn bool
 	// Progress, when set, is called about once a second.
 	Progress func(Progress)
 }

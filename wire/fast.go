@@ -588,6 +588,21 @@ func (ff *fastField) append(dst []byte, v string) ([]byte, error) {
 	}
 }
 
+// Answer turns the MTI at the start of body into its response's in place
+// (0200 → 0210): what a bare echo server does to a request. It reports
+// false when the MTI is not a request's.
+func (c *FastSpec) Answer(body []byte) bool {
+	switch {
+	case c.mti.enc == encASCII && len(body) >= 4 && body[2] >= '0' && body[2] <= '8' && body[2]%2 == 0:
+		body[2]++
+	case c.mti.enc == encBCD && len(body) >= 2 && body[1]>>4 <= 8 && (body[1]>>4)%2 == 0:
+		body[1] += 0x10
+	default:
+		return false
+	}
+	return true
+}
+
 // decodeBCDRight reads length digits of right-aligned BCD from src (all
 // of it: (length+1)/2 bytes), appended to dst, exactly as moov's BCD
 // encoding reads them (github.com/yerden/go-util/bcd, Standard): every

@@ -198,7 +198,7 @@ func runLoad(cmd *cobra.Command, f loadFlags) error {
 		fmt.Fprintf(out, "held %d idle connections for %.1fs\n", f.terminals, rep.Idle.HeldFor)
 	case f.baseline:
 		bo := o
-		bo.Target = f.baselineTarget
+		bo.Target, bo.SkipSignOn = f.baselineTarget, true
 		if bo.Target == "" {
 			b, err := load.StartBaseline("127.0.0.1:0", profile)
 			if err != nil {
@@ -361,18 +361,32 @@ const loadRetain = 200_000
 
 func newBaselineCmd() *cobra.Command {
 	var listen, profileName string
+	var echo bool
 	cmd := &cobra.Command{
 		Use:   "baseline",
 		Short: "Serve a bare iso8583-connection server to measure posim against",
 		Long: `Serve a bare moov-io/iso8583-connection server that answers every request 00, with no
 ledger, journal, rules or events: what the codec and the connection cost by themselves.
-posim load --baseline-target compares an acquirer in another process with it.`,
+posim load --baseline-target compares an acquirer in another process with it.
+
+--echo serves a raw framed echo instead: each frame answered by itself, its MTI turned
+into the response's, nothing else read: the floor under any host (posim bench uses both).`,
 		Example: `  posim baseline --listen 127.0.0.1:8590`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			profile, err := loadProfile(profileName)
 			if err != nil {
 				return err
+			}
+			if echo {
+				e, err := load.StartEcho(listen, profile)
+				if err != nil {
+					return runtimeErr(err)
+				}
+				defer e.Close()
+				fmt.Fprintf(cmd.OutOrStdout(), "posim baseline (echo) listening on %s (profile %s); Ctrl-C stops it\n", e.Addr(), profile.Name())
+				<-cmd.Context().Done()
+				return nil
 			}
 			b, err := load.StartBaseline(listen, profile)
 			if err != nil {
@@ -386,5 +400,6 @@ posim load --baseline-target compares an acquirer in another process with it.`,
 	}
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8590", "address to listen on")
 	cmd.Flags().StringVar(&profileName, "profile", "iso87", "dialect")
+	cmd.Flags().BoolVar(&echo, "echo", false, "serve a raw framed echo instead of the moov server")
 	return cmd
 }

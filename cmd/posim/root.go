@@ -72,6 +72,7 @@ Ctrl-C or SIGTERM), 4 expectation failed (terminal: declined by the host).`,
 		newStatementCmd(),
 		newLoadCmd(),
 		newBaselineCmd(),
+		newBenchCmd(),
 		newVersionCmd(),
 	)
 	return root
