@@ -17,6 +17,13 @@ type Report struct {
 	Faults   *FaultCheck `json:"faults,omitempty"`
 	Idle     *Idle       `json:"idle,omitempty"`
 	Host     *HostStats  `json:"host,omitempty"`
+	// ClientCPU is this process's CPU per response over the measured run,
+	// in microseconds: the fleet's, and the acquirer's too when it runs in
+	// this process (InProcess). HostCPU is the host's, read from its
+	// control API (--control) before and after.
+	ClientCPU float64 `json:"client_cpu_us,omitempty"`
+	InProcess bool    `json:"acquirer_in_process,omitempty"`
+	HostCPU   float64 `json:"host_cpu_us,omitempty"`
 }
 
 // HostStats are the acquirer process's own figures, read from its control
@@ -25,6 +32,7 @@ type HostStats struct {
 	RSSMiB      float64 `json:"rss_mib"`
 	Connections float64 `json:"connections"`
 	Goroutines  float64 `json:"goroutines"`
+	CPUSeconds  float64 `json:"cpu_seconds"`
 }
 
 // Idle is an idle hold: terminals connected and silent.

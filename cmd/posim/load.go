@@ -227,10 +227,36 @@ func runLoad(cmd *cobra.Command, f loadFlags) error {
 		}
 		fmt.Fprintf(out, "ratio acquirer/baseline: %.2f (%d alternating rounds after a %s warm-up)\n", rep.Ratio, rounds, f.warmup)
 	default:
-		if rep.Acquirer, err = load.Measure(ctx, fleet, f.duration, f.warmup); err != nil {
+		if f.warmup > 0 {
+			if _, err := fleet.Run(ctx, f.warmup); err != nil {
+				return runtimeErr(err)
+			}
+		}
+		var host0 *load.HostStats
+		if f.control != "" && f.target != "" {
+			host0, _ = scrapeHost(f.control)
+		}
+		cpu0 := selfCPU()
+		if rep.Acquirer, err = fleet.Run(ctx, f.duration); err != nil {
 			return runtimeErr(err)
 		}
+		cpu := selfCPU() - cpu0
 		printLoad(out, "acquirer", rep.Acquirer)
+		if n := rep.Acquirer.Responses; n > 0 && cpu > 0 {
+			rep.ClientCPU, rep.InProcess = float64(cpu.Microseconds())/float64(n), f.target == ""
+			who := "the fleet"
+			if rep.InProcess {
+				who = "the fleet and the acquirer, both in this process (posim bench measures them apart)"
+			}
+			fmt.Fprintf(out, "cpu: %.1f µs a response in this process: %s", rep.ClientCPU, who)
+			if host0 != nil {
+				if h, err := scrapeHost(f.control); err == nil && h.CPUSeconds > host0.CPUSeconds {
+					rep.HostCPU = (h.CPUSeconds - host0.CPUSeconds) * 1e6 / float64(n)
+					fmt.Fprintf(out, "; host %.1f µs a response (its process_cpu_seconds_total)", rep.HostCPU)
+				}
+			}
+			fmt.Fprintln(out)
+		}
 	}
 	if rep.Faults != nil && rep.Acquirer != nil {
 		reconcile(rep.Faults, host, engine, fleet)
@@ -339,7 +365,7 @@ func scrapeHost(base string) (*load.HostStats, error) {
 		return nil, fmt.Errorf("%s has no process_resident_memory_bytes: is it posim's control API?", url)
 	}
 	return &load.HostStats{RSSMiB: value("process_resident_memory_bytes") / (1 << 20), Connections: value("posim_connections"),
-		Goroutines: value("go_goroutines")}, nil
+		Goroutines: value("go_goroutines"), CPUSeconds: value("process_cpu_seconds_total")}, nil
 }
 
 func printLoad(w io.Writer, name string, r *load.Result) {
