@@ -165,3 +165,63 @@ func TestCompare(t *testing.T) {
 	}
 	require.Equal(t, ra.Responses, sum, "the merged series holds every response")
 }
+
+// Under cup every terminal signs on first and signs its requests with its
+// MAC key: the host approves sales and voids and declines what it must,
+// never answering 77 (not signed on) or A0 (bad MAC).
+func TestRunCUPSignsOnAndSigns(t *testing.T) {
+	a := startAcquirer(t, acquirer.WithProfile(wire.CUP))
+	mix, err := ParseMix("sale=60,void=20,refund=10,decline=10")
+	require.NoError(t, err)
+	res, err := Run(context.Background(), Options{Target: a.Addr(), Terminals: 3, Profile: wire.CUP, Mix: mix, Seed: 3}, time.Second)
+	require.NoError(t, err)
+	require.Positive(t, res.Codes["00"])
+	require.Positive(t, res.Codes["51"], "the decline card")
+	require.Positive(t, res.Ops["void"])
+	require.Zero(t, res.Codes["77"]+res.Codes["A0"], "codes %v", res.Codes)
+	require.Empty(t, res.Errors)
+}
+
+// The echo answers each request with itself under the response MTI: the
+// fleet counts the answers (they carry no DE39) and reads no error.
+func TestRunAgainstEcho(t *testing.T) {
+	for _, p := range []wire.Profile{wire.ISO87, wire.CUP} {
+		e, err := StartEcho("127.0.0.1:0", p)
+		require.NoError(t, err)
+		res, err := Run(context.Background(), Options{Target: e.Addr(), Terminals: 2, Profile: p, SkipSignOn: true}, 500*time.Millisecond)
+		require.NoError(t, err, p.Name())
+		require.Positive(t, res.Responses, p.Name())
+		require.Empty(t, res.Errors, p.Name())
+		require.NoError(t, e.Close())
+	}
+}
+
+// A request template's changing fields are found where they are: a frame
+// the fleet patched decodes to the values it wrote.
+func TestTemplatesPatchTheRightBytes(t *testing.T) {
+	for _, p := range []wire.Profile{wire.ISO87, wire.CUP} {
+		f := &Fleet{o: Options{Profile: p, PAN: "6200000000009998", DeclinePAN: "6200000000000104", MID: "M1"}, fp: p.(wire.FastProfile), codec: wire.NewCodec(p)}
+		tmpl, err := f.templates("L0000001")
+		require.NoError(t, err, p.Name())
+		tt := &terminal{tid: "L0000001"}
+		now := time.Date(2026, 11, 27, 13, 14, 15, 0, time.Local)
+		frame := f.request(tt, tmpl["void"], 4321, now, 98765, "123456789012")
+		body := frame[tmpl["void"].body:]
+		var fs wire.Fields
+		require.NoError(t, p.(wire.FastProfile).FastSpec().Unpack(body, &fs), p.Name())
+		x, err := p.(wire.FastProfile).DecodeFrom(&fs)
+		require.NoError(t, err, p.Name())
+		require.Equal(t, "004321", x.STAN, p.Name())
+		require.Equal(t, int64(98765), x.Amount, p.Name())
+		require.Equal(t, "123456789012", x.RRN, p.Name())
+		require.Equal(t, "L0000001", x.TID, p.Name())
+		require.Equal(t, wire.OpVoid, x.Op, p.Name())
+		if tmpl["void"].de7.n > 0 {
+			require.Equal(t, wire.TransmissionTimeOf(now), x.TransmissionTime, p.Name())
+		}
+		if tmpl["void"].de12.n > 0 {
+			require.Equal(t, "131415", x.LocalTime, p.Name())
+			require.Equal(t, "1127", x.LocalDate, p.Name())
+		}
+	}
+}
