@@ -89,8 +89,8 @@ func (c *chipAuth) answer(d Decision) Decision {
 	icc := emv.List{{Tag: emv.TagIssuerAuth, Value: data}}
 	icc = append(icc, c.scripts...)
 	d.Response.ICC = icc.Bytes()
-	if d.Record != nil && d.Record.response != nil {
-		d.Record.response.ICC = d.Response.ICC
+	if d.Record != nil {
+		d.Record.icc = d.Response.ICC
 	}
 	return d
 }

@@ -234,7 +234,7 @@ func (e *Engine) Decide(req *wire.Txn, now time.Time) Decision {
 	d.durable = wait
 	if d.Record != nil {
 		cp := *d.Record
-		cp.response, cp.olderSame = nil, nil
+		cp.icc, cp.olderSame = nil, nil
 		d.Record = &cp
 	}
 	return d
@@ -319,29 +319,31 @@ func (e *Engine) duplicate(req *wire.Txn) (Decision, bool) {
 		return Decision{}, false
 	}
 	note := Note{KindDuplicate, fmt.Sprintf("same TID, MID, STAN %s and MTI as record %d", req.STAN, rec.ID)}
-	if rec.PAN != req.PAN || rec.Amount != req.Amount || rec.response.ProcessingCode != req.ProcessingCode {
+	if rec.PAN != req.PAN || rec.Amount != req.Amount || rec.pc != req.ProcessingCode {
 		// not a retransmission: the terminal reused a trace number
 		note.Detail += " with different content"
 		return Decision{Response: req.Response("94"), Why: "STAN reused with different content: answered 94", Notes: []Note{note}}, true
 	}
+	// the original answer again: the duplicate repeats the original request
+	// (same card, amount, processing code, terminal, STAN and DE7), so its
+	// answer is built as the original's was, with the record's outcome
+	replay := func() *wire.Txn {
+		resp := req.Response(rec.ResponseCode)
+		resp.RRN, resp.AuthCode = rec.RRN, rec.AuthCode
+		e.receiptFields(resp, req, rec.Time)
+		resp.ICC = rec.icc
+		return resp
+	}
 	if req.Op == wire.OpAdvice || req.Op == wire.OpRefund {
 		// an advice repeat (0221) is acknowledged again, never booked twice
-		resp := rec.response.Response(rec.ResponseCode)
-		resp.MTI, _ = wire.ResponseMTI(req.MTI)
-		copyApproval(resp, rec.response)
-		return Decision{Response: resp, Record: rec, Why: "advice repeat acknowledged, not booked again", Notes: []Note{note}}, true
+		return Decision{Response: replay(), Record: rec, Why: "advice repeat acknowledged, not booked again", Notes: []Note{note}}, true
 	}
 	switch e.pol.Duplicate {
 	case DuplicateReplay:
-		resp := *rec.response
-		return Decision{Response: &resp, Record: rec, Why: "duplicate: original response replayed", Notes: []Note{note}}, true
+		return Decision{Response: replay(), Record: rec, Why: "duplicate: original response replayed", Notes: []Note{note}}, true
 	default:
 		return Decision{Response: req.Response(e.pol.Duplicate), Record: rec, Why: "duplicate transmission answered " + e.pol.Duplicate, Notes: []Note{note}}, true
 	}
-}
-
-func copyApproval(dst, src *wire.Txn) {
-	dst.RRN, dst.AuthCode = src.RRN, src.AuthCode
 }
 
 // network answers network management: a sign-on issues working keys (when
@@ -616,7 +618,7 @@ func (e *Engine) finish(req *wire.Txn, rec *Record, code, why string, now time.T
 		rec.Status = StatusDeclined
 	}
 	e.receiptFields(resp, req, now)
-	rec.response = resp
+	rec.pc = req.ProcessingCode
 	e.l.add(rec)
 	return Decision{Response: resp, Record: rec, Why: why}
 }
@@ -961,7 +963,7 @@ func (e *Engine) reverse(req *wire.Txn, now time.Time) Decision {
 		resp := req.Response(code)
 		resp.ResponseCode = code
 		rec.ResponseCode = code
-		rec.response = resp
+		rec.pc = req.ProcessingCode
 		return Decision{Response: resp, Record: rec, Why: why, Notes: notes}
 	}
 	if orig == nil {
@@ -1089,7 +1091,7 @@ func (e *Engine) Find(tid, mti, stan string) []Record {
 	var out []Record
 	for r := range e.l.originals(origKey(tid, mti, stan)) {
 		cp := *r
-		cp.response, cp.olderSame = nil, nil
+		cp.icc, cp.olderSame = nil, nil
 		out = append(out, cp)
 	}
 	slices.Reverse(out)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/posim/posim/cards"
+	"github.com/posim/posim/emv"
 	"github.com/posim/posim/wire"
 	"github.com/stretchr/testify/require"
 )
@@ -385,4 +386,57 @@ func TestOrigKey(t *testing.T) {
 	}
 	require.Equal(t, origKey("T1", "0200", "000001"), origKey("T1", "0201", "000001"), "a repeat is the same original")
 	require.Equal(t, origKey("A-VERY-LONG-TERMINAL-ID", "0200", "1"), origKey("A-VERY-LONG-TERMINAL-ID", "0201", "1"))
+}
+
+// A duplicate (same terminal, merchant, STAN, DE7, card, amount and
+// processing code) is answered with the original's answer, field for
+// field: approved or declined, with a host's receipt fields (cup), with a
+// chip card's issuer data. The ledger keeps the outcome, not the answer.
+func TestEngine_DuplicateReplaysTheOriginalAnswer(t *testing.T) {
+	now := time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
+	chipSale := func() *wire.Txn {
+		req := sale(propChipPAN, 1234)
+		req.EntryMode, req.CardSeq = "052", "001"
+		l := emv.List{}.
+			Set(emv.TagAmount, []byte{0, 0, 0, 0, 0x12, 0x34}).Set(emv.TagAmountOther, make([]byte, 6)).
+			Set(emv.TagCountry, []byte{0x01, 0x56}).Set(emv.TagTVR, make([]byte, 5)).
+			Set(emv.TagCurrency, []byte{0x01, 0x56}).Set(emv.TagDate, []byte{0x26, 0x01, 0x15}).
+			Set(emv.TagType, []byte{0}).Set(emv.TagUN, []byte{1, 2, 3, 4}).Set(emv.TagAIP, []byte{0x7C, 0}).
+			Set(emv.TagATC, []byte{0, 7}).Set(emv.TagIAD, []byte{0x07, 0x01, 0x01, 0x03, 0xA0, 0, 0, 1})
+		mk, err := emv.ICCMasterKey((&cards.Chip{}).IMK(), propChipPAN, "01")
+		require.NoError(t, err)
+		ac, _, err := emv.ApplicationCryptogram(mk, l)
+		require.NoError(t, err)
+		req.ICC = l.Set(emv.TagCryptogram, ac).Bytes()
+		return req
+	}
+	for name, c := range map[string]struct {
+		req  func() *wire.Txn
+		keys bool
+		code string
+	}{
+		"approved":                    {req: func() *wire.Txn { return sale(approvePAN, 100) }, code: "00"},
+		"declined":                    {req: func() *wire.Txn { return sale(lowPAN, 1_000_000) }, code: "51"},
+		"approved with receipt (cup)": {req: func() *wire.Txn { return sale(approvePAN, 100) }, keys: true, code: "00"},
+		"chip approved":               {req: chipSale, code: "00"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := newEngine(t)
+			if c.keys {
+				e = cupEngine(t)
+				require.Equal(t, "00", e.Decide(signOn("T1", "000001"), now).Response.ResponseCode)
+			}
+			req := c.req()
+			first := e.Decide(req, now)
+			require.Equal(t, c.code, first.Response.ResponseCode, first.Why)
+			want := *first.Response
+			again := *req
+			dup := e.Decide(&again, now.Add(time.Minute))
+			require.Contains(t, dup.Why, "duplicate")
+			require.Equal(t, &want, dup.Response)
+			if name == "chip approved" {
+				require.NotEmpty(t, dup.Response.ICC, "the issuer's answer to the card, again")
+			}
+		})
+	}
 }

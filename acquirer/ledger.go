@@ -59,7 +59,11 @@ type Record struct {
 	Settled     bool  `json:"settled,omitempty"`
 	Late        bool  `json:"late,omitempty"` // reversed after settlement
 
-	response    *wire.Txn // kept to replay duplicates
+	// what a duplicate's replayed answer needs beyond the record and the
+	// duplicate itself (which repeats the original): the processing code
+	// it must repeat, and a chip answer's ICC data
+	pc          string
+	icc         []byte
 	olderSame   *Record   // the previous record of the same TID, MTI class and STAN
 	dupKeyed    bool      // a retransmission of its request is a duplicate (until its batch settles)
 	lined       bool      // its business day was closed by a cut-over
@@ -414,7 +418,7 @@ func (l *ledger) page(after int64, limit int) Snapshot {
 	s.Records = make([]Record, 0, last-first)
 	for _, r := range l.records[first:last] {
 		cp := *r
-		cp.response, cp.olderSame = nil, nil
+		cp.icc, cp.olderSame = nil, nil
 		s.Records = append(s.Records, cp)
 	}
 	if after == 0 && limit == 0 {
