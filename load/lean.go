@@ -338,14 +338,13 @@ func (f *Fleet) request(t *terminal, tp *reqTemplate, stan int, now time.Time, a
 	t.wbuf = append(t.wbuf[:0], tp.frame...)
 	w := t.wbuf
 	tp.stan.put(w, int64(stan))
-	y, mo, d := now.UTC().Date()
+	_, mo, d := now.UTC().Date()
 	h, mi, s := now.UTC().Clock()
 	tp.de7.put(w, int64(mo)*1e8+int64(d)*1e6+int64(h)*1e4+int64(mi)*100+int64(s))
 	lh, lmi, ls := now.Clock()
 	_, lmo, ld := now.Date()
 	tp.de12.put(w, int64(lh)*1e4+int64(lmi)*100+int64(ls))
 	tp.de13.put(w, int64(lmo)*100+int64(ld))
-	_ = y
 	tp.amount.put(w, amount)
 	tp.rrn.putString(w, rrn)
 	if tp.mac {
