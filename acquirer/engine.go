@@ -598,11 +598,16 @@ func (e *Engine) limits(req *wire.Txn, now time.Time) (string, string) {
 }
 
 func (e *Engine) newRecord(req *wire.Txn, now time.Time) *Record {
-	return &Record{
+	r := &Record{
 		Time: now, Op: req.Op, MTI: req.MTI, STAN: req.STAN, TransmissionTime: req.TransmissionTime,
-		TID: req.TID, MID: req.MID, Batch: req.Batch, PAN: req.PAN, MaskedPAN: wire.MaskPAN(req.PAN),
-		Amount: req.Amount,
+		TID: req.TID, MID: req.MID, Batch: req.Batch, PAN: req.PAN, Amount: req.Amount,
 	}
+	if a := e.l.accounts[req.PAN]; a != nil {
+		r.PAN, r.MaskedPAN = a.Card.PAN, a.masked // the card's own strings, shared by its records
+	} else {
+		r.MaskedPAN = wire.MaskPAN(req.PAN)
+	}
+	return r
 }
 
 // finish books rec with the code, builds the response and returns the decision.
