@@ -46,6 +46,7 @@ fuzz:
 	$(FUZZ) ./scenarios -fuzz '^FuzzParse$$'
 	$(FUZZ) ./scenarios -fuzz '^FuzzControlLoad$$'
 	$(FUZZ) ./terminal -fuzz '^FuzzStateFile$$'
+	$(FUZZ) ./terminal -fuzz '^FuzzStateJournal$$'
 
 ## bench: hot-path benchmarks in a form benchstat reads
 bench:

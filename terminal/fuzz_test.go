@@ -33,3 +33,34 @@ func FuzzStateFile(f *testing.F) {
 		term.Close()
 	})
 }
+
+// FuzzStateJournal: whatever a state directory's journal holds (lines cut
+// short, lines that do not apply, garbage), a terminal starts on it or
+// refuses it with an error that says why, and reading its log does not
+// crash either.
+func FuzzStateJournal(f *testing.F) {
+	f.Add([]byte(`{"seq":1,"state":{"stan":3,"batch":1},"log":[{"op":"add","e":{"op":"sale","stan":"000001"}}]}` + "\n"))
+	f.Add([]byte(`{"seq":1,"log":[{"op":"set","end":5,"e":{}}]}` + "\n"))
+	f.Add([]byte(`{"seq":2,"log":[{"op":"clear"}]}` + "\n" + `{"seq":3,"state":{"stan`))
+	f.Add([]byte("\n\n{}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "journal.jsonl"), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := terminal.ReadState(dir); err != nil && err.Error() == "" {
+			t.Fatal("an empty error")
+		}
+		cfg := terminal.DefaultConfig()
+		cfg.StateDir = dir
+		term, err := terminal.New(cfg)
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("an empty error")
+			}
+			return
+		}
+		_ = term.State()
+		term.Close()
+	})
+}
