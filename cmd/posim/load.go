@@ -45,7 +45,12 @@ Latencies come from HDR histograms.
 
 --baseline runs the same load against a bare iso8583-connection server that answers
 00 without ledger, journal, rules or events, in rounds alternating with the acquirer's
-(after a --warmup of each), and prints the ratio.
+(after a --warmup of each), and prints the ratio. posim bench measures the acquirer, that
+server and a raw echo in processes of their own, with their CPU per transaction.
+
+The fleet is lean (requests encoded once and patched, answers read without a full
+decode), so that it measures the host; it prints its own CPU per response. Under cup its
+terminals sign on and MAC their requests.
 
 --scenario runs the in-process acquirer with a scenario's fault rules. After the run
 drains, the report reconciles them: each dropped answer must have timed out at a
