@@ -234,7 +234,7 @@ func (e *Engine) Decide(req *wire.Txn, now time.Time) Decision {
 	d.durable = wait
 	if d.Record != nil {
 		cp := *d.Record
-		cp.icc, cp.olderSame = nil, nil
+		cp.icc, cp.olderSame = nil, 0
 		d.Record = &cp
 	}
 	return d
@@ -749,7 +749,7 @@ func (e *Engine) original(rrn string) *Record {
 	if rrn == "" {
 		return nil
 	}
-	return e.l.byRRN[rrn]
+	return e.l.record(e.l.byRRN[rrnKey(rrn)])
 }
 
 // findOriginal finds the original a void, refund, completion or
@@ -763,8 +763,8 @@ func (e *Engine) findOriginal(req *wire.Txn, ops ...wire.Op) (*Record, string) {
 	case req.RRN != "":
 		orig = e.original(req.RRN)
 	case req.AuthCode != "":
-		for _, r := range slices.Backward(e.l.byPAN[req.PAN]) {
-			if r.AuthCode == req.AuthCode && slices.Contains(ops, r.Op) {
+		for _, id := range slices.Backward(e.l.byPAN[req.PAN]) {
+			if r := e.l.record(id); r != nil && r.AuthCode == req.AuthCode && slices.Contains(ops, r.Op) {
 				orig = r
 				break
 			}
@@ -1096,7 +1096,7 @@ func (e *Engine) Find(tid, mti, stan string) []Record {
 	var out []Record
 	for r := range e.l.originals(origKey(tid, mti, stan)) {
 		cp := *r
-		cp.icc, cp.olderSame = nil, nil
+		cp.icc, cp.olderSame = nil, 0
 		out = append(out, cp)
 	}
 	slices.Reverse(out)
@@ -1136,7 +1136,7 @@ func (e *Engine) nextRRN(now time.Time) string {
 		n = clock
 	}
 	e.rrnIssued = true
-	for e.l.byRRN[rrnString(n)] != nil { // a record kept from a whole cycle ago
+	for e.l.byRRN[rrnKey(rrnString(n))] != 0 { // a record kept from a whole cycle ago
 		n = (n + 1) % rrnSpace
 	}
 	e.lastRRN = n

@@ -440,3 +440,36 @@ func TestEngine_DuplicateReplaysTheOriginalAnswer(t *testing.T) {
 		})
 	}
 }
+
+// Retention forgets the oldest record from every index, also when newer
+// records share its TID, MTI class and STAN (a STAN reused on other days):
+// the chain of the newer ones stays whole, the forgotten one is in no index.
+func TestLedger_ForgetKeepsIndexesWhole(t *testing.T) {
+	e := newEngine(t)
+	e.SetRetention(2, 2)
+	var ids []int64
+	for day := range 4 {
+		s := sale(approvePAN, int64(100+day))
+		s.STAN, s.TransmissionTime = "000777", fmt.Sprintf("11%02d100000", 20+day)
+		d := e.Decide(s, t0.Add(time.Duration(day)*24*time.Hour))
+		require.Equal(t, "00", d.Response.ResponseCode, d.Why)
+		ids = append(ids, d.Record.ID)
+		var chain []int64
+		for r := range e.l.originals(origKey("T1", "0200", "000777")) {
+			chain = append(chain, r.ID)
+		}
+		want := []int64{ids[len(ids)-1]}
+		if len(ids) > 1 {
+			want = append(want, ids[len(ids)-2])
+		}
+		require.Equal(t, want, chain, "newest first, the forgotten ones gone")
+	}
+	for _, id := range ids[:2] {
+		require.Nil(t, e.l.record(id))
+	}
+	for _, r := range e.Snapshot().Records {
+		require.Equal(t, r.ID, e.original(r.RRN).ID, "found by its RRN")
+	}
+	require.Len(t, e.l.byRRN, 2)
+	require.Equal(t, ids[2:], e.l.byPAN[approvePAN])
+}

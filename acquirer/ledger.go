@@ -64,7 +64,7 @@ type Record struct {
 	// it must repeat, and a chip answer's ICC data
 	pc          string
 	icc         []byte
-	olderSame   *Record   // the previous record of the same TID, MTI class and STAN
+	olderSame   int64     // the ID of the previous record of the same TID, MTI class and STAN (0: none)
 	dupKeyed    bool      // a retransmission of its request is a duplicate (until its batch settles)
 	lined       bool      // its business day was closed by a cut-over
 	linedGross  int64     // what merchant settlement lines have counted of it so far
@@ -174,9 +174,11 @@ type ledger struct {
 	merchants map[string]cards.Merchant
 	terminals map[string]*TerminalState
 	records   []*Record
-	byRRN     map[string]*Record
-	byOrig    map[origK]*Record // the newest; older ones follow olderSame
-	byPAN     map[string][]*Record
+	// the indexes hold record IDs: maps of keys and values without
+	// pointers are not marked by the garbage collector, however large
+	byRRN     map[rrnK]int64
+	byOrig    map[origK]int64 // the newest; older ones follow olderSame
+	byPAN     map[string][]int64
 	orphans   map[origK]*Record // reversals that arrived before their original
 	postings  []Posting
 	uploads   map[string][]uploadItem // TID|batch
@@ -195,9 +197,9 @@ func newLedger(book *cards.Book) *ledger {
 		bins:      map[string]bool{},
 		merchants: map[string]cards.Merchant{},
 		terminals: map[string]*TerminalState{},
-		byRRN:     map[string]*Record{},
-		byOrig:    map[origK]*Record{},
-		byPAN:     map[string][]*Record{},
+		byRRN:     map[rrnK]int64{},
+		byOrig:    map[origK]int64{},
+		byPAN:     map[string][]int64{},
 		orphans:   map[origK]*Record{},
 		uploads:   map[string][]uploadItem{},
 		settled:   map[string]Settlement{},
@@ -260,13 +262,13 @@ func (l *ledger) add(r *Record) {
 	r.ID = l.forgotten + int64(len(l.records)) + 1
 	l.records = append(l.records, r)
 	if r.RRN != "" {
-		l.byRRN[r.RRN] = r
+		l.byRRN[rrnKey(r.RRN)] = r.ID
 	}
 	k := origKey(r.TID, r.MTI, r.STAN)
 	r.olderSame = l.byOrig[k]
-	l.byOrig[k] = r
+	l.byOrig[k] = r.ID
 	if r.PAN != "" {
-		l.byPAN[r.PAN] = append(l.byPAN[r.PAN], r)
+		l.byPAN[r.PAN] = append(l.byPAN[r.PAN], r.ID)
 	}
 	if counted(r) && r.live() {
 		l.risk.stand(r)
@@ -284,7 +286,7 @@ func (l *ledger) post(now time.Time, a *Account, amount int64, kind string, rec 
 // originals returns the records of a TID, MTI class and STAN, newest first.
 func (l *ledger) originals(k origK) iter.Seq[*Record] {
 	return func(yield func(*Record) bool) {
-		for r := l.byOrig[k]; r != nil; r = r.olderSame {
+		for r := l.record(l.byOrig[k]); r != nil; r = l.record(r.olderSame) {
 			if !yield(r) {
 				return
 			}
@@ -308,8 +310,8 @@ func (l *ledger) setRetention(records, postings int) {
 // presize makes room for n records in the indexes of an empty ledger.
 func (l *ledger) presize(n int) {
 	l.records = make([]*Record, 0, n)
-	l.byRRN = make(map[string]*Record, n)
-	l.byOrig = make(map[origK]*Record, n)
+	l.byRRN = make(map[rrnK]int64, n)
+	l.byOrig = make(map[origK]int64, n)
 }
 
 // record returns the record with an ID, or nil (never booked, or forgotten).
@@ -326,44 +328,62 @@ func (l *ledger) record(id int64) *Record {
 // host that purged it. Only a ledger with a retention limit forgets.
 func (l *ledger) forget() {
 	r := l.records[0]
-	l.records[0] = nil
-	l.records = l.records[1:]
-	l.forgotten++
-	if r.RRN != "" && l.byRRN[r.RRN] == r {
-		delete(l.byRRN, r.RRN)
+	if k := rrnKey(r.RRN); r.RRN != "" && l.byRRN[k] == r.ID {
+		delete(l.byRRN, k)
 	}
 	// r is the oldest record of all, so the last of its chain
 	k := origKey(r.TID, r.MTI, r.STAN)
-	if head := l.byOrig[k]; head == r {
+	if head := l.byOrig[k]; head == r.ID {
 		delete(l.byOrig, k)
 	} else {
-		for p := head; p != nil; p = p.olderSame {
-			if p.olderSame == r {
-				p.olderSame = nil
+		for p := l.record(head); p != nil; p = l.record(p.olderSame) {
+			if p.olderSame == r.ID {
+				p.olderSame = 0
 				break
 			}
 		}
 	}
-	if rs := dropRecord(l.byPAN[r.PAN], r); len(rs) == 0 {
+	if ids := dropID(l.byPAN[r.PAN], r.ID); len(ids) == 0 {
 		delete(l.byPAN, r.PAN)
 	} else {
-		l.byPAN[r.PAN] = rs
+		l.byPAN[r.PAN] = ids
 	}
+	l.records[0] = nil
+	l.records = l.records[1:]
+	l.forgotten++
 }
 
-// dropRecord removes r from rs, which holds records in booking order, so
-// the oldest (the one forgotten) is usually first.
-func dropRecord(rs []*Record, r *Record) []*Record {
-	for i, x := range rs {
-		if x == r {
+// dropID removes id from ids, which are in booking order, so the oldest
+// (the one forgotten) is usually first.
+func dropID(ids []int64, id int64) []int64 {
+	for i, x := range ids {
+		if x == id {
 			if i == 0 {
-				rs[0] = nil
-				return rs[1:]
+				return ids[1:]
 			}
-			return append(rs[:i], rs[i+1:]...)
+			return append(ids[:i], ids[i+1:]...)
 		}
 	}
-	return rs
+	return ids
+}
+
+// rrnK is an RRN as a map key without a pointer: its characters and its
+// length (an RRN is 12 characters; a longer one, which posim never
+// issues, is kept as a digest).
+type rrnK [16]byte
+
+func rrnKey(rrn string) rrnK {
+	var k rrnK
+	if len(rrn) > 15 {
+		h := fnv.New128a()
+		h.Write([]byte(rrn))
+		copy(k[:], h.Sum(nil))
+		k[15] = 0xFF
+		return k
+	}
+	copy(k[:], rrn)
+	k[15] = byte(len(rrn))
+	return k
 }
 
 // Snapshot is a copy of the ledger for reports, expectations and the control
@@ -418,7 +438,7 @@ func (l *ledger) page(after int64, limit int) Snapshot {
 	s.Records = make([]Record, 0, last-first)
 	for _, r := range l.records[first:last] {
 		cp := *r
-		cp.icc, cp.olderSame = nil, nil
+		cp.icc, cp.olderSame = nil, 0
 		s.Records = append(s.Records, cp)
 	}
 	if after == 0 && limit == 0 {
