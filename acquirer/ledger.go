@@ -176,15 +176,15 @@ type ledger struct {
 	records   []*Record
 	// the indexes hold record IDs: maps of keys and values without
 	// pointers are not marked by the garbage collector, however large
-	byRRN     map[rrnK]int64
-	byOrig    map[origK]int64 // the newest; older ones follow olderSame
-	byPAN     map[string][]int64
-	orphans   map[origK]*Record // reversals that arrived before their original
-	postings  []Posting
-	uploads   map[string][]uploadItem // TID|batch
-	settled   map[string]Settlement   // TID|batch
-	settles   []Settlement
-	risk      *risk // running totals of the daily and velocity limits
+	byRRN    map[rrnK]int64
+	byOrig   map[origK]int64 // the newest; older ones follow olderSame
+	byPAN    map[string][]int64
+	orphans  map[origK]*Record // reversals that arrived before their original
+	postings []Posting
+	uploads  map[string][]uploadItem // TID|batch
+	settled  map[string]Settlement   // TID|batch
+	settles  []Settlement
+	risk     *risk // running totals of the daily and velocity limits
 
 	retain    int   // keep at most this many records (0: all)
 	forgotten int64 // records dropped by retention; IDs keep counting
