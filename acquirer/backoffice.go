@@ -269,7 +269,7 @@ func (e *Engine) MarkAnomaly(record int64, a Anomaly) {
 	defer e.mu.Unlock()
 	wait = e.logOp(Op{Kind: OpMarkAnomaly, Record: record, Anomaly: &a})
 	if r := e.byID(record); r != nil {
-		r.anomalies = append(r.anomalies, a)
+		r.more().anomalies = append(r.more().anomalies, a)
 	}
 }
 
@@ -409,7 +409,7 @@ func (e *Engine) lineFor(r *Record, c Contract, today string, payout time.Time) 
 	owed := r.owed()
 	var notes []string
 	if owed == 0 {
-		if !slices.ContainsFunc(r.anomalies, func(a Anomaly) bool { return a.Kind == AnomalyFeeOnReversed }) {
+		if !slices.ContainsFunc(r.anomalyList(), func(a Anomaly) bool { return a.Kind == AnomalyFeeOnReversed }) {
 			return // reversed and voided sales pay nothing and are charged nothing
 		}
 		l.Fee = rule.Fee(r.Amount)
@@ -433,7 +433,7 @@ func (e *Engine) lineFor(r *Record, c Contract, today string, payout time.Time) 
 	// every anomaly marked on the record applies, in the order marked;
 	// the late fee goes last, so that it defers the fee the others made
 	late := false
-	for _, an := range r.anomalies {
+	for _, an := range r.anomalyList() {
 		switch an.Kind {
 		case AnomalyWrongRate:
 			wrong := rule

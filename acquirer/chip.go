@@ -90,7 +90,7 @@ func (c *chipAuth) answer(d Decision) Decision {
 	icc = append(icc, c.scripts...)
 	d.Response.ICC = icc.Bytes()
 	if d.Record != nil {
-		d.Record.icc = d.Response.ICC
+		d.Record.more().icc = d.Response.ICC
 	}
 	return d
 }

@@ -234,7 +234,7 @@ func (e *Engine) Decide(req *wire.Txn, now time.Time) Decision {
 	d.durable = wait
 	if d.Record != nil {
 		cp := *d.Record
-		cp.icc, cp.olderSame = nil, 0
+		cp.rare, cp.olderSame = nil, 0
 		d.Record = &cp
 	}
 	return d
@@ -331,7 +331,7 @@ func (e *Engine) duplicate(req *wire.Txn) (Decision, bool) {
 		resp := req.Response(rec.ResponseCode)
 		resp.RRN, resp.AuthCode = rec.RRN, rec.AuthCode
 		e.receiptFields(resp, req, rec.Time)
-		resp.ICC = rec.icc
+		resp.ICC = rec.iccData()
 		return resp
 	}
 	if req.Op == wire.OpAdvice || req.Op == wire.OpRefund {
@@ -723,7 +723,7 @@ func (e *Engine) lateOriginal(rec *Record, d *Decision, now time.Time) {
 // original (TID, MTI class and STAN by the key; then DE7, merchant, card
 // and amount where the reversal carried them), never by STAN alone.
 func orphanMatches(rev, orig *Record) bool {
-	return sameOriginal(rev.origDE7, rev.PAN, rev.MID, rev.Batch, rev.Amount, orig)
+	return sameOriginal(rev.orphanDE7(), rev.PAN, rev.MID, rev.Batch, rev.Amount, orig)
 }
 
 // sameOriginal reports whether a reversal that names an original by its
@@ -973,7 +973,7 @@ func (e *Engine) reverse(req *wire.Txn, now time.Time) Decision {
 	}
 	if orig == nil {
 		rec.Status = StatusOrphan
-		rec.origDE7 = req.Original.TransmissionTime
+		rec.more().origDE7 = req.Original.TransmissionTime
 		code := answer(e.pol.ReversalUnknown)
 		// the original may still be in flight: if it arrives, it is undone
 		e.l.orphans[origKey(req.TID, req.Original.MTI, req.Original.STAN)] = rec
@@ -1096,7 +1096,7 @@ func (e *Engine) Find(tid, mti, stan string) []Record {
 	var out []Record
 	for r := range e.l.originals(origKey(tid, mti, stan)) {
 		cp := *r
-		cp.icc, cp.olderSame = nil, 0
+		cp.rare, cp.olderSame = nil, 0
 		out = append(out, cp)
 	}
 	slices.Reverse(out)

@@ -3,6 +3,7 @@ package acquirer
 import (
 	"hash/fnv"
 	"iter"
+	"slices"
 	"sort"
 	"time"
 
@@ -59,18 +60,55 @@ type Record struct {
 	Settled     bool  `json:"settled,omitempty"`
 	Late        bool  `json:"late,omitempty"` // reversed after settlement
 
-	// what a duplicate's replayed answer needs beyond the record and the
-	// duplicate itself (which repeats the original): the processing code
-	// it must repeat, and a chip answer's ICC data
+	// pc is the processing code a duplicate must repeat (its answer is
+	// built again from the duplicate and the record)
 	pc          string
-	icc         []byte
-	olderSame   int64     // the ID of the previous record of the same TID, MTI class and STAN (0: none)
-	dupKeyed    bool      // a retransmission of its request is a duplicate (until its batch settles)
-	lined       bool      // its business day was closed by a cut-over
-	linedGross  int64     // what merchant settlement lines have counted of it so far
-	anomalies   []Anomaly // back-office faults to apply at the cut-over
-	origDE7     string    // an orphan reversal: the DE7 its original must carry
-	completions int       // a pre-authorisation: completions standing on it
+	olderSame   int64 // the ID of the previous record of the same TID, MTI class and STAN (0: none)
+	dupKeyed    bool  // a retransmission of its request is a duplicate (until its batch settles)
+	lined       bool  // its business day was closed by a cut-over
+	linedGross  int64 // what merchant settlement lines have counted of it so far
+	completions int   // a pre-authorisation: completions standing on it
+	rare        *recordRare
+}
+
+// recordRare holds what few records have, apart, so that every record
+// stays small (a ledger may keep millions).
+type recordRare struct {
+	icc       []byte    // a chip answer's ICC data, replayed to a duplicate
+	anomalies []Anomaly // back-office faults to apply at the cut-over
+	origDE7   string    // an orphan reversal: the DE7 its original must carry
+}
+
+// more returns the record's rare facts, making room for them.
+func (r *Record) more() *recordRare {
+	if r.rare == nil {
+		r.rare = &recordRare{}
+	}
+	return r.rare
+}
+
+// iccData is the chip answer's ICC data (nil: none).
+func (r *Record) iccData() []byte {
+	if r.rare == nil {
+		return nil
+	}
+	return r.rare.icc
+}
+
+// anomalyList is the back-office faults to apply at the cut-over.
+func (r *Record) anomalyList() []Anomaly {
+	if r.rare == nil {
+		return nil
+	}
+	return r.rare.anomalies
+}
+
+// orphanDE7 is the DE7 an orphan reversal's original must carry.
+func (r *Record) orphanDE7() string {
+	if r.rare == nil {
+		return ""
+	}
+	return r.rare.origDE7
 }
 
 // closed reports whether the record has left the open books: its batch
@@ -105,10 +143,29 @@ type Account struct {
 	PINFails int        `json:"pin_fails"`
 
 	masked string // the PAN masked, once
+	idx    uint32 // its place in the ledger's masks
 }
 
 // Available is the balance less holds.
 func (a *Account) Available() int64 { return a.Balance - a.Held }
+
+// posting is a Posting as the ledger keeps it.
+type posting struct {
+	at     int64 // unix nanoseconds, in the ledger's location
+	record int64
+	amount int64
+	acct   uint32 // Account.idx
+	kind   uint16 // in ledger.kinds
+}
+
+// posting returns the Posting p keeps.
+func (l *ledger) posting(p posting) Posting {
+	t := time.Unix(0, p.at)
+	if l.loc != nil {
+		t = t.In(l.loc)
+	}
+	return Posting{Time: t, PAN: l.masks[p.acct], Amount: p.amount, Kind: l.kinds[p.kind], Record: p.record}
+}
 
 // Posting is one movement of money on a card account.
 type Posting struct {
@@ -180,7 +237,10 @@ type ledger struct {
 	byOrig   map[origK]int64 // the newest; older ones follow olderSame
 	byPAN    map[string][]int64
 	orphans  map[origK]*Record // reversals that arrived before their original
-	postings []Posting
+	postings []posting // without pointers: the collector never marks them
+	masks    []string  // accounts' masked PANs, by Account.idx
+	kinds    []string  // posting kinds, by posting.kind
+	loc      *time.Location
 	uploads  map[string][]uploadItem // TID|batch
 	settled  map[string]Settlement   // TID|batch
 	settles  []Settlement
@@ -206,7 +266,8 @@ func newLedger(book *cards.Book) *ledger {
 		risk:      newRisk(),
 	}
 	for _, c := range book.Cards {
-		l.accounts[c.PAN] = &Account{Card: c, Balance: c.Balance, masked: wire.MaskPAN(c.PAN)}
+		l.accounts[c.PAN] = &Account{Card: c, Balance: c.Balance, masked: wire.MaskPAN(c.PAN), idx: uint32(len(l.masks))}
+		l.masks = append(l.masks, wire.MaskPAN(c.PAN))
 		if len(c.PAN) >= 6 {
 			l.bins[c.PAN[:6]] = true
 		}
@@ -280,7 +341,13 @@ func (l *ledger) post(now time.Time, a *Account, amount int64, kind string, rec 
 	if l.postMax > 0 && len(l.postings) >= l.postMax+l.postMax/4 {
 		l.postings = append(l.postings[:0:0], l.postings[len(l.postings)-l.postMax+1:]...)
 	}
-	l.postings = append(l.postings, Posting{Time: now, PAN: a.masked, Amount: amount, Kind: kind, Record: rec.ID})
+	k := slices.Index(l.kinds, kind)
+	if k < 0 {
+		k = len(l.kinds)
+		l.kinds = append(l.kinds, kind)
+	}
+	l.loc = now.Location()
+	l.postings = append(l.postings, posting{at: now.UnixNano(), record: rec.ID, amount: amount, acct: a.idx, kind: uint16(k)})
 }
 
 // originals returns the records of a TID, MTI class and STAN, newest first.
@@ -438,16 +505,18 @@ func (l *ledger) page(after int64, limit int) Snapshot {
 	s.Records = make([]Record, 0, last-first)
 	for _, r := range l.records[first:last] {
 		cp := *r
-		cp.icc, cp.olderSame = nil, 0
+		cp.rare, cp.olderSame = nil, 0
 		s.Records = append(s.Records, cp)
 	}
 	if after == 0 && limit == 0 {
-		s.Postings = append(s.Postings, l.postings...)
+		for _, p := range l.postings {
+			s.Postings = append(s.Postings, l.posting(p))
+		}
 	} else if len(s.Records) > 0 {
 		lo, hi := s.Records[0].ID, s.Records[len(s.Records)-1].ID
 		for _, p := range l.postings {
-			if p.Record >= lo && p.Record <= hi {
-				s.Postings = append(s.Postings, p)
+			if p.record >= lo && p.record <= hi {
+				s.Postings = append(s.Postings, l.posting(p))
 			}
 		}
 	}

@@ -431,7 +431,8 @@ func checkLedger(e *Engine, start map[string]int64) error {
 
 	// no card is credited more than its original debited, nor debited more
 	net := map[*Record]int64{} // what each original took from its card, net
-	for _, p := range l.postings {
+	for _, lp := range l.postings {
+		p := l.posting(lp)
 		r := l.record(p.Record)
 		root := rootOf(l, r)
 		if root == nil {
@@ -536,8 +537,8 @@ func history(l *ledger, root *Record) string {
 				r.ID, r.MTI, r.Op, r.RRN, r.TID, r.STAN, r.Status, r.Amount, r.Credited, r.Refunded, r.ChargedBack, r.Original, r.Settled, r.lined)
 		}
 	}
-	for _, p := range l.postings {
-		if rootOf(l, l.record(p.Record)) == root {
+	for _, lp := range l.postings {
+		if p := l.posting(lp); rootOf(l, l.record(p.Record)) == root {
 			fmt.Fprintf(&b, "  posting %s %d by record %d\n", p.Kind, p.Amount, p.Record)
 		}
 	}
