@@ -237,9 +237,9 @@ type ledger struct {
 	byOrig   map[origK]int64 // the newest; older ones follow olderSame
 	byPAN    map[string][]int64
 	orphans  map[origK]*Record // reversals that arrived before their original
-	postings []posting // without pointers: the collector never marks them
-	masks    []string  // accounts' masked PANs, by Account.idx
-	kinds    []string  // posting kinds, by posting.kind
+	postings []posting         // without pointers: the collector never marks them
+	masks    []string          // accounts' masked PANs, by Account.idx
+	kinds    []string          // posting kinds, by posting.kind
 	loc      *time.Location
 	uploads  map[string][]uploadItem // TID|batch
 	settled  map[string]Settlement   // TID|batch
