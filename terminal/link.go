@@ -82,7 +82,11 @@ func dial(ctx context.Context, addr string, timeout time.Duration, tlsCfg *tls.C
 		// the handshake is part of connecting: a host that refuses the
 		// terminal's certificate refuses the connection
 		td := &tls.Dialer{NetDialer: d, Config: tlsCfg}
+		start := time.Now()
 		conn, err = td.DialContext(ctx, "tcp", addr)
+		if err == nil {
+			conn, err = accepted(conn.(*tls.Conn), time.Since(start))
+		}
 	} else {
 		conn, err = d.DialContext(ctx, "tcp", addr)
 	}
@@ -92,6 +96,49 @@ func dial(ctx context.Context, addr string, timeout time.Duration, tlsCfg *tls.C
 	l := &link{conn: conn, reader: r, writer: w, unmatched: unmatched, log: log, done: make(chan struct{})}
 	go l.read()
 	return l, nil
+}
+
+// accepted waits, under TLS 1.3, for the host's verdict on the
+// terminal's certificate: the host checks it after the terminal's side of
+// the handshake has finished, and a refusal arrives as an alert on the
+// first read. Without this wait the terminal would send its request into
+// a connection being refused and count it lost (a reversal for nothing);
+// with it, a refused terminal is refused at connect. It waits three
+// handshakes' time (at least 20 ms) for the alert; a byte the host sends
+// meanwhile is kept for the reader.
+func accepted(c *tls.Conn, handshake time.Duration) (net.Conn, error) {
+	if c.ConnectionState().Version < tls.VersionTLS13 {
+		return c, nil // the verdict came within the handshake
+	}
+	_ = c.SetReadDeadline(time.Now().Add(3*handshake + 20*time.Millisecond))
+	var b [1]byte
+	n, err := c.Read(b[:])
+	_ = c.SetReadDeadline(time.Time{})
+	var ne net.Error
+	switch {
+	case n == 1:
+		return &firstByte{Conn: c, b: b[0], has: true}, nil
+	case err == nil || errors.As(err, &ne) && ne.Timeout():
+		return c, nil
+	default:
+		c.Close()
+		return nil, err
+	}
+}
+
+// firstByte is a connection whose first byte was read already.
+type firstByte struct {
+	net.Conn
+	b   byte
+	has bool
+}
+
+func (c *firstByte) Read(p []byte) (int, error) {
+	if c.has && len(p) > 0 {
+		p[0], c.has = c.b, false
+		return 1, nil
+	}
+	return c.Conn.Read(p)
 }
 
 // read hands each frame to the waiting exchange or the unmatched handler,
