@@ -20,17 +20,7 @@ func FuzzStateFile(f *testing.F) {
 		if err := os.WriteFile(filepath.Join(dir, "state.json"), data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		cfg := terminal.DefaultConfig()
-		cfg.StateDir = dir
-		term, err := terminal.New(cfg)
-		if err != nil {
-			if err.Error() == "" {
-				t.Fatal("an empty error")
-			}
-			return
-		}
-		_ = term.State()
-		term.Close()
+		startOn(t, dir)
 	})
 }
 
@@ -51,16 +41,22 @@ func FuzzStateJournal(f *testing.F) {
 		if _, err := terminal.ReadState(dir); err != nil && err.Error() == "" {
 			t.Fatal("an empty error")
 		}
-		cfg := terminal.DefaultConfig()
-		cfg.StateDir = dir
-		term, err := terminal.New(cfg)
-		if err != nil {
-			if err.Error() == "" {
-				t.Fatal("an empty error")
-			}
-			return
-		}
-		_ = term.State()
-		term.Close()
+		startOn(t, dir)
 	})
+}
+
+// startOn starts a terminal on a state directory: it starts, or it says
+// why not; it never panics.
+func startOn(t *testing.T, dir string) {
+	cfg := terminal.DefaultConfig()
+	cfg.StateDir = dir
+	term, err := terminal.New(cfg)
+	if err != nil {
+		if err.Error() == "" {
+			t.Fatal("an empty error")
+		}
+		return
+	}
+	_ = term.State()
+	term.Close()
 }
