@@ -143,7 +143,7 @@ type Account struct {
 	PINFails int        `json:"pin_fails"`
 
 	masked string // the PAN masked, once
-	idx    uint32 // its place in the ledger's masks
+	idx    uint32 // its place in ledger.accts
 }
 
 // Available is the balance less holds.
@@ -164,7 +164,7 @@ func (l *ledger) posting(p posting) Posting {
 	if l.loc != nil {
 		t = t.In(l.loc)
 	}
-	return Posting{Time: t, PAN: l.masks[p.acct], Amount: p.amount, Kind: l.kinds[p.kind], Record: p.record}
+	return Posting{Time: t, PAN: l.accts[p.acct].masked, Amount: p.amount, Kind: l.kinds[p.kind], Record: p.record}
 }
 
 // Posting is one movement of money on a card account.
@@ -238,7 +238,7 @@ type ledger struct {
 	byPAN    map[string][]int64
 	orphans  map[origK]*Record // reversals that arrived before their original
 	postings []posting         // without pointers: the collector never marks them
-	masks    []string          // accounts' masked PANs, by Account.idx
+	accts    []*Account        // by Account.idx
 	kinds    []string          // posting kinds, by posting.kind
 	loc      *time.Location
 	uploads  map[string][]uploadItem // TID|batch
@@ -266,8 +266,9 @@ func newLedger(book *cards.Book) *ledger {
 		risk:      newRisk(),
 	}
 	for _, c := range book.Cards {
-		l.accounts[c.PAN] = &Account{Card: c, Balance: c.Balance, masked: wire.MaskPAN(c.PAN), idx: uint32(len(l.masks))}
-		l.masks = append(l.masks, wire.MaskPAN(c.PAN))
+		a := &Account{Card: c, Balance: c.Balance, masked: wire.MaskPAN(c.PAN), idx: uint32(len(l.accts))}
+		l.accounts[c.PAN] = a
+		l.accts = append(l.accts, a)
 		if len(c.PAN) >= 6 {
 			l.bins[c.PAN[:6]] = true
 		}

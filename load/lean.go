@@ -10,6 +10,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -231,24 +232,9 @@ func (f *Fleet) connect(t *terminal) error {
 // templates encodes a terminal's request of each operation once, and
 // finds its changing fields by encoding it again with each one changed.
 func (f *Fleet) templates(tid string) (map[string]*reqTemplate, error) {
-	o := f.o
 	mac := f.o.Profile.Capabilities().WorkingKeys
-	base := func(op string) *wire.Txn {
-		t := &wire.Txn{Op: wire.OpSale, PAN: o.PAN, Amount: 100, HasAmount: true, TransmissionTime: "0101000000", STAN: "000001",
-			LocalTime: "000000", LocalDate: "0101", TID: tid, MID: o.MID, Currency: "156", Condition: wire.CondNormal, Batch: "000001", EntryMode: "021"}
-		switch op {
-		case "decline":
-			t.PAN = o.DeclinePAN
-		case "void":
-			t.Op, t.ProcessingCode, t.RRN, t.EntryMode = wire.OpVoid, wire.PCVoid, "000000000000", "012"
-		case "refund":
-			t.Op, t.ProcessingCode, t.RRN, t.EntryMode = wire.OpRefund, wire.PCRefund, "000000000000", "012"
-		}
-		if mac {
-			t.MAC = make([]byte, 8)
-		}
-		return t
-	}
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	base := func(op string) *wire.Txn { return f.txn(tid, op, "000001", at, 100, "000000000000") }
 	out := map[string]*reqTemplate{}
 	for _, op := range []string{"sale", "decline", "void", "refund"} {
 		frame, body, err := f.frame(base(op))
@@ -285,6 +271,28 @@ func (f *Fleet) templates(tid string) (map[string]*reqTemplate, error) {
 		out[op] = tp
 	}
 	return out, nil
+}
+
+// txn is the request of an operation ("sale", "decline", "void" or
+// "refund") as a terminal of the fleet sends it; rrn names a void's or
+// refund's original.
+func (f *Fleet) txn(tid, op, stan string, now time.Time, amount int64, rrn string) *wire.Txn {
+	o := f.o
+	t := &wire.Txn{Op: wire.OpSale, PAN: o.PAN, Amount: amount, HasAmount: true, TransmissionTime: wire.TransmissionTimeOf(now),
+		STAN: stan, LocalTime: now.Format("150405"), LocalDate: now.Format("0102"), TID: tid, MID: o.MID, Currency: "156",
+		Condition: wire.CondNormal, Batch: "000001", EntryMode: "021"}
+	switch op {
+	case "decline":
+		t.PAN = o.DeclinePAN
+	case "void":
+		t.Op, t.ProcessingCode, t.RRN, t.EntryMode = wire.OpVoid, wire.PCVoid, rrn, "012"
+	case "refund":
+		t.Op, t.ProcessingCode, t.RRN, t.EntryMode = wire.OpRefund, wire.PCRefund, rrn, "012"
+	}
+	if o.Profile.Capabilities().WorkingKeys {
+		t.MAC = make([]byte, 8) // signed when sent
+	}
+	return t
 }
 
 // frame encodes t with the compiled codec, unsigned, and returns the frame
@@ -426,8 +434,8 @@ func (f *Fleet) exchangeTxn(t *terminal, req *wire.Txn) (*wire.Txn, error) {
 		return nil, err
 	}
 	mti, _ := m.GetMTI()
-	var stan int
-	if _, err := fmt.Sscanf(req.STAN, "%d", &stan); err != nil {
+	stan, err := strconv.Atoi(req.STAN)
+	if err != nil {
 		return nil, fmt.Errorf("STAN %q", req.STAN)
 	}
 	if err := f.exchange(t, frame, mti[:2], stan); err != nil {
@@ -497,18 +505,7 @@ func (f *Fleet) one(ctx context.Context, t *terminal, s *shard, start time.Time,
 	lat := time.Since(now)
 	if err != nil {
 		// the request as the terminal sent it, for its reversal
-		req := &wire.Txn{Op: wire.OpSale, MTI: "0200", ProcessingCode: wire.PCPurchase, PAN: o.PAN, Amount: amount, HasAmount: true,
-			TransmissionTime: wire.TransmissionTimeOf(now), STAN: fmt.Sprintf("%06d", stan), TID: t.tid, MID: o.MID,
-			Currency: "156", Condition: wire.CondNormal, Batch: "000001", EntryMode: "021",
-			LocalTime: now.Format("150405"), LocalDate: now.Format("0102")}
-		switch op {
-		case "decline":
-			req.PAN = o.DeclinePAN
-		case "void":
-			req.Op, req.ProcessingCode, req.RRN, req.EntryMode = wire.OpVoid, wire.PCVoid, rrn, "012"
-		case "refund":
-			req.Op, req.ProcessingCode, req.RRN, req.EntryMode = wire.OpRefund, wire.PCRefund, rrn, "012"
-		}
+		req := f.txn(t.tid, op, fmt.Sprintf("%06d", stan), now, amount, rrn)
 		if m, err := o.Profile.Encode(req); err == nil {
 			req.MTI, _ = m.GetMTI()
 			req.ProcessingCode, _ = m.GetString(3)
@@ -582,9 +579,6 @@ func (f *Fleet) pick(t *terminal) string {
 func (f *Fleet) reverse(ctx context.Context, t *terminal, s *shard, orig *wire.Txn, op string) {
 	if op == "refund" {
 		return // a refund is not reversed (rule R1), and this fleet does not retransmit it
-	}
-	if f.o.Profile.Capabilities().WorkingKeys {
-		orig.MAC = make([]byte, 8)
 	}
 	acknowledged := false
 	rev := f.o.Profile.Reversal(orig, wire.ReasonNoResponse, t.nextSTAN(), time.Now())

@@ -223,9 +223,16 @@ type Fields struct {
 
 // Has reports whether field id is present (a bitmap's presence bit is
 // not a field).
-func (f *Fields) Has(id int) bool {
-	return id >= 2 && id <= fastMax && (id-1)%64 != 0 && f.present[(id-1)/64]&(1<<(63-uint((id-1)%64))) != 0
+func (f *Fields) Has(id int) bool { return isSet(&f.present, id) }
+
+// isSet reports whether bitmaps hold field id (a bitmap's presence bit is
+// not a field).
+func isSet(maps *[3]uint64, id int) bool {
+	return id >= 2 && id <= fastMax && (id-1)%64 != 0 && maps[(id-1)/64]&bit(id) != 0
 }
+
+// bit is field id's bit in its bitmap word.
+func bit(id int) uint64 { return 1 << (63 - uint((id-1)%64)) }
 
 // Raw returns field id's value bytes as they are in the body (encoded,
 // without the length prefix), nil when absent.
@@ -439,14 +446,12 @@ func (b *Builder) Field(id int, v string) error {
 		return fmt.Errorf("field %d cannot be set", id)
 	}
 	b.vals[id] = v
-	b.present[(id-1)/64] |= 1 << (63 - uint((id-1)%64))
+	b.present[(id-1)/64] |= bit(id)
 	return nil
 }
 
 // Has reports whether field id is set.
-func (b *Builder) Has(id int) bool {
-	return id >= 2 && id <= fastMax && b.present[(id-1)/64]&(1<<(63-uint((id-1)%64))) != 0
-}
+func (b *Builder) Has(id int) bool { return isSet(&b.present, id) }
 
 // Get returns field id's value ("" when unset).
 func (b *Builder) Get(id int) string {

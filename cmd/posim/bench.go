@@ -150,38 +150,25 @@ func runBench(cmd *cobra.Command, f benchFlags) error {
 	}
 	fmt.Fprintf(out, "posim bench: %s, %d terminals, %d rounds of %s a server after a %s warm-up; lean client, each server in its own process\n",
 		profile.Name(), f.terminals, f.rounds, f.duration/time.Duration(f.rounds), f.warmup)
-	for _, t := range targets {
-		if f.warmup > 0 {
-			if _, err := t.fleet.Run(ctx, f.warmup); err != nil {
-				return runtimeErr(err)
-			}
-		}
+	fleets := []*load.Fleet{targets[0].fleet, targets[1].fleet, targets[2].fleet}
+	results, err := load.Alternate(ctx, fleets, f.duration, f.warmup, f.rounds, func(i int, run func() error) error {
+		t := targets[i]
+		before, _ := procCPU(t.proc.Process.Pid)
+		self := selfCPU()
+		err := run()
+		after, _ := procCPU(t.proc.Process.Pid)
+		t.self += selfCPU() - self
+		t.cpu += after - before
+		return err
+	})
+	if err != nil {
+		return runtimeErr(err)
 	}
-	slice := f.duration / time.Duration(f.rounds)
-	for i := range f.rounds {
-		order := targets
-		if i%2 == 1 {
-			order = []*benchTarget{targets[2], targets[1], targets[0]}
-		}
-		for _, t := range order {
-			before, _ := procCPU(t.proc.Process.Pid)
-			self := selfCPU()
-			r, err := t.fleet.Run(ctx, slice)
-			if err != nil {
-				return runtimeErr(err)
-			}
-			after, _ := procCPU(t.proc.Process.Pid)
-			t.self += selfCPU() - self
-			t.cpu += after - before
-			if t.res == nil {
-				t.res = r
-			} else {
-				t.res.Merge(r)
-			}
-		}
-		if ctx.Err() != nil {
-			return runtimeErr(ctx.Err())
-		}
+	if ctx.Err() != nil {
+		return runtimeErr(ctx.Err())
+	}
+	for i, t := range targets {
+		t.res = results[i]
 	}
 	rep := BenchReport{Profile: profile.Name(), Terminals: f.terminals, Rounds: f.rounds}
 	fmt.Fprintf(out, "%-9s %12s %9s %9s %15s %15s\n", "server", "throughput", "p50", "p99", "server CPU/tx", "client CPU/tx")
