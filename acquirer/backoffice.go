@@ -269,7 +269,7 @@ func (e *Engine) MarkAnomaly(record int64, a Anomaly) {
 	defer e.mu.Unlock()
 	wait = e.logOp(Op{Kind: OpMarkAnomaly, Record: record, Anomaly: &a})
 	if r := e.byID(record); r != nil {
-		r.more().anomalies = append(r.more().anomalies, a)
+		e.l.more(r).anomalies = append(e.l.more(r).anomalies, a)
 	}
 }
 
@@ -334,8 +334,8 @@ func (e *Engine) cutOver(at time.Time) {
 	// goes on a line. A record closed earlier whose debt changed since (a
 	// late reversal, a reversed void) gets an adjustment line for the
 	// difference.
-	byMID := map[string][]*Record{}
-	adjust := map[string][]*Record{}
+	byMID := map[string][]*booking{}
+	adjust := map[string][]*booking{}
 	var mids []string
 	addMID := func(mid string) {
 		if _, ok := byMID[mid]; !ok {
@@ -343,18 +343,18 @@ func (e *Engine) cutOver(at time.Time) {
 			mids = append(mids, mid)
 		}
 	}
-	for _, r := range e.l.records {
+	for r := range e.l.records.all(0) {
 		switch {
 		case !r.lined:
 			r.lined = true
-			if r.Op.Settles() == 0 {
+			if r.Op().Settles() == 0 {
 				continue
 			}
-			addMID(r.MID)
-			byMID[r.MID] = append(byMID[r.MID], r)
+			addMID(r.MID())
+			byMID[r.MID()] = append(byMID[r.MID()], r)
 		case r.owed() != r.linedGross:
-			addMID(r.MID)
-			adjust[r.MID] = append(adjust[r.MID], r)
+			addMID(r.MID())
+			adjust[r.MID()] = append(adjust[r.MID()], r)
 		}
 	}
 	for mid := range e.bo.lateFees {
@@ -379,7 +379,7 @@ func (e *Engine) cutOver(at time.Time) {
 			if delta > 0 {
 				note = "adjustment: transaction settled on an earlier day, reinstated after the cut-over (its void or refund was reversed)"
 			}
-			e.addLine(Line{Day: today, Record: r.ID, STAN: r.STAN, MID: mid, PAN: r.MaskedPAN, Gross: delta, Rule: "late reversal",
+			e.addLine(Line{Day: today, Record: r.ID, STAN: r.STAN(), MID: mid, PAN: r.MaskedPAN(), Gross: delta, Rule: "late reversal",
 				Net: delta, PayoutDate: day(payout), ExpectedPayoutDate: day(payout), Status: LineAdjusted, Note: note}, c)
 		}
 		for _, r := range byMID[mid] {
@@ -398,22 +398,22 @@ func (e *Engine) addLine(l Line, c Contract) {
 
 // lineFor books one transaction's line, with the contract's fee or an
 // injected anomaly.
-func (e *Engine) lineFor(r *Record, c Contract, today string, payout time.Time) {
+func (e *Engine) lineFor(r *booking, c Contract, today string, payout time.Time) {
 	cardType := "debit"
-	if a := e.l.accounts[r.PAN]; a != nil {
+	if a := e.l.accounts[r.PAN()]; a != nil {
 		cardType = a.Card.CardType()
 	}
 	rule := c.rule(cardType)
-	l := Line{Day: today, Record: r.ID, STAN: r.STAN, MID: r.MID, PAN: r.MaskedPAN, CardType: cardType,
+	l := Line{Day: today, Record: r.ID, STAN: r.STAN(), MID: r.MID(), PAN: r.MaskedPAN(), CardType: cardType,
 		Rule: rule.Describe(), PayoutDate: day(payout), ExpectedPayoutDate: day(payout), Status: LinePending}
 	owed := r.owed()
 	var notes []string
 	if owed == 0 {
-		if !slices.ContainsFunc(r.anomalyList(), func(a Anomaly) bool { return a.Kind == AnomalyFeeOnReversed }) {
+		if !slices.ContainsFunc(e.l.rareOf(r).anomalies, func(a Anomaly) bool { return a.Kind == AnomalyFeeOnReversed }) {
 			return // reversed and voided sales pay nothing and are charged nothing
 		}
 		l.Fee = rule.Fee(r.Amount)
-		notes = append(notes, "fee charged on a "+r.Status+" sale")
+		notes = append(notes, "fee charged on a "+r.Status()+" sale")
 	} else {
 		l.Gross = owed
 		r.linedGross = owed
@@ -422,18 +422,18 @@ func (e *Engine) lineFor(r *Record, c Contract, today string, payout time.Time) 
 		}
 		l.Fee = l.ExpectedFee
 	}
-	if !e.bo.paidOnce[r.MID] {
+	if !e.bo.paidOnce[r.MID()] {
 		if e.bo.paidOnce == nil {
 			e.bo.paidOnce = map[string]bool{}
 		}
-		e.bo.paidOnce[r.MID] = true
+		e.bo.paidOnce[r.MID()] = true
 		l.ExpectedDeductions = c.ActivationFee
 		l.Deductions = c.ActivationFee
 	}
 	// every anomaly marked on the record applies, in the order marked;
 	// the late fee goes last, so that it defers the fee the others made
 	late := false
-	for _, an := range r.anomalyList() {
+	for _, an := range e.l.rareOf(r).anomalies {
 		switch an.Kind {
 		case AnomalyWrongRate:
 			wrong := rule
@@ -460,7 +460,7 @@ func (e *Engine) lineFor(r *Record, c Contract, today string, payout time.Time) 
 		if e.bo.lateFees == nil {
 			e.bo.lateFees = map[string][]int64{}
 		}
-		e.bo.lateFees[r.MID] = append(e.bo.lateFees[r.MID], l.Fee)
+		e.bo.lateFees[r.MID()] = append(e.bo.lateFees[r.MID()], l.Fee)
 		l.Fee = 0
 		notes = append(notes, "fee deferred to the next business day")
 	}

@@ -18,6 +18,7 @@ type chipAuth struct {
 	badARPC bool
 	// scripts are issuer script templates (71, 72) to send with the answer.
 	scripts emv.List
+	l       *ledger // where the answer's ICC data is kept for duplicates
 }
 
 // chip checks a sale's or pre-authorisation's chip data as the card's
@@ -60,7 +61,7 @@ func (e *Engine) chip(req *wire.Txn, a *Account) (*chipAuth, string, string) {
 	if string(want) != string(arqc) {
 		return nil, e.pol.ARQCFailure, "ARQC does not verify under the card's key (PSN " + psn + "): policy arqc_failure " + e.pol.ARQCFailure
 	}
-	return &chipAuth{sk: sk, arqc: arqc}, "", ""
+	return &chipAuth{sk: sk, arqc: arqc, l: e.l}, "", ""
 }
 
 // why is what the decision's explanation adds for a verified ARQC.
@@ -89,8 +90,8 @@ func (c *chipAuth) answer(d Decision) Decision {
 	icc := emv.List{{Tag: emv.TagIssuerAuth, Value: data}}
 	icc = append(icc, c.scripts...)
 	d.Response.ICC = icc.Bytes()
-	if d.Record != nil {
-		d.Record.more().icc = d.Response.ICC
+	if d.rec != nil {
+		c.l.more(d.rec).icc = d.Response.ICC
 	}
 	return d
 }
@@ -134,7 +135,7 @@ func (e *Engine) tcUpload(req *wire.Txn) Decision {
 // chipOriginal finds the sale or pre-authorisation a TC upload or script
 // advice is about: the terminal's original STAN (DE90 under iso87, 61.2
 // under cup), the same card and amount, not declined.
-func (e *Engine) chipOriginal(req *wire.Txn) (*Record, string) {
+func (e *Engine) chipOriginal(req *wire.Txn) (*booking, string) {
 	stan := ""
 	switch {
 	case req.Original != nil && req.Original.STAN != "":
@@ -144,7 +145,7 @@ func (e *Engine) chipOriginal(req *wire.Txn) (*Record, string) {
 	}
 	for _, mti := range []string{"0200", "0100"} {
 		for r := range e.l.originals(origKey(req.TID, mti, stan)) {
-			if r.PAN == req.PAN && r.Amount == req.Amount && r.Status != StatusDeclined {
+			if r.PAN() == req.PAN && r.Amount == req.Amount && r.Status() != StatusDeclined {
 				return r, stan
 			}
 		}
@@ -169,7 +170,7 @@ func (e *Engine) scriptAdvice(req *wire.Txn) Decision {
 	if rec == nil {
 		return Decision{Response: req.Response("00"), Why: "issuer script advice (DF31 " + res + ") for STAN " + stan + ": no such transaction; acknowledged"}
 	}
-	rec.ScriptResult = res
+	e.l.more(rec).script = res
 	outcome := "processed"
 	if result[0]>>4 != 2 {
 		outcome = "FAILED"

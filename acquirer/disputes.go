@@ -3,7 +3,6 @@ package acquirer
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/posim/posim/wire"
@@ -41,9 +40,9 @@ var ErrDispute = errors.New("dispute refused")
 
 // saleBySTAN returns the newest sale or completion of a terminal (any
 // terminal when tid is empty) with a STAN.
-func (e *Engine) saleBySTAN(tid, stan string) *Record {
-	for _, r := range slices.Backward(e.l.records) {
-		if r.STAN == stan && (tid == "" || r.TID == tid) && (r.Op == wire.OpSale || r.Op == wire.OpCompletion) {
+func (e *Engine) saleBySTAN(tid, stan string) *booking {
+	for r := range e.l.records.backward() {
+		if r.STAN() == stan && (tid == "" || r.TID() == tid) && (r.Op() == wire.OpSale || r.Op() == wire.OpCompletion) {
 			return r
 		}
 	}
@@ -54,7 +53,7 @@ func (e *Engine) saleBySTAN(tid, stan string) *Record {
 // be disputed: approved, cleared (its batch settled or its business day
 // closed) and not wholly given back. A reversed, voided, declined or
 // uncleared sale has nothing to dispute.
-func (e *Engine) disputeFor(tid, stan string, now time.Time) (*Record, *Dispute, error) {
+func (e *Engine) disputeFor(tid, stan string, now time.Time) (*booking, *Dispute, error) {
 	e.advance(now) // a cut-over due by now clears the day's sales first
 	r := e.saleBySTAN(tid, stan)
 	if r == nil {
@@ -68,8 +67,8 @@ func (e *Engine) disputeFor(tid, stan string, now time.Time) (*Record, *Dispute,
 	// what remains of it now (it may have been refunded or reversed since
 	// a retrieval)
 	switch {
-	case r.Status != StatusApproved:
-		return nil, nil, fmt.Errorf("%w: the sale with STAN %s is %s: there is nothing to dispute", ErrDispute, stan, r.Status)
+	case r.Status() != StatusApproved:
+		return nil, nil, fmt.Errorf("%w: the sale with STAN %s is %s: there is nothing to dispute", ErrDispute, stan, r.Status())
 	case !r.closed():
 		return nil, nil, fmt.Errorf("%w: the sale with STAN %s was never cleared: there is nothing to dispute", ErrDispute, stan)
 	case r.remaining() <= 0:
@@ -79,7 +78,7 @@ func (e *Engine) disputeFor(tid, stan string, now time.Time) (*Record, *Dispute,
 		if e.bo.disputes == nil {
 			e.bo.disputes = map[int64]*Dispute{}
 		}
-		d = &Dispute{Record: r.ID, STAN: r.STAN, MID: r.MID}
+		d = &Dispute{Record: r.ID, STAN: r.STAN(), MID: r.MID()}
 		e.bo.disputes[r.ID] = d
 	}
 	d.Amount = r.remaining()
@@ -89,17 +88,17 @@ func (e *Engine) disputeFor(tid, stan string, now time.Time) (*Record, *Dispute,
 // disputePost moves a dispute's amount on the cardholder's account: a
 // chargeback gives the card back what the merchant is debited, a won
 // representment takes it again.
-func (e *Engine) disputePost(r *Record, amount int64, kind string, now time.Time) {
+func (e *Engine) disputePost(r *booking, amount int64, kind string, now time.Time) {
 	r.ChargedBack += amount
-	if a := e.l.accounts[r.PAN]; a != nil {
+	if a := e.l.accounts[r.PAN()]; a != nil {
 		e.l.post(now, a, amount, kind, r)
 	}
 }
 
 // disputeLine posts a dispute movement on the merchant's account, on the
 // business day of now.
-func (e *Engine) disputeLine(r *Record, now time.Time, rule string, gross, fee int64, note string) {
-	e.addLine(Line{Day: day(now), Record: r.ID, STAN: r.STAN, MID: r.MID, PAN: r.MaskedPAN, Gross: gross, Rule: rule,
+func (e *Engine) disputeLine(r *booking, now time.Time, rule string, gross, fee int64, note string) {
+	e.addLine(Line{Day: day(now), Record: r.ID, STAN: r.STAN(), MID: r.MID(), PAN: r.MaskedPAN(), Gross: gross, Rule: rule,
 		Fee: fee, ExpectedFee: fee, Net: gross - fee, PayoutDate: day(now), ExpectedPayoutDate: day(now), Status: LineAdjusted, Note: note},
 		Contract{})
 }
@@ -116,8 +115,8 @@ func (e *Engine) Retrieval(tid, stan string, now time.Time) (Dispute, error) {
 	if err != nil {
 		return Dispute{}, err
 	}
-	if now.Sub(r.Time) > RetrievalWindow {
-		return *d, fmt.Errorf("%w: retrieval %d days after the sale, past the 120-day limit", ErrDispute, int(now.Sub(r.Time).Hours()/24))
+	if now.Sub(r.Time()) > RetrievalWindow {
+		return *d, fmt.Errorf("%w: retrieval %d days after the sale, past the 120-day limit", ErrDispute, int(now.Sub(r.Time()).Hours()/24))
 	}
 	d.Stage, d.Retrieved = DisputeRetrieval, now
 	return *d, nil
@@ -136,8 +135,8 @@ func (e *Engine) Chargeback(tid, stan, reason string, fee int64, now time.Time) 
 		return Dispute{}, err
 	}
 	switch {
-	case now.Sub(r.Time) > RetrievalWindow:
-		return *d, fmt.Errorf("%w: chargeback %d days after the sale, past the 120-day limit", ErrDispute, int(now.Sub(r.Time).Hours()/24))
+	case now.Sub(r.Time()) > RetrievalWindow:
+		return *d, fmt.Errorf("%w: chargeback %d days after the sale, past the 120-day limit", ErrDispute, int(now.Sub(r.Time()).Hours()/24))
 	case d.Stage != "" && d.Stage != DisputeRetrieval:
 		return *d, fmt.Errorf("%w: STAN %s is already charged back (%s)", ErrDispute, stan, d.Stage)
 	}
@@ -190,7 +189,7 @@ func (e *Engine) SecondChargeback(tid, stan string, now time.Time) (Dispute, err
 	if err != nil {
 		return Dispute{}, err
 	}
-	if a := e.l.accounts[r.PAN]; a == nil || a.Card.CardType() == "debit" {
+	if a := e.l.accounts[r.PAN()]; a == nil || a.Card.CardType() == "debit" {
 		return *d, fmt.Errorf("%w: no second chargeback for debit cards", ErrDispute)
 	}
 	if d.Stage != DisputeWon {
@@ -198,8 +197,8 @@ func (e *Engine) SecondChargeback(tid, stan string, now time.Time) (Dispute, err
 	}
 	// the sale may have been refunded or reversed since the representment
 	amount := min(d.Amount, r.remaining())
-	if r.Status != StatusApproved || amount <= 0 {
-		return *d, fmt.Errorf("%w: the sale with STAN %s is %s and was given back since the representment: there is nothing to charge back", ErrDispute, stan, r.Status)
+	if r.Status() != StatusApproved || amount <= 0 {
+		return *d, fmt.Errorf("%w: the sale with STAN %s is %s and was given back since the representment: there is nothing to charge back", ErrDispute, stan, r.Status())
 	}
 	d.Stage, d.SecondCharge = DisputeSecond, now
 	e.disputeLine(r, now, "second chargeback", -amount, 0, "second chargeback: the merchant is debited again")
@@ -212,7 +211,7 @@ func (e *Engine) Disputes() []Dispute {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var out []Dispute
-	for _, r := range e.l.records {
+	for r := range e.l.records.all(0) {
 		if d := e.bo.disputes[r.ID]; d != nil {
 			out = append(out, *d)
 		}

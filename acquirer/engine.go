@@ -26,6 +26,7 @@ type Decision struct {
 	Response *wire.Txn
 	// Record is a copy of the record booked or touched, if any.
 	Record *Record
+	rec    *booking // the record itself, while the engine decides
 	// Why says in a few words why the engine answered as it did.
 	Why string
 	// Notes are extra facts to journal (duplicate, orphan, late reversal,
@@ -154,7 +155,7 @@ func (e *Engine) syncRisk() {
 	if e.pol.VelocityCount > 0 {
 		window = e.pol.VelocityWindow
 	}
-	e.l.risk.setWindow(window, e.l.records)
+	e.l.risk.setWindow(window, e.l)
 }
 
 // Policies returns the engine's policies.
@@ -232,10 +233,9 @@ func (e *Engine) Decide(req *wire.Txn, now time.Time) Decision {
 	wait := e.logOp(Op{Kind: OpDecide, At: now, Req: req})
 	d := e.decide(req, now)
 	d.durable = wait
-	if d.Record != nil {
-		cp := *d.Record
-		cp.rare, cp.olderSame = nil, 0
-		d.Record = &cp
+	if d.rec != nil {
+		v := d.rec.view(e.l)
+		d.Record, d.rec = &v, nil
 	}
 	return d
 }
@@ -266,8 +266,8 @@ func (e *Engine) decide(req *wire.Txn, now time.Time) Decision {
 			}
 		}
 		d := e.financial(req, now)
-		if d.Record != nil && req.Op != wire.OpBalance {
-			d.Record.dupKeyed = true
+		if d.rec != nil && req.Op != wire.OpBalance {
+			d.rec.dupKeyed = true
 		}
 		return d
 	case wire.OpReversal, wire.OpReversalAdvice:
@@ -303,9 +303,9 @@ func missing(req *wire.Txn) string {
 
 // dupOf returns the record a request retransmits: the newest booked in the
 // open batch with the same TID, MID, STAN, MTI class and DE7.
-func (e *Engine) dupOf(req *wire.Txn) *Record {
+func (e *Engine) dupOf(req *wire.Txn) *booking {
 	for r := range e.l.originals(origKey(req.TID, req.MTI, req.STAN)) {
-		if r.dupKeyed && !r.Settled && r.MID == req.MID && r.TransmissionTime == req.TransmissionTime {
+		if r.dupKeyed && !r.Settled && r.MID() == req.MID && r.TransmissionTime() == req.TransmissionTime {
 			return r
 		}
 	}
@@ -319,7 +319,7 @@ func (e *Engine) duplicate(req *wire.Txn) (Decision, bool) {
 		return Decision{}, false
 	}
 	note := Note{KindDuplicate, fmt.Sprintf("same TID, MID, STAN %s and MTI as record %d", req.STAN, rec.ID)}
-	if rec.PAN != req.PAN || rec.Amount != req.Amount || rec.pc != req.ProcessingCode {
+	if rec.PAN() != req.PAN || rec.Amount != req.Amount || rec.pc.String() != req.ProcessingCode {
 		// not a retransmission: the terminal reused a trace number
 		note.Detail += " with different content"
 		return Decision{Response: req.Response("94"), Why: "STAN reused with different content: answered 94", Notes: []Note{note}}, true
@@ -328,21 +328,21 @@ func (e *Engine) duplicate(req *wire.Txn) (Decision, bool) {
 	// (same card, amount, processing code, terminal, STAN and DE7), so its
 	// answer is built as the original's was, with the record's outcome
 	replay := func() *wire.Txn {
-		resp := req.Response(rec.ResponseCode)
-		resp.RRN, resp.AuthCode = rec.RRN, rec.AuthCode
-		e.receiptFields(resp, req, rec.Time)
-		resp.ICC = rec.iccData()
+		resp := req.Response(rec.ResponseCode())
+		resp.RRN, resp.AuthCode = rec.RRN(), rec.AuthCode()
+		e.receiptFields(resp, req, rec.Time())
+		resp.ICC = e.l.rareOf(rec).icc
 		return resp
 	}
 	if req.Op == wire.OpAdvice || req.Op == wire.OpRefund {
 		// an advice repeat (0221) is acknowledged again, never booked twice
-		return Decision{Response: replay(), Record: rec, Why: "advice repeat acknowledged, not booked again", Notes: []Note{note}}, true
+		return Decision{Response: replay(), rec: rec, Why: "advice repeat acknowledged, not booked again", Notes: []Note{note}}, true
 	}
 	switch e.pol.Duplicate {
 	case DuplicateReplay:
-		return Decision{Response: replay(), Record: rec, Why: "duplicate: original response replayed", Notes: []Note{note}}, true
+		return Decision{Response: replay(), rec: rec, Why: "duplicate: original response replayed", Notes: []Note{note}}, true
 	default:
-		return Decision{Response: req.Response(e.pol.Duplicate), Record: rec, Why: "duplicate transmission answered " + e.pol.Duplicate, Notes: []Note{note}}, true
+		return Decision{Response: req.Response(e.pol.Duplicate), rec: rec, Why: "duplicate transmission answered " + e.pol.Duplicate, Notes: []Note{note}}, true
 	}
 }
 
@@ -597,35 +597,38 @@ func (e *Engine) limits(req *wire.Txn, now time.Time) (string, string) {
 	return "", ""
 }
 
-func (e *Engine) newRecord(req *wire.Txn, now time.Time) *Record {
-	r := &Record{
-		Time: now, Op: req.Op, MTI: req.MTI, STAN: req.STAN, TransmissionTime: req.TransmissionTime,
-		TID: req.TID, MID: req.MID, Batch: req.Batch, PAN: req.PAN, Amount: req.Amount,
-	}
-	if a := e.l.accounts[req.PAN]; a != nil {
-		r.PAN, r.MaskedPAN = a.Card.PAN, a.masked // the card's own strings, shared by its records
-	} else {
-		r.MaskedPAN = wire.MaskPAN(req.PAN)
-	}
+func (e *Engine) newRecord(req *wire.Txn, now time.Time) *booking {
+	r := e.l.fresh()
+	r.setTime(now)
+	r.setOp(req.Op)
+	r.mti.set(req.MTI)
+	r.stan.set(req.STAN)
+	r.de7.set(req.TransmissionTime)
+	r.tid.set(req.TID)
+	r.mid.set(req.MID)
+	r.batch.set(req.Batch)
+	r.pan.set(req.PAN)
+	r.Amount = req.Amount
 	return r
 }
 
 // finish books rec with the code, builds the response and returns the decision.
-func (e *Engine) finish(req *wire.Txn, rec *Record, code, why string, now time.Time) Decision {
+func (e *Engine) finish(req *wire.Txn, rec *booking, code, why string, now time.Time) Decision {
 	resp := req.Response(code)
-	rec.ResponseCode = code
+	rec.rc.set(code)
 	if code == "00" {
-		rec.Status = StatusApproved
+		rec.mark(StatusApproved)
 		e.seq++
-		rec.RRN, rec.AuthCode = e.nextRRN(now), authCode(e.seq)
-		resp.RRN, resp.AuthCode = rec.RRN, rec.AuthCode
+		resp.RRN, resp.AuthCode = e.nextRRN(now), authCode(e.seq)
+		rec.rrn.set(resp.RRN)
+		rec.auth.set(resp.AuthCode)
 	} else {
-		rec.Status = StatusDeclined
+		rec.mark(StatusDeclined)
 	}
 	e.receiptFields(resp, req, now)
-	rec.pc = req.ProcessingCode
+	rec.pc.set(req.ProcessingCode)
 	e.l.add(rec)
-	return Decision{Response: resp, Record: rec, Why: why}
+	return Decision{Response: resp, rec: rec, Why: why}
 }
 
 func (e *Engine) financial(req *wire.Txn, now time.Time) Decision {
@@ -704,15 +707,16 @@ func (e *Engine) financial(req *wire.Txn, now time.Time) Decision {
 
 // lateOriginal applies a reversal that arrived before its original: the
 // original is booked, answered as usual, and undone at once.
-func (e *Engine) lateOriginal(rec *Record, d *Decision, now time.Time) {
-	k := origKey(rec.TID, rec.MTI, rec.STAN)
-	rev, ok := e.l.orphans[k]
-	if !ok || !orphanMatches(rev, rec) {
+func (e *Engine) lateOriginal(rec *booking, d *Decision, now time.Time) {
+	k := origKey(rec.TID(), rec.MTI(), rec.STAN())
+	rev := e.l.record(e.l.orphans[k])
+	if rev == nil || !orphanMatches(e.l, rev, rec) {
 		return
 	}
 	delete(e.l.orphans, k)
-	rev.Status, rev.Original = StatusApproved, rec.ID
-	rev.PAN, rev.MaskedPAN, rev.Amount = rec.PAN, rec.MaskedPAN, rec.Amount
+	rev.mark(StatusApproved)
+	rev.Original, rev.Amount = rec.ID, rec.Amount
+	rev.setPAN(rec.PAN())
 	e.undo(rec, rev, now)
 	d.Why += fmt.Sprintf("; reversed at once by record %d, which arrived first", rev.ID)
 	d.Notes = append(d.Notes, Note{KindOrphan, fmt.Sprintf("original of orphan reversal %d arrived: booked and reversed", rev.ID)})
@@ -722,30 +726,30 @@ func (e *Engine) lateOriginal(rec *Record, d *Decision, now time.Time) {
 // reversal is the one it reverses: matched as a reversal matches its
 // original (TID, MTI class and STAN by the key; then DE7, merchant, card
 // and amount where the reversal carried them), never by STAN alone.
-func orphanMatches(rev, orig *Record) bool {
-	return sameOriginal(rev.orphanDE7(), rev.PAN, rev.MID, rev.Batch, rev.Amount, orig)
+func orphanMatches(l *ledger, rev, orig *booking) bool {
+	return sameOriginal(l.rareOf(rev).origDE7, rev.PAN(), rev.MID(), rev.Batch(), rev.Amount, orig)
 }
 
 // sameOriginal reports whether a reversal that names an original by its
 // DE7, PAN, MID, batch and amount (each empty or zero when the reversal
 // did not carry it) may be orig.
-func sameOriginal(de7, pan, mid, batch string, amount int64, orig *Record) bool {
+func sameOriginal(de7, pan, mid, batch string, amount int64, orig *booking) bool {
 	switch {
-	case de7 != "" && orig.TransmissionTime != "" && strings.Trim(de7, "0") != "" && de7 != orig.TransmissionTime:
+	case de7 != "" && orig.TransmissionTime() != "" && strings.Trim(de7, "0") != "" && de7 != orig.TransmissionTime():
 		return false
-	case pan != "" && orig.PAN != "" && pan != orig.PAN:
+	case pan != "" && orig.PAN() != "" && pan != orig.PAN():
 		return false
 	case amount != 0 && orig.Amount != 0 && amount != orig.Amount:
 		return false
-	case mid != "" && orig.MID != "" && mid != orig.MID:
+	case mid != "" && orig.MID() != "" && mid != orig.MID():
 		return false
-	case batch != "" && orig.Batch != "" && batch != orig.Batch:
+	case batch != "" && orig.Batch() != "" && batch != orig.Batch():
 		return false
 	}
 	return true
 }
 
-func (e *Engine) original(rrn string) *Record {
+func (e *Engine) original(rrn string) *booking {
 	if rrn == "" {
 		return nil
 	}
@@ -757,14 +761,14 @@ func (e *Engine) original(rrn string) *Record {
 // when the request carries one, else by the authorisation code (DE38) on
 // the same card; then DE61, when present, must name that original's trace
 // number and batch. It returns why when none matches.
-func (e *Engine) findOriginal(req *wire.Txn, ops ...wire.Op) (*Record, string) {
-	var orig *Record
+func (e *Engine) findOriginal(req *wire.Txn, ops ...wire.Op) (*booking, string) {
+	var orig *booking
 	switch {
 	case req.RRN != "":
 		orig = e.original(req.RRN)
 	case req.AuthCode != "":
 		for _, id := range slices.Backward(e.l.byPAN[req.PAN]) {
-			if r := e.l.record(id); r != nil && r.AuthCode == req.AuthCode && slices.Contains(ops, r.Op) {
+			if r := e.l.record(id); r != nil && r.AuthCode() == req.AuthCode && slices.Contains(ops, r.Op()) {
 				orig = r
 				break
 			}
@@ -776,15 +780,15 @@ func (e *Engine) findOriginal(req *wire.Txn, ops ...wire.Op) (*Record, string) {
 	if req.RRN == "" {
 		name = "authorisation code " + req.AuthCode
 	}
-	if orig == nil || !slices.Contains(ops, orig.Op) {
+	if orig == nil || !slices.Contains(ops, orig.Op()) {
 		return nil, fmt.Sprintf("no %s with %s", ops[0], name)
 	}
 	if ref := req.OrigRef; ref != nil {
-		if strings.Trim(ref.STAN, "0") != "" && ref.STAN != orig.STAN {
-			return nil, fmt.Sprintf("DE61 names trace %s, the %s's original is trace %s", ref.STAN, name, orig.STAN)
+		if strings.Trim(ref.STAN, "0") != "" && ref.STAN != orig.STAN() {
+			return nil, fmt.Sprintf("DE61 names trace %s, the %s's original is trace %s", ref.STAN, name, orig.STAN())
 		}
-		if strings.Trim(ref.Batch, "0") != "" && orig.Batch != "" && ref.Batch != orig.Batch {
-			return nil, fmt.Sprintf("DE61 names batch %s, the original is in batch %s", ref.Batch, orig.Batch)
+		if strings.Trim(ref.Batch, "0") != "" && orig.Batch() != "" && ref.Batch != orig.Batch() {
+			return nil, fmt.Sprintf("DE61 names batch %s, the original is in batch %s", ref.Batch, orig.Batch())
 		}
 	}
 	return orig, ""
@@ -803,23 +807,23 @@ func (e *Engine) completionTolerance() int {
 // standingPreAuth finds the pre-authorisation a completion or a
 // pre-authorisation void names and checks that it still stands: it
 // returns the answer's code and why when it does not.
-func (e *Engine) standingPreAuth(req *wire.Txn) (orig *Record, code, why string) {
+func (e *Engine) standingPreAuth(req *wire.Txn) (orig *booking, code, why string) {
 	orig, why = e.findOriginal(req, wire.OpPreAuth)
 	switch {
 	case orig == nil:
 		return nil, "25", why
-	case orig.MID != req.MID:
-		return nil, "12", "pre-authorisation belongs to merchant " + orig.MID
-	case orig.Status == StatusReversed:
+	case orig.MID() != req.MID:
+		return nil, "12", "pre-authorisation belongs to merchant " + orig.MID()
+	case orig.Status() == StatusReversed:
 		return nil, "22", "pre-authorisation was reversed"
-	case orig.Status != StatusApproved:
-		return nil, "12", "pre-authorisation is " + orig.Status
+	case orig.Status() != StatusApproved:
+		return nil, "12", "pre-authorisation is " + orig.Status()
 	}
 	return orig, "", ""
 }
 
 // preAuthVoid cancels a pre-authorisation: its hold goes.
-func (e *Engine) preAuthVoid(req *wire.Txn, rec *Record, now time.Time) Decision {
+func (e *Engine) preAuthVoid(req *wire.Txn, rec *booking, now time.Time) Decision {
 	orig, code, why := e.standingPreAuth(req)
 	switch {
 	case orig == nil:
@@ -827,10 +831,11 @@ func (e *Engine) preAuthVoid(req *wire.Txn, rec *Record, now time.Time) Decision
 	case req.HasAmount && req.Amount != 0 && req.Amount != orig.Amount:
 		return e.finish(req, rec, "64", "amount differs from the pre-authorisation's "+wire.FormatAmount(orig.Amount), now)
 	}
-	rec.Amount, rec.Original, rec.PAN, rec.MaskedPAN = orig.Amount, orig.ID, orig.PAN, orig.MaskedPAN
+	rec.Amount, rec.Original = orig.Amount, orig.ID
+	rec.pan.set(orig.PAN()) // not booked yet: nothing has read it
 	d := e.finish(req, rec, "00", fmt.Sprintf("pre-authorisation %d voided", orig.ID), now)
 	e.setStatus(orig, StatusVoided)
-	if a := e.l.accounts[orig.PAN]; a != nil {
+	if a := e.l.accounts[orig.PAN()]; a != nil {
 		a.Held -= orig.Amount
 	}
 	e.lateOriginal(rec, &d, now)
@@ -839,7 +844,7 @@ func (e *Engine) preAuthVoid(req *wire.Txn, rec *Record, now time.Time) Decision
 
 // completionVoid cancels a completion, as a void cancels a sale: the card
 // is credited and the pre-authorisation stands again.
-func (e *Engine) completionVoid(req *wire.Txn, rec *Record, now time.Time) Decision {
+func (e *Engine) completionVoid(req *wire.Txn, rec *booking, now time.Time) Decision {
 	orig, why := e.findOriginal(req, wire.OpCompletion)
 	if orig == nil {
 		return e.finish(req, rec, "25", why, now)
@@ -847,7 +852,7 @@ func (e *Engine) completionVoid(req *wire.Txn, rec *Record, now time.Time) Decis
 	return e.voidOf(orig, req, rec, now)
 }
 
-func (e *Engine) void(req *wire.Txn, rec *Record, now time.Time) Decision {
+func (e *Engine) void(req *wire.Txn, rec *booking, now time.Time) Decision {
 	orig, why := e.findOriginal(req, wire.OpSale, wire.OpCompletion)
 	switch {
 	case orig == nil:
@@ -857,14 +862,14 @@ func (e *Engine) void(req *wire.Txn, rec *Record, now time.Time) Decision {
 }
 
 // voidOf voids a sale or completion, when the rules allow it.
-func (e *Engine) voidOf(orig *Record, req *wire.Txn, rec *Record, now time.Time) Decision {
+func (e *Engine) voidOf(orig *booking, req *wire.Txn, rec *booking, now time.Time) Decision {
 	switch {
-	case orig.MID != req.MID:
-		return e.finish(req, rec, "12", "original sale belongs to merchant "+orig.MID, now)
-	case orig.TID != req.TID:
-		return e.finish(req, rec, "12", "original sale belongs to terminal "+orig.TID, now)
-	case orig.Status != StatusApproved:
-		return e.finish(req, rec, "12", "original sale is "+orig.Status, now)
+	case orig.MID() != req.MID:
+		return e.finish(req, rec, "12", "original sale belongs to merchant "+orig.MID(), now)
+	case orig.TID() != req.TID:
+		return e.finish(req, rec, "12", "original sale belongs to terminal "+orig.TID(), now)
+	case orig.Status() != StatusApproved:
+		return e.finish(req, rec, "12", "original sale is "+orig.Status(), now)
 	case orig.closed():
 		return e.finish(req, rec, "12", "original sale already settled", now)
 	case orig.Refunded > 0:
@@ -872,11 +877,12 @@ func (e *Engine) voidOf(orig *Record, req *wire.Txn, rec *Record, now time.Time)
 	case req.HasAmount && req.Amount != orig.Amount:
 		return e.finish(req, rec, "64", "void amount differs from the sale's "+wire.FormatAmount(orig.Amount), now)
 	}
-	rec.Amount, rec.Original, rec.PAN, rec.MaskedPAN = orig.Amount, orig.ID, orig.PAN, orig.MaskedPAN
+	rec.Amount, rec.Original = orig.Amount, orig.ID
+	rec.pan.set(orig.PAN()) // not booked yet: nothing has read it
 	d := e.finish(req, rec, "00", fmt.Sprintf("void of record %d", orig.ID), now)
 	e.setStatus(orig, StatusVoided)
 	orig.Credited = orig.Amount
-	if a := e.l.accounts[orig.PAN]; a != nil {
+	if a := e.l.accounts[orig.PAN()]; a != nil {
 		e.l.post(now, a, orig.Amount, "void", rec)
 	}
 	e.preAuthOf(orig, false)
@@ -884,30 +890,31 @@ func (e *Engine) voidOf(orig *Record, req *wire.Txn, rec *Record, now time.Time)
 	return d
 }
 
-func (e *Engine) refund(req *wire.Txn, rec *Record, now time.Time) Decision {
+func (e *Engine) refund(req *wire.Txn, rec *booking, now time.Time) Decision {
 	orig, why := e.findOriginal(req, wire.OpSale, wire.OpCompletion)
 	switch {
 	case !req.HasAmount || req.Amount == 0:
 		return e.finish(req, rec, "13", "refund without an amount", now)
 	case orig == nil:
 		return e.finish(req, rec, "25", why, now)
-	case orig.MID != req.MID:
-		return e.finish(req, rec, "12", "original sale belongs to merchant "+orig.MID, now)
-	case orig.Status != StatusApproved:
-		return e.finish(req, rec, "12", "original sale is "+orig.Status, now)
+	case orig.MID() != req.MID:
+		return e.finish(req, rec, "12", "original sale belongs to merchant "+orig.MID(), now)
+	case orig.Status() != StatusApproved:
+		return e.finish(req, rec, "12", "original sale is "+orig.Status(), now)
 	case req.Amount > orig.remaining():
 		return e.finish(req, rec, "64", "refund over the remaining "+wire.FormatAmount(orig.remaining()), now)
 	}
-	rec.Original, rec.PAN, rec.MaskedPAN = orig.ID, orig.PAN, orig.MaskedPAN
+	rec.Original = orig.ID
+	rec.pan.set(orig.PAN()) // not booked yet: nothing has read it
 	d := e.finish(req, rec, "00", fmt.Sprintf("refund of record %d", orig.ID), now)
 	orig.Refunded += req.Amount
-	if a := e.l.accounts[orig.PAN]; a != nil {
+	if a := e.l.accounts[orig.PAN()]; a != nil {
 		e.l.post(now, a, req.Amount, "refund", rec)
 	}
 	return d
 }
 
-func (e *Engine) complete(req *wire.Txn, rec *Record, now time.Time) Decision {
+func (e *Engine) complete(req *wire.Txn, rec *booking, now time.Time) Decision {
 	orig, code, why := e.standingPreAuth(req)
 	tolerance := e.completionTolerance()
 	switch {
@@ -920,7 +927,7 @@ func (e *Engine) complete(req *wire.Txn, rec *Record, now time.Time) Decision {
 	}
 	rec.Original = orig.ID
 	d := e.finish(req, rec, "00", fmt.Sprintf("completion of pre-authorisation %d", orig.ID), now)
-	if a := e.l.accounts[orig.PAN]; a != nil {
+	if a := e.l.accounts[orig.PAN()]; a != nil {
 		e.l.post(now, a, -req.Amount, "completion", rec)
 	}
 	e.preAuthOf(rec, true)
@@ -940,9 +947,9 @@ func (e *Engine) reverse(req *wire.Txn, now time.Time) Decision {
 	if req.Original == nil || req.Original.STAN == "" {
 		return Decision{Response: req.Response(answer("30")), Why: "reversal without original data elements (DE90)"}
 	}
-	var orig *Record // the newest that matches
+	var orig *booking // the newest that matches
 	for r := range e.l.originals(origKey(req.TID, req.Original.MTI, req.Original.STAN)) {
-		if r.Op == wire.OpReversal || r.Op == wire.OpReversalAdvice {
+		if r.Op() == wire.OpReversal || r.Op() == wire.OpReversalAdvice {
 			continue
 		}
 		// the host keys originals by (MID, TID, batch, STAN, amount, PAN):
@@ -955,34 +962,34 @@ func (e *Engine) reverse(req *wire.Txn, now time.Time) Decision {
 		break
 	}
 	rec := e.newRecord(req, now)
-	rec.Reason = req.ResponseCode
-	rec.ResponseCode = answer("00")
-	rec.Status = StatusApproved
+	rec.reason.set(req.ResponseCode)
+	rec.rc.set(answer("00"))
+	rec.mark(StatusApproved)
 	if orig != nil {
-		rec.Original = orig.ID
-		rec.PAN, rec.MaskedPAN, rec.Amount = orig.PAN, orig.MaskedPAN, orig.Amount
+		rec.Original, rec.Amount = orig.ID, orig.Amount
+		rec.pan.set(orig.PAN()) // not booked yet: nothing has read it
 	}
 	// booked first, so that the postings of the undo name it
 	e.l.add(rec)
 	book := func(code, why string, notes ...Note) Decision {
 		resp := req.Response(code)
 		resp.ResponseCode = code
-		rec.ResponseCode = code
-		rec.pc = req.ProcessingCode
-		return Decision{Response: resp, Record: rec, Why: why, Notes: notes}
+		rec.rc.set(code)
+		rec.pc.set(req.ProcessingCode)
+		return Decision{Response: resp, rec: rec, Why: why, Notes: notes}
 	}
 	if orig == nil {
-		rec.Status = StatusOrphan
-		rec.more().origDE7 = req.Original.TransmissionTime
+		rec.mark(StatusOrphan)
+		e.l.more(rec).origDE7 = req.Original.TransmissionTime
 		code := answer(e.pol.ReversalUnknown)
 		// the original may still be in flight: if it arrives, it is undone
-		e.l.orphans[origKey(req.TID, req.Original.MTI, req.Original.STAN)] = rec
+		e.l.orphans[origKey(req.TID, req.Original.MTI, req.Original.STAN)] = rec.ID
 		return book(code, "original never seen", Note{KindOrphan, fmt.Sprintf("reversal of %s STAN %s from %s: original never seen", req.Original.MTI, req.Original.STAN, req.TID)})
 	}
 	switch {
-	case orig.Status == StatusReversed:
+	case orig.Status() == StatusReversed:
 		return book(answer(e.pol.ReversalRepeat), fmt.Sprintf("record %d already reversed: no second credit", orig.ID))
-	case orig.Status == StatusDeclined:
+	case orig.Status() == StatusDeclined:
 		return book(answer(e.pol.ReversalDeclined), fmt.Sprintf("record %d was declined: nothing to undo", orig.ID))
 	case orig.closed() && !advice && e.pol.LateReversal != "00":
 		return book(e.pol.LateReversal, fmt.Sprintf("record %d already settled", orig.ID))
@@ -999,17 +1006,17 @@ func (e *Engine) reverse(req *wire.Txn, now time.Time) Decision {
 // undo reverses the effect of an approved record. No credit gives a card
 // more than its original debited: a sale already partly refunded gets back
 // only what remains (README, money rules).
-func (e *Engine) undo(orig, rev *Record, now time.Time) {
-	a := e.l.accounts[orig.PAN]
-	prev := orig.Status
+func (e *Engine) undo(orig, rev *booking, now time.Time) {
+	a := e.l.accounts[orig.PAN()]
+	prev := orig.Status()
 	e.setStatus(orig, StatusReversed)
-	orig.Reason = rev.Reason
+	orig.reason = rev.reason
 	post := func(amount int64, kind string) {
 		if a != nil && amount != 0 {
 			e.l.post(now, a, amount, kind, rev)
 		}
 	}
-	switch orig.Op {
+	switch orig.Op() {
 	case wire.OpSale, wire.OpAdvice, wire.OpCompletion:
 		if prev == StatusVoided {
 			return // the void already gave the money back
@@ -1024,7 +1031,7 @@ func (e *Engine) undo(orig, rev *Record, now time.Time) {
 		}
 	case wire.OpPreAuthVoid:
 		// reversing a pre-authorisation void puts the hold back
-		if pre := e.byID(orig.Original); pre != nil && pre.Status == StatusVoided {
+		if pre := e.byID(orig.Original); pre != nil && pre.Status() == StatusVoided {
 			e.setStatus(pre, StatusApproved)
 			if a != nil {
 				a.Held += pre.Amount
@@ -1032,7 +1039,7 @@ func (e *Engine) undo(orig, rev *Record, now time.Time) {
 		}
 	case wire.OpVoid, wire.OpCompletionVoid:
 		// reversing a void reinstates the sale
-		if sale := e.byID(orig.Original); sale != nil && sale.Status == StatusVoided {
+		if sale := e.byID(orig.Original); sale != nil && sale.Status() == StatusVoided {
 			e.setStatus(sale, StatusApproved)
 			sale.Credited -= orig.Amount
 			post(-orig.Amount, "void reversal")
@@ -1055,33 +1062,33 @@ func (e *Engine) undo(orig, rev *Record, now time.Time) {
 	}
 }
 
-func (e *Engine) byID(id int64) *Record { return e.l.record(id) }
+func (e *Engine) byID(id int64) *booking { return e.l.record(id) }
 
 // preAuthOf keeps the pre-authorisation of a completion in step with it:
 // a completion consumes it and its hold (consumed true); voided or
 // reversed, it gives them back once no other completion stands on it.
-func (e *Engine) preAuthOf(completion *Record, consumed bool) {
-	if completion.Op != wire.OpCompletion {
+func (e *Engine) preAuthOf(completion *booking, consumed bool) {
+	if completion.Op() != wire.OpCompletion {
 		return
 	}
 	pre := e.byID(completion.Original)
-	if pre == nil || pre.Op != wire.OpPreAuth {
+	if pre == nil || pre.Op() != wire.OpPreAuth {
 		return
 	}
-	a := e.l.accounts[pre.PAN]
+	a := e.l.accounts[pre.PAN()]
 	if consumed {
 		pre.completions++
 	} else if pre.completions > 0 {
 		pre.completions--
 	}
 	switch {
-	case pre.completions > 0 && pre.Status == StatusApproved:
-		pre.Status = StatusCompleted
+	case pre.completions > 0 && pre.Status() == StatusApproved:
+		pre.mark(StatusCompleted)
 		if a != nil {
 			a.Held -= pre.Amount
 		}
-	case pre.completions == 0 && pre.Status == StatusCompleted:
-		pre.Status = StatusApproved
+	case pre.completions == 0 && pre.Status() == StatusCompleted:
+		pre.mark(StatusApproved)
 		if a != nil {
 			a.Held += pre.Amount
 		}
@@ -1095,9 +1102,7 @@ func (e *Engine) Find(tid, mti, stan string) []Record {
 	defer e.mu.Unlock()
 	var out []Record
 	for r := range e.l.originals(origKey(tid, mti, stan)) {
-		cp := *r
-		cp.rare, cp.olderSame = nil, 0
-		out = append(out, cp)
+		out = append(out, r.view(e.l))
 	}
 	slices.Reverse(out)
 	return out

@@ -353,7 +353,7 @@ func TestEngine_Retention(t *testing.T) {
 	// a kept sale is reversed as usual; a forgotten one is an orphan
 	d := e.Decide(reversalOf(sales[4], "98"), t0)
 	require.Equal(t, "00", d.Response.ResponseCode)
-	require.Equal(t, StatusReversed, e.byID(5).Status)
+	require.Equal(t, StatusReversed, e.byID(5).Status())
 	d = e.Decide(reversalOf(sales[0], "98"), t0)
 	require.Equal(t, "00", d.Response.ResponseCode)
 	require.Equal(t, StatusOrphan, d.Record.Status, d.Why)

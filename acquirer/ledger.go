@@ -5,6 +5,7 @@ import (
 	"iter"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/posim/posim/cards"
@@ -60,15 +61,6 @@ type Record struct {
 	Settled     bool  `json:"settled,omitempty"`
 	Late        bool  `json:"late,omitempty"` // reversed after settlement
 
-	// pc is the processing code a duplicate must repeat (its answer is
-	// built again from the duplicate and the record)
-	pc          string
-	olderSame   int64 // the ID of the previous record of the same TID, MTI class and STAN (0: none)
-	dupKeyed    bool  // a retransmission of its request is a duplicate (until its batch settles)
-	lined       bool  // its business day was closed by a cut-over
-	linedGross  int64 // what merchant settlement lines have counted of it so far
-	completions int   // a pre-authorisation: completions standing on it
-	rare        *recordRare
 }
 
 // recordRare holds what few records have, apart, so that every record
@@ -77,45 +69,34 @@ type recordRare struct {
 	icc       []byte    // a chip answer's ICC data, replayed to a duplicate
 	anomalies []Anomaly // back-office faults to apply at the cut-over
 	origDE7   string    // an orphan reversal: the DE7 its original must carry
+	script    string    // the issuer script result (DF31, hex) a script advice reported
 }
 
-// more returns the record's rare facts, making room for them.
-func (r *Record) more() *recordRare {
-	if r.rare == nil {
-		r.rare = &recordRare{}
+// more returns a record's rare facts, making room for them.
+func (l *ledger) more(r *booking) *recordRare {
+	if !r.hasRare {
+		r.hasRare = true
+		l.rare[r.ID] = &recordRare{}
 	}
-	return r.rare
+	return l.rare[r.ID]
 }
 
-// iccData is the chip answer's ICC data (nil: none).
-func (r *Record) iccData() []byte {
-	if r.rare == nil {
-		return nil
+// rareOf returns a record's rare facts (empty: none).
+func (l *ledger) rareOf(r *booking) recordRare {
+	if !r.hasRare {
+		return recordRare{}
 	}
-	return r.rare.icc
-}
-
-// anomalyList is the back-office faults to apply at the cut-over.
-func (r *Record) anomalyList() []Anomaly {
-	if r.rare == nil {
-		return nil
-	}
-	return r.rare.anomalies
-}
-
-// orphanDE7 is the DE7 an orphan reversal's original must carry.
-func (r *Record) orphanDE7() string {
-	if r.rare == nil {
-		return ""
-	}
-	return r.rare.origDE7
+	return *l.rare[r.ID]
 }
 
 // closed reports whether the record has left the open books: its batch
 // was settled or a business-day cut-over turned it into a settlement line.
-func (r *Record) closed() bool { return r.Settled || r.lined }
+func (r *booking) closed() bool { return r.Settled || r.lined }
 
-func (r *Record) live() bool { return r.Status == StatusApproved || r.Status == StatusCompleted }
+func (r *booking) live() bool {
+	s := r.Status()
+	return s == StatusApproved || s == StatusCompleted
+}
 
 // owed is what the record makes the acquirer owe its merchant, signed:
 // a sale, completion or offline advice its amount less what a void or
@@ -123,17 +104,17 @@ func (r *Record) live() bool { return r.Status == StatusApproved || r.Status == 
 // Declined records, orphans, pre-authorisations, voids and reversals owe
 // nothing themselves (a void or reversal shows in the record it undid).
 // See the README's money rules.
-func (r *Record) owed() int64 {
-	switch r.Status {
+func (r *booking) owed() int64 {
+	switch r.Status() {
 	case StatusDeclined, StatusOrphan:
 		return 0
 	}
-	return int64(r.Op.Settles()) * (r.Amount - r.Credited)
+	return int64(r.Op().Settles()) * (r.Amount - r.Credited)
 }
 
 // remaining is what of a debit the card has not been given back by voids,
 // reversals, refunds or chargebacks: the most any further credit may give.
-func (r *Record) remaining() int64 { return r.Amount - r.Credited - r.Refunded - r.ChargedBack }
+func (r *booking) remaining() int64 { return r.Amount - r.Credited - r.Refunded - r.ChargedBack }
 
 // Account is a card's account at the issuer.
 type Account struct {
@@ -230,25 +211,25 @@ type ledger struct {
 	bins      map[string]bool
 	merchants map[string]cards.Merchant
 	terminals map[string]*TerminalState
-	records   []*Record
+	records   bookings
+	rare      map[int64]*recordRare // by record ID
 	// the indexes hold record IDs: maps of keys and values without
 	// pointers are not marked by the garbage collector, however large
 	byRRN    map[rrnK]int64
 	byOrig   map[origK]int64 // the newest; older ones follow olderSame
 	byPAN    map[string][]int64
-	orphans  map[origK]*Record // reversals that arrived before their original
-	postings []posting         // without pointers: the collector never marks them
-	accts    []*Account        // by Account.idx
-	kinds    []string          // posting kinds, by posting.kind
+	orphans  map[origK]int64 // reversals that arrived before their original
+	postings []posting       // without pointers: the collector never marks them
+	accts    []*Account      // by Account.idx
+	kinds    []string        // posting kinds, by posting.kind
 	loc      *time.Location
 	uploads  map[string][]uploadItem // TID|batch
 	settled  map[string]Settlement   // TID|batch
 	settles  []Settlement
 	risk     *risk // running totals of the daily and velocity limits
 
-	retain    int   // keep at most this many records (0: all)
-	forgotten int64 // records dropped by retention; IDs keep counting
-	postMax   int   // keep at most this many postings (0: all)
+	retain  int // keep at most this many records (0: all)
+	postMax int // keep at most this many postings (0: all)
 }
 
 func newLedger(book *cards.Book) *ledger {
@@ -260,7 +241,8 @@ func newLedger(book *cards.Book) *ledger {
 		byRRN:     map[rrnK]int64{},
 		byOrig:    map[origK]int64{},
 		byPAN:     map[string][]int64{},
-		orphans:   map[origK]*Record{},
+		orphans:   map[origK]int64{},
+		rare:      map[int64]*recordRare{},
 		uploads:   map[string][]uploadItem{},
 		settled:   map[string]Settlement{},
 		risk:      newRisk(),
@@ -317,27 +299,45 @@ func mtiClass(mti string) string {
 	return mti
 }
 
-func (l *ledger) add(r *Record) {
-	if l.retain > 0 && len(l.records) >= l.retain {
+// fresh returns an empty record to fill and book with add.
+func (l *ledger) fresh() *booking { return l.records.fresh() }
+
+// add books r, the record fresh returned.
+func (l *ledger) add(r *booking) {
+	if r != l.records.slot(l.records.n) {
+		panic("acquirer: booking a record fresh did not make")
+	}
+	if l.retain > 0 && l.records.len() >= l.retain {
 		l.forget()
 	}
-	r.ID = l.forgotten + int64(len(l.records)) + 1
-	l.records = append(l.records, r)
-	if r.RRN != "" {
-		l.byRRN[rrnKey(r.RRN)] = r.ID
+	l.records.n++
+	r.ID = l.records.n
+	if rrn := r.RRN(); rrn != "" {
+		l.byRRN[rrnKey(rrn)] = r.ID
 	}
-	k := origKey(r.TID, r.MTI, r.STAN)
+	k := origKey(r.TID(), r.MTI(), r.STAN())
 	r.olderSame = l.byOrig[k]
 	l.byOrig[k] = r.ID
-	if r.PAN != "" {
-		l.byPAN[r.PAN] = append(l.byPAN[r.PAN], r.ID)
+	if r.pan.n != 0 {
+		pan := l.panKey(r)
+		l.byPAN[pan] = append(l.byPAN[pan], r.ID)
 	}
 	if counted(r) && r.live() {
-		l.risk.stand(r)
+		l.risk.stand(l.panKey(r), r)
 	}
 }
 
-func (l *ledger) post(now time.Time, a *Account, amount int64, kind string, rec *Record) {
+// panKey is a record's card number as a string to keep in an index: the
+// card's own string for a card of the book, else a copy (a record's
+// strings are over its own bytes, see booking).
+func (l *ledger) panKey(r *booking) string {
+	if a := l.accounts[r.PAN()]; a != nil {
+		return a.Card.PAN
+	}
+	return strings.Clone(r.PAN())
+}
+
+func (l *ledger) post(now time.Time, a *Account, amount int64, kind string, rec *booking) {
 	a.Balance += amount
 	if l.postMax > 0 && len(l.postings) >= l.postMax+l.postMax/4 {
 		l.postings = append(l.postings[:0:0], l.postings[len(l.postings)-l.postMax+1:]...)
@@ -352,8 +352,8 @@ func (l *ledger) post(now time.Time, a *Account, amount int64, kind string, rec 
 }
 
 // originals returns the records of a TID, MTI class and STAN, newest first.
-func (l *ledger) originals(k origK) iter.Seq[*Record] {
-	return func(yield func(*Record) bool) {
+func (l *ledger) originals(k origK) iter.Seq[*booking] {
+	return func(yield func(*booking) bool) {
 		for r := l.record(l.byOrig[k]); r != nil; r = l.record(r.olderSame) {
 			if !yield(r) {
 				return
@@ -367,40 +367,34 @@ func (l *ledger) originals(k origK) iter.Seq[*Record] {
 // rehashed under load.
 func (l *ledger) setRetention(records, postings int) {
 	l.retain, l.postMax = max(records, 0), max(postings, 0)
-	for l.retain > 0 && len(l.records) > l.retain {
+	for l.retain > 0 && l.records.len() > l.retain {
 		l.forget()
 	}
-	if n := min(l.retain, 1<<20); n > 0 && len(l.records) == 0 {
+	if n := min(l.retain, 1<<20); n > 0 && l.records.n == 0 {
 		l.presize(n)
 	}
 }
 
 // presize makes room for n records in the indexes of an empty ledger.
 func (l *ledger) presize(n int) {
-	l.records = make([]*Record, 0, n)
+	l.records.chunks = make([]*chunk, 0, n/chunkSize+1)
 	l.byRRN = make(map[rrnK]int64, n)
 	l.byOrig = make(map[origK]int64, n)
 }
 
 // record returns the record with an ID, or nil (never booked, or forgotten).
-func (l *ledger) record(id int64) *Record {
-	i := id - l.forgotten - 1
-	if id < 1 || i < 0 || i >= int64(len(l.records)) {
-		return nil
-	}
-	return l.records[i]
-}
+func (l *ledger) record(id int64) *booking { return l.records.get(id) }
 
 // forget drops the oldest record from the books and every index: a
 // reversal, void or upload that refers to it later finds nothing, as at a
 // host that purged it. Only a ledger with a retention limit forgets.
 func (l *ledger) forget() {
-	r := l.records[0]
-	if k := rrnKey(r.RRN); r.RRN != "" && l.byRRN[k] == r.ID {
+	r := l.records.slot(l.records.first)
+	if k := rrnKey(r.RRN()); r.RRN() != "" && l.byRRN[k] == r.ID {
 		delete(l.byRRN, k)
 	}
 	// r is the oldest record of all, so the last of its chain
-	k := origKey(r.TID, r.MTI, r.STAN)
+	k := origKey(r.TID(), r.MTI(), r.STAN())
 	if head := l.byOrig[k]; head == r.ID {
 		delete(l.byOrig, k)
 	} else {
@@ -411,14 +405,18 @@ func (l *ledger) forget() {
 			}
 		}
 	}
-	if ids := dropID(l.byPAN[r.PAN], r.ID); len(ids) == 0 {
-		delete(l.byPAN, r.PAN)
+	if ids := dropID(l.byPAN[r.PAN()], r.ID); len(ids) == 0 {
+		delete(l.byPAN, r.PAN())
 	} else {
-		l.byPAN[r.PAN] = ids
+		l.byPAN[l.panKey(r)] = ids
 	}
-	l.records[0] = nil
-	l.records = l.records[1:]
-	l.forgotten++
+	if r.hasRare {
+		delete(l.rare, r.ID)
+	}
+	if k := origKey(r.TID(), r.MTI(), r.STAN()); l.orphans[k] == r.ID {
+		delete(l.orphans, k)
+	}
+	l.records.dropFirst()
 }
 
 // dropID removes id from ids, which are in booking order, so the oldest
@@ -497,17 +495,11 @@ func (l *ledger) page(after int64, limit int) Snapshot {
 		s.Terminals = append(s.Terminals, *t)
 	}
 	sort.Slice(s.Terminals, func(i, j int) bool { return s.Terminals[i].TID < s.Terminals[j].TID })
-	// records are kept in id order
-	first := sort.Search(len(l.records), func(i int) bool { return l.records[i].ID > after })
-	last := len(l.records)
-	if limit > 0 {
-		last = min(last, first+limit)
-	}
-	s.Records = make([]Record, 0, last-first)
-	for _, r := range l.records[first:last] {
-		cp := *r
-		cp.rare, cp.olderSame = nil, 0
-		s.Records = append(s.Records, cp)
+	for r := range l.records.all(after) {
+		if limit > 0 && len(s.Records) == limit {
+			break
+		}
+		s.Records = append(s.Records, r.view(l))
 	}
 	if after == 0 && limit == 0 {
 		for _, p := range l.postings {

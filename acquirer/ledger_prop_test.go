@@ -162,9 +162,9 @@ func (m *ledgerModel) referring(t *rapid.T, op wire.Op) *wire.Txn {
 		return req
 	}
 	req.RRN = rapid.SampledFrom(m.rrns).Draw(t, "rrn")
-	for _, r := range m.e.l.records {
-		if r.RRN == req.RRN && rapid.IntRange(0, 4).Draw(t, "other terminal") != 0 {
-			req.TID, req.MID, req.PAN = r.TID, r.MID, r.PAN
+	for r := range m.e.l.records.all(0) {
+		if r.RRN() == req.RRN && rapid.IntRange(0, 4).Draw(t, "other terminal") != 0 {
+			req.TID, req.MID, req.PAN = r.TID(), r.MID(), r.PAN()
 			if op == wire.OpVoid || op == wire.OpCompletionVoid || op == wire.OpPreAuthVoid || rapid.Bool().Draw(t, "whole amount") {
 				req.Amount = r.Amount
 			}
@@ -373,16 +373,16 @@ func checkRisk(e *Engine, now time.Time) error {
 	y, mo, d := now.UTC().Date()
 	dayStart := time.Date(y, mo, d, 0, 0, 0, 0, time.UTC)
 	window := e.pol.VelocityWindow
-	for _, r := range e.l.records {
-		if !r.live() || (r.Op != wire.OpSale && r.Op != wire.OpCompletion) {
+	for r := range e.l.records.all(0) {
+		if !r.live() || (r.Op() != wire.OpSale && r.Op() != wire.OpCompletion) {
 			continue
 		}
-		if !r.Time.Before(dayStart) {
-			dayAmount[r.PAN] += r.Amount
-			dayCount[r.PAN]++
+		if !r.Time().Before(dayStart) {
+			dayAmount[r.PAN()] += r.Amount
+			dayCount[r.PAN()]++
 		}
-		if now.Sub(r.Time) < window {
-			recent[cm{r.PAN, r.MID}]++
+		if now.Sub(r.Time()) < window {
+			recent[cm{r.PAN(), r.MID()}]++
 		}
 	}
 	for _, pan := range propCards {
@@ -419,8 +419,8 @@ func checkLedger(e *Engine, start map[string]int64) error {
 	for _, ln := range e.bo.lines {
 		owed += ln.Gross
 	}
-	for _, r := range l.records {
-		if l.accounts[r.PAN] == nil {
+	for r := range l.records.all(0) {
+		if l.accounts[r.PAN()] == nil {
 			continue // an issuer outside the books
 		}
 		owed += r.owed() - r.linedGross
@@ -430,7 +430,7 @@ func checkLedger(e *Engine, start map[string]int64) error {
 	}
 
 	// no card is credited more than its original debited, nor debited more
-	net := map[*Record]int64{} // what each original took from its card, net
+	net := map[*booking]int64{} // what each original took from its card, net
 	for _, lp := range l.postings {
 		p := l.posting(lp)
 		r := l.record(p.Record)
@@ -442,7 +442,7 @@ func checkLedger(e *Engine, start map[string]int64) error {
 	}
 	for root, n := range net {
 		if n < 0 || n > root.Amount {
-			return fmt.Errorf("record %d (%s %s) took %s from its card, not within 0..%s\n%s", root.ID, root.Op, root.Status,
+			return fmt.Errorf("record %d (%s %s) took %s from its card, not within 0..%s\n%s", root.ID, root.Op(), root.Status(),
 				wire.FormatAmount(n), wire.FormatAmount(root.Amount), history(l, root))
 		}
 	}
@@ -454,23 +454,23 @@ func checkLedger(e *Engine, start map[string]int64) error {
 	reversals := map[int64]int{}
 	completions := map[int64]int{}
 	rrns := map[string]bool{}
-	for _, r := range l.records {
-		if r.RRN != "" {
-			if rrns[r.RRN] {
-				return fmt.Errorf("RRN %s issued twice", r.RRN)
+	for r := range l.records.all(0) {
+		if r.RRN() != "" {
+			if rrns[r.RRN()] {
+				return fmt.Errorf("RRN %s issued twice", r.RRN())
 			}
-			rrns[r.RRN] = true
+			rrns[r.RRN()] = true
 		}
 		switch {
-		case r.Op == wire.OpPreAuth && r.Status == StatusApproved:
-			held[r.PAN] += r.Amount
-		case r.Op == wire.OpRefund && r.Status == StatusApproved:
+		case r.Op() == wire.OpPreAuth && r.Status() == StatusApproved:
+			held[r.PAN()] += r.Amount
+		case r.Op() == wire.OpRefund && r.Status() == StatusApproved:
 			refunded[r.Original] += r.Amount
-		case (r.Op == wire.OpVoid || r.Op == wire.OpCompletionVoid || r.Op == wire.OpPreAuthVoid) && r.Status == StatusApproved:
+		case (r.Op() == wire.OpVoid || r.Op() == wire.OpCompletionVoid || r.Op() == wire.OpPreAuthVoid) && r.Status() == StatusApproved:
 			voids[r.Original]++
-		case r.Op == wire.OpCompletion && r.live():
+		case r.Op() == wire.OpCompletion && r.live():
 			completions[r.Original]++
-		case (r.Op == wire.OpReversal || r.Op == wire.OpReversalAdvice) && r.Status == StatusApproved && r.Original != 0:
+		case (r.Op() == wire.OpReversal || r.Op() == wire.OpReversalAdvice) && r.Status() == StatusApproved && r.Original != 0:
 			reversals[r.Original]++
 		}
 	}
@@ -479,11 +479,11 @@ func checkLedger(e *Engine, start map[string]int64) error {
 			return fmt.Errorf("card %s holds %s, its approved pre-authorisations %s", a.masked, wire.FormatAmount(a.Held), wire.FormatAmount(held[pan]))
 		}
 	}
-	for _, r := range l.records {
+	for r := range l.records.all(0) {
 		why := ""
-		switch r.Status {
+		switch r.Status() {
 		case StatusVoided:
-			if voids[r.ID] != 1 || (r.Op != wire.OpPreAuth && r.Credited != r.Amount) {
+			if voids[r.ID] != 1 || (r.Op() != wire.OpPreAuth && r.Credited != r.Amount) {
 				why = fmt.Sprintf("%d standing voids, credited %d", voids[r.ID], r.Credited)
 			}
 		case StatusReversed:
@@ -497,15 +497,15 @@ func checkLedger(e *Engine, start map[string]int64) error {
 				why = fmt.Sprintf("%d standing completions", completions[r.ID])
 			}
 		case StatusApproved:
-			if voids[r.ID]+reversals[r.ID]+completions[r.ID] != 0 || (r.Op != wire.OpRefund && r.Credited != 0) {
+			if voids[r.ID]+reversals[r.ID]+completions[r.ID] != 0 || (r.Op() != wire.OpRefund && r.Credited != 0) {
 				why = fmt.Sprintf("%d voids, %d reversals, credited %d", voids[r.ID], reversals[r.ID], r.Credited)
 			}
 		}
-		if (r.Op == wire.OpSale || r.Op == wire.OpCompletion) && r.live() && r.Refunded != refunded[r.ID] {
+		if (r.Op() == wire.OpSale || r.Op() == wire.OpCompletion) && r.live() && r.Refunded != refunded[r.ID] {
 			why = fmt.Sprintf("refunded %d, its standing refunds %d", r.Refunded, refunded[r.ID])
 		}
 		if why != "" {
-			return fmt.Errorf("record %d (%s %s): status %s does not follow from its history: %s", r.ID, r.Op, r.STAN, r.Status, why)
+			return fmt.Errorf("record %d (%s %s): status %s does not follow from its history: %s", r.ID, r.Op(), r.STAN(), r.Status(), why)
 		}
 	}
 
@@ -529,12 +529,12 @@ func startCards(start map[string]int64) []string {
 }
 
 // history describes what happened to an original, for a failure message.
-func history(l *ledger, root *Record) string {
+func history(l *ledger, root *booking) string {
 	var b strings.Builder
-	for _, r := range l.records {
+	for r := range l.records.all(0) {
 		if rootOf(l, r) == root {
 			fmt.Fprintf(&b, "  record %d: %s %s %s at %s stan %s, status %s, amount %d, credited %d, refunded %d, charged back %d, original %d, settled %v, lined %v\n",
-				r.ID, r.MTI, r.Op, r.RRN, r.TID, r.STAN, r.Status, r.Amount, r.Credited, r.Refunded, r.ChargedBack, r.Original, r.Settled, r.lined)
+				r.ID, r.MTI(), r.Op(), r.RRN(), r.TID(), r.STAN(), r.Status(), r.Amount, r.Credited, r.Refunded, r.ChargedBack, r.Original, r.Settled, r.lined)
 		}
 	}
 	for _, lp := range l.postings {
@@ -548,9 +548,9 @@ func history(l *ledger, root *Record) string {
 // rootOf is the original a record's money belongs to: a sale, completion
 // or advice itself; for a void or refund, its sale; for a reversal, the
 // root of what it reversed.
-func rootOf(l *ledger, r *Record) *Record {
+func rootOf(l *ledger, r *booking) *booking {
 	for r != nil {
-		switch r.Op {
+		switch r.Op() {
 		case wire.OpSale, wire.OpCompletion, wire.OpAdvice:
 			return r
 		}

@@ -3,6 +3,7 @@ package acquirer
 import (
 	"cmp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/posim/posim/wire"
@@ -59,36 +60,40 @@ func newRisk() *risk {
 func utcDay(t time.Time) int64 { return t.Unix() / 86400 }
 
 // counted reports whether the limits count r while it stands.
-func counted(r *Record) bool {
-	return r.PAN != "" && (r.Op == wire.OpSale || r.Op == wire.OpCompletion)
+func counted(r *booking) bool {
+	if r.pan.n == 0 {
+		return false
+	}
+	op := r.Op()
+	return op == wire.OpSale || op == wire.OpCompletion
 }
 
-// stand counts r, which has just started to stand.
-func (k *risk) stand(r *Record) {
-	d := utcDay(r.Time)
-	t, ok := k.day[r.PAN]
+// stand counts r, which has just started to stand; pan is its card number
+// as a string to keep (ledger.panKey).
+func (k *risk) stand(pan string, r *booking) {
+	d := utcDay(time.Unix(0, r.at))
+	t, ok := k.day[pan]
 	if !ok || d > t.day {
 		t = dayTotal{day: d}
 	}
 	if d == t.day { // an older day than the newest seen: no limit asks
 		t.amount += r.Amount
 		t.count++
-		k.day[r.PAN] = t
+		k.day[pan] = t
 	}
 	if k.window > 0 {
-		k.standRecent(r)
+		k.standRecent(pan, r)
 	}
 }
 
 // standRecent adds r to the velocity totals.
-func (k *risk) standRecent(r *Record) {
-	key := velKey{r.PAN, r.MID}
-	v := k.velocity[key]
+func (k *risk) standRecent(pan string, r *booking) {
+	v := k.velocity[velKey{pan, r.MID()}]
 	if v == nil {
 		v = &velList{}
-		k.velocity[key] = v
+		k.velocity[velKey{pan, strings.Clone(r.MID())}] = v
 	}
-	at := r.Time.UnixNano()
+	at := r.at
 	i := len(v.es)
 	for i > v.head && v.es[i-1].at > at { // kept in time order
 		i--
@@ -97,19 +102,19 @@ func (k *risk) standRecent(r *Record) {
 }
 
 // fall uncounts r, which has just stopped standing (voided, reversed).
-func (k *risk) fall(r *Record) {
-	if t, ok := k.day[r.PAN]; ok && t.day == utcDay(r.Time) && t.count > 0 {
+func (k *risk) fall(pan string, r *booking) {
+	if t, ok := k.day[pan]; ok && t.day == utcDay(time.Unix(0, r.at)) && t.count > 0 {
 		t.amount -= r.Amount
 		t.count--
-		k.day[r.PAN] = t
+		k.day[pan] = t
 	}
-	key := velKey{r.PAN, r.MID}
+	key := velKey{pan, r.MID()}
 	v := k.velocity[key]
 	if v == nil {
 		return
 	}
 	es := v.live()
-	at := r.Time.UnixNano()
+	at := r.at
 	i, _ := slices.BinarySearchFunc(es, at, func(e velEntry, at int64) int { return cmp.Compare(e.at, at) })
 	for ; i < len(es) && es[i].at == at; i++ {
 		if es[i].id == r.ID {
@@ -161,34 +166,35 @@ func (k *risk) recent(pan, mid string, now time.Time) int {
 // setWindow turns the velocity totals on (window > 0) or off. Turned on
 // or changed, they are rebuilt from the records the ledger holds within
 // the window before its newest record.
-func (k *risk) setWindow(window time.Duration, records []*Record) {
+func (k *risk) setWindow(window time.Duration, l *ledger) {
 	if window == k.window {
 		return
 	}
 	k.window = window
 	clear(k.velocity)
-	if window <= 0 || len(records) == 0 {
+	last := l.records.newest()
+	if window <= 0 || last == nil {
 		return
 	}
-	from := records[len(records)-1].Time.Add(-window)
-	for _, r := range records {
-		if r != nil && counted(r) && r.live() && r.Time.After(from) {
-			k.standRecent(r)
+	from := last.at - int64(window)
+	for r := range l.records.all(0) {
+		if counted(r) && r.live() && r.at > from {
+			k.standRecent(l.panKey(r), r)
 		}
 	}
 }
 
 // setStatus changes a record's status, keeping the limits' running totals
 // in step when the record starts or stops standing.
-func (e *Engine) setStatus(r *Record, status string) {
+func (e *Engine) setStatus(r *booking, status string) {
 	was := r.live()
-	r.Status = status
+	r.mark(status)
 	if !counted(r) || was == r.live() {
 		return
 	}
 	if r.live() {
-		e.l.risk.stand(r)
+		e.l.risk.stand(e.l.panKey(r), r)
 	} else {
-		e.l.risk.fall(r)
+		e.l.risk.fall(r.PAN(), r)
 	}
 }

@@ -14,7 +14,7 @@ import (
 // credit, 0 nowhere, with its amount. Voided and reversed transactions
 // count nowhere, except the part of a reversed sale that refunds had
 // already given back (its refunds count as credits).
-func counts(r *Record) (sign int, amount int64) {
+func counts(r *booking) (sign int, amount int64) {
 	switch owed := r.owed(); {
 	case owed > 0:
 		return 1, owed
@@ -25,10 +25,10 @@ func counts(r *Record) (sign int, amount int64) {
 }
 
 // open returns the terminal's unsettled records: its open batch.
-func (e *Engine) open(tid string) []*Record {
-	var out []*Record
-	for _, r := range e.l.records {
-		if r.TID == tid && !r.Settled {
+func (e *Engine) open(tid string) []*booking {
+	var out []*booking
+	for r := range e.l.records.all(0) {
+		if r.TID() == tid && !r.Settled {
 			out = append(out, r)
 		}
 	}
@@ -37,15 +37,15 @@ func (e *Engine) open(tid string) []*Record {
 
 // countsOf is counts as the dialect settles: under cup a voided sale
 // still counts as a debit and its void as a credit.
-func (e *Engine) countsOf(r *Record) (sign int, amount int64) {
+func (e *Engine) countsOf(r *booking) (sign int, amount int64) {
 	if e.caps.VoidsInTotals {
 		switch {
-		case (r.Op == wire.OpSale || r.Op == wire.OpCompletion) && r.Status == StatusVoided:
+		case (r.Op() == wire.OpSale || r.Op() == wire.OpCompletion) && r.Status() == StatusVoided:
 			return 1, r.Amount
-		case (r.Op == wire.OpVoid || r.Op == wire.OpCompletionVoid) && r.Status == StatusApproved:
+		case (r.Op() == wire.OpVoid || r.Op() == wire.OpCompletionVoid) && r.Status() == StatusApproved:
 			// a credit while its sale stands voided (a voided sale
 			// reversed as well counts nowhere, and so does its void)
-			if sale := e.byID(r.Original); sale == nil || sale.Status == StatusVoided {
+			if sale := e.byID(r.Original); sale == nil || sale.Status() == StatusVoided {
 				return -1, r.Amount
 			}
 			return 0, 0
@@ -56,11 +56,11 @@ func (e *Engine) countsOf(r *Record) (sign int, amount int64) {
 
 // totalsOf adds up records as the dialect settles (domestic and foreign
 // cards apart under cup).
-func (e *Engine) totalsOf(recs []*Record) wire.Totals {
+func (e *Engine) totalsOf(recs []*booking) wire.Totals {
 	var t wire.Totals
 	for _, r := range recs {
 		sign, amount := e.countsOf(r)
-		t.AddCard(sign, amount, e.caps.ForeignTotals && wire.Foreign(r.PAN))
+		t.AddCard(sign, amount, e.caps.ForeignTotals && wire.Foreign(r.PAN()))
 	}
 	return t
 }
@@ -81,8 +81,8 @@ func (e *Engine) close(tid string, s Settlement) {
 	for _, r := range e.open(tid) {
 		r.Settled = true
 	}
-	for k, r := range e.l.orphans {
-		if r.TID == tid {
+	for k, id := range e.l.orphans {
+		if r := e.l.record(id); r == nil || r.TID() == tid {
 			delete(e.l.orphans, k)
 		}
 	}
@@ -171,13 +171,13 @@ func (e *Engine) trailer(req *wire.Txn, now time.Time) Decision {
 		terminal = *req.Totals
 	}
 	var disc []Discrepancy
-	matched := map[*Record]bool{}
+	matched := map[*booking]bool{}
 	for _, it := range items {
-		var rec *Record // the newest unsettled one that counts
+		var rec *booking // the newest unsettled one that counts
 		if it.MTI == "" {
 			// a cup entry names its transaction by trace number alone
 			for _, r := range slices.Backward(recs) {
-				if sign, _ := e.countsOf(r); r.STAN == it.STAN && sign != 0 && !matched[r] {
+				if sign, _ := e.countsOf(r); r.STAN() == it.STAN && sign != 0 && !matched[r] {
 					rec = r
 					break
 				}
@@ -196,12 +196,12 @@ func (e *Engine) trailer(req *wire.Txn, now time.Time) Decision {
 		}
 		matched[rec] = true
 		if _, amount := e.countsOf(rec); amount != it.Amount {
-			disc = append(disc, Discrepancy{Kind: AmountMismatch, STAN: it.STAN, RRN: rec.RRN, PAN: rec.MaskedPAN, HostAmount: amount, TerminalAmount: it.Amount})
+			disc = append(disc, Discrepancy{Kind: AmountMismatch, STAN: it.STAN, RRN: rec.RRN(), PAN: rec.MaskedPAN(), HostAmount: amount, TerminalAmount: it.Amount})
 		}
 	}
 	for _, r := range recs {
 		if sign, amount := e.countsOf(r); sign != 0 && !matched[r] {
-			disc = append(disc, Discrepancy{Kind: HostOnly, STAN: r.STAN, RRN: r.RRN, PAN: r.MaskedPAN, HostAmount: amount})
+			disc = append(disc, Discrepancy{Kind: HostOnly, STAN: r.STAN(), RRN: r.RRN(), PAN: r.MaskedPAN(), HostAmount: amount})
 		}
 	}
 	s := Settlement{TID: req.TID, Batch: req.Batch, Time: now, Balanced: host == terminal, Terminal: terminal, Host: host, Uploaded: len(items), Discrepancies: disc}
