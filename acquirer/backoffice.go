@@ -163,6 +163,7 @@ const (
 	AnomalyLateFee       = "late_fee"        // the fee deducted a day after the payout
 	AnomalyFeeOnReversed = "fee_on_reversed" // a fee on a reversed or voided sale
 	AnomalyDelayPayout   = "delay_payout"    // paid later than the cycle
+	// AnomalyPayoutReturned (merchant.go): the payout comes back.
 )
 
 // Anomaly is a back-office fault attached to one transaction.
@@ -171,6 +172,9 @@ type Anomaly struct {
 	PPM    int64  `json:"ppm,omitempty"`
 	Amount int64  `json:"amount,omitempty"`
 	Days   int    `json:"days,omitempty"`
+	// Reason is why a payout_returned payout came back: wrong_account,
+	// closed_account or name_mismatch.
+	Reason string `json:"reason,omitempty"`
 }
 
 // Line statuses.
@@ -201,6 +205,9 @@ type Line struct {
 	ExpectedPayoutDate string `json:"expected_payout_date"`
 	Status             string `json:"status"`
 	Note               string `json:"note,omitempty"`
+	// RepaidBy is, for a returned line, the re-payout line that paid it
+	// again once the settlement account was corrected.
+	RepaidBy int `json:"repaid_by,omitempty"`
 }
 
 // Deviation is one line of the fee reconciliation report: what the
@@ -226,6 +233,7 @@ type backOffice struct {
 	paidOnce  map[string]bool    // merchants that had their first line
 	lateFees  map[string][]int64 // fees due on the next business day, by MID
 	disputes  map[int64]*Dispute // by record
+	merchants map[string]*merchantBooks
 	rebates   []pendingRebate
 }
 
@@ -307,13 +315,8 @@ func day(t time.Time) string { return t.UTC().Format("2006-01-02") }
 // cutOver closes the business day ending at at.
 func (e *Engine) cutOver(at time.Time) {
 	today := day(at)
-	// lines paid on or before today's payout date
-	for i := range e.bo.lines {
-		l := &e.bo.lines[i]
-		if l.Status == LinePending && l.PayoutDate <= today {
-			l.Status = LinePaid
-		}
-	}
+	// lines paid on or before today's payout date (or returned)
+	e.pay(today)
 	var due []pendingRebate
 	kept := e.bo.rebates[:0]
 	for _, rb := range e.bo.rebates {
@@ -390,7 +393,7 @@ func (e *Engine) cutOver(at time.Time) {
 
 func (e *Engine) addLine(l Line, c Contract) {
 	l.ID = len(e.bo.lines) + 1
-	if c.Hold && l.Status == LinePending {
+	if m := e.bo.merchants[l.MID]; l.Status == LinePending && (c.Hold || m != nil && m.reviewed) {
 		l.Status = LineHeld
 	}
 	e.bo.lines = append(e.bo.lines, l)
@@ -520,7 +523,13 @@ type Statement struct {
 	Deductions int64  `json:"deductions"`
 	NetPayout  int64  `json:"net_payout"`
 	Held       bool   `json:"held"`
-	Lines      []Line `json:"lines"`
+	// Returned is what of the day's payouts the merchant's bank sent back
+	// (it is again the merchant's balance at the acquirer).
+	Returned int64  `json:"returned,omitempty"`
+	Lines    []Line `json:"lines"`
+	// Balance is the merchant's balance at the acquirer when the
+	// statement was made (not only the day's).
+	Balance MerchantBalance `json:"merchant_balance"`
 }
 
 // Statement returns the merchant's statement for a business day.
@@ -541,8 +550,12 @@ func (e *Engine) Statement(mid, businessDay string) Statement {
 		s.Deductions += l.Deductions
 		s.NetPayout += l.Net
 		s.Held = s.Held || l.Status == LineHeld
+		if l.Status == LineReturned {
+			s.Returned += l.Net
+		}
 		s.Lines = append(s.Lines, l)
 	}
+	s.Balance = e.balance(mid)
 	return s
 }
 
@@ -557,12 +570,25 @@ func WriteStatement(w io.Writer, s Statement) error {
 		if l.Note != "" {
 			fmt.Fprintf(&b, " (%s)", l.Note)
 		}
+		if l.RepaidBy != 0 {
+			fmt.Fprintf(&b, " [paid again by line %d]", l.RepaidBy)
+		}
 		b.WriteString("\n")
 	}
 	fmt.Fprintf(&b, "sales %s, refunds %s, fees %s, deductions %s, net payout %s", wire.FormatAmount(s.Sales),
 		wire.FormatAmount(s.Refunds), wire.FormatAmount(s.Fees), wire.FormatAmount(s.Deductions), wire.FormatAmount(s.NetPayout))
 	if s.Held {
 		b.WriteString(" (held)")
+	}
+	if s.Returned != 0 {
+		fmt.Fprintf(&b, ", returned %s", wire.FormatAmount(s.Returned))
+	}
+	b.WriteString("\n")
+	bal := s.Balance
+	fmt.Fprintf(&b, "merchant balance %s: pending %s, held %s, returned %s, open day %s", wire.FormatAmount(bal.Balance),
+		wire.FormatAmount(bal.Pending), wire.FormatAmount(bal.Held), wire.FormatAmount(bal.Returned), wire.FormatAmount(bal.Open))
+	if bal.Review {
+		b.WriteString(" (under review: payouts held)")
 	}
 	b.WriteString("\n")
 	_, err := io.WriteString(w, b.String())

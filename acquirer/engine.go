@@ -628,7 +628,11 @@ func (e *Engine) finish(req *wire.Txn, rec *booking, code, why string, now time.
 	e.receiptFields(resp, req, now)
 	rec.pc.set(req.ProcessingCode)
 	e.l.add(rec)
-	return Decision{Response: resp, rec: rec, Why: why}
+	d := Decision{Response: resp, rec: rec, Why: why}
+	if n := e.watch(req.MID, code != "00"); n != nil {
+		d.Notes = append(d.Notes, *n)
+	}
+	return d
 }
 
 func (e *Engine) financial(req *wire.Txn, now time.Time) Decision {
@@ -683,6 +687,9 @@ func (e *Engine) financial(req *wire.Txn, now time.Time) Decision {
 		return e.finish(req, rec, "00", "offline advice for an unknown card acknowledged", now)
 	}
 	if code != "" {
+		return e.finish(req, rec, code, why, now)
+	}
+	if code, why := e.cardTypeRefused(req, a); code != "" {
 		return e.finish(req, rec, code, why, now)
 	}
 	chip, code, why := e.chip(req, a)
@@ -903,6 +910,9 @@ func (e *Engine) refund(req *wire.Txn, rec *booking, now time.Time) Decision {
 		return e.finish(req, rec, "12", "original sale is "+orig.Status(), now)
 	case req.Amount > orig.remaining():
 		return e.finish(req, rec, "64", "refund over the remaining "+wire.FormatAmount(orig.remaining()), now)
+	}
+	if code, why := e.refundCovered(req, orig); code != "" {
+		return e.finish(req, rec, code, why, now)
 	}
 	rec.Original = orig.ID
 	rec.pan.set(orig.PAN()) // not booked yet: nothing has read it

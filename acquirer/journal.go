@@ -19,6 +19,7 @@ const (
 	KindConnection  = "connection"    // a connection opened or closed
 	KindFault       = "fault"         // a fault fired by a handler
 	KindUnsolicited = "unexpected"    // a response nobody asked for
+	KindReview      = "review"        // a merchant put under review after a run of declines
 )
 
 // Entry is one journal line. PANs are stored masked; PIN blocks and tracks

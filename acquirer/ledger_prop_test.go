@@ -325,8 +325,27 @@ func (m *ledgerModel) Limits(t *rapid.T) {
 	p.DailyCount = rapid.IntRange(0, 6).Draw(t, "daily count")
 	p.VelocityCount = rapid.IntRange(0, 4).Draw(t, "velocity count")
 	p.VelocityWindow = time.Duration(rapid.IntRange(1, 30).Draw(t, "velocity minutes")) * time.Minute
+	p.RefundOverBalance = rapid.SampledFrom([]string{RefundAllow, "51"}).Draw(t, "refund over balance")
+	p.Review = rapid.SampledFrom([]*ReviewRule{nil, {Declines: 30, Over: 5}}).Draw(t, "review")
 	if err := m.e.SetPolicies(p); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Payout makes a merchant's payouts come back (a marked sale, or its
+// settlement account set wrong) or corrects its account.
+func (m *ledgerModel) Payout(t *rapid.T) {
+	_, mid := m.terminal(t)
+	switch rapid.IntRange(0, 2).Draw(t, "payout") {
+	case 0:
+		if n := len(m.e.Snapshot().Records); n > 0 {
+			id := m.e.Snapshot().Records[rapid.IntRange(0, n-1).Draw(t, "record")].ID
+			m.e.MarkAnomaly(id, Anomaly{Kind: AnomalyPayoutReturned, Reason: ReturnWrongAccount})
+		}
+	case 1:
+		_, _ = m.e.SetSettlementAccount(mid, rapid.SampledFrom(ReturnReasons).Draw(t, "reason"), m.now)
+	case 2:
+		_, _ = m.e.SetSettlementAccount(mid, AccountCorrected, m.now)
 	}
 }
 
@@ -359,6 +378,36 @@ func (m *ledgerModel) Check(t *rapid.T) {
 	if err := checkRisk(m.e, m.now); err != nil {
 		t.Fatal(err)
 	}
+	if err := checkPayouts(m.e); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkPayouts checks that a returned payout is paid again exactly once:
+// each re-payout line is the sum of the returned lines that name it, and
+// only returned lines name one.
+func checkPayouts(e *Engine) error {
+	lines := e.Lines()
+	repaid := map[int]int64{}
+	for _, l := range lines {
+		if l.RepaidBy == 0 {
+			continue
+		}
+		if l.Status != LineReturned {
+			return fmt.Errorf("line %d is %s but names re-payout line %d", l.ID, l.Status, l.RepaidBy)
+		}
+		repaid[l.RepaidBy] += l.Net
+	}
+	for _, l := range lines {
+		if l.Rule == "re-payout" && repaid[l.ID] != l.Net {
+			return fmt.Errorf("re-payout line %d pays %d, its returned lines come to %d", l.ID, l.Net, repaid[l.ID])
+		}
+		delete(repaid, l.ID)
+	}
+	for id := range repaid {
+		return fmt.Errorf("returned lines name line %d, which is no re-payout", id)
+	}
+	return nil
 }
 
 // checkRisk checks the limits' running totals against a walk of every

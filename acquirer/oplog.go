@@ -10,16 +10,17 @@ import (
 
 // Kinds of Op.
 const (
-	OpDecide           = "decide"
-	OpReset            = "reset"
-	OpSetPolicies      = "set_policies"
-	OpSetContracts     = "set_contracts"
-	OpAdvance          = "advance"
-	OpMarkAnomaly      = "mark_anomaly"
-	OpRetrieval        = "retrieval"
-	OpChargeback       = "chargeback"
-	OpRepresent        = "represent"
-	OpSecondChargeback = "second_chargeback"
+	OpDecide            = "decide"
+	OpReset             = "reset"
+	OpSetPolicies       = "set_policies"
+	OpSetContracts      = "set_contracts"
+	OpAdvance           = "advance"
+	OpMarkAnomaly       = "mark_anomaly"
+	OpRetrieval         = "retrieval"
+	OpChargeback        = "chargeback"
+	OpRepresent         = "represent"
+	OpSecondChargeback  = "second_chargeback"
+	OpSettlementAccount = "settlement_account"
 )
 
 // Op is one change to the books as a durable store keeps it: a request
@@ -49,6 +50,8 @@ type Op struct {
 	Reason string `json:"reason,omitempty"`
 	Fee    int64  `json:"fee,omitempty"`
 	Won    bool   `json:"won,omitempty"`
+	// MID and Reason (the status) of OpSettlementAccount.
+	MID string `json:"mid,omitempty"`
 }
 
 // OpLog keeps the engine's ops. Append is called under the engine's lock,
@@ -115,6 +118,8 @@ func (e *Engine) Replay(op Op) error {
 		_, _ = e.Represent(op.TID, op.STAN, op.Won, op.At)
 	case OpSecondChargeback:
 		_, _ = e.SecondChargeback(op.TID, op.STAN, op.At)
+	case OpSettlementAccount:
+		_, _ = e.SetSettlementAccount(op.MID, op.Reason, op.At)
 	default:
 		return fmt.Errorf("%w: unknown kind %q", ErrOp, op.Kind)
 	}

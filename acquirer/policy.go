@@ -64,6 +64,19 @@ type Policies struct {
 	MagicAmounts bool `yaml:"magic_amounts" json:"magic_amounts"`
 	// AutoRegister accepts terminals and merchants the ledger does not know.
 	AutoRegister bool `yaml:"auto_register" json:"auto_register"`
+	// RefundOverBalance is what a refund of a sale already settled gets
+	// when the merchant's balance at the acquirer cannot cover it: allow
+	// (the balance goes negative, the merchant owes) or a decline code
+	// (51 by convention: the payer of a refund, the merchant, lacks the
+	// funds; the terminal shows 商户余额不足).
+	RefundOverBalance string `yaml:"refund_over_balance" json:"refund_over_balance"`
+	// CardTypeRefused answers a card a merchant may not take (its
+	// refuse list: credit, foreign): 57 (not permitted to cardholder)
+	// or 58 (not permitted to terminal).
+	CardTypeRefused string `yaml:"card_type_refused" json:"card_type_refused"`
+	// Review puts a merchant under review (payouts held) after a run of
+	// declines; nil: never.
+	Review *ReviewRule `yaml:"review" json:"review,omitempty"`
 }
 
 // DefaultPolicies returns the documented defaults: duplicates replayed,
@@ -72,19 +85,21 @@ type Policies struct {
 // unknown terminals and merchants accepted.
 func DefaultPolicies() Policies {
 	return Policies{
-		Duplicate:        DuplicateReplay,
-		ReversalUnknown:  "00",
-		ReversalRepeat:   "00",
-		ReversalDeclined: "00",
-		LateReversal:     "00",
-		Unsigned:         "77",
-		ARQCFailure:      "05",
-		Fallback:         "approve",
-		VelocityWindow:   10 * time.Minute,
-		PINTries:         3,
-		PINKey:           "0123456789ABCDEFFEDCBA9876543210",
-		MagicAmounts:     true,
-		AutoRegister:     true,
+		Duplicate:         DuplicateReplay,
+		ReversalUnknown:   "00",
+		ReversalRepeat:    "00",
+		ReversalDeclined:  "00",
+		LateReversal:      "00",
+		Unsigned:          "77",
+		ARQCFailure:       "05",
+		Fallback:          "approve",
+		VelocityWindow:    10 * time.Minute,
+		PINTries:          3,
+		PINKey:            "0123456789ABCDEFFEDCBA9876543210",
+		MagicAmounts:      true,
+		AutoRegister:      true,
+		RefundOverBalance: RefundAllow,
+		CardTypeRefused:   "57",
 	}
 }
 
@@ -105,13 +120,14 @@ func (p Policies) Validate() error {
 		check("reversal_declined", p.ReversalDeclined, "00", "12"),
 		check("late_reversal", p.LateReversal, "00", "12", "25", "C3"),
 		check("unsigned", p.Unsigned, "77", "A0", "99"),
+		check("card_type_refused", p.CardTypeRefused, "57", "58"),
 	} {
 		if err != nil {
 			return err
 		}
 	}
-	for name, v := range map[string]string{"arqc_failure": p.ARQCFailure, "fallback": p.Fallback} {
-		if name == "fallback" && v == "approve" {
+	for name, v := range map[string]string{"arqc_failure": p.ARQCFailure, "fallback": p.Fallback, "refund_over_balance": p.RefundOverBalance} {
+		if (name == "fallback" && v == "approve") || (name == "refund_over_balance" && v == RefundAllow) {
 			continue
 		}
 		if _, ok := wire.LookupCode(v); !ok || v == "00" {
@@ -127,6 +143,10 @@ func (p Policies) Validate() error {
 		return fmt.Errorf("policy pin_tries must be at least 1")
 	case p.CompletionTolerance != nil && (*p.CompletionTolerance < 0 || *p.CompletionTolerance > 100):
 		return fmt.Errorf("policy completion_tolerance %d: want 0 to 100 (per cent)", *p.CompletionTolerance)
+	case p.Review != nil && (p.Review.Declines < 0 || p.Review.Declines >= 100):
+		return fmt.Errorf("policy review.declines %d: want a per cent from 0 to 99 (more than this share of declines puts a merchant under review)", p.Review.Declines)
+	case p.Review != nil && p.Review.Over < 1:
+		return fmt.Errorf("policy review.over %d: want how many of a merchant's last answers count (at least 1)", p.Review.Over)
 	}
 	return nil
 }

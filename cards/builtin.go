@@ -11,6 +11,7 @@ func Builtin() *Book {
 		card("approve", "6200000000000005", 1_000_000, StatusActive, "approved (00); the default card"),
 		card("visa-approve", "4111111111111111", 100_000, StatusActive, "approved (00); balance 1000.00"),
 		card("mastercard-approve", "5555555555554444", 100_000, StatusActive, "approved (00); balance 1000.00"),
+		card("credit-approve", "6250940000000019", 1_000_000, StatusActive, "UnionPay credit card: approved (00), unless the merchant may not take credit cards"),
 		card("insufficient-funds", "6200000000000104", 0, StatusActive, "declined 51: balance 0.00"),
 		card("low-balance", "6200000000000203", 5_000, StatusActive, "approved up to 50.00, then 51"),
 		card("do-not-honor", "6200000000000302", 1_000_000, StatusBlocked, "declined 05"),
@@ -36,7 +37,7 @@ func Builtin() *Book {
 			b.Cards[i].Expiry = "2001"
 		case "wrong-pin":
 			b.Cards[i].EnteredPIN = "9999"
-		case "visa-approve", "mastercard-approve":
+		case "visa-approve", "mastercard-approve", "credit-approve":
 			b.Cards[i].Type = "credit"
 		case "chip-approve":
 			b.Cards[i].Chip = &Chip{PSN: "01", Behaviour: ChipApprove}

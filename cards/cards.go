@@ -85,7 +85,18 @@ type Merchant struct {
 	MID    string `json:"mid" yaml:"mid"`
 	Name   string `json:"name,omitempty" yaml:"name"`
 	Status string `json:"status" yaml:"status"`
+	// Refuse lists the cards the merchant may not take, as when a bank
+	// suspends only its credit-card acceptance (暂停信用卡支付功能):
+	// credit (credit cards), foreign (cards of an organisation other than
+	// UnionPay). Debit and domestic cards are still taken.
+	Refuse []string `json:"refuse,omitempty" yaml:"refuse"`
 }
+
+// Card kinds a merchant may be barred from (Merchant.Refuse).
+const (
+	RefuseCredit  = "credit"
+	RefuseForeign = "foreign"
+)
 
 // Terminal is a terminal known to the acquirer.
 type Terminal struct {

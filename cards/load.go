@@ -164,6 +164,11 @@ func (m Merchant) validate() error {
 	if m.Status != "" && !oneOf(m.Status, MerchantActive, MerchantFrozen, MerchantRestricted) {
 		return fmt.Errorf("status %q: want active, frozen or restricted", m.Status)
 	}
+	for _, r := range m.Refuse {
+		if !oneOf(r, RefuseCredit, RefuseForeign) {
+			return fmt.Errorf("refuse %q: want credit or foreign", r)
+		}
+	}
 	return nil
 }
 

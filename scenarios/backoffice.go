@@ -237,4 +237,10 @@ type StatementExpect struct {
 	NetPayout string `yaml:"net_payout" json:"net_payout,omitempty"`
 	Fees      string `yaml:"fees" json:"fees,omitempty"`
 	Held      *bool  `yaml:"held" json:"held,omitempty"`
+	// Returned is what of the day's payouts the merchant's bank returned.
+	Returned string `yaml:"returned" json:"returned,omitempty"`
+	// MerchantBalance is the merchant's balance at the acquirer at the end
+	// of the scenario; Review whether it is under review.
+	MerchantBalance string `yaml:"merchant_balance" json:"merchant_balance,omitempty"`
+	Review          *bool  `yaml:"review" json:"review,omitempty"`
 }

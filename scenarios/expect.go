@@ -66,6 +66,9 @@ func (r *run) checkStep(i int, st Step, sr StepResult) {
 	if e.ARQCVerified != nil || e.ARPCVerified != nil || e.SecondAC != "" || e.ScriptResult != "" {
 		r.checkChip(e, res.Chip, f)
 	}
+	if e.Receipt != nil {
+		r.checkReceipt(e.Receipt, res.Receipt, f)
+	}
 	if se := e.Settlement; se != nil {
 		if res.Settlement == nil {
 			f("settlement", "a settlement result", "none")
@@ -81,6 +84,44 @@ func (r *run) checkStep(i int, st Step, sr StepResult) {
 			f("settlement.tc_uploaded", *se.TCUploaded, res.Settlement.TCUploaded)
 		}
 	}
+}
+
+// checkReceipt checks a step's receipt, and its numbers against the
+// acquirer's books when posim's acquirer keeps them.
+func (r *run) checkReceipt(e *ReceiptExpect, rc *terminal.Receipt, f func(what string, want, got any)) {
+	if rc == nil {
+		f("receipt", "a receipt", "none")
+		return
+	}
+	if e.Trace != 0 && rc.Trace != r.stan(e.Trace) {
+		f("receipt trace", r.stan(e.Trace), rc.Trace)
+	}
+	if e.RRN != nil && *e.RRN != (rc.RRN != "") {
+		f("receipt rrn", *e.RRN, orNone(rc.RRN))
+	}
+	if e.AuthCode != nil && *e.AuthCode != (rc.AuthCode != "") {
+		f("receipt auth code", *e.AuthCode, orNone(rc.AuthCode))
+	}
+	if e.Reversed != nil && *e.Reversed != (rc.Reversal != nil && rc.Reversal.Outcome == terminal.Approved) {
+		got := "none"
+		if rc.Reversal != nil {
+			got = string(rc.Reversal.Outcome)
+		}
+		f("receipt reversal", *e.Reversed, got)
+	}
+	if rc.RRN == "" || r.opts.Target != "" {
+		return
+	}
+	for _, rec := range r.engine.Snapshot().Records {
+		if rec.RRN != rc.RRN {
+			continue
+		}
+		if rec.STAN != rc.Trace || rec.AuthCode != rc.AuthCode {
+			f("receipt against the acquirer's record", "trace "+rc.Trace+" auth "+rc.AuthCode, "trace "+rec.STAN+" auth "+rec.AuthCode)
+		}
+		return
+	}
+	f("receipt rrn in the acquirer's books", rc.RRN, "no record")
 }
 
 func orNone(s string) string {
@@ -273,7 +314,7 @@ func (r *run) checkBackOffice(e Expect, f func(string, any, any)) {
 	for _, want := range e.Lines {
 		var line *acquirer.Line
 		for i := range lines {
-			if lines[i].STAN == r.stan(want.STAN) && (want.Rule == "" || strings.Contains(lines[i].Rule, want.Rule)) {
+			if (want.STAN == 0 || lines[i].STAN == r.stan(want.STAN)) && (want.Rule == "" || strings.Contains(lines[i].Rule, want.Rule)) {
 				line = &lines[i]
 			}
 		}
@@ -315,6 +356,15 @@ func (r *run) checkBackOffice(e Expect, f func(string, any, any)) {
 		}
 		if want.Held != nil && *want.Held != st.Held {
 			f(what+" held", *want.Held, st.Held)
+		}
+		if want.Returned != "" && signedAmount(want.Returned) != st.Returned {
+			f(what+" returned", want.Returned, wire.FormatAmount(st.Returned))
+		}
+		if want.MerchantBalance != "" && signedAmount(want.MerchantBalance) != st.Balance.Balance {
+			f(what+" merchant balance", want.MerchantBalance, wire.FormatAmount(st.Balance.Balance))
+		}
+		if want.Review != nil && *want.Review != st.Balance.Review {
+			f(what+" merchant under review", *want.Review, st.Balance.Review)
 		}
 	}
 }

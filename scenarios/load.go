@@ -276,6 +276,9 @@ func Policies(a AcquirerSetup) (acquirer.Policies, error) {
 	set(&p.Unsigned, a.Unsigned)
 	set(&p.ARQCFailure, a.ARQCFailure)
 	set(&p.Fallback, a.Fallback)
+	set(&p.RefundOverBalance, a.RefundOverBalance)
+	set(&p.CardTypeRefused, a.CardTypeRefused)
+	p.Review = a.Review
 	for _, l := range []struct {
 		name, v string
 		dst     *int64
@@ -386,6 +389,9 @@ func (v *validator) step(s *Scenario, i int, st Step, book *cards.Book) {
 			v.add(line, "step %d: %s needs rrn or rrn_of (the step of the original)", i+1, st.Op)
 		}
 	}
+	if contains(accountSteps, st.Op) && a.Status != acquirer.AccountCorrected && !contains(acquirer.ReturnReasons, a.Status) {
+		v.add(line, "step %d: settlement_account status %q: want %s or one of %s", i+1, a.Status, acquirer.AccountCorrected, strings.Join(acquirer.ReturnReasons, ", "))
+	}
 	if contains(disputeSteps, st.Op) {
 		if a.STAN == "" {
 			v.add(line, "step %d: %s needs the stan of the disputed sale", i+1, st.Op)
@@ -465,4 +471,4 @@ func (v *validator) expect(e Expect, book *cards.Book) {
 }
 
 var journalKinds = []string{acquirer.KindIn, acquirer.KindOut, acquirer.KindDecision, acquirer.KindBadFrame, acquirer.KindDuplicate,
-	acquirer.KindOrphan, acquirer.KindLate, acquirer.KindSettlement, acquirer.KindConnection, acquirer.KindFault, acquirer.KindUnsolicited}
+	acquirer.KindOrphan, acquirer.KindLate, acquirer.KindSettlement, acquirer.KindConnection, acquirer.KindFault, acquirer.KindUnsolicited, acquirer.KindReview}

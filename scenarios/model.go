@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"github.com/posim/posim/acquirer"
 	"github.com/posim/posim/cards"
 )
 
@@ -121,6 +122,14 @@ type AcquirerSetup struct {
 	Header       string `yaml:"header" json:"header,omitempty"`
 	Mismatch     string `yaml:"mismatch" json:"mismatch,omitempty"`
 	AutoRegister *bool  `yaml:"auto_register" json:"auto_register,omitempty"`
+	// RefundOverBalance: allow (default) or the code that declines a
+	// refund of a settled sale the merchant's balance cannot cover.
+	RefundOverBalance string `yaml:"refund_over_balance" json:"refund_over_balance,omitempty"`
+	// CardTypeRefused: 57 (default) or 58, for a card its merchant may not
+	// take (a merchant's refuse list).
+	CardTypeRefused string `yaml:"card_type_refused" json:"card_type_refused,omitempty"`
+	// Review puts a merchant under review after a run of declines.
+	Review *acquirer.ReviewRule `yaml:"review" json:"review,omitempty"`
 }
 
 // LimitsSetup holds the acquirer's amount and count limits.
@@ -245,6 +254,10 @@ type OpArgs struct {
 	Reason string `yaml:"reason" json:"reason,omitempty"`
 	Fee    string `yaml:"fee" json:"fee,omitempty"`
 	Won    bool   `yaml:"won" json:"won,omitempty"`
+	// settlement_account (back office): corrected, or wrong_account,
+	// closed_account, name_mismatch; MID names the merchant (default the
+	// terminal's).
+	Status string `yaml:"status" json:"status,omitempty"`
 }
 
 // StepExpect is what a step's result must show.
@@ -264,6 +277,18 @@ type StepExpect struct {
 	SecondAC     string          `yaml:"second_ac" json:"second_ac,omitempty"`
 	ScriptResult string          `yaml:"script_result" json:"script_result,omitempty"`
 	Settlement   *SettlementStep `yaml:"settlement" json:"settlement,omitempty"`
+	// Receipt is what the transaction's receipt (签购单) must show.
+	Receipt *ReceiptExpect `yaml:"receipt" json:"receipt,omitempty"`
+}
+
+// ReceiptExpect is what a step's receipt must show. A receipt that
+// carries an RRN is also checked against the acquirer's books: the record
+// with that RRN must have the receipt's trace number and auth code.
+type ReceiptExpect struct {
+	Trace    int   `yaml:"trace" json:"trace,omitempty"`         // the STAN, counted from the scenario's first
+	RRN      *bool `yaml:"rrn" json:"rrn,omitempty"`             // it carries a reference number
+	AuthCode *bool `yaml:"auth_code" json:"auth_code,omitempty"` // it carries an authorisation code
+	Reversed *bool `yaml:"reversed" json:"reversed,omitempty"`   // it names a reversal the host accepted
 }
 
 // SettlementStep is what a settle step must show.

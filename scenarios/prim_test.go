@@ -144,7 +144,7 @@ func TestRegistry_EveryPrimitiveIsComplete(t *testing.T) {
 		require.NotNil(t, p, name)
 		require.NotEmpty(t, p.String(), name)
 	}
-	require.Len(t, ActionNames(), 16)
+	require.Len(t, ActionNames(), 17)
 }
 
 func TestPipeline_NoRuleFiresProcessesAndAnswers(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -88,6 +89,10 @@ type Event struct {
 	Display   string `json:"display,omitempty"`
 	DisplayZH string `json:"display_zh,omitempty"`
 	Pending   bool   `json:"reversal_pending,omitempty"`
+	// Receipt and ReceiptZH are the transaction's receipt as the terminal
+	// prints it, in English and Chinese (result events of transactions).
+	Receipt   string `json:"receipt,omitempty"`
+	ReceiptZH string `json:"receipt_zh,omitempty"`
 	// Balances (kind "balance", after a step that moved money): each card
 	// whose balance changed, before and after the step.
 	Balances []BalanceChange `json:"balances,omitempty"`
@@ -527,7 +532,7 @@ func (r *run) do(ctx context.Context, i int, st Step) (StepResult, error) {
 	var res *terminal.Result
 	var opErr error
 	if r.opts.Target != "" && (st.Op == "host_down" || st.Op == "host_up" || (st.Op == "restart" && st.Target == "acquirer") ||
-		st.Op == "retrieval" || st.Op == "chargeback" || st.Op == "representment" || st.Op == "second_chargeback") {
+		contains(disputeSteps, st.Op) || contains(accountSteps, st.Op)) {
 		return sr, fmt.Errorf("%s acts on posim's own acquirer: not possible with a target host", describeStep(st))
 	}
 	switch st.Op {
@@ -560,6 +565,8 @@ func (r *run) do(ctx context.Context, i int, st Step) (StepResult, error) {
 		return sr, r.acquirer().Resume()
 	case "retrieval", "chargeback", "representment", "second_chargeback":
 		res = r.dispute(st)
+	case "settlement_account":
+		res = r.settlementAccount(st)
 	case "echo":
 		res, opErr = r.term.Echo(ctx)
 	case "signon":
@@ -606,8 +613,15 @@ func (r *run) do(ctx context.Context, i int, st Step) (StepResult, error) {
 		if res.ResponseCode != "" {
 			detail += " " + res.ResponseCode
 		}
-		r.event(Event{Source: "terminal", Kind: "result", STAN: res.STAN, RC: res.ResponseCode, Detail: detail + ": " + res.Display,
-			Op: st.Op, Outcome: string(res.Outcome), Display: res.Display, DisplayZH: res.DisplayZH, Pending: res.ReversalPending})
+		ev := Event{Source: "terminal", Kind: "result", STAN: res.STAN, RC: res.ResponseCode, Detail: detail + ": " + res.Display,
+			Op: st.Op, Outcome: string(res.Outcome), Display: res.Display, DisplayZH: res.DisplayZH, Pending: res.ReversalPending}
+		if res.Receipt != nil {
+			var en, zh strings.Builder
+			_ = terminal.WriteReceipt(&en, res.Receipt, "en")
+			_ = terminal.WriteReceipt(&zh, res.Receipt, "zh")
+			ev.Receipt, ev.ReceiptZH = en.String(), zh.String()
+		}
+		r.event(ev)
 	}
 	return sr, nil
 }
@@ -629,6 +643,9 @@ func describeStep(st Step) string {
 	}
 	if st.Target != "" {
 		d += " " + st.Target
+	}
+	if a.Status != "" {
+		d += " " + a.Status
 	}
 	return d
 }
@@ -721,6 +738,32 @@ func (r *run) dispute(st Step) *terminal.Result {
 	}
 	res.DisplayZH = res.Display
 	r.event(Event{Source: "acquirer", Kind: "dispute", STAN: stan, Detail: res.Display})
+	return res
+}
+
+// settlementAccount runs a settlement_account step on the acquirer's back
+// office; its result is approved when the back office took it.
+func (r *run) settlementAccount(st Step) *terminal.Result {
+	mid := st.Args.MID
+	if mid == "" {
+		mid = r.tcfg.MID
+	}
+	l, err := r.engine.SetSettlementAccount(mid, st.Args.Status, r.now())
+	res := &terminal.Result{Operation: st.Op, Outcome: terminal.Approved, MID: mid}
+	switch {
+	case err != nil:
+		res.Outcome, res.Error, res.Display = terminal.Refused, err.Error(), err.Error()
+		res.DisplayZH = res.Display
+	case st.Args.Status != acquirer.AccountCorrected:
+		res.Display = "settlement account of " + mid + ": " + st.Args.Status + ": payouts to it come back"
+		res.DisplayZH = "商户 " + mid + " 结算账户有误：结算款将被退回（退票）"
+	case l.ID == 0:
+		res.Display, res.DisplayZH = "settlement account of "+mid+" corrected: nothing to pay again", "商户 "+mid+" 结算账户已更正：无退回款项"
+	default:
+		res.Display = fmt.Sprintf("settlement account of %s corrected: %s paid again on %s (line %d)", mid, wire.FormatAmount(l.Net), l.PayoutDate, l.ID)
+		res.DisplayZH = fmt.Sprintf("商户 %s 结算账户已更正：退回款 %s 将于 %s 重新划付", mid, wire.FormatAmount(l.Net), l.PayoutDate)
+	}
+	r.event(Event{Source: "acquirer", Kind: "settlement_account", Detail: res.Display})
 	return res
 }
 

@@ -14,11 +14,12 @@ var (
 	timeSteps = []string{"wait", "advance", "host_down"}
 	// back-office steps act on the acquirer's books, not on the wire
 	disputeSteps = []string{"retrieval", "chargeback", "representment", "second_chargeback"}
+	accountSteps = []string{"settlement_account"}
 )
 
 // StepKinds lists every step kind.
 func StepKinds() []string {
-	out := append(append(append(append([]string{}, opSteps...), bareSteps...), timeSteps...), disputeSteps...)
+	out := append(append(append(append(append([]string{}, opSteps...), bareSteps...), timeSteps...), disputeSteps...), accountSteps...)
 	return append(out, "restart")
 }
 
@@ -50,7 +51,7 @@ func (s *Step) UnmarshalYAML(n *yaml.Node) error {
 			if s.Repeat < 1 {
 				return lineErr(v, "repeat must be at least 1")
 			}
-		case contains(opSteps, key), contains(bareSteps, key), contains(timeSteps, key), contains(disputeSteps, key), key == "restart":
+		case contains(opSteps, key), contains(bareSteps, key), contains(timeSteps, key), contains(disputeSteps, key), contains(accountSteps, key), key == "restart":
 			if s.Op != "" {
 				return lineErr(k, "a step does one thing: %q and %q", s.Op, key)
 			}
@@ -74,7 +75,7 @@ func isNull(n *yaml.Node) bool {
 
 func (s *Step) args(v *yaml.Node) error {
 	switch {
-	case contains(opSteps, s.Op), contains(disputeSteps, s.Op):
+	case contains(opSteps, s.Op), contains(disputeSteps, s.Op), contains(accountSteps, s.Op):
 		if isNull(v) {
 			return nil
 		}

@@ -81,6 +81,8 @@ type Config struct {
 	// Operator is the cashier's number (cup DE63.1 in sign-on and
 	// settlement requests), three characters; default 001.
 	Operator string `yaml:"operator"`
+	// MerchantName is printed on receipts (商户名称).
+	MerchantName string `yaml:"merchant_name"`
 	// AutoSignOn signs on before a transaction when the terminal is not
 	// signed on (or the host asked it to sign on again with A0, 77 or 99).
 	AutoSignOn bool `yaml:"auto_signon"`
@@ -115,6 +117,7 @@ func DefaultConfig() Config {
 		MACAlg:          wire.MACCUP,
 		KeySet:          wire.KeysDouble,
 		Operator:        "001",
+		MerchantName:    "POSIM TEST MERCHANT",
 		Cards:           cards.Builtin(),
 		Logger:          slog.New(slog.DiscardHandler),
 		Clock:           time.Now,

@@ -96,6 +96,7 @@ func (t *Terminal) purchase(ctx context.Context, op wire.Op, r Request) (*Result
 	if err == nil {
 		t.scriptAdvice(ctx, chip, req, resp)
 	}
+	t.receipt(res, req, resp)
 	return res, err
 }
 
@@ -187,7 +188,7 @@ func (t *Terminal) referenced(ctx context.Context, op wire.Op, r Request) (*Resu
 		return res, res.finish(Refused, "", fmt.Errorf("%w: %v", ErrInvalidRequest, err))
 	}
 	rrn, authCode := req.RRN, req.AuthCode
-	_, err := t.online(ctx, req, res, r.faults(), func(resp *wire.Txn) {
+	resp, err := t.online(ctx, req, res, r.faults(), func(resp *wire.Txn) {
 		// find the original again: the log may have changed since (a
 		// pending reversal sent first takes its transaction out)
 		orig := t.find(rrn, authCode, originalOps(op)...)
@@ -198,6 +199,7 @@ func (t *Terminal) referenced(ctx context.Context, op wire.Op, r Request) (*Resu
 			e.Voided = true // a void counts nowhere (iso87); it only cancels its original
 		}
 	})
+	t.receipt(res, req, resp)
 	return res, err
 }
 

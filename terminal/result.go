@@ -111,7 +111,11 @@ type Result struct {
 	LateResponses   []LateResponse    `json:"late_responses,omitempty"`
 	Chip            *ChipResult       `json:"chip,omitempty"`
 	Download        *DownloadResult   `json:"download,omitempty"`
-	Error           string            `json:"error,omitempty"`
+	// Receipt is the slip of a transaction that went to the host
+	// (approved or not); nil for network management, settlement and
+	// anything that never left the terminal.
+	Receipt *Receipt `json:"receipt,omitempty"`
+	Error   string   `json:"error,omitempty"`
 }
 
 // finish fills the outcome-derived fields and returns the matching error.
@@ -121,6 +125,11 @@ func (r *Result) finish(o Outcome, code string, err error) error {
 		r.Meaning = wire.Meaning(code, "en")
 	}
 	r.Display, r.DisplayZH = display(o, code)
+	if o == Declined && code == "51" && r.Operation == string(wire.OpRefund) {
+		// the payer of a refund is the merchant: its balance at the
+		// acquirer cannot cover it
+		r.Display, r.DisplayZH = "DECLINED 51: MERCHANT BALANCE INSUFFICIENT", "交易失败 51：商户余额不足"
+	}
 	switch {
 	case errors.Is(err, ErrNothingToReverse):
 		// nothing went on the line: say what happened, not a connection failure

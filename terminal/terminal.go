@@ -25,11 +25,12 @@ type Terminal struct {
 	store  store
 	log    *slog.Logger
 
-	mu    sync.Mutex
-	state State
-	conn  *link         // nil when not connected
-	dead  bool          // a power cut happened; only a restart (New) revives it
-	skew  time.Duration // the host's clock less the terminal's, from the last sign-on
+	mu      sync.Mutex
+	state   State
+	conn    *link         // nil when not connected
+	dead    bool          // a power cut happened; only a restart (New) revives it
+	skew    time.Duration // the host's clock less the terminal's, from the last sign-on
+	stamped time.Time     // when the last request was stamped: its receipt's time
 
 	lateMu sync.Mutex
 	late   []LateResponse
@@ -364,6 +365,7 @@ func (t *Terminal) now() time.Time { return t.cfg.Clock().Add(t.skew) }
 // stamp gives req its STAN and transmission time.
 func (t *Terminal) stamp(req *wire.Txn) {
 	now := t.now()
+	t.stamped = now
 	req.STAN = t.nextSTAN()
 	req.TransmissionTime = wire.TransmissionTimeOf(now)
 	req.LocalTime, req.LocalDate = now.Format("150405"), now.Format("0102")

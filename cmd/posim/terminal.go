@@ -22,7 +22,8 @@ type terminalFlags struct {
 	reversalRetries                                                int
 	json, verbose, immediate, dump                                 bool
 	tpdu, header, tmk, mac, keySet                                 string
-	autoSignOn, badMAC, chipDownload                               bool
+	autoSignOn, badMAC, chipDownload, receipt                      bool
+	merchantName, lang                                             string
 	tls                                                            clientTLS
 	specFlags
 
@@ -63,7 +64,10 @@ Exit codes: 0 approved, 1 usage error, 2 invalid input,
 	pf.IntVar(&f.reversalRetries, "reversal-retries", 3, "N: a pending reversal is sent up to N+1 times")
 	pf.StringVar(&f.whenExhausted, "when-exhausted", terminal.ExhaustedDrop, "when reversal retries run out: drop or block")
 	pf.BoolVar(&f.immediate, "immediate-reversal", false, "send the reversal right after a failure instead of before the next transaction")
-	pf.BoolVar(&f.json, "json", false, "print the result as one JSON object")
+	pf.BoolVar(&f.json, "json", false, "print the result as one JSON object (a transaction's receipt in it)")
+	pf.BoolVar(&f.receipt, "receipt", false, "print the transaction's receipt (签购单) after the result")
+	pf.StringVar(&f.lang, "lang", "en", "language of the receipt: en, or zh (Chinese with the English labels beside)")
+	pf.StringVar(&f.merchantName, "merchant-name", "", "merchant name printed on receipts (default: the card book's name for --mid)")
 	pf.BoolVarP(&f.verbose, "verbose", "v", false, "log every message on stderr")
 	pf.BoolVar(&f.dump, "dump", false, "print every message sent and received field by field on stderr (card data masked)")
 	pf.StringVar(&f.tpdu, "tpdu", "6000030000", "cup: TPDU sent (60, destination NII, source NII), hex")
@@ -201,6 +205,17 @@ func (f terminalFlags) config(cmd *cobra.Command, stderr io.Writer) (terminal.Co
 	cfg.ReversalRetries, cfg.WhenExhausted, cfg.ImmediateReversal = f.reversalRetries, f.whenExhausted, f.immediate
 	cfg.Currency = f.currency
 	cfg.StateDir = f.state
+	for _, m := range book.Merchants {
+		if m.MID == f.mid && m.Name != "" {
+			cfg.MerchantName = m.Name
+		}
+	}
+	if f.merchantName != "" {
+		cfg.MerchantName = f.merchantName
+	}
+	if f.lang != "en" && f.lang != "zh" {
+		return cfg, invalid(fmt.Errorf("--lang %q: want en or zh", f.lang))
+	}
 	if cfg.TLS, err = f.tls.config(); err != nil {
 		return cfg, err
 	}
@@ -308,6 +323,12 @@ func runTerminal(cmd *cobra.Command, f terminalFlags, op string, needs []string,
 		}
 	} else {
 		printResult(out, res)
+	}
+	if f.receipt && !f.json {
+		fmt.Fprintln(out)
+		if err := terminal.WriteReceipt(out, res.Receipt, f.lang); err != nil {
+			return err
+		}
 	}
 	return terminalExit(res, opErr)
 }
