@@ -208,10 +208,15 @@ func (r *booking) mark(status string) {
 func (r *booking) view(l *ledger) Record {
 	v := Record{
 		ID: r.ID, Time: r.Time(), Op: r.Op(), MTI: r.MTI(), STAN: r.STAN(), TransmissionTime: r.TransmissionTime(),
-		TID: r.TID(), MID: r.MID(), Batch: r.Batch(), PAN: r.PAN(), MaskedPAN: r.MaskedPAN(), Amount: r.Amount,
+		TID: r.TID(), MID: r.MID(), Batch: r.Batch(), PAN: r.PAN(), Amount: r.Amount,
 		RRN: r.RRN(), AuthCode: r.AuthCode(), ResponseCode: r.ResponseCode(), Status: r.Status(), Reason: r.Reason(),
 		TCUploaded: r.TCUploaded, Original: r.Original, Refunded: r.Refunded, Credited: r.Credited,
 		ChargedBack: r.ChargedBack, Settled: r.Settled, Late: r.Late,
+	}
+	if a := l.accounts[v.PAN]; a != nil {
+		v.MaskedPAN = a.masked // the card's own, made once
+	} else {
+		v.MaskedPAN = wire.MaskPAN(v.PAN)
 	}
 	if r.hasRare {
 		v.ScriptResult = l.rare[r.ID].script

@@ -361,6 +361,11 @@ func (r *run) setup(seed int64) error {
 			cfg.MID = mid
 		}
 	}
+	for _, m := range r.book.Merchants {
+		if m.MID == cfg.MID && m.Name != "" {
+			cfg.MerchantName = m.Name // printed on receipts
+		}
+	}
 	if r.opts.StateDir != "" {
 		cfg.StateDir = filepath.Join(r.opts.StateDir, "terminal-"+cfg.TID)
 	} else {

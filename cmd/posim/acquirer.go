@@ -93,7 +93,7 @@ stderr as one structured line with masked PAN. Stop it with Ctrl-C.`,
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info (a line per message), warn or error (for load runs)")
 	fl.IntVar(&f.journalMax, "journal-max", 100_000, "journal entries kept (about 3 a transaction), the oldest dropped; 0 keeps all")
 	fl.IntVar(&f.gcPercent, "gc-percent", 200, "garbage collector target (Go's GOGC; the GOGC variable wins): the ledger is a large live heap, and 200 spends memory to save CPU under load")
-	fl.IntVar(&f.retain, "retain", 100_000, "ledger records (and postings) kept, the oldest forgotten, about 0.6 KB each; 0 keeps all")
+	fl.IntVar(&f.retain, "retain", 100_000, "ledger records (and postings) kept, the oldest forgotten, about 0.45 KB each; 0 keeps all")
 	fl.StringVar(&f.tpdu, "tpdu", "6000030000", "cup: TPDU expected (its NIIs in either order), hex")
 	fl.StringVar(&f.header, "header", "603100310730", "cup: application header expected, hex")
 	fl.StringVar(&f.mismatch, "mismatch", wire.MismatchDiscard, "cup: what to do with another TPDU or header: discard (silently), reject (with a log line) or accept")
