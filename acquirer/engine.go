@@ -774,7 +774,7 @@ func (e *Engine) findOriginal(req *wire.Txn, ops ...wire.Op) (*booking, string) 
 	case req.RRN != "":
 		orig = e.original(req.RRN)
 	case req.AuthCode != "":
-		for _, id := range slices.Backward(e.l.byPAN[req.PAN]) {
+		for id := range e.l.byPAN[req.PAN].backward() {
 			if r := e.l.record(id); r != nil && r.AuthCode() == req.AuthCode && slices.Contains(ops, r.Op()) {
 				orig = r
 				break

@@ -216,12 +216,12 @@ type ledger struct {
 	// the indexes hold record IDs: maps of keys and values without
 	// pointers are not marked by the garbage collector, however large
 	byRRN    map[rrnK]int64
-	byOrig   map[origK]int64 // the newest; older ones follow olderSame
-	byPAN    map[string][]int64
-	orphans  map[origK]int64 // reversals that arrived before their original
-	postings []posting       // without pointers: the collector never marks them
-	accts    []*Account      // by Account.idx
-	kinds    []string        // posting kinds, by posting.kind
+	byOrig   map[origK]int64        // the newest; older ones follow olderSame
+	byPAN    map[string]*seq[int64] // a card's records, in booking order
+	orphans  map[origK]int64        // reversals that arrived before their original
+	postings seq[posting]           // without pointers: the collector never marks them
+	accts    []*Account             // by Account.idx
+	kinds    []string               // posting kinds, by posting.kind
 	loc      *time.Location
 	uploads  map[string][]uploadItem // TID|batch
 	settled  map[string]Settlement   // TID|batch
@@ -240,7 +240,7 @@ func newLedger(book *cards.Book) *ledger {
 		terminals: map[string]*TerminalState{},
 		byRRN:     map[rrnK]int64{},
 		byOrig:    map[origK]int64{},
-		byPAN:     map[string][]int64{},
+		byPAN:     map[string]*seq[int64]{},
 		orphans:   map[origK]int64{},
 		rare:      map[int64]*recordRare{},
 		uploads:   map[string][]uploadItem{},
@@ -319,8 +319,12 @@ func (l *ledger) add(r *booking) {
 	r.olderSame = l.byOrig[k]
 	l.byOrig[k] = r.ID
 	if r.pan.n != 0 {
-		pan := l.panKey(r)
-		l.byPAN[pan] = append(l.byPAN[pan], r.ID)
+		ids := l.byPAN[r.PAN()]
+		if ids == nil {
+			ids = &seq[int64]{}
+			l.byPAN[l.panKey(r)] = ids
+		}
+		ids.push(r.ID)
 	}
 	if counted(r) && r.live() {
 		l.risk.stand(l.panKey(r), r)
@@ -339,8 +343,8 @@ func (l *ledger) panKey(r *booking) string {
 
 func (l *ledger) post(now time.Time, a *Account, amount int64, kind string, rec *booking) {
 	a.Balance += amount
-	if l.postMax > 0 && len(l.postings) >= l.postMax+l.postMax/4 {
-		l.postings = append(l.postings[:0:0], l.postings[len(l.postings)-l.postMax+1:]...)
+	if l.postMax > 0 && l.postings.len() >= l.postMax {
+		l.postings.dropFront(l.postings.len() - l.postMax + 1)
 	}
 	k := slices.Index(l.kinds, kind)
 	if k < 0 {
@@ -348,7 +352,7 @@ func (l *ledger) post(now time.Time, a *Account, amount int64, kind string, rec 
 		l.kinds = append(l.kinds, kind)
 	}
 	l.loc = now.Location()
-	l.postings = append(l.postings, posting{at: now.UnixNano(), record: rec.ID, amount: amount, acct: a.idx, kind: uint16(k)})
+	l.postings.push(posting{at: now.UnixNano(), record: rec.ID, amount: amount, acct: a.idx, kind: uint16(k)})
 }
 
 // originals returns the records of a TID, MTI class and STAN, newest first.
@@ -405,10 +409,11 @@ func (l *ledger) forget() {
 			}
 		}
 	}
-	if ids := dropID(l.byPAN[r.PAN()], r.ID); len(ids) == 0 {
-		delete(l.byPAN, r.PAN())
-	} else {
-		l.byPAN[l.panKey(r)] = ids
+	if ids := l.byPAN[r.PAN()]; ids != nil {
+		dropID(ids, r.ID)
+		if ids.len() == 0 {
+			delete(l.byPAN, r.PAN())
+		}
 	}
 	if r.hasRare {
 		delete(l.rare, r.ID)
@@ -420,17 +425,20 @@ func (l *ledger) forget() {
 }
 
 // dropID removes id from ids, which are in booking order, so the oldest
-// (the one forgotten) is usually first.
-func dropID(ids []int64, id int64) []int64 {
-	for i, x := range ids {
-		if x == id {
-			if i == 0 {
-				return ids[1:]
-			}
-			return append(ids[:i], ids[i+1:]...)
+// (the one forgotten) is first; anywhere else, the list is made again
+// without it.
+func dropID(ids *seq[int64], id int64) {
+	if ids.len() > 0 && ids.at(0) == id {
+		ids.dropFront(1)
+		return
+	}
+	var kept seq[int64]
+	for x := range ids.all() {
+		if x != id {
+			kept.push(x)
 		}
 	}
-	return ids
+	*ids = kept
 }
 
 // rrnK is an RRN as a map key without a pointer: its characters and its
@@ -502,12 +510,12 @@ func (l *ledger) page(after int64, limit int) Snapshot {
 		s.Records = append(s.Records, r.view(l))
 	}
 	if after == 0 && limit == 0 {
-		for _, p := range l.postings {
+		for p := range l.postings.all() {
 			s.Postings = append(s.Postings, l.posting(p))
 		}
 	} else if len(s.Records) > 0 {
 		lo, hi := s.Records[0].ID, s.Records[len(s.Records)-1].ID
-		for _, p := range l.postings {
+		for p := range l.postings.all() {
 			if p.record >= lo && p.record <= hi {
 				s.Postings = append(s.Postings, l.posting(p))
 			}

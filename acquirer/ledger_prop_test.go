@@ -480,7 +480,7 @@ func checkLedger(e *Engine, start map[string]int64) error {
 
 	// no card is credited more than its original debited, nor debited more
 	net := map[*booking]int64{} // what each original took from its card, net
-	for _, lp := range l.postings {
+	for lp := range l.postings.all() {
 		p := l.posting(lp)
 		r := l.record(p.Record)
 		root := rootOf(l, r)
@@ -586,7 +586,7 @@ func history(l *ledger, root *booking) string {
 				r.ID, r.MTI(), r.Op(), r.RRN(), r.TID(), r.STAN(), r.Status(), r.Amount, r.Credited, r.Refunded, r.ChargedBack, r.Original, r.Settled, r.lined)
 		}
 	}
-	for _, lp := range l.postings {
+	for lp := range l.postings.all() {
 		if p := l.posting(lp); rootOf(l, l.record(p.Record)) == root {
 			fmt.Fprintf(&b, "  posting %s %d by record %d\n", p.Kind, p.Amount, p.Record)
 		}
