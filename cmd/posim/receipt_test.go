@@ -138,7 +138,7 @@ func TestCLI_StatementShowsReturnedPayoutAndMerchantBalance(t *testing.T) {
 	code, _ = sell("refund", "--rrn", rrn, "--amount", "300.00")
 	require.Equal(t, 0, code, "the new sale covers it")
 
-	day := now.UTC().Format("2006-01-02")
+	day := e.Lines()[0].Day // the sale's business day (the next one after 23:00)
 	code, out, errOut := posim(t, "statement", "--control", host, "--mid", "POSIM0000000001", "--day", day)
 	require.Equal(t, 0, code, errOut)
 	require.Contains(t, out, "returned, payout")
