@@ -57,26 +57,10 @@ type text struct {
 
 const long = 0xFF
 
-func (t *text) set(s string) {
-	if len(s) <= len(t.b) {
-		t.n = uint8(len(s))
-		copy(t.b[:], s)
-		return
-	}
-	t.n = long
-	binary.LittleEndian.PutUint32(t.b[:], longs.index(s))
-}
-
-// String returns the text over its own bytes (see booking).
-func (t *text) String() string {
-	switch t.n {
-	case 0:
-		return ""
-	case long:
-		return longs.at(binary.LittleEndian.Uint32(t.b[:]))
-	}
-	return unsafe.String(&t.b[0], int(t.n))
-}
+func (t *text) set(s string)      { setText(&t.n, t.b[:], s) }
+func (t *panText) set(s string)   { setText(&t.n, t.b[:], s) }
+func (t *text) String() string    { return textString(t.n, t.b[:]) }
+func (t *panText) String() string { return textString(t.n, t.b[:]) }
 
 // copied returns the text as a string of its own.
 func (t *text) copied() string {
@@ -86,31 +70,35 @@ func (t *text) copied() string {
 	return string(t.b[:t.n])
 }
 
+// setText keeps s in b, its length in n, or (longer than b) its index in
+// the table of long texts.
+func setText(n *uint8, b []byte, s string) {
+	if len(s) <= len(b) {
+		*n = uint8(len(s))
+		copy(b, s)
+		return
+	}
+	*n = long
+	binary.LittleEndian.PutUint32(b, longs.index(s))
+}
+
+// textString is what setText kept, as a string over b itself (see
+// booking).
+func textString(n uint8, b []byte) string {
+	switch n {
+	case 0:
+		return ""
+	case long:
+		return longs.at(binary.LittleEndian.Uint32(b))
+	}
+	return unsafe.String(&b[0], int(n))
+}
+
 // panText is a card number kept in place (19 digits at most, ISO/IEC
 // 7812); a longer DE2, which no card has, is kept as a long text is.
 type panText struct {
 	n uint8
 	b [19]byte
-}
-
-func (t *panText) set(s string) {
-	if len(s) <= len(t.b) {
-		t.n = uint8(len(s))
-		copy(t.b[:], s)
-		return
-	}
-	t.n = long
-	binary.LittleEndian.PutUint32(t.b[:], longs.index(s))
-}
-
-func (t *panText) String() string {
-	switch t.n {
-	case 0:
-		return ""
-	case long:
-		return longs.at(binary.LittleEndian.Uint32(t.b[:]))
-	}
-	return unsafe.String(&t.b[0], int(t.n))
 }
 
 // table numbers values seen by the process: the few operations and time

@@ -420,8 +420,12 @@ func TestCLI_Spec(t *testing.T) {
 	require.Contains(t, errOut, "--framing")
 }
 
-func TestCLI_Statement(t *testing.T) {
-	a, err := acquirer.New()
+// backOfficeHost starts an acquirer with a back office (a T+1 contract at
+// 0.60 % for POSIM0000000001) and its control API; it returns the
+// acquirer and the control API's host:port.
+func backOfficeHost(t *testing.T, opts ...acquirer.Option) (*acquirer.Acquirer, string) {
+	t.Helper()
+	a, err := acquirer.New(opts...)
 	require.NoError(t, err)
 	require.NoError(t, a.Engine().SetContracts(23*time.Hour, []acquirer.Contract{{MID: "POSIM0000000001", Debit: acquirer.FeeRule{PPM: 6000}, Cycle: "T+1"}}))
 	require.NoError(t, a.Listen("127.0.0.1:0"))
@@ -430,7 +434,11 @@ func TestCLI_Statement(t *testing.T) {
 	require.NoError(t, err)
 	srv := httptest.NewServer(ctl)
 	t.Cleanup(srv.Close)
-	host := strings.TrimPrefix(srv.URL, "http://")
+	return a, strings.TrimPrefix(srv.URL, "http://")
+}
+
+func TestCLI_Statement(t *testing.T) {
+	_, host := backOfficeHost(t)
 
 	code, out, errOut := posim(t, "statement", "--control", host, "--mid", "POSIM0000000001", "--day", "2026-01-15")
 	require.Equal(t, 0, code, errOut)

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -100,17 +99,8 @@ func TestCLI_ReceiptOfALostAnswer(t *testing.T) {
 func TestCLI_StatementShowsReturnedPayoutAndMerchantBalance(t *testing.T) {
 	pol := acquirer.DefaultPolicies()
 	pol.RefundOverBalance = "51"
-	a, err := acquirer.New(acquirer.WithPolicies(pol))
-	require.NoError(t, err)
+	a, host := backOfficeHost(t, acquirer.WithPolicies(pol))
 	e := a.Engine()
-	require.NoError(t, e.SetContracts(23*time.Hour, []acquirer.Contract{{MID: "POSIM0000000001", Debit: acquirer.FeeRule{PPM: 6000}, Cycle: "T+1"}}))
-	require.NoError(t, a.Listen("127.0.0.1:0"))
-	t.Cleanup(func() { a.Close() })
-	ctl, err := acquirer.NewControl(a, nil)
-	require.NoError(t, err)
-	srv := httptest.NewServer(ctl)
-	t.Cleanup(srv.Close)
-	host := strings.TrimPrefix(srv.URL, "http://")
 	state := t.TempDir()
 	sell := func(args ...string) (int, map[string]any) {
 		code, out, errOut := posim(t, append([]string{"terminal", "--host", a.Addr(), "--json", "--state", state}, args...)...)
