@@ -178,7 +178,7 @@ func WriteReceipt(w io.Writer, r *Receipt, lang string) error {
 	} else {
 		b.WriteString("POS SALES SLIP\n")
 	}
-	b.WriteString(strings.Repeat("-", 40) + "\n")
+	b.WriteString(strings.Repeat("-", 32) + "\n")
 	line("MERCHANT NAME", "商户名称", r.Merchant)
 	line("MERCHANT NO.", "商户编号", r.MID)
 	line("TERMINAL NO.", "终端编号", r.TID)
@@ -202,7 +202,7 @@ func WriteReceipt(w io.Writer, r *Receipt, lang string) error {
 		amount = currencySymbol(r.Currency) + " " + amount
 	}
 	line("AMOUNT", "金额", amount)
-	b.WriteString(strings.Repeat("-", 40) + "\n")
+	b.WriteString(strings.Repeat("-", 32) + "\n")
 	if r.Outcome == Approved {
 		if zh {
 			b.WriteString("交易成功 APPROVED\n持卡人签名(CARDHOLDER SIGNATURE):\n\n本人确认以上交易，同意将其记入本卡账户\n")

@@ -45,14 +45,22 @@ func TestHTMLReport_InChromium(t *testing.T) {
 	require.NoError(t, browsertest.InOrder(texts, "step Step 1", "balance balance: visa-approve 1000.00 → 900.00", "step Step 2",
 		"balance balance: visa-approve 900.00 → 995.00"))
 	browsertest.Screenshot(t, ctx, "report-lost-response-reversal")
+	// beside the screen, the last transaction's receipt (签购单)
+	var slip string
+	require.NoError(t, chromedp.Run(ctx, chromedp.Text("#receipt", &slip, chromedp.ByQuery)))
+	require.Contains(t, slip, "POS SALES SLIP")
+	require.Contains(t, slip, "TRACE NO.:        000003")
+	require.Contains(t, slip, "411111******1111", "masked")
 
 	// the same page in Chinese
-	var zh string
+	var zh, slipZH string
 	require.NoError(t, chromedp.Run(ctx,
 		chromedp.SetValue("#lang", "zh", chromedp.ByQuery),
 		chromedp.Evaluate(`document.getElementById("lang").dispatchEvent(new Event("change")); document.getElementById("title").textContent`, &zh),
+		chromedp.Text("#receipt", &slipZH, chromedp.ByQuery),
 	))
 	require.Equal(t, "交易失败但扣款了：应答丢失", zh)
+	require.Contains(t, slipZH, "交易类型(TRANS TYPE): 消费 SALE")
 }
 
 // A report heads with its summary, names each scenario beside its title,
