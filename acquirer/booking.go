@@ -161,13 +161,19 @@ func (r *booking) Status() string           { return statuses[r.status] }
 func (r *booking) MaskedPAN() string        { return wire.MaskPAN(r.PAN()) }
 
 // Time is when the record was booked.
-func (r *booking) Time() time.Time {
-	return time.Unix(0, r.at).In(locations.at(uint32(r.loc)))
+func (r *booking) Time() time.Time { return timeOf(r.at, r.loc) }
+
+func (r *booking) setTime(t time.Time) { r.at, r.loc = stampOf(t) }
+
+// stampOf is t as the ledger keeps times without pointers: unix
+// nanoseconds and its location's number in locations.
+func stampOf(t time.Time) (at int64, loc uint16) {
+	return t.UnixNano(), uint16(locations.index(t.Location()))
 }
 
-func (r *booking) setTime(t time.Time) {
-	r.at = t.UnixNano()
-	r.loc = uint16(locations.index(t.Location()))
+// timeOf is the time stampOf kept.
+func timeOf(at int64, loc uint16) time.Time {
+	return time.Unix(0, at).In(locations.at(uint32(loc)))
 }
 
 func (r *booking) setOp(op wire.Op) { r.op = uint8(ops.index(op)) }

@@ -132,20 +132,17 @@ func (a *Account) Available() int64 { return a.Balance - a.Held }
 
 // posting is a Posting as the ledger keeps it.
 type posting struct {
-	at     int64 // unix nanoseconds, in the ledger's location
+	at     int64 // see stampOf
 	record int64
 	amount int64
 	acct   uint32 // Account.idx
 	kind   uint16 // in ledger.kinds
+	loc    uint16 // see stampOf
 }
 
 // posting returns the Posting p keeps.
 func (l *ledger) posting(p posting) Posting {
-	t := time.Unix(0, p.at)
-	if l.loc != nil {
-		t = t.In(l.loc)
-	}
-	return Posting{Time: t, PAN: l.accts[p.acct].masked, Amount: p.amount, Kind: l.kinds[p.kind], Record: p.record}
+	return Posting{Time: timeOf(p.at, p.loc), PAN: l.accts[p.acct].masked, Amount: p.amount, Kind: l.kinds[p.kind], Record: p.record}
 }
 
 // Posting is one movement of money on a card account.
@@ -216,13 +213,12 @@ type ledger struct {
 	// the indexes hold record IDs: maps of keys and values without
 	// pointers are not marked by the garbage collector, however large
 	byRRN    map[rrnK]int64
-	byOrig   map[origK]int64        // the newest; older ones follow olderSame
-	byPAN    map[string]*seq[int64] // a card's records, in booking order
-	orphans  map[origK]int64        // reversals that arrived before their original
-	postings seq[posting]           // without pointers: the collector never marks them
-	accts    []*Account             // by Account.idx
-	kinds    []string               // posting kinds, by posting.kind
-	loc      *time.Location
+	byOrig   map[origK]int64         // the newest; older ones follow olderSame
+	byPAN    map[string]*seq[int64]  // a card's records, in booking order
+	orphans  map[origK]int64         // reversals that arrived before their original
+	postings seq[posting]            // without pointers: the collector never marks them
+	accts    []*Account              // by Account.idx
+	kinds    []string                // posting kinds, by posting.kind
 	uploads  map[string][]uploadItem // TID|batch
 	settled  map[string]Settlement   // TID|batch
 	settles  []Settlement
@@ -351,8 +347,8 @@ func (l *ledger) post(now time.Time, a *Account, amount int64, kind string, rec 
 		k = len(l.kinds)
 		l.kinds = append(l.kinds, kind)
 	}
-	l.loc = now.Location()
-	l.postings.push(posting{at: now.UnixNano(), record: rec.ID, amount: amount, acct: a.idx, kind: uint16(k)})
+	at, loc := stampOf(now)
+	l.postings.push(posting{at: at, record: rec.ID, amount: amount, acct: a.idx, kind: uint16(k), loc: loc})
 }
 
 // originals returns the records of a TID, MTI class and STAN, newest first.
@@ -418,7 +414,7 @@ func (l *ledger) forget() {
 	if r.hasRare {
 		delete(l.rare, r.ID)
 	}
-	if k := origKey(r.TID(), r.MTI(), r.STAN()); l.orphans[k] == r.ID {
+	if l.orphans[k] == r.ID {
 		delete(l.orphans, k)
 	}
 	l.records.dropFirst()
@@ -503,8 +499,13 @@ func (l *ledger) page(after int64, limit int) Snapshot {
 		s.Terminals = append(s.Terminals, *t)
 	}
 	sort.Slice(s.Terminals, func(i, j int) bool { return s.Terminals[i].TID < s.Terminals[j].TID })
+	n := l.records.n - max(after, l.records.first)
+	if limit > 0 {
+		n = min(n, int64(limit))
+	}
+	s.Records = make([]Record, 0, max(n, 0))
 	for r := range l.records.all(after) {
-		if limit > 0 && len(s.Records) == limit {
+		if int64(len(s.Records)) == n {
 			break
 		}
 		s.Records = append(s.Records, r.view(l))

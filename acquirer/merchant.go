@@ -70,15 +70,14 @@ func (e *Engine) pay(today string) {
 		if l.Status != LinePending || l.PayoutDate > today {
 			continue
 		}
-		m := e.merchant(l.MID)
-		if r := e.l.record(l.Record); r != nil && m.badAccount == "" {
+		if r := e.l.record(l.Record); r != nil {
 			for _, an := range e.l.rareOf(r).anomalies {
-				if an.Kind == AnomalyPayoutReturned {
-					m.badAccount = an.Reason
+				if m := e.merchant(l.MID); an.Kind == AnomalyPayoutReturned && m.badAccount == "" {
+					m.badAccount = an.Reason // found wrong with this payout
 				}
 			}
 		}
-		if m.badAccount != "" && l.Net > 0 {
+		if m := e.bo.merchants[l.MID]; m != nil && m.badAccount != "" && l.Net > 0 {
 			l.Status = LineReturned
 			l.Note = joinNote(l.Note, "payout returned: "+returnText[m.badAccount])
 			continue

@@ -112,7 +112,7 @@ func advice(res *Result, r *Receipt) (reason, reasonZH, what, whatZH string) {
 		case res.ResponseCode == "03" || res.ResponseCode == "58" || res.ResponseCode == "97":
 			return reason, reasonZH, "The card was not debited. Call the acquirer with the merchant and terminal numbers.",
 				"未扣款。请持商户编号和终端编号联系收单机构。"
-		case res.ResponseCode == "51" && res.Operation == string(wire.OpRefund):
+		case merchantShort(res.Operation, res.ResponseCode):
 			return "merchant balance insufficient", "商户余额不足",
 				"The refund was not made: the merchant's balance at the acquirer cannot cover it. Wait for the next sales to settle, or ask the acquirer to take it from the next payout.",
 				"退货未成功：商户在收单机构的余额不足。请待后续交易结算后再退货，或联系收单机构从下次结算款中扣除。"
@@ -179,29 +179,23 @@ func WriteReceipt(w io.Writer, r *Receipt, lang string) error {
 		b.WriteString("POS SALES SLIP\n")
 	}
 	b.WriteString(strings.Repeat("-", 32) + "\n")
-	line("MERCHANT NAME", "商户名称", r.Merchant)
-	line("MERCHANT NO.", "商户编号", r.MID)
-	line("TERMINAL NO.", "终端编号", r.TID)
-	line("OPERATOR NO.", "操作员号", r.Operator)
-	line("CARD NO.", "卡号", r.Card)
-	line("CARD TYPE", "卡组织", r.CardOrganisation)
-	line("ISSUER", "发卡行", r.Issuer)
-	line("ACQUIRER", "收单行", r.Acquirer)
 	typ := r.Type
 	if zh {
 		typ = r.TypeZH + " " + r.Type
 	}
-	line("TRANS TYPE", "交易类型", typ)
-	line("BATCH NO.", "批次号", r.Batch)
-	line("TRACE NO.", "凭证号", r.Trace)
-	line("REF. NO.", "参考号", r.RRN)
-	line("AUTH NO.", "授权码", r.AuthCode)
-	line("DATE/TIME", "日期/时间", r.Time)
 	amount := r.Amount
 	if amount != "" {
 		amount = currencySymbol(r.Currency) + " " + amount
 	}
-	line("AMOUNT", "金额", amount)
+	for _, f := range []struct{ en, cn, v string }{
+		{"MERCHANT NAME", "商户名称", r.Merchant}, {"MERCHANT NO.", "商户编号", r.MID}, {"TERMINAL NO.", "终端编号", r.TID},
+		{"OPERATOR NO.", "操作员号", r.Operator}, {"CARD NO.", "卡号", r.Card}, {"CARD TYPE", "卡组织", r.CardOrganisation},
+		{"ISSUER", "发卡行", r.Issuer}, {"ACQUIRER", "收单行", r.Acquirer}, {"TRANS TYPE", "交易类型", typ},
+		{"BATCH NO.", "批次号", r.Batch}, {"TRACE NO.", "凭证号", r.Trace}, {"REF. NO.", "参考号", r.RRN},
+		{"AUTH NO.", "授权码", r.AuthCode}, {"DATE/TIME", "日期/时间", r.Time}, {"AMOUNT", "金额", amount},
+	} {
+		line(f.en, f.cn, f.v)
+	}
 	b.WriteString(strings.Repeat("-", 32) + "\n")
 	if r.Outcome == Approved {
 		if zh {

@@ -125,9 +125,7 @@ func (r *Result) finish(o Outcome, code string, err error) error {
 		r.Meaning = wire.Meaning(code, "en")
 	}
 	r.Display, r.DisplayZH = display(o, code)
-	if o == Declined && code == "51" && r.Operation == string(wire.OpRefund) {
-		// the payer of a refund is the merchant: its balance at the
-		// acquirer cannot cover it
+	if o == Declined && merchantShort(r.Operation, code) {
 		r.Display, r.DisplayZH = "DECLINED 51: MERCHANT BALANCE INSUFFICIENT", "交易失败 51：商户余额不足"
 	}
 	switch {
@@ -150,6 +148,10 @@ func (r *Result) finish(o Outcome, code string, err error) error {
 	}
 	return err
 }
+
+// merchantShort reports a refund declined 51: the payer of a refund is the
+// merchant, and its balance at the acquirer cannot cover it (商户余额不足).
+func merchantShort(op, code string) bool { return code == "51" && op == string(wire.OpRefund) }
 
 // display is what the terminal screen shows, in English and Chinese.
 func display(o Outcome, code string) (string, string) {

@@ -217,7 +217,7 @@ type Fields struct {
 	// last: each field's last value read, given again without a new
 	// string when the next message carries the same (a terminal's TID,
 	// MID, MTI, processing code, currency ... repeat from message to
-	// message): fewer allocations, and records that share them
+	// message): fewer allocations a message
 	last [fastMax + 1]string
 }
 
