@@ -259,7 +259,7 @@ func (e *Engine) SetContracts(cutover time.Duration, contracts []Contract) error
 	defer func() { _ = wait() }()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	wait = e.logOp(Op{Kind: OpSetContracts, Cutover: cutover, Contracts: contracts})
+	wait = e.logChange(Change{Kind: ChangeSetContracts, Cutover: cutover, Contracts: contracts})
 	e.bo.cutover = cutover
 	e.bo.contracts = map[string]Contract{}
 	for _, c := range contracts {
@@ -275,7 +275,7 @@ func (e *Engine) MarkAnomaly(record int64, a Anomaly) {
 	defer func() { _ = wait() }()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	wait = e.logOp(Op{Kind: OpMarkAnomaly, Record: record, Anomaly: &a})
+	wait = e.logChange(Change{Kind: ChangeMarkAnomaly, Record: record, Anomaly: &a})
 	if r := e.byID(record); r != nil {
 		e.l.more(r).anomalies = append(e.l.more(r).anomalies, a)
 	}
@@ -288,7 +288,7 @@ func (e *Engine) Advance(now time.Time) {
 	defer func() { _ = wait() }()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	wait = e.logOp(Op{Kind: OpAdvance, At: now})
+	wait = e.logChange(Change{Kind: ChangeAdvance, At: now})
 	e.advance(now)
 }
 

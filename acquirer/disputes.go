@@ -110,7 +110,7 @@ func (e *Engine) Retrieval(tid, stan string, now time.Time) (Dispute, error) {
 	defer func() { _ = wait() }()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	wait = e.logOp(Op{Kind: OpRetrieval, At: now, TID: tid, STAN: stan})
+	wait = e.logChange(Change{Kind: ChangeRetrieval, At: now, TID: tid, STAN: stan})
 	r, d, err := e.disputeFor(tid, stan, now)
 	if err != nil {
 		return Dispute{}, err
@@ -129,7 +129,7 @@ func (e *Engine) Chargeback(tid, stan, reason string, fee int64, now time.Time) 
 	defer func() { _ = wait() }()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	wait = e.logOp(Op{Kind: OpChargeback, At: now, TID: tid, STAN: stan, Reason: reason, Fee: fee})
+	wait = e.logChange(Change{Kind: ChangeChargeback, At: now, TID: tid, STAN: stan, Reason: reason, Fee: fee})
 	r, d, err := e.disputeFor(tid, stan, now)
 	if err != nil {
 		return Dispute{}, err
@@ -153,7 +153,7 @@ func (e *Engine) Represent(tid, stan string, won bool, now time.Time) (Dispute, 
 	defer func() { _ = wait() }()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	wait = e.logOp(Op{Kind: OpRepresent, At: now, TID: tid, STAN: stan, Won: won})
+	wait = e.logChange(Change{Kind: ChangeRepresent, At: now, TID: tid, STAN: stan, Won: won})
 	r, d, err := e.disputeFor(tid, stan, now)
 	if err != nil {
 		return Dispute{}, err
@@ -184,7 +184,7 @@ func (e *Engine) SecondChargeback(tid, stan string, now time.Time) (Dispute, err
 	defer func() { _ = wait() }()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	wait = e.logOp(Op{Kind: OpSecondChargeback, At: now, TID: tid, STAN: stan})
+	wait = e.logChange(Change{Kind: ChangeSecondChargeback, At: now, TID: tid, STAN: stan})
 	r, d, err := e.disputeFor(tid, stan, now)
 	if err != nil {
 		return Dispute{}, err

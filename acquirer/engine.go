@@ -69,8 +69,8 @@ type Engine struct {
 	keySerial   uint64
 	keys        map[string]*terminalKeys
 
-	// oplog, when set, keeps every change before it is answered
-	oplog OpLog
+	// changes, when set, keeps every change before it is answered
+	changes ChangeLog
 }
 
 type terminalKeys struct {
@@ -175,7 +175,7 @@ func (e *Engine) SetPolicies(p Policies) error {
 		return fmt.Errorf("policy pin_key: %w", err)
 	}
 	e.mu.Lock()
-	wait := e.logOp(Op{Kind: OpSetPolicies, Policies: &p, PINKey: p.PINKey})
+	wait := e.logChange(Change{Kind: ChangeSetPolicies, Policies: &p, PINKey: p.PINKey})
 	e.pol, e.pinKey = p, key
 	e.syncRisk()
 	e.mu.Unlock()
@@ -187,7 +187,7 @@ func (e *Engine) Reset() {
 	wait := noWait
 	defer func() { _ = wait() }()
 	e.mu.Lock()
-	wait = e.logOp(Op{Kind: OpReset})
+	wait = e.logChange(Change{Kind: ChangeReset})
 	retain, postMax := e.l.retain, e.l.postMax
 	e.l = newLedger(e.book)
 	e.l.setRetention(retain, postMax)
@@ -230,7 +230,7 @@ func (e *Engine) Account(pan string) (Account, bool) {
 func (e *Engine) Decide(req *wire.Txn, now time.Time) Decision {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	wait := e.logOp(Op{Kind: OpDecide, At: now, Req: req})
+	wait := e.logChange(Change{Kind: ChangeDecide, At: now, Req: req})
 	d := e.decide(req, now)
 	d.durable = wait
 	if d.rec != nil {

@@ -61,7 +61,7 @@ func newLedgerModel(t *rapid.T) *ledgerModel { return newLedgerModelWith(t, nil)
 
 // newLedgerModelWith is newLedgerModel with every change kept by log from
 // the engine's first moment.
-func newLedgerModelWith(t *rapid.T, log OpLog) *ledgerModel {
+func newLedgerModelWith(t *rapid.T, log ChangeLog) *ledgerModel {
 	book := cards.Builtin()
 	for _, tt := range propTerminals {
 		book.Terminals = append(book.Terminals, cards.Terminal{TID: tt.tid, MID: tt.mid, Status: cards.TerminalActive})
@@ -71,7 +71,7 @@ func newLedgerModelWith(t *rapid.T, log OpLog) *ledgerModel {
 		t.Fatal(err)
 	}
 	if log != nil {
-		e.SetOpLog(log)
+		e.SetChangeLog(log)
 	}
 	contracts := []Contract{
 		{MID: "M1", Debit: FeeRule{PPM: 6000, Cap: 2000}, Credit: FeeRule{PPM: 6000}, Cycle: "T+1", Holidays: []string{"2026-01-19"}},
@@ -610,14 +610,14 @@ func rootOf(l *ledger, r *booking) *booking {
 
 // memLog keeps ops as a durable store would: each one written as JSON and
 // read back, so that what cannot survive the encoding is caught too.
-type memLog struct{ ops []Op }
+type memLog struct{ ops []Change }
 
-func (l *memLog) Append(op Op) func() error {
+func (l *memLog) Append(op Change) func() error {
 	data, err := json.Marshal(op)
 	if err != nil {
 		return func() error { return err }
 	}
-	var back Op
+	var back Change
 	if err := json.Unmarshal(data, &back); err != nil {
 		return func() error { return err }
 	}

@@ -113,7 +113,7 @@ func (e *Engine) SetSettlementAccount(mid, status string, now time.Time) (Line, 
 	if e.bo.contracts == nil {
 		return Line{}, fmt.Errorf("%w: no merchant contracts, so no payouts", ErrBackOffice)
 	}
-	wait = e.logOp(Op{Kind: OpSettlementAccount, At: now, MID: mid, Reason: status})
+	wait = e.logChange(Change{Kind: ChangeSettlementAccount, At: now, MID: mid, Reason: status})
 	e.advance(now)
 	m := e.merchant(mid)
 	if status != AccountCorrected {

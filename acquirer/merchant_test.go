@@ -181,14 +181,14 @@ func TestMerchant_ReviewAfterARunOfDeclines(t *testing.T) {
 func TestMerchant_SettlementAccountReplays(t *testing.T) {
 	log := &memLog{}
 	e := contracted(t)
-	e.SetOpLog(log)
+	e.SetChangeLog(log)
 	d := e.Decide(sale(approvePAN, 100000), d0)
 	e.MarkAnomaly(d.Record.ID, Anomaly{Kind: AnomalyPayoutReturned, Reason: ReturnNameMismatch})
 	e.Advance(d0.Add(48 * time.Hour))
 	_, err := e.SetSettlementAccount("M1", AccountCorrected, d0.Add(48*time.Hour))
 	require.NoError(t, err)
 
-	require.Equal(t, OpSettlementAccount, log.ops[len(log.ops)-1].Kind)
+	require.Equal(t, ChangeSettlementAccount, log.ops[len(log.ops)-1].Kind)
 	again := contracted(t)
 	for _, op := range log.ops {
 		require.NoError(t, again.Replay(op))

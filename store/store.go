@@ -1,7 +1,7 @@
 // Package store keeps an acquirer's books on disk, in SQLite
 // (modernc.org/sqlite, pure Go, WAL): posim acquirer --data DIR. It keeps
-// every change to the books as an op (acquirer.Op) before the answer leaves,
-// committing ops in groups so that concurrent terminals share a commit, and
+// every change to the books (an acquirer.Change) before the answer leaves,
+// committing changes in groups so that concurrent terminals share a commit, and
 // on start replays them on an engine built as the first one was: the host
 // continues where it stopped, with its RRN and authorisation-code sequences,
 // working keys, back office and disputes. It keeps the journal too, written
@@ -71,7 +71,7 @@ type Store struct {
 
 type pending struct {
 	seq  int64
-	op   acquirer.Op
+	op   acquirer.Change
 	done chan error
 }
 
@@ -161,14 +161,14 @@ func (s *Store) SetMeta(key, value string) error {
 	return err
 }
 
-// Ops returns how many ops the directory holds.
+// Ops returns how many changes the directory holds.
 func (s *Store) Ops() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.seq
 }
 
-// Replay applies every op kept, in order, to e, which must be built as the
+// Replay applies every change kept, in order, to e, which must be built as the
 // engine that made them was (same cards, dialect, keys, retention).
 func (s *Store) Replay(e *acquirer.Engine) (int, error) {
 	rows, err := s.db.Query(`SELECT first, body FROM ops ORDER BY first`)
@@ -185,7 +185,7 @@ func (s *Store) Replay(e *acquirer.Engine) (int, error) {
 		}
 		dec := json.NewDecoder(bytes.NewReader(body))
 		for seq := first; dec.More(); seq++ {
-			var op acquirer.Op
+			var op acquirer.Change
 			if err := dec.Decode(&op); err != nil {
 				return n, fmt.Errorf("data directory %s: op %d does not read: %w", s.dir, seq, err)
 			}
@@ -198,13 +198,13 @@ func (s *Store) Replay(e *acquirer.Engine) (int, error) {
 	return n, rows.Err()
 }
 
-// ErrClosed: an op appended after Close.
+// ErrClosed: a change appended after Close.
 var ErrClosed = errors.New("data store closed")
 
-// Append keeps op: it is queued in order at once, and the returned
+// Append keeps a change: it is queued in order at once, and the returned
 // function waits until its group is committed. It implements
-// acquirer.OpLog.
-func (s *Store) Append(op acquirer.Op) func() error {
+// acquirer.ChangeLog.
+func (s *Store) Append(op acquirer.Change) func() error {
 	if err := s.failed(); err != nil {
 		return func() error { return err }
 	}
@@ -417,4 +417,4 @@ func Export(e *acquirer.Engine) ([]byte, error) {
 	}{time.Now().UTC(), e.Snapshot(), e.Lines(), e.Disputes()}, "", "  ")
 }
 
-var _ acquirer.OpLog = (*Store)(nil)
+var _ acquirer.ChangeLog = (*Store)(nil)

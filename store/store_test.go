@@ -32,7 +32,7 @@ func start(t *testing.T, dir string, p wire.Profile) *host {
 	n, err := s.Replay(a.Engine())
 	require.NoError(t, err)
 	require.NoError(t, s.KeepJournal(j))
-	a.Engine().SetOpLog(s)
+	a.Engine().SetChangeLog(s)
 	require.NoError(t, a.Listen("127.0.0.1:0"))
 	h := &host{a: a, s: s, n: n}
 	t.Cleanup(func() { h.stop() })
@@ -127,8 +127,8 @@ func TestStore_RefusesANewerSchema(t *testing.T) {
 func TestStore_AppendAfterCloseFails(t *testing.T) {
 	s, err := store.Open(t.TempDir(), "")
 	require.NoError(t, err)
-	wait := s.Append(acquirer.Op{Kind: acquirer.OpReset})
+	wait := s.Append(acquirer.Change{Kind: acquirer.ChangeReset})
 	require.NoError(t, wait())
 	require.NoError(t, s.Close())
-	require.ErrorIs(t, s.Append(acquirer.Op{Kind: acquirer.OpReset})(), store.ErrClosed)
+	require.ErrorIs(t, s.Append(acquirer.Change{Kind: acquirer.ChangeReset})(), store.ErrClosed)
 }

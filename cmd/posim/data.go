@@ -58,7 +58,7 @@ func openData(dir, sync string, a *acquirer.Acquirer, j *acquirer.MemJournal, se
 	if err := s.KeepJournal(j); err != nil {
 		return fail(runtimeErr(err))
 	}
-	e.SetOpLog(s)
+	e.SetChangeLog(s)
 	// the policies of this start apply from here on; the kept ops replayed
 	// under those in force when they were decided
 	if first || !reflect.DeepEqual(e.Policies(), pol) {
