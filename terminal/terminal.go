@@ -22,7 +22,7 @@ type Terminal struct {
 	cfg    Config
 	codec  *wire.Codec
 	pinKey wire.PINKey
-	store  store
+	dir  stateDir
 	log    *slog.Logger
 
 	mu      sync.Mutex
@@ -97,20 +97,20 @@ func New(cfg Config) (*Terminal, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Terminal{cfg: cfg, codec: wire.NewCodec(cfg.Profile), pinKey: key, store: store{dir: cfg.StateDir}, log: cfg.Logger}
+	t := &Terminal{cfg: cfg, codec: wire.NewCodec(cfg.Profile), pinKey: key, dir: stateDir{dir: cfg.StateDir}, log: cfg.Logger}
 	if cfg.Framer != nil {
 		t.codec.Framer = cfg.Framer
 	}
 	t.codec.MACKeyFor = func(string) *wire.MACKey { return t.macKey() }
-	if err := t.store.open(); err != nil {
+	if err := t.dir.open(); err != nil {
 		return nil, err
 	}
-	if t.state, err = t.store.load(); err != nil {
-		t.store.close()
+	if t.state, err = t.dir.load(); err != nil {
+		t.dir.close()
 		return nil, err
 	}
 	if err := t.useKeys(t.state.Keys); err != nil {
-		t.store.close()
+		t.dir.close()
 		return nil, fmt.Errorf("terminal state: working keys: %w", err)
 	}
 	return t, nil
@@ -164,7 +164,7 @@ func (t *Terminal) Close() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.disconnect()
-	t.store.close()
+	t.dir.close()
 	return nil
 }
 
@@ -177,7 +177,7 @@ func (t *Terminal) disconnect() {
 
 // save saves the state durably: on disk before save returns. The record
 // of a reversal is saved so before its request leaves (R2).
-func (t *Terminal) save() error { return t.store.save(t.state, true) }
+func (t *Terminal) save() error { return t.dir.save(t.state, true) }
 
 // saveSoon saves the state at once but lazily: it survives the process,
 // and reaches the disk with the next durable save. A transaction's outcome
@@ -185,11 +185,11 @@ func (t *Terminal) save() error { return t.store.save(t.state, true) }
 // terminal reverses the approval as one it never heard of, which is what
 // R3 asks of an outcome it cannot prove. So a transaction costs one
 // durable write, whatever the size of the open batch.
-func (t *Terminal) saveSoon() error { return t.store.save(t.state, false) }
+func (t *Terminal) saveSoon() error { return t.dir.save(t.state, false) }
 
 // loadLog reads the whole batch log before an operation that needs it.
 func (t *Terminal) loadLog() error {
-	if err := t.store.loadLog(&t.state); err != nil {
+	if err := t.dir.loadLog(&t.state); err != nil {
 		return fmt.Errorf("terminal state: %w", err)
 	}
 	return nil

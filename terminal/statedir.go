@@ -60,27 +60,27 @@ type batchSnap struct {
 type journalLine struct {
 	Seq   int64           `json:"seq"`
 	State json.RawMessage `json:"state,omitempty"`
-	Log   []logOp         `json:"log,omitempty"`
+	Log   []logChange         `json:"log,omitempty"`
 }
 
-// logOp is one change of the log: "add" appends E; "set" replaces the
+// logChange is one change of the log: "add" appends E; "set" replaces the
 // entry End places from the end (1: the last) with E; "clear" empties the
 // log; "replace" makes it All.
-type logOp struct {
+type logChange struct {
 	Op  string     `json:"op"`
 	End int        `json:"end,omitempty"`
 	E   *LogEntry  `json:"e,omitempty"`
 	All []LogEntry `json:"all,omitempty"`
 }
 
-// store persists State in a directory; with an empty directory it keeps
-// state in memory only. A store with a directory holds its lock from open
+// stateDir persists State in a directory; with an empty directory it keeps
+// state in memory only. A stateDir with a directory holds its lock from open
 // to close, so that two terminals never share STANs and reversal records.
 //
 // Until the log is loaded (loaded false), State.Log holds only the entries
 // added since the terminal started; they are the newest of the log, which
 // is why a change is addressed from the log's end.
-type store struct {
+type stateDir struct {
 	dir    string
 	lock   *os.File
 	onSave func(State) // tests: sees each state saved
@@ -101,7 +101,7 @@ type store struct {
 
 // open creates the directory if need be, takes its lock and removes the
 // temporary files a crash left behind.
-func (s *store) open() error {
+func (s *stateDir) open() error {
 	if s.dir == "" {
 		return nil
 	}
@@ -128,7 +128,7 @@ func (s *store) open() error {
 // close releases the journal and the lock. Lines written lazily are in
 // the system's hands already: they survive the process, and a power cut
 // before they reach the disk leaves the state of the last durable save.
-func (s *store) close() {
+func (s *stateDir) close() {
 	if s.journal != nil {
 		s.journal.Close()
 		s.journal = nil
@@ -140,10 +140,10 @@ func (s *store) close() {
 	}
 }
 
-func (s *store) path(name string) string { return filepath.Join(s.dir, name) }
+func (s *stateDir) path(name string) string { return filepath.Join(s.dir, name) }
 
 // readSnap reads state.json (a missing file is the empty state).
-func (s *store) readSnap() (stateSnap, error) {
+func (s *stateDir) readSnap() (stateSnap, error) {
 	snap := stateSnap{State: State{Batch: 1}}
 	data, err := os.ReadFile(s.path(stateFile))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -163,7 +163,7 @@ func (s *store) readSnap() (stateSnap, error) {
 // or more, enough for one whole line), which is all a start needs. A last
 // line cut short or unreadable (a crash while it was written) is left
 // out, so that the next save writes after the lines that count.
-func (s *store) readJournal(tail bool) (lines [][]byte, end int64, err error) {
+func (s *stateDir) readJournal(tail bool) (lines [][]byte, end int64, err error) {
 	f, err := os.Open(s.path(journalFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, 0, nil
@@ -207,7 +207,7 @@ func (s *store) readJournal(tail bool) (lines [][]byte, end int64, err error) {
 
 // newest reports whether lines hold the newest state after journal line
 // from, or end with a line not after it.
-func (s *store) newest(lines [][]byte, from int64) bool {
+func (s *stateDir) newest(lines [][]byte, from int64) bool {
 	for i := len(lines) - 1; i >= 0; i-- {
 		l, err := s.parseLine(lines[i], i)
 		if err != nil || l.Seq <= from || l.State != nil {
@@ -217,7 +217,7 @@ func (s *store) newest(lines [][]byte, from int64) bool {
 	return false
 }
 
-func (s *store) parseLine(b []byte, i int) (journalLine, error) {
+func (s *stateDir) parseLine(b []byte, i int) (journalLine, error) {
 	var l journalLine
 	if err := json.Unmarshal(b, &l); err != nil {
 		return l, fmt.Errorf("reading terminal journal %s line %d: %w", s.path(journalFile), i+1, err)
@@ -227,7 +227,7 @@ func (s *store) parseLine(b []byte, i int) (journalLine, error) {
 
 // load reads the state without its log: state.json and the newest state
 // the journal holds.
-func (s *store) load() (State, error) {
+func (s *stateDir) load() (State, error) {
 	if s.dir == "" {
 		s.loaded = true
 		return State{Batch: 1}, nil
@@ -320,7 +320,7 @@ func (s *store) load() (State, error) {
 
 // readLog reads the log as the files hold it: its snapshot and the
 // journal's changes since.
-func (s *store) readLog() ([]LogEntry, error) {
+func (s *stateDir) readLog() ([]LogEntry, error) {
 	snap, err := s.readSnap()
 	if err != nil {
 		return nil, err
@@ -358,7 +358,7 @@ func (s *store) readLog() ([]LogEntry, error) {
 	return log, nil
 }
 
-func (op logOp) apply(log []LogEntry) ([]LogEntry, error) {
+func (op logChange) apply(log []LogEntry) ([]LogEntry, error) {
 	switch op.Op {
 	case "add":
 		if op.E != nil {
@@ -378,7 +378,7 @@ func (op logOp) apply(log []LogEntry) ([]LogEntry, error) {
 }
 
 // loadLog makes st.Log the whole log, before an operation that reads it.
-func (s *store) loadLog(st *State) error {
+func (s *stateDir) loadLog(st *State) error {
 	if s.loaded {
 		return nil
 	}
@@ -396,27 +396,27 @@ func (s *store) loadLog(st *State) error {
 }
 
 // changes are the log changes from what the files hold to log.
-func (s *store) changes(log []LogEntry) ([]logOp, error) {
+func (s *stateDir) changes(log []LogEntry) ([]logChange, error) {
 	n, m := len(log), len(s.saved)
-	var ops []logOp
+	var ops []logChange
 	switch {
 	case n >= m:
 		for i := range m {
 			if log[i] != s.saved[i] {
 				e := log[i]
-				ops = append(ops, logOp{Op: "set", End: m - i, E: &e})
+				ops = append(ops, logChange{Op: "set", End: m - i, E: &e})
 			}
 		}
 		for i := m; i < n; i++ {
 			e := log[i]
-			ops = append(ops, logOp{Op: "add", E: &e})
+			ops = append(ops, logChange{Op: "add", E: &e})
 		}
 	case !s.loaded:
 		return nil, errors.New("the batch log lost entries before it was read (a bug in posim)")
 	case n == 0:
-		ops = []logOp{{Op: "clear"}}
+		ops = []logChange{{Op: "clear"}}
 	default:
-		ops = []logOp{{Op: "replace", All: slices.Clone(log)}}
+		ops = []logChange{{Op: "replace", All: slices.Clone(log)}}
 	}
 	return ops, nil
 }
@@ -426,7 +426,7 @@ func (s *store) changes(log []LogEntry) ([]logOp, error) {
 // with it every earlier lazy save); otherwise it survives the process and
 // reaches the disk with the next durable save. A crash leaves the state
 // of one save or of the one before, never half of one.
-func (s *store) save(st State, durable bool) error {
+func (s *stateDir) save(st State, durable bool) error {
 	if s.dir == "" {
 		return nil
 	}
@@ -479,7 +479,7 @@ func (s *store) save(st State, durable bool) error {
 // their snapshots, then empties the journal. A crash in between leaves
 // snapshots and lines that still add up: each snapshot names the last
 // line it holds, and older lines are skipped.
-func (s *store) compact(head []byte) error {
+func (s *stateDir) compact(head []byte) error {
 	log, err := s.readLog()
 	if err != nil {
 		return err
@@ -518,7 +518,7 @@ func (s *store) compact(head []byte) error {
 
 // writeFile replaces a file of the directory atomically and durably (the
 // rename is made durable by a syncDir after).
-func (s *store) writeFile(name string, data []byte) error {
+func (s *stateDir) writeFile(name string, data []byte) error {
 	tmp, err := os.CreateTemp(s.dir, tempPrefix+"*")
 	if err != nil {
 		return fmt.Errorf("saving terminal state: %w", err)
@@ -557,7 +557,7 @@ func syncDir(dir string) error {
 // ReadState reads the state a terminal kept in dir, log included. Read
 // it while no terminal uses the directory.
 func ReadState(dir string) (State, error) {
-	s := &store{dir: dir}
+	s := &stateDir{dir: dir}
 	st, err := s.load()
 	if err == nil {
 		err = s.loadLog(&st)
@@ -573,7 +573,7 @@ func WriteState(dir string, st State) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("creating state directory: %w", err)
 	}
-	s := &store{dir: dir}
+	s := &stateDir{dir: dir}
 	data, err := json.MarshalIndent(stateSnap{State: st}, "", "  ")
 	if err != nil {
 		return err

@@ -12,19 +12,19 @@ import (
 	"pgregory.net/rapid"
 )
 
-// storeModel drives a store with random saves, restarts, log reads and
+// stateDirModel drives a state directory with random saves, restarts, log reads and
 // crashes. It keeps the whole state as the terminal sees it (cur) and as
 // the last save left it (want), which is what the directory must give back.
-type storeModel struct {
+type stateDirModel struct {
 	dir       string
-	s         *store
+	s         *stateDir
 	st        State // the terminal's state: until read, only the newest entries of its log
 	cur, want State
 	stans     int
 }
 
-func (m *storeModel) start(t *rapid.T) {
-	m.s = &store{dir: m.dir, compactAt: int64(rapid.SampledFrom([]int{1, 600, 4000, 1 << 20}).Draw(t, "compact at")),
+func (m *stateDirModel) start(t *rapid.T) {
+	m.s = &stateDir{dir: m.dir, compactAt: int64(rapid.SampledFrom([]int{1, 600, 4000, 1 << 20}).Draw(t, "compact at")),
 		chunk: int64(rapid.SampledFrom([]int{1, 100, 1000, 0}).Draw(t, "tail chunk"))}
 	if err := m.s.open(); err != nil {
 		t.Fatal(err)
@@ -43,7 +43,7 @@ func (m *storeModel) start(t *rapid.T) {
 
 // needLog reads the log, as an operation that needs it does; it must then
 // be the whole log the terminal sees.
-func (m *storeModel) needLog(t *rapid.T) {
+func (m *stateDirModel) needLog(t *rapid.T) {
 	if err := m.s.loadLog(&m.st); err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func (m *storeModel) needLog(t *rapid.T) {
 	}
 }
 
-func (m *storeModel) Add(t *rapid.T) {
+func (m *stateDirModel) Add(t *rapid.T) {
 	m.stans++
 	e := LogEntry{Op: "sale", STAN: fmt.Sprintf("%06d", m.stans), PAN: "6200000000000005",
 		Amount: rapid.Int64Range(1, 1e6).Draw(t, "amount"), Time: time.Unix(int64(m.stans), 0).UTC()}
@@ -60,7 +60,7 @@ func (m *storeModel) Add(t *rapid.T) {
 	m.cur.Log = append(m.cur.Log, e)
 }
 
-func (m *storeModel) Head(t *rapid.T) {
+func (m *stateDirModel) Head(t *rapid.T) {
 	stan := rapid.IntRange(1, 999999).Draw(t, "stan")
 	var p *PendingReversal
 	if rapid.Bool().Draw(t, "pending") {
@@ -71,7 +71,7 @@ func (m *storeModel) Head(t *rapid.T) {
 }
 
 // Void marks an entry, as a void does its original.
-func (m *storeModel) Void(t *rapid.T) {
+func (m *stateDirModel) Void(t *rapid.T) {
 	m.needLog(t)
 	if len(m.st.Log) == 0 {
 		t.Skip("empty log")
@@ -81,7 +81,7 @@ func (m *storeModel) Void(t *rapid.T) {
 }
 
 // Remove takes an entry out, as a reversal of a logged transaction does.
-func (m *storeModel) Remove(t *rapid.T) {
+func (m *stateDirModel) Remove(t *rapid.T) {
 	m.needLog(t)
 	if len(m.st.Log) == 0 {
 		t.Skip("empty log")
@@ -92,14 +92,14 @@ func (m *storeModel) Remove(t *rapid.T) {
 }
 
 // Settle empties the log.
-func (m *storeModel) Settle(t *rapid.T) {
+func (m *stateDirModel) Settle(t *rapid.T) {
 	m.needLog(t)
 	m.st.Log, m.cur.Log = nil, nil
 	m.st.Batch++
 	m.cur.Batch++
 }
 
-func (m *storeModel) Save(t *rapid.T) {
+func (m *stateDirModel) Save(t *rapid.T) {
 	if err := m.s.save(m.st, rapid.Bool().Draw(t, "durable")); err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func (m *storeModel) Save(t *rapid.T) {
 // Restart drops the terminal, unsaved changes with it, and starts it
 // again, now and then with a last journal line cut short, as a crash in
 // the middle of a write leaves it.
-func (m *storeModel) Restart(t *rapid.T) {
+func (m *stateDirModel) Restart(t *rapid.T) {
 	m.s.close()
 	if rapid.IntRange(0, 2).Draw(t, "torn") == 0 {
 		f, err := os.OpenFile(filepath.Join(m.dir, journalFile), os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o600)
@@ -122,7 +122,7 @@ func (m *storeModel) Restart(t *rapid.T) {
 	m.start(t)
 }
 
-func (m *storeModel) Check(t *rapid.T) {
+func (m *stateDirModel) Check(t *rapid.T) {
 	got, err := ReadState(m.dir)
 	if err != nil {
 		t.Fatal(err)
@@ -146,7 +146,7 @@ func TestStore_GivesBackTheLastSave(t *testing.T) {
 		if err != nil {
 			rt.Fatal(err)
 		}
-		m := &storeModel{dir: dir, want: State{Batch: 1}}
+		m := &stateDirModel{dir: dir, want: State{Batch: 1}}
 		m.start(rt)
 		defer func() { m.s.close() }()
 		rt.Repeat(rapid.StateMachineActions(m))
