@@ -43,9 +43,9 @@ type Acquirer struct {
 	wg     sync.WaitGroup
 	seq    atomic.Int64
 	macs   bool // the engine issues keys and checks MACs (cup); fixed at New
-	// fast: the profile's compiled codec reads requests and writes
+	// compiled: the profile's compiled codec reads requests and writes
 	// answers (nil: moov messages, as dumps and recordings need them)
-	fast wire.FastProfile
+	compiled wire.CompiledProfile
 
 	// connections refused over MaxConns, and the last warning of it or of
 	// an unreadable frame (warnings at most once a second)
@@ -119,8 +119,8 @@ func New(opts ...Option) (*Acquirer, error) {
 		tf.OnMismatch = a.mismatch
 		codec.Framer = tf
 	}
-	if fp, ok := o.Profile.(wire.FastProfile); ok && o.Dump == nil && o.Record == nil {
-		a.fast = fp
+	if fp, ok := o.Profile.(wire.CompiledProfile); ok && o.Dump == nil && o.Record == nil {
+		a.compiled = fp
 	}
 	a.SetHandler(o.Handler)
 	return a, nil
@@ -487,8 +487,8 @@ func (c *Conn) RemoteAddr() string { return c.raw.RemoteAddr().String() }
 
 // Send encodes t and writes it as one frame, journalling and logging it.
 func (c *Conn) Send(t *wire.Txn) error {
-	if fp := c.a.fast; fp != nil {
-		frame, err := c.codec.FrameFast(fp, t)
+	if fp := c.a.compiled; fp != nil {
+		frame, err := c.codec.FrameCompiled(fp, t)
 		if err != nil {
 			c.a.journal.Append(Entry{Time: c.a.Now(), Kind: KindFault, Conn: c.id, MTI: t.MTI, STAN: t.STAN, Detail: "send failed: " + err.Error()})
 			return fmt.Errorf("sending %s: %w", t.MTI, err)
@@ -585,7 +585,7 @@ func (c *Conn) readLoop() {
 	defer c.closed()
 	r := bufio.NewReader(c.raw)
 	idle := c.a.opts.IdleTimeout
-	fp := c.a.fast
+	fp := c.a.compiled
 	var fields wire.Fields
 	for {
 		if idle > 0 {
@@ -603,7 +603,7 @@ func (c *Conn) readLoop() {
 		if len(body) == 0 {
 			continue // a keep-alive
 		}
-		if fp != nil && fp.FastSpec().Unpack(body, &fields) == nil {
+		if fp != nil && fp.Compiled().Unpack(body, &fields) == nil {
 			req, err := fp.DecodeFrom(&fields)
 			c.inbound(nil, req, err, body)
 			continue

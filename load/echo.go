@@ -24,7 +24,7 @@ type Echo struct {
 // StartEcho listens on addr (127.0.0.1:0 in tests) with the profile's
 // framing.
 func StartEcho(addr string, p wire.Profile) (*Echo, error) {
-	fp, ok := p.(wire.FastProfile)
+	fp, ok := p.(wire.CompiledProfile)
 	if !ok {
 		return nil, fmt.Errorf("echo: profile %s has no compiled codec", p.Name())
 	}
@@ -65,7 +65,7 @@ func StartEcho(addr string, p wire.Profile) (*Echo, error) {
 					if err != nil {
 						return
 					}
-					if len(body) == 0 || !fp.FastSpec().Answer(body) {
+					if len(body) == 0 || !fp.Compiled().Answer(body) {
 						continue
 					}
 					if out, err = framer.AppendFrame(out[:0], body); err != nil {

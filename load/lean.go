@@ -102,7 +102,7 @@ func (p patch) putString(frame []byte, s string) {
 // when done.
 type Fleet struct {
 	o     Options
-	fp    wire.FastProfile
+	fp    wire.CompiledProfile
 	codec *wire.Codec
 	terms []*terminal
 	byTID map[string]*terminal
@@ -132,7 +132,7 @@ func Dial(o Options) (*Fleet, error) {
 	if o.Profile == nil {
 		o.Profile = wire.ISO87
 	}
-	fp, ok := o.Profile.(wire.FastProfile)
+	fp, ok := o.Profile.(wire.CompiledProfile)
 	if !ok {
 		return nil, fmt.Errorf("load: profile %s has no compiled codec (posim load speaks the built-in profiles)", o.Profile.Name())
 	}
@@ -302,7 +302,7 @@ func (f *Fleet) frame(t *wire.Txn) ([]byte, int, error) {
 	if err := f.fp.EncodeTo(t, &b); err != nil {
 		return nil, 0, err
 	}
-	body, err := f.fp.FastSpec().Append(nil, &b)
+	body, err := f.fp.Compiled().Append(nil, &b)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -386,7 +386,7 @@ func (f *Fleet) exchange(t *terminal, frame []byte, class string, stan int) erro
 		if len(body) == 0 {
 			continue
 		}
-		if err := f.fp.FastSpec().Unpack(body, &t.fields); err != nil {
+		if err := f.fp.Compiled().Unpack(body, &t.fields); err != nil {
 			return fmt.Errorf("%w: %v", errInvalid, err)
 		}
 		if !f.matches(t, class, stan) {

@@ -200,7 +200,7 @@ func TestRunAgainstEcho(t *testing.T) {
 // the fleet patched decodes to the values it wrote.
 func TestTemplatesPatchTheRightBytes(t *testing.T) {
 	for _, p := range []wire.Profile{wire.ISO87, wire.CUP} {
-		f := &Fleet{o: Options{Profile: p, PAN: "6200000000009998", DeclinePAN: "6200000000000104", MID: "M1"}, fp: p.(wire.FastProfile), codec: wire.NewCodec(p)}
+		f := &Fleet{o: Options{Profile: p, PAN: "6200000000009998", DeclinePAN: "6200000000000104", MID: "M1"}, fp: p.(wire.CompiledProfile), codec: wire.NewCodec(p)}
 		tmpl, err := f.templates("L0000001")
 		require.NoError(t, err, p.Name())
 		tt := &terminal{tid: "L0000001"}
@@ -208,8 +208,8 @@ func TestTemplatesPatchTheRightBytes(t *testing.T) {
 		frame := f.request(tt, tmpl["void"], 4321, now, 98765, "123456789012")
 		body := frame[tmpl["void"].body:]
 		var fs wire.Fields
-		require.NoError(t, p.(wire.FastProfile).FastSpec().Unpack(body, &fs), p.Name())
-		x, err := p.(wire.FastProfile).DecodeFrom(&fs)
+		require.NoError(t, p.(wire.CompiledProfile).Compiled().Unpack(body, &fs), p.Name())
+		x, err := p.(wire.CompiledProfile).DecodeFrom(&fs)
 		require.NoError(t, err, p.Name())
 		require.Equal(t, "004321", x.STAN, p.Name())
 		require.Equal(t, int64(98765), x.Amount, p.Name())

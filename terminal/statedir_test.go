@@ -140,7 +140,7 @@ func clone(st State) State {
 	return st
 }
 
-func TestStore_GivesBackTheLastSave(t *testing.T) {
+func TestStateDir_GivesBackTheLastSave(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		dir, err := os.MkdirTemp(t.TempDir(), "state")
 		if err != nil {

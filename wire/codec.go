@@ -182,9 +182,9 @@ var (
 	bodies   = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 )
 
-// FrameFast is Frame for a profile with a compiled spec: t is encoded and
+// FrameCompiled is Frame for a profile with a compiled spec: t is encoded and
 // packed without a moov message, signed as Frame signs, and framed.
-func (c *Codec) FrameFast(fp FastProfile, t *Txn) ([]byte, error) {
+func (c *Codec) FrameCompiled(fp CompiledProfile, t *Txn) ([]byte, error) {
 	b := builders.Get().(*Builder)
 	defer builders.Put(b)
 	b.Reset()
@@ -193,7 +193,7 @@ func (c *Codec) FrameFast(fp FastProfile, t *Txn) ([]byte, error) {
 	}
 	bp := bodies.Get().(*[]byte)
 	defer bodies.Put(bp)
-	body, err := fp.FastSpec().Append((*bp)[:0], b)
+	body, err := fp.Compiled().Append((*bp)[:0], b)
 	if err != nil {
 		return nil, fmt.Errorf("packing message: %w", err)
 	}

@@ -100,10 +100,10 @@ func (cup) EncodeTo(t *Txn, m FieldSink) error { return encodeCUP(m, t) }
 // DecodeFrom is Decode from a field source.
 func (cup) DecodeFrom(m FieldSource) (*Txn, error) { return decodeCUP(m) }
 
-// FastSpec is SpecCUP compiled.
-func (cup) FastSpec() *FastSpec { return fastCUP }
+// Compiled is SpecCUP compiled.
+func (cup) Compiled() *CompiledSpec { return compiledCUP }
 
-var fastCUP = mustFast(SpecCUP)
+var compiledCUP = mustCompile(SpecCUP)
 
 func encodeCUP(m FieldSink, t *Txn) error {
 	row, known := cupRowFor(t.Op)

@@ -284,10 +284,10 @@ func (iso87) EncodeTo(t *Txn, m FieldSink) error { return encode87To(m, Spec87, 
 // DecodeFrom is Decode from a field source.
 func (iso87) DecodeFrom(m FieldSource) (*Txn, error) { return decode87(m) }
 
-// FastSpec is Spec87 compiled.
-func (iso87) FastSpec() *FastSpec { return fast87 }
+// Compiled is Spec87 compiled.
+func (iso87) Compiled() *CompiledSpec { return compiled87 }
 
-var fast87 = mustFast(Spec87)
+var compiled87 = mustCompile(Spec87)
 
 func decode87(m FieldSource) (*Txn, error) {
 	get := func(id int) string {

@@ -466,13 +466,13 @@ type FieldSink interface {
 	Field(id int, v string) error
 }
 
-// FastProfile is a profile whose messages a compiled spec reads and writes
+// CompiledProfile is a profile whose messages a compiled spec reads and writes
 // (the built-in iso87 and cup): the hot paths of the acquirer and the load
 // generator use it instead of moov messages.
-type FastProfile interface {
+type CompiledProfile interface {
 	Profile
-	// FastSpec is the compiled form of Spec.
-	FastSpec() *FastSpec
+	// Compiled is the compiled form of Spec.
+	Compiled() *CompiledSpec
 	// EncodeTo is Encode onto a field sink.
 	EncodeTo(t *Txn, m FieldSink) error
 	// DecodeFrom is Decode from a field source.

@@ -10,13 +10,13 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// fastSpecs are the specs the compiled codec serves, by the byte a fuzz
+// compiledSpecs are the specs the compiled codec serves, by the byte a fuzz
 // input starts with.
-var fastSpecs = []*iso8583.MessageSpec{Spec87, SpecCUP}
+var compiledSpecs = []*iso8583.MessageSpec{Spec87, SpecCUP}
 
-// fastSeeds are frame bodies of both dialects: what posim's profiles
+// compiledSeeds are frame bodies of both dialects: what posim's profiles
 // write for a sample of messages, and the captured CUP frames.
-func fastSeeds(t testing.TB) [][2][]byte {
+func compiledSeeds(t testing.TB) [][2][]byte {
 	var seeds [][2][]byte
 	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	txns := []*Txn{
@@ -46,11 +46,11 @@ func fastSeeds(t testing.TB) [][2][]byte {
 	return seeds
 }
 
-// checkFastMatchesMoov reads body with moov and with the compiled spec:
+// checkCompiledMatchesMoov reads body with moov and with the compiled spec:
 // both refuse it, or both read the same fields with the same values, and
 // both write the same bytes again.
-func checkFastMatchesMoov(t *testing.T, spec *iso8583.MessageSpec, body []byte) {
-	fs, err := Fast(spec)
+func checkCompiledMatchesMoov(t *testing.T, spec *iso8583.MessageSpec, body []byte) {
+	fs, err := CompileSpec(spec)
 	require.NoError(t, err)
 	m := iso8583.NewMessage(spec)
 	merr := m.Unpack(body)
@@ -64,7 +64,7 @@ func checkFastMatchesMoov(t *testing.T, spec *iso8583.MessageSpec, body []byte) 
 	}
 	var b Builder
 	got := m.GetFields()
-	for id := 0; id <= fastMax; id++ {
+	for id := 0; id <= compiledMax; id++ {
 		_, has := got[id]
 		if id >= 2 && has != f.Has(id) {
 			t.Fatalf("field %d: present to moov %v, to the compiled spec %v (body %X)", id, has, f.Has(id), body)
@@ -95,35 +95,35 @@ func checkFastMatchesMoov(t *testing.T, spec *iso8583.MessageSpec, body []byte) 
 	}
 }
 
-func TestFast_ReadsAndWritesAsMoovDoes(t *testing.T) {
-	for _, s := range fastSeeds(t) {
-		checkFastMatchesMoov(t, fastSpecs[s[0][0]], s[1])
+func TestCompiled_ReadsAndWritesAsMoovDoes(t *testing.T) {
+	for _, s := range compiledSeeds(t) {
+		checkCompiledMatchesMoov(t, compiledSpecs[s[0][0]], s[1])
 	}
 }
 
-// FuzzFastMatchesMoov: for any body, of either dialect, the compiled codec
+// FuzzCompiledMatchesMoov: for any body, of either dialect, the compiled codec
 // accepts exactly what moov accepts, reads the same values and writes the
 // same bytes.
-func FuzzFastMatchesMoov(f *testing.F) {
-	for _, s := range fastSeeds(f) {
+func FuzzCompiledMatchesMoov(f *testing.F) {
+	for _, s := range compiledSeeds(f) {
 		f.Add(s[0][0], s[1])
 	}
 	f.Fuzz(func(t *testing.T, which byte, body []byte) {
-		checkFastMatchesMoov(t, fastSpecs[int(which)%len(fastSpecs)], body)
+		checkCompiledMatchesMoov(t, compiledSpecs[int(which)%len(compiledSpecs)], body)
 	})
 }
 
-// FuzzFastPacksAsMoov: any value in any field packs to the same bytes with
+// FuzzCompiledPacksAsMoov: any value in any field packs to the same bytes with
 // the compiled codec as with moov, or both refuse it.
-func FuzzFastPacksAsMoov(f *testing.F) {
+func FuzzCompiledPacksAsMoov(f *testing.F) {
 	f.Add(byte(0), "0200", 2, "6200000000000005", 41, "T1")
 	f.Add(byte(1), "0200", 35, "6200000000000005=3012", 4, "100")
 	f.Add(byte(1), "0800", 60, "00000001003", 62, "\x01\x02")
 	f.Add(byte(0), "0400", 90, "020000004211271000000000000000000000000000", 128, "0123456789ABCDEF")
 	f.Add(byte(1), "02000", 22, "0211", 55, "\xff")
 	f.Fuzz(func(t *testing.T, which byte, mti string, id1 int, v1 string, id2 int, v2 string) {
-		spec := fastSpecs[int(which)%len(fastSpecs)]
-		fs, err := Fast(spec)
+		spec := compiledSpecs[int(which)%len(compiledSpecs)]
+		fs, err := CompileSpec(spec)
 		require.NoError(t, err)
 		m := iso8583.NewMessage(spec)
 		m.MTI(mti)
@@ -154,14 +154,14 @@ func FuzzFastPacksAsMoov(f *testing.F) {
 
 // The profiles decode the same Txn from compiled Fields as from a moov
 // message, and encode a Txn to the same bytes through a Builder.
-func TestFast_ProfilesDecodeAndEncodeAlike(t *testing.T) {
-	for _, s := range fastSeeds(t) {
-		p := []Profile{ISO87, CUP}[s[0][0]].(FastProfile)
+func TestCompiled_ProfilesDecodeAndEncodeAlike(t *testing.T) {
+	for _, s := range compiledSeeds(t) {
+		p := []Profile{ISO87, CUP}[s[0][0]].(CompiledProfile)
 		m := iso8583.NewMessage(p.Spec())
 		require.NoError(t, m.Unpack(s[1]))
 		want, werr := p.Decode(m)
 		var f Fields
-		require.NoError(t, p.FastSpec().Unpack(s[1], &f))
+		require.NoError(t, p.Compiled().Unpack(s[1], &f))
 		got, gerr := p.DecodeFrom(&f)
 		require.Equal(t, werr, gerr)
 		require.Equal(t, want, got)
@@ -177,7 +177,7 @@ func TestFast_ProfilesDecodeAndEncodeAlike(t *testing.T) {
 			require.NoError(t, err)
 			var b Builder
 			require.NoError(t, p.EncodeTo(tx, &b))
-			gb, err := p.FastSpec().Append(nil, &b)
+			gb, err := p.Compiled().Append(nil, &b)
 			require.NoError(t, err)
 			require.Equal(t, wb, gb, "%s %s", p.Name(), tx.MTI)
 		}
@@ -189,7 +189,7 @@ func TestFast_ProfilesDecodeAndEncodeAlike(t *testing.T) {
 func BenchmarkCodec(b *testing.B) {
 	req := &Txn{Op: OpSale, PAN: "6200000000000005", Amount: 12345, HasAmount: true, STAN: "000042", TransmissionTime: "1127100000",
 		LocalTime: "100000", LocalDate: "1127", TID: "T0000001", MID: "M00000000000001", Currency: "156", EntryMode: "021", Condition: "00", Batch: "000001"}
-	for _, p := range []FastProfile{ISO87.(FastProfile), CUP.(FastProfile)} {
+	for _, p := range []CompiledProfile{ISO87.(CompiledProfile), CUP.(CompiledProfile)} {
 		m, err := p.Encode(req)
 		if err != nil {
 			b.Fatal(err)
@@ -222,7 +222,7 @@ func BenchmarkCodec(b *testing.B) {
 			var bl Builder
 			buf := make([]byte, 0, 512)
 			for b.Loop() {
-				if err := p.FastSpec().Unpack(body, &f); err != nil {
+				if err := p.Compiled().Unpack(body, &f); err != nil {
 					b.Fatal(err)
 				}
 				t, err := p.DecodeFrom(&f)
@@ -233,7 +233,7 @@ func BenchmarkCodec(b *testing.B) {
 				if err := p.EncodeTo(t.Response("00"), &bl); err != nil {
 					b.Fatal(err)
 				}
-				if buf, err = p.FastSpec().Append(buf[:0], &bl); err != nil {
+				if buf, err = p.Compiled().Append(buf[:0], &bl); err != nil {
 					b.Fatal(err)
 				}
 			}

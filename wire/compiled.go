@@ -13,21 +13,21 @@ import (
 	"github.com/moov-io/iso8583/padding"
 )
 
-// FastSpec is a message spec compiled for the hot paths: it reads a frame
+// CompiledSpec is a message spec compiled for the hot paths: it reads a frame
 // body by slicing each field out of it, and writes one by appending each
 // field to a buffer, with none of the per-field objects a moov message
 // builds. moov's spec stays the source of every field's layout (what is
 // compiled is read from it), and moov stays the codec wherever a whole
 // message object is wanted: dumps, recordings, the proxy, --spec files. A
-// differential fuzz test (FuzzFastMatchesMoov) holds the two to the same
+// differential fuzz test (FuzzCompiledMatchesMoov) holds the two to the same
 // bytes, accepted and refused.
-type FastSpec struct {
-	mti    fastField
+type CompiledSpec struct {
+	mti    compiledField
 	bitmap bitmapKind
-	fields [fastMax + 1]*fastField
+	fields [compiledMax + 1]*compiledField
 }
 
-const fastMax = 192 // three bitmaps
+const compiledMax = 192 // three bitmaps
 
 type bitmapKind uint8
 
@@ -63,7 +63,7 @@ const (
 	padLeft // leading fill, kept when read (zeroFill)
 )
 
-type fastField struct {
+type compiledField struct {
 	id      int
 	length  int
 	enc     encKind
@@ -76,41 +76,41 @@ type fastField struct {
 }
 
 var (
-	fastMu    sync.Mutex
-	fastCache = map[*iso8583.MessageSpec]*FastSpec{}
+	compiledMu    sync.Mutex
+	compiledCache = map[*iso8583.MessageSpec]*CompiledSpec{}
 )
 
-// Fast returns the compiled form of spec, or an error naming the first
+// CompileSpec returns the compiled form of spec, or an error naming the first
 // field whose type, encoding, prefix or padding it does not compile (then
 // use moov). Compiled specs are kept: compile once, use anywhere.
-func Fast(spec *iso8583.MessageSpec) (*FastSpec, error) {
-	fastMu.Lock()
-	defer fastMu.Unlock()
-	if c, ok := fastCache[spec]; ok {
+func CompileSpec(spec *iso8583.MessageSpec) (*CompiledSpec, error) {
+	compiledMu.Lock()
+	defer compiledMu.Unlock()
+	if c, ok := compiledCache[spec]; ok {
 		return c, nil
 	}
 	c, err := compile(spec)
 	if err != nil {
 		return nil, err
 	}
-	fastCache[spec] = c
+	compiledCache[spec] = c
 	return c, nil
 }
 
-// mustFast compiles a built-in spec; failing is a programming error caught
+// mustCompile compiles a built-in spec; failing is a programming error caught
 // at start-up.
-func mustFast(spec *iso8583.MessageSpec) *FastSpec {
-	c, err := Fast(spec)
+func mustCompile(spec *iso8583.MessageSpec) *CompiledSpec {
+	c, err := CompileSpec(spec)
 	if err != nil {
 		panic("wire: compiling " + spec.Name + ": " + err.Error())
 	}
 	return c
 }
 
-func compile(spec *iso8583.MessageSpec) (*FastSpec, error) {
-	c := &FastSpec{}
+func compile(spec *iso8583.MessageSpec) (*CompiledSpec, error) {
+	c := &CompiledSpec{}
 	for id, f := range spec.Fields {
-		if id < 0 || id > fastMax {
+		if id < 0 || id > compiledMax {
 			return nil, fmt.Errorf("field %d: out of range", id)
 		}
 		s := f.Spec()
@@ -146,7 +146,7 @@ func compile(spec *iso8583.MessageSpec) (*FastSpec, error) {
 	return c, nil
 }
 
-func compileField(id int, f field.Field) (*fastField, error) {
+func compileField(id int, f field.Field) (*compiledField, error) {
 	if _, ok := f.(*field.String); !ok {
 		return nil, fmt.Errorf("field %d: %T not compiled (only strings)", id, f)
 	}
@@ -154,7 +154,7 @@ func compileField(id int, f field.Field) (*fastField, error) {
 	if s.Packer != nil || s.Unpacker != nil {
 		return nil, fmt.Errorf("field %d: custom packer not compiled", id)
 	}
-	ff := &fastField{id: id, length: s.Length, encoder: s.Enc}
+	ff := &compiledField{id: id, length: s.Length, encoder: s.Enc}
 	switch s.Enc {
 	case encoding.ASCII:
 		ff.enc = encASCII
@@ -204,21 +204,21 @@ func compileField(id int, f field.Field) (*fastField, error) {
 // length in characters.
 type span struct{ off, n, length int32 }
 
-// Fields is a message read by a FastSpec: its body and where each field
+// Fields is a message read by a CompiledSpec: its body and where each field
 // is. It reads values on demand and is reused from message to message
 // (Unpack resets it). GetMTI and GetString make it a field source for a
 // profile's DecodeFields, as a moov message is.
 type Fields struct {
-	spec    *FastSpec
+	spec    *CompiledSpec
 	body    []byte
 	mti     span
 	present [3]uint64
-	pos     [fastMax + 1]span
+	pos     [compiledMax + 1]span
 	// last: each field's last value read, given again without a new
 	// string when the next message carries the same (a terminal's TID,
 	// MID, MTI, processing code, currency ... repeat from message to
 	// message): fewer allocations a message
-	last [fastMax + 1]string
+	last [compiledMax + 1]string
 }
 
 // Has reports whether field id is present (a bitmap's presence bit is
@@ -228,7 +228,7 @@ func (f *Fields) Has(id int) bool { return isSet(&f.present, id) }
 // isSet reports whether bitmaps hold field id (a bitmap's presence bit is
 // not a field).
 func isSet(maps *[3]uint64, id int) bool {
-	return id >= 2 && id <= fastMax && (id-1)%64 != 0 && maps[(id-1)/64]&bit(id) != 0
+	return id >= 2 && id <= compiledMax && (id-1)%64 != 0 && maps[(id-1)/64]&bit(id) != 0
 }
 
 // bit is field id's bit in its bitmap word.
@@ -275,7 +275,7 @@ func (f *Fields) GetString(id int) (string, error) {
 
 // Unpack reads body into f: MTI, bitmaps and where each field is, checking
 // every field as moov's Unpack does. body must not change while f is used.
-func (c *FastSpec) Unpack(body []byte, f *Fields) error {
+func (c *CompiledSpec) Unpack(body []byte, f *Fields) error {
 	f.spec, f.body, f.present = c, body, [3]uint64{}
 	off, err := c.mti.scan(body, 0, &f.mti)
 	if err != nil {
@@ -350,7 +350,7 @@ func unhex(c byte) (byte, bool) {
 }
 
 // scan finds the field at off: its length prefix and encoded value.
-func (ff *fastField) scan(body []byte, off int, s *span) (int, error) {
+func (ff *compiledField) scan(body []byte, off int, s *span) (int, error) {
 	length := ff.length
 	switch ff.pref {
 	case prefASCII:
@@ -394,7 +394,7 @@ func (ff *fastField) scan(body []byte, off int, s *span) (int, error) {
 }
 
 // decode returns the value of a field's encoded bytes, unpadded.
-func (ff *fastField) decode(raw []byte, length int) ([]byte, error) {
+func (ff *compiledField) decode(raw []byte, length int) ([]byte, error) {
 	var v []byte
 	switch ff.enc {
 	case encASCII:
@@ -425,13 +425,13 @@ func (ff *fastField) decode(raw []byte, length int) ([]byte, error) {
 	return v, nil
 }
 
-// Builder collects a message's fields for a FastSpec to pack: the setter
+// Builder collects a message's fields for a CompiledSpec to pack: the setter
 // a profile's EncodeTo writes to, as it would to a moov message. Reset it
 // to reuse it.
 type Builder struct {
 	mti     string
 	present [3]uint64
-	vals    [fastMax + 1]string
+	vals    [compiledMax + 1]string
 }
 
 // Reset empties b.
@@ -442,7 +442,7 @@ func (b *Builder) MTI(mti string) { b.mti = mti }
 
 // Field sets field id to v.
 func (b *Builder) Field(id int, v string) error {
-	if id < 2 || id > fastMax || (id-1)%64 == 0 {
+	if id < 2 || id > compiledMax || (id-1)%64 == 0 {
 		return fmt.Errorf("field %d cannot be set", id)
 	}
 	b.vals[id] = v
@@ -463,7 +463,7 @@ func (b *Builder) Get(id int) string {
 
 // Append packs the message b holds onto dst, as moov's Pack would write
 // it, and returns the extended buffer.
-func (c *FastSpec) Append(dst []byte, b *Builder) ([]byte, error) {
+func (c *CompiledSpec) Append(dst []byte, b *Builder) ([]byte, error) {
 	var err error
 	if dst, err = c.mti.append(dst, b.mti); err != nil {
 		return nil, fmt.Errorf("failed to pack field 0 (MTI): %w", err)
@@ -511,7 +511,7 @@ func (c *FastSpec) Append(dst []byte, b *Builder) ([]byte, error) {
 }
 
 // append packs one value: padded, length prefix, encoded.
-func (ff *fastField) append(dst []byte, v string) ([]byte, error) {
+func (ff *compiledField) append(dst []byte, v string) ([]byte, error) {
 	n := len(v)
 	if ff.pad != padNone && n < ff.length {
 		n = ff.length
@@ -613,7 +613,7 @@ func (ff *fastField) append(dst []byte, v string) ([]byte, error) {
 // Answer turns the MTI at the start of body into its response's in place
 // (0200 → 0210): what a bare echo server does to a request. It reports
 // false when the MTI is not a request's.
-func (c *FastSpec) Answer(body []byte) bool {
+func (c *CompiledSpec) Answer(body []byte) bool {
 	switch {
 	case c.mti.enc == encASCII && len(body) >= 4 && body[2] >= '0' && body[2] <= '8' && body[2]%2 == 0:
 		body[2]++
