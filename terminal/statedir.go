@@ -60,7 +60,7 @@ type batchSnap struct {
 type journalLine struct {
 	Seq   int64           `json:"seq"`
 	State json.RawMessage `json:"state,omitempty"`
-	Log   []logChange         `json:"log,omitempty"`
+	Log   []logChange     `json:"log,omitempty"`
 }
 
 // logChange is one change of the log: "add" appends E; "set" replaces the

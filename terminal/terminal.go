@@ -22,7 +22,7 @@ type Terminal struct {
 	cfg    Config
 	codec  *wire.Codec
 	pinKey wire.PINKey
-	dir  stateDir
+	dir    stateDir
 	log    *slog.Logger
 
 	mu      sync.Mutex
