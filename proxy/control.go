@@ -5,7 +5,7 @@ import (
 	"net/http"
 
 	"github.com/posim/posim/acquirer"
-	"github.com/posim/posim/scenarios"
+	"github.com/posim/posim/faults"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -17,7 +17,7 @@ import (
 type Control struct {
 	p     *Proxy
 	j     *acquirer.MemJournal
-	rules *scenarios.Faults
+	rules *faults.Faults
 	hub   *acquirer.Hub
 	mux   *http.ServeMux
 	msgs  *prometheus.CounterVec
@@ -30,7 +30,7 @@ var ladderPage []byte
 
 // NewControl returns the control API of p, whose journal must be an
 // in-memory one (the default). rules may be nil.
-func NewControl(p *Proxy, rules *scenarios.Faults) (*Control, error) {
+func NewControl(p *Proxy, rules *faults.Faults) (*Control, error) {
 	j, ok := p.cfg.Journal.(*acquirer.MemJournal)
 	if !ok {
 		return nil, errNeedMemJournal
@@ -52,7 +52,7 @@ func NewControl(p *Proxy, rules *scenarios.Faults) (*Control, error) {
 	})
 	c.mux.HandleFunc("GET /journal", c.journal)
 	c.mux.HandleFunc("GET /rules", func(w http.ResponseWriter, _ *http.Request) {
-		stats := []scenarios.RuleStats{}
+		stats := []faults.RuleStats{}
 		if rules != nil {
 			stats = rules.Stats()
 		}
@@ -105,7 +105,7 @@ func (c *Control) journal(w http.ResponseWriter, r *http.Request) {
 }
 
 // ruleCollector exports each rule's matches and fires.
-type ruleCollector struct{ rules *scenarios.Faults }
+type ruleCollector struct{ rules *faults.Faults }
 
 var (
 	ruleMatched = prometheus.NewDesc("posim_proxy_rule_matched_total", "Requests a rule's trigger matched.", []string{"rule"}, nil)

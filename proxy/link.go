@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/posim/posim/acquirer"
-	"github.com/posim/posim/scenarios"
+	"github.com/posim/posim/faults"
 	"github.com/posim/posim/wire"
 )
 
@@ -312,7 +312,7 @@ type exchange struct {
 	resp      *frame // the host's answer, once processed
 }
 
-var _ scenarios.Exchange = (*exchange)(nil)
+var _ faults.Exchange = (*exchange)(nil)
 
 func newExchange(l *link, f *frame) *exchange {
 	req := *f.txn
@@ -424,7 +424,7 @@ func (x *exchange) Refuse() (func() error, error) {
 }
 
 func (x *exchange) MarkAnomaly(acquirer.Anomaly) (int64, error) {
-	return 0, fmt.Errorf("a proxy keeps no books: %w", scenarios.ErrNotHere)
+	return 0, fmt.Errorf("a proxy keeps no books: %w", faults.ErrNotHere)
 }
 
 // replyPrefix is a TPDU and header with the TPDU's destination and source

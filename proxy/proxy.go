@@ -23,7 +23,7 @@ import (
 
 	"github.com/moov-io/iso8583"
 	"github.com/posim/posim/acquirer"
-	"github.com/posim/posim/scenarios"
+	"github.com/posim/posim/faults"
 	"github.com/posim/posim/wire"
 )
 
@@ -39,7 +39,7 @@ type Config struct {
 	Profile wire.Profile
 	Framer  wire.Framer
 	// Rules, when set, are the fault rules; nil passes everything through.
-	Rules *scenarios.Faults
+	Rules *faults.Faults
 	// Journal receives every message, fault and unreadable frame (nil: an
 	// in-memory one).
 	Journal acquirer.Journal

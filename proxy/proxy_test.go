@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/posim/posim/acquirer"
+	"github.com/posim/posim/faults"
 	"github.com/posim/posim/proxy"
-	"github.com/posim/posim/scenarios"
 	"github.com/posim/posim/terminal"
 	"github.com/posim/posim/wire"
 	"github.com/stretchr/testify/require"
@@ -21,18 +21,18 @@ import (
 )
 
 // rules compiles fault rules written as a YAML list.
-func rules(t *testing.T, profile, doc string, j acquirer.Journal) *scenarios.Faults {
+func rules(t *testing.T, profile, doc string, j acquirer.Journal) *faults.Faults {
 	t.Helper()
-	var rs []scenarios.Rule
+	var rs []faults.Rule
 	require.NoError(t, yaml.Unmarshal([]byte(doc), &rs))
-	f, err := scenarios.Compile(rs, &scenarios.Env{Profile: profile, Seed: 1, Speed: 1, Now: time.Now, Journal: j,
+	f, err := faults.Compile(rs, &faults.Env{Profile: profile, Seed: 1, Speed: 1, Now: time.Now, Journal: j,
 		After: func(d time.Duration, fn func()) { time.AfterFunc(d, fn) }})
 	require.NoError(t, err)
 	return f
 }
 
 // chain starts posim's acquirer and a proxy in front of it.
-func chain(t *testing.T, p wire.Profile, doc string) (*acquirer.Acquirer, *proxy.Proxy, *acquirer.MemJournal, *scenarios.Faults) {
+func chain(t *testing.T, p wire.Profile, doc string) (*acquirer.Acquirer, *proxy.Proxy, *acquirer.MemJournal, *faults.Faults) {
 	t.Helper()
 	j := acquirer.NewMemJournal()
 	f := rules(t, p.Name(), doc, j)

@@ -2,8 +2,6 @@ package scenarios
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/posim/posim/acquirer"
@@ -57,28 +55,6 @@ type TierSpec struct {
 	Rate string `yaml:"rate" json:"rate,omitempty"`
 }
 
-// AnomalySpec is a back-office fault attached to the request a rule fires
-// on (after process): fee_anomaly: {kind: wrong_rate, rate: "1.00%"}.
-type AnomalySpec struct {
-	Kind   string `yaml:"kind" json:"kind"`
-	Rate   string `yaml:"rate" json:"rate,omitempty"`
-	Amount string `yaml:"amount" json:"amount,omitempty"`
-	Days   int    `yaml:"days" json:"days,omitempty"`
-}
-
-// ParseRate parses a percentage such as "0.60%" into parts per million.
-func ParseRate(s string) (int64, error) {
-	v := strings.TrimSuffix(strings.TrimSpace(s), "%")
-	if v == s || v == "" {
-		return 0, fmt.Errorf("rate %q: want a percentage such as 0.60%%", s)
-	}
-	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || f < 0 || f > 100 {
-		return 0, fmt.Errorf("rate %q: want a percentage such as 0.60%%", s)
-	}
-	return int64(f*10000 + 0.5), nil
-}
-
 func optAmount(s string) (int64, error) {
 	if s == "" {
 		return 0, nil
@@ -100,7 +76,7 @@ func (f FeeRuleSpec) rule() (acquirer.FeeRule, error) {
 		return r, fmt.Errorf("rounding %q: want half_up, up or down", f.Rounding)
 	}
 	if f.Rate != "" {
-		if r.PPM, err = ParseRate(f.Rate); err != nil {
+		if r.PPM, err = wire.ParseRate(f.Rate); err != nil {
 			return r, err
 		}
 	}
@@ -119,7 +95,7 @@ func (f FeeRuleSpec) rule() (acquirer.FeeRule, error) {
 			return r, fmt.Errorf("tier fee: %w", err)
 		}
 		if t.Rate != "" {
-			if tier.PPM, err = ParseRate(t.Rate); err != nil {
+			if tier.PPM, err = wire.ParseRate(t.Rate); err != nil {
 				return r, err
 			}
 		}
@@ -169,7 +145,7 @@ func (b BackOfficeSetup) contracts() (time.Duration, []acquirer.Contract, error)
 		}
 		ct := acquirer.Contract{MID: c.MID, Debit: debit, Credit: credit, ActivationFee: act, Cycle: cycle, Hold: c.Hold, Holidays: c.Holidays}
 		if c.Rebate != nil {
-			ppm, err := ParseRate(c.Rebate.Rate)
+			ppm, err := wire.ParseRate(c.Rebate.Rate)
 			if err != nil {
 				return 0, nil, fmt.Errorf("contract %s rebate: %w", c.MID, err)
 			}
@@ -179,28 +155,6 @@ func (b BackOfficeSetup) contracts() (time.Duration, []acquirer.Contract, error)
 		out = append(out, ct)
 	}
 	return cut, out, nil
-}
-
-func (a AnomalySpec) anomaly() (acquirer.Anomaly, error) {
-	an := acquirer.Anomaly{Kind: a.Kind, Days: a.Days}
-	switch a.Kind {
-	case acquirer.AnomalyWrongRate:
-		ppm, err := ParseRate(a.Rate)
-		if err != nil {
-			return an, err
-		}
-		an.PPM = ppm
-	case acquirer.AnomalyActivationFee:
-		amt, err := wire.ParseAmount(a.Amount)
-		if err != nil {
-			return an, fmt.Errorf("activation fee amount: %w", err)
-		}
-		an.Amount = amt
-	case acquirer.AnomalyCapIgnored, acquirer.AnomalyLateFee, acquirer.AnomalyFeeOnReversed, acquirer.AnomalyDelayPayout:
-	default:
-		return an, fmt.Errorf("fee_anomaly kind %q: want wrong_rate, cap_ignored, activation_fee, late_fee, fee_on_reversed or delay_payout", a.Kind)
-	}
-	return an, nil
 }
 
 // FeeExpect pins the fee reconciliation report.

@@ -3,11 +3,12 @@ package scenarios
 import (
 	"fmt"
 
-	"github.com/posim/posim/acquirer"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/posim/posim/acquirer"
 
 	"github.com/stretchr/testify/require"
 )

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -183,7 +184,7 @@ func (r *run) checkEnd() {
 		for _, in := range ins {
 			counts[in.MTI]++
 		}
-		for _, mti := range sortedKeys(e.Received) {
+		for _, mti := range slices.Sorted(maps.Keys(e.Received)) {
 			if counts[mti] != e.Received[mti] {
 				f("received "+mti, e.Received[mti], counts[mti])
 			}
@@ -235,7 +236,7 @@ func (r *run) checkEnd() {
 			f(what, "at most "+w.Max.String(), at.Sub(after).Round(time.Millisecond).String())
 		}
 	}
-	for _, kind := range sortedKeys(e.Journal) {
+	for _, kind := range slices.Sorted(maps.Keys(e.Journal)) {
 		got := len(r.journal.List(acquirer.Filter{Kind: kind}))
 		if got != e.Journal[kind] {
 			f("journal "+kind+" entries", e.Journal[kind], got)
@@ -246,7 +247,7 @@ func (r *run) checkEnd() {
 		want map[string]string
 		held bool
 	}{{"balance", e.Balances, false}, {"held", e.Held, true}} {
-		for _, alias := range sortedKeys(m.want) {
+		for _, alias := range slices.Sorted(maps.Keys(m.want)) {
 			c, _ := r.book.ByAlias(alias)
 			acc, ok := r.engine.Account(c.PAN)
 			want, _ := wire.ParseAmount(m.want[alias])

@@ -9,6 +9,7 @@ import (
 
 	"github.com/posim/posim/acquirer"
 	"github.com/posim/posim/cards"
+	"github.com/posim/posim/faults"
 	"github.com/posim/posim/wire"
 )
 
@@ -61,7 +62,7 @@ type Host struct {
 	// Book is the cards, merchants and terminals the ledger was seeded from.
 	Book *cards.Book
 	// Faults are the scenario's compiled rules, with their counts.
-	Faults *Faults
+	Faults *faults.Faults
 
 	engine  *acquirer.Engine
 	journal acquirer.Journal
@@ -154,7 +155,7 @@ func NewHost(s *Scenario, o HostOptions) (*Host, error) {
 	if !s.Supports(p.Name()) {
 		return nil, errors.New("scenario " + s.Name + " does not support profile " + p.Name())
 	}
-	if err := CheckFor(s, WhereAcquirer); err != nil {
+	if err := faults.Check(s.File, s.Rules, faults.WhereAcquirer); err != nil {
 		return nil, err
 	}
 	book, err := scenarioBook(s)
@@ -194,7 +195,7 @@ func NewHost(s *Scenario, o HostOptions) (*Host, error) {
 		}
 		engine.Advance(h.Now()) // the business day starts
 	}
-	h.Faults, err = Compile(s.Rules, &Env{
+	h.Faults, err = faults.Compile(s.Rules, &faults.Env{
 		Seed: seed, Speed: o.Speed, Cards: book, Journal: h.journal, Now: h.Now, Elapsed: h.Elapsed,
 		Logger: o.Logger, Profile: p.Name(), Acquirer: h.Acquirer, After: h.after,
 	})
@@ -307,13 +308,13 @@ func (h *Host) Close() error {
 
 // controlEnv is the environment of rules loaded into a running acquirer
 // through its control API.
-func controlEnv(a *acquirer.Acquirer, o HostOptions, seed int64, book *cards.Book) *Env {
+func controlEnv(a *acquirer.Acquirer, o HostOptions, seed int64, book *cards.Book) *faults.Env {
 	speed := o.Speed
 	if speed <= 0 {
 		speed = 1
 	}
 	start := time.Now()
-	return &Env{
+	return &faults.Env{
 		Seed: seed, Speed: speed, Cards: book, Journal: a.Journal(), Now: a.Now, Logger: o.Logger, Profile: a.Profile().Name(),
 		Elapsed:  func() time.Duration { return time.Duration(float64(time.Since(start)) * speed) },
 		Acquirer: func() *acquirer.Acquirer { return a },
@@ -330,7 +331,7 @@ func ControlRules(a *acquirer.Acquirer, o HostOptions) func() (acquirer.Handler,
 		if o.Seed != nil {
 			seed = *o.Seed
 		}
-		return Compile(nil, controlEnv(a, o, seed, cards.Builtin()))
+		return faults.Compile(nil, controlEnv(a, o, seed, cards.Builtin()))
 	}
 }
 
@@ -348,7 +349,7 @@ func ControlLoader(a *acquirer.Acquirer, o HostOptions) acquirer.ScenarioLoader 
 		if !s.Supports(a.Profile().Name()) {
 			return acquirer.Setup{}, errors.New("scenario " + s.Name + " does not support profile " + a.Profile().Name())
 		}
-		if err := CheckFor(s, WhereAcquirer); err != nil {
+		if err := faults.Check(s.File, s.Rules, faults.WhereAcquirer); err != nil {
 			return acquirer.Setup{}, err
 		}
 		pol, err := Policies(s.Setup.Acquirer)
@@ -367,10 +368,28 @@ func ControlLoader(a *acquirer.Acquirer, o HostOptions) acquirer.ScenarioLoader 
 		if o.Seed != nil {
 			seed = *o.Seed
 		}
-		f, err := Compile(s.Rules, controlEnv(a, o, seed, book))
+		f, err := faults.Compile(s.Rules, controlEnv(a, o, seed, book))
 		if err != nil {
 			return acquirer.Setup{}, err
 		}
 		return acquirer.Setup{Handler: f, Policies: &pol, BackOffice: bo}, nil
 	}
+}
+
+// ProxyRules compiles a scenario's rules for posim proxy: checked for the
+// proxy, card aliases (when.card) resolved against the scenario's cards,
+// the scenario's seed unless env gives one.
+func ProxyRules(s *Scenario, env faults.Env) (*faults.Faults, error) {
+	if err := faults.Check(s.File, s.Rules, faults.WhereProxy); err != nil {
+		return nil, err
+	}
+	book, err := scenarioBook(s)
+	if err != nil {
+		return nil, err
+	}
+	env.Cards = book
+	if env.Seed == 0 {
+		env.Seed = s.Seed
+	}
+	return faults.Compile(s.Rules, &env)
 }

@@ -13,24 +13,12 @@ import (
 
 	"github.com/posim/posim/acquirer"
 	"github.com/posim/posim/cards"
+	"github.com/posim/posim/faults"
 	"github.com/posim/posim/terminal"
 	"github.com/posim/posim/wire"
+	"github.com/posim/posim/yamlx"
 	"go.yaml.in/yaml/v3"
 )
-
-// FileError is an error in a scenario file, printed as file:line: message.
-type FileError struct {
-	File string
-	Line int
-	Msg  string
-}
-
-func (e *FileError) Error() string {
-	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
-	}
-	return fmt.Sprintf("%s: %s", e.File, e.Msg)
-}
 
 // LoadFile reads and validates one scenario file.
 func LoadFile(path string) (*Scenario, error) {
@@ -82,23 +70,23 @@ var nameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 // Parse decodes and validates a scenario; name is used in error messages.
 func Parse(name string, data []byte) (*Scenario, error) {
 	if len(data) > cards.MaxFileSize {
-		return nil, &FileError{File: name, Msg: fmt.Sprintf("%d bytes, more than the %d posim reads", len(data), cards.MaxFileSize)}
+		return nil, &yamlx.FileError{File: name, Msg: fmt.Sprintf("%d bytes, more than the %d posim reads", len(data), cards.MaxFileSize)}
 	}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, &FileError{File: name, Msg: "the file is empty"}
+			return nil, &yamlx.FileError{File: name, Msg: "the file is empty"}
 		}
-		return nil, fileErr(name, yamlErr(err))
+		return nil, yamlx.InFile(name, yamlx.Wrap(err))
 	}
 	var more yaml.Node
 	if err := dec.Decode(&more); err == nil {
-		return nil, &FileError{File: name, Line: more.Line, Msg: "one scenario per file: a second YAML document starts here"}
+		return nil, &yamlx.FileError{File: name, Line: more.Line, Msg: "one scenario per file: a second YAML document starts here"}
 	}
 	s := &Scenario{File: name}
-	if err := decodeStrict(&doc, s); err != nil {
-		return nil, fileErr(name, err)
+	if err := yamlx.Decode(&doc, s); err != nil {
+		return nil, yamlx.InFile(name, err)
 	}
 	v := validator{file: name, root: doc.Content[0]}
 	v.scenario(s)
@@ -108,24 +96,16 @@ func Parse(name string, data []byte) (*Scenario, error) {
 	return s, nil
 }
 
-func fileErr(name string, err error) error {
-	var le *LineError
-	if errors.As(err, &le) {
-		return &FileError{File: name, Line: le.Line, Msg: le.Msg}
-	}
-	return &FileError{File: name, Msg: err.Error()}
-}
-
 type validator struct {
 	file string
 	root *yaml.Node
 	errs []error
-	// where the rules run (WhereAcquirer, WhereProxy); "" for both
+	// where the rules run (faults.WhereAcquirer, faults.WhereProxy); "" for both
 	where string
 }
 
 func (v *validator) add(line int, format string, a ...any) {
-	v.errs = append(v.errs, &FileError{File: v.file, Line: line, Msg: fmt.Sprintf(format, a...)})
+	v.errs = append(v.errs, &yamlx.FileError{File: v.file, Line: line, Msg: fmt.Sprintf(format, a...)})
 }
 
 // lineOf returns the line of a key path under the root ("rules", 2, "when").
@@ -187,8 +167,8 @@ func (v *validator) scenario(s *Scenario) {
 			v.add(line, "rule id %q already used at line %d", r.ID, prev)
 		}
 		ids[r.ID] = line
-		v.when(r.When, book, v.lineOf("rules", i, "when"))
-		v.pipeline(r, line)
+		faults.CheckWhen(r.When, book, v.lineOf("rules", i, "when"), v.add)
+		faults.CheckPipeline(r, line, v.where, v.add)
 	}
 	for i, st := range s.Steps {
 		v.step(s, i, st, book)
@@ -307,50 +287,6 @@ func Policies(a AcquirerSetup) (acquirer.Policies, error) {
 		p.AutoRegister = *a.AutoRegister
 	}
 	return p, p.Validate()
-}
-
-var validOps = []string{"sale", "preauth", "completion", "void", "preauth_void", "completion_void", "refund", "balance", "advice", "reversal", "reversal_advice", "signon", "signoff", "echo", "settle", "settle_trailer", "batch_upload", "tc_upload", "script_advice", "download", "status_upload"}
-
-func (v *validator) when(w When, book *cards.Book, line int) {
-	if w.MTI != "" && (len(w.MTI) != 4 || strings.Trim(w.MTI, "0123456789") != "") {
-		v.add(line, "when.mti %q: want four digits", w.MTI)
-	}
-	if w.Op != "" && !contains(validOps, w.Op) {
-		v.add(line, "when.op %q: want one of %s", w.Op, strings.Join(validOps, ", "))
-	}
-	if w.Card != "" {
-		if _, ok := book.ByAlias(w.Card); !ok {
-			v.add(line, "when.card %q is not a card alias (known: %s)", w.Card, strings.Join(book.Aliases(), ", "))
-		}
-	}
-	if a := w.Amount; a != nil {
-		for _, s := range []string{a.Equal, a.Min, a.Max} {
-			if s == "" {
-				continue
-			}
-			if _, err := wire.ParseAmount(s); err != nil {
-				v.add(line, "when.amount: %v", err)
-			}
-		}
-	}
-	if w.Scope != "" && !contains([]string{"global", "connection", "terminal", "merchant"}, w.Scope) {
-		v.add(line, "when.scope %q: want global, connection, terminal or merchant", w.Scope)
-	}
-	if p := w.Probability; p != nil && (*p < 0 || *p > 1) {
-		v.add(line, "when.probability %v: want 0 to 1", *p)
-	}
-	if w.Nth < 0 || w.Times < 0 || w.After < 0 || w.Every < 0 {
-		v.add(line, "when: nth, times, after and every must not be negative")
-	}
-	for _, sub := range w.And {
-		v.when(sub, book, line)
-	}
-	for _, sub := range w.Or {
-		v.when(sub, book, line)
-	}
-	if w.Not != nil {
-		v.when(*w.Not, book, line)
-	}
 }
 
 var outcomes = []string{"approved", "declined", "no_response", "refused", "invalid_response", "blocked", "power_cut", "chip_declined"}

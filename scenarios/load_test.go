@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/posim/posim/faults"
 	"github.com/stretchr/testify/require"
 )
 
@@ -67,15 +68,15 @@ steps:
 	require.NoError(t, err)
 	do := s.Rules[0].Do
 	require.Equal(t, []string{"process", "delay", "delay", "mutate", "respond", "close"}, names(do))
-	require.Equal(t, "2s", do[1].Spec().(*DelaySpec).Fixed.String())
-	require.Equal(t, "uniform", do[2].Spec().(*DelaySpec).Distribution)
-	require.Equal(t, MutateSpec{"stan", "rrn"}, *do[3].Spec().(*MutateSpec))
-	require.Equal(t, "05", (*do[4].Spec().(*RespondSpec))["de39"])
-	require.Equal(t, "rst", do[5].Spec().(*CloseSpec).Mode)
+	require.Equal(t, "2s", do[1].Spec().(*faults.DelaySpec).Fixed.String())
+	require.Equal(t, "uniform", do[2].Spec().(*faults.DelaySpec).Distribution)
+	require.Equal(t, faults.MutateSpec{"stan", "rrn"}, *do[3].Spec().(*faults.MutateSpec))
+	require.Equal(t, "05", (*do[4].Spec().(*faults.RespondSpec))["de39"])
+	require.Equal(t, "rst", do[5].Spec().(*faults.CloseSpec).Mode)
 	require.Equal(t, 2, s.Rules[0].When.Nth)
 }
 
-func names(do []Action) []string {
+func names(do []faults.Action) []string {
 	var out []string
 	for _, a := range do {
 		out = append(out, a.Name)

@@ -3,7 +3,12 @@ package scenarios
 import (
 	"github.com/posim/posim/acquirer"
 	"github.com/posim/posim/cards"
+	"github.com/posim/posim/faults"
+	"github.com/posim/posim/yamlx"
 )
+
+// Duration is a duration written as "30s", "250ms", "10m", "2h" or "3d".
+type Duration = yamlx.Duration
 
 // Text is a string in English and Chinese.
 type Text struct {
@@ -21,17 +26,17 @@ func (t Text) In(lang string) string {
 
 // Scenario is one scenario file.
 type Scenario struct {
-	Name     string   `yaml:"name" json:"name"`
-	Title    Text     `yaml:"title" json:"title"`
-	Story    Text     `yaml:"story" json:"story"`
-	Source   string   `yaml:"source" json:"source"`
-	Tags     []string `yaml:"tags" json:"tags"`
-	Profiles []string `yaml:"profiles" json:"profiles"`
-	Seed     int64    `yaml:"seed" json:"seed"`
-	Setup    Setup    `yaml:"setup" json:"setup"`
-	Rules    []Rule   `yaml:"rules" json:"rules"`
-	Steps    []Step   `yaml:"steps" json:"steps"`
-	Expect   Expect   `yaml:"expect" json:"expect"`
+	Name     string        `yaml:"name" json:"name"`
+	Title    Text          `yaml:"title" json:"title"`
+	Story    Text          `yaml:"story" json:"story"`
+	Source   string        `yaml:"source" json:"source"`
+	Tags     []string      `yaml:"tags" json:"tags"`
+	Profiles []string      `yaml:"profiles" json:"profiles"`
+	Seed     int64         `yaml:"seed" json:"seed"`
+	Setup    Setup         `yaml:"setup" json:"setup"`
+	Rules    []faults.Rule `yaml:"rules" json:"rules"`
+	Steps    []Step        `yaml:"steps" json:"steps"`
+	Expect   Expect        `yaml:"expect" json:"expect"`
 
 	// File is where the scenario was loaded from.
 	File string `yaml:"-" json:"file"`
@@ -144,66 +149,6 @@ type LimitsSetup struct {
 type VelocitySetup struct {
 	Count  int      `yaml:"count" json:"count,omitempty"`
 	Window Duration `yaml:"window" json:"window,omitempty"`
-}
-
-// Rule is one acquirer fault: when it fires, its pipeline handles the
-// request instead of the default (process, respond). First match wins.
-type Rule struct {
-	ID string `yaml:"id" json:"id"`
-	// Profiles limits the rule to these dialects (default: all).
-	Profiles []string `yaml:"profiles" json:"profiles,omitempty"`
-	When     When     `yaml:"when" json:"when"`
-	Do       []Action `yaml:"do" json:"do"`
-}
-
-// When selects the requests a rule applies to: decoded fields combined with
-// and/or/not, then counters, probability and a time window.
-type When struct {
-	MTI            string       `yaml:"mti" json:"mti,omitempty"`
-	Op             string       `yaml:"op" json:"op,omitempty"`
-	ProcessingCode string       `yaml:"processing_code" json:"processing_code,omitempty"`
-	Amount         *AmountMatch `yaml:"amount" json:"amount,omitempty"`
-	PAN            string       `yaml:"pan" json:"pan,omitempty"`
-	Card           string       `yaml:"card" json:"card,omitempty"`
-	BIN            string       `yaml:"bin" json:"bin,omitempty"`
-	TID            string       `yaml:"tid" json:"tid,omitempty"`
-	MID            string       `yaml:"mid" json:"mid,omitempty"`
-	STAN           string       `yaml:"stan" json:"stan,omitempty"`
-	EntryMode      string       `yaml:"entry_mode" json:"entry_mode,omitempty"`
-	Currency       string       `yaml:"currency" json:"currency,omitempty"`
-	And            []When       `yaml:"and" json:"and,omitempty"`
-	Or             []When       `yaml:"or" json:"or,omitempty"`
-	Not            *When        `yaml:"not" json:"not,omitempty"`
-
-	// Nth fires on the Nth matching request only (1-based).
-	Nth int `yaml:"nth" json:"nth,omitempty"`
-	// Times fires at most this many times.
-	Times int `yaml:"times" json:"times,omitempty"`
-	// After skips the first After matching requests.
-	After int `yaml:"after" json:"after,omitempty"`
-	// Every fires on every Every-th matching request.
-	Every int `yaml:"every" json:"every,omitempty"`
-	// Probability fires with this probability, drawn from the rule's own
-	// random stream (derived from the seed and the rule id).
-	Probability *float64 `yaml:"probability" json:"probability,omitempty"`
-	// Scope keeps the counters per connection, terminal, merchant or
-	// globally (the default).
-	Scope string `yaml:"scope" json:"scope,omitempty"`
-	// Window limits the rule to a period of scenario time after the start.
-	Window *Window `yaml:"window" json:"window,omitempty"`
-}
-
-// AmountMatch matches DE4: exactly Equal, or within [Min, Max].
-type AmountMatch struct {
-	Equal string `yaml:"equal" json:"equal,omitempty"`
-	Min   string `yaml:"min" json:"min,omitempty"`
-	Max   string `yaml:"max" json:"max,omitempty"`
-}
-
-// Window is a period of scenario time, measured from the scenario's start.
-type Window struct {
-	From  Duration  `yaml:"from" json:"from"`
-	Until *Duration `yaml:"until" json:"until,omitempty"`
 }
 
 // Step is one thing the emulated terminal (or the world around it) does.

@@ -8,6 +8,7 @@ import (
 	"path"
 	"testing"
 
+	"github.com/posim/posim/faults"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
@@ -58,7 +59,7 @@ func TestSchema_RejectsUnknownKeys(t *testing.T) {
 func TestSchema_NamesEveryPrimitive(t *testing.T) {
 	data, err := os.ReadFile("schema/scenario.schema.json")
 	require.NoError(t, err)
-	for _, name := range ActionNames() {
+	for _, name := range faults.ActionNames() {
 		require.Contains(t, string(data), `"`+name+`"`, name)
 	}
 }

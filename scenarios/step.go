@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/posim/posim/yamlx"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -30,41 +31,41 @@ func contains(list []string, s string) bool { return slices.Contains(list, s) }
 func (s *Step) UnmarshalYAML(n *yaml.Node) error {
 	s.Line = n.Line
 	if n.Kind != yaml.MappingNode {
-		return lineErr(n, "a step is a mapping such as {sale: {amount: \"10.00\"}}")
+		return yamlx.Errorf(n, "a step is a mapping such as {sale: {amount: \"10.00\"}}")
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		switch key := k.Value; {
 		case key == "expect":
 			s.Expect = &StepExpect{}
-			if err := decodeStrict(v, s.Expect); err != nil {
+			if err := yamlx.Decode(v, s.Expect); err != nil {
 				return err
 			}
 		case key == "profiles":
-			if err := decodeStrict(v, &s.Profiles); err != nil {
+			if err := yamlx.Decode(v, &s.Profiles); err != nil {
 				return err
 			}
 		case key == "repeat":
-			if err := decodeStrict(v, &s.Repeat); err != nil {
+			if err := yamlx.Decode(v, &s.Repeat); err != nil {
 				return err
 			}
 			if s.Repeat < 1 {
-				return lineErr(v, "repeat must be at least 1")
+				return yamlx.Errorf(v, "repeat must be at least 1")
 			}
 		case contains(opSteps, key), contains(bareSteps, key), contains(timeSteps, key), contains(disputeSteps, key), contains(accountSteps, key), key == "restart":
 			if s.Op != "" {
-				return lineErr(k, "a step does one thing: %q and %q", s.Op, key)
+				return yamlx.Errorf(k, "a step does one thing: %q and %q", s.Op, key)
 			}
 			s.Op = key
 			if err := s.args(v); err != nil {
 				return err
 			}
 		default:
-			return lineErr(k, "unknown step %q (known: %s, plus expect, repeat and profiles)", key, strings.Join(StepKinds(), ", "))
+			return yamlx.Errorf(k, "unknown step %q (known: %s, plus expect, repeat and profiles)", key, strings.Join(StepKinds(), ", "))
 		}
 	}
 	if s.Op == "" {
-		return lineErr(n, "the step names no action (known: %s)", strings.Join(StepKinds(), ", "))
+		return yamlx.Errorf(n, "the step names no action (known: %s)", strings.Join(StepKinds(), ", "))
 	}
 	return nil
 }
@@ -79,17 +80,17 @@ func (s *Step) args(v *yaml.Node) error {
 		if isNull(v) {
 			return nil
 		}
-		return decodeStrict(v, &s.Args)
+		return yamlx.Decode(v, &s.Args)
 	case contains(bareSteps, s.Op):
 		if !isNull(v) && !(v.Kind == yaml.MappingNode && len(v.Content) == 0) {
-			return lineErr(v, "%s takes no arguments", s.Op)
+			return yamlx.Errorf(v, "%s takes no arguments", s.Op)
 		}
 		return nil
 	case contains(timeSteps, s.Op):
-		return decodeStrict(v, &s.Duration)
+		return yamlx.Decode(v, &s.Duration)
 	case s.Op == "restart":
 		if v.Kind != yaml.ScalarNode || (v.Value != "terminal" && v.Value != "acquirer") {
-			return lineErr(v, "restart takes terminal or acquirer")
+			return yamlx.Errorf(v, "restart takes terminal or acquirer")
 		}
 		s.Target = v.Value
 	}

@@ -118,3 +118,16 @@ func (u *Upload) UnmarshalJSON(data []byte) error {
 	u.Amount = int64(v.Amount)
 	return nil
 }
+
+// ParseRate parses a percentage such as "0.60%" into parts per million.
+func ParseRate(s string) (int64, error) {
+	v := strings.TrimSuffix(strings.TrimSpace(s), "%")
+	if v == s || v == "" {
+		return 0, fmt.Errorf("rate %q: want a percentage such as 0.60%%", s)
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f < 0 || f > 100 {
+		return 0, fmt.Errorf("rate %q: want a percentage such as 0.60%%", s)
+	}
+	return int64(f*10000 + 0.5), nil
+}

@@ -52,6 +52,23 @@ const (
 	OpStatusUpload Op = "status_upload"
 )
 
+// allOps lists every operation but OpUnknown, in the order above.
+var allOps = []Op{OpSale, OpPreAuth, OpCompletion, OpVoid, OpPreAuthVoid, OpCompletionVoid, OpRefund, OpBalance,
+	OpAdvice, OpReversal, OpReversalAdvice, OpSignOn, OpSignOff, OpEcho, OpSettle, OpSettleTrailer, OpBatchUpload,
+	OpTCUpload, OpScriptAdvice, OpDownload, OpStatusUpload}
+
+// Ops lists every operation a terminal and an acquirer exchange.
+func Ops() []Op { return slices.Clone(allOps) }
+
+// OpNames lists the names of Ops (what a fault rule's when.op takes).
+func OpNames() []string {
+	out := make([]string, len(allOps))
+	for i, o := range allOps {
+		out[i] = string(o)
+	}
+	return out
+}
+
 // Network reports whether the operation is network management: sign-on,
 // sign-off, echo, downloads and status uploads, which a terminal sends
 // before it has working keys.

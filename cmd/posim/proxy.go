@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/posim/posim/acquirer"
+	"github.com/posim/posim/faults"
 	"github.com/posim/posim/proxy"
 	"github.com/posim/posim/recording"
 	"github.com/posim/posim/scenarios"
@@ -118,7 +119,7 @@ func runProxy(cmd *cobra.Command, f proxyFlags) error {
 	}
 	journal := acquirer.NewRingJournal(f.journalMax)
 	start := time.Now()
-	var rules *scenarios.Faults
+	var rules *faults.Faults
 	var s *scenarios.Scenario
 	if f.scenario != "" {
 		if s, err = loadScenario(f.scenario); err != nil {
@@ -127,7 +128,7 @@ func runProxy(cmd *cobra.Command, f proxyFlags) error {
 		if !s.Supports(profile.Name()) && profile.Name() != "custom" {
 			return invalid(fmt.Errorf("scenario %s does not support profile %s", s.Name, profile.Name()))
 		}
-		env := scenarios.Env{Profile: profile.Name(), Seed: f.seed, Speed: f.speed, Journal: journal, Now: time.Now, Logger: log,
+		env := faults.Env{Profile: profile.Name(), Seed: f.seed, Speed: f.speed, Journal: journal, Now: time.Now, Logger: log,
 			Elapsed: func() time.Duration { return time.Duration(float64(time.Since(start)) * f.speed) },
 			After:   func(d time.Duration, fn func()) { time.AfterFunc(d, fn) }}
 		if profile.Name() == "custom" {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/posim/posim/faults"
 	"github.com/posim/posim/scenarios"
 	"github.com/spf13/cobra"
 )
@@ -25,14 +26,14 @@ one only.`,
 			if len(args) == 0 {
 				return usageErr("validate needs scenario files or directories")
 			}
-			if where != scenarios.WhereAcquirer && where != scenarios.WhereProxy {
+			if where != faults.WhereAcquirer && where != faults.WhereProxy {
 				return usageErr("--for %q: want acquirer or proxy", where)
 			}
 			loaded, err := scenarios.LoadPaths(args)
 			if err == nil {
 				var errs []error
 				for _, s := range loaded {
-					errs = append(errs, scenarios.CheckFor(s, where))
+					errs = append(errs, faults.Check(s.File, s.Rules, where))
 				}
 				err = errors.Join(errs...)
 			}
@@ -52,6 +53,6 @@ one only.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&where, "for", scenarios.WhereAcquirer, "where the rules will run: acquirer or proxy")
+	cmd.Flags().StringVar(&where, "for", faults.WhereAcquirer, "where the rules will run: acquirer or proxy")
 	return cmd
 }

@@ -1,0 +1,38 @@
+package faults
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/posim/posim/wire"
+	"github.com/stretchr/testify/require"
+)
+
+func TestHoldUntil_TheReversalReleasesTheAnswer(t *testing.T) {
+	f, _ := pipeline(t, "[process, {hold_until: {reversal: true}}]")
+	f.rules[0].When.MTI = "0200"
+	x := newFake()
+	done := make(chan struct{})
+	go func() { f.Serve(context.Background(), x); close(done) }()
+	require.Eventually(t, func() bool {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return len(f.holds) == 1
+	}, 5*time.Second, time.Millisecond)
+	require.Equal(t, []string{"process 0200 stan 000042 amount 1000"}, x.Events(), "held")
+	rev := newFake()
+	rev.req = &wire.Txn{MTI: "0400", Op: wire.OpReversal, STAN: "000043", TID: "TERM0001", Original: &wire.Original{MTI: "0200", STAN: "000042"}}
+	f.Serve(context.Background(), rev)
+	<-done
+	require.Equal(t, "respond 0210 00 stan 000042", x.Events()[1])
+}
+
+func TestHoldUntil_TimesOut(t *testing.T) {
+	require.Equal(t, []string{"process 0200 stan 000042 amount 1000", "respond 0210 00 stan 000042"},
+		playOn(t, "[process, {hold_until: {reversal: true, timeout: 1s}}]", newFake()))
+}
+
+func TestHoldUntil_Checks(t *testing.T) {
+	require.Contains(t, checkPipeline(t, "[process, {hold_until: {timeout: 1s}}]", "")[0], "the only event to wait for is the reversal")
+}
