@@ -681,7 +681,7 @@ func (e *Engine) financial(req *wire.Txn, now time.Time) Decision {
 		// an advice reports what already happened: it cannot be declined
 		if a != nil {
 			d := e.finish(req, rec, "00", "offline advice booked", now)
-			e.l.post(now, a, -req.Amount, "advice", rec)
+			e.l.post(now, a, -req.Amount, string(wire.OpAdvice), rec)
 			return d
 		}
 		return e.finish(req, rec, "00", "offline advice for an unknown card acknowledged", now)
@@ -706,7 +706,7 @@ func (e *Engine) financial(req *wire.Txn, now time.Time) Decision {
 	if req.Op == wire.OpPreAuth {
 		a.Held += req.Amount
 	} else {
-		e.l.post(now, a, -req.Amount, "sale", rec)
+		e.l.post(now, a, -req.Amount, string(wire.OpSale), rec)
 	}
 	e.lateOriginal(rec, &d, now)
 	return d
@@ -890,7 +890,7 @@ func (e *Engine) voidOf(orig *booking, req *wire.Txn, rec *booking, now time.Tim
 	e.setStatus(orig, StatusVoided)
 	orig.Credited = orig.Amount
 	if a := e.l.accounts[orig.PAN()]; a != nil {
-		e.l.post(now, a, orig.Amount, "void", rec)
+		e.l.post(now, a, orig.Amount, string(wire.OpVoid), rec)
 	}
 	e.preAuthOf(orig, false)
 	e.lateOriginal(rec, &d, now)
@@ -919,7 +919,7 @@ func (e *Engine) refund(req *wire.Txn, rec *booking, now time.Time) Decision {
 	d := e.finish(req, rec, "00", fmt.Sprintf("refund of record %d", orig.ID), now)
 	orig.Refunded += req.Amount
 	if a := e.l.accounts[orig.PAN()]; a != nil {
-		e.l.post(now, a, req.Amount, "refund", rec)
+		e.l.post(now, a, req.Amount, string(wire.OpRefund), rec)
 	}
 	return d
 }
@@ -938,7 +938,7 @@ func (e *Engine) complete(req *wire.Txn, rec *booking, now time.Time) Decision {
 	rec.Original = orig.ID
 	d := e.finish(req, rec, "00", fmt.Sprintf("completion of pre-authorisation %d", orig.ID), now)
 	if a := e.l.accounts[orig.PAN()]; a != nil {
-		e.l.post(now, a, -req.Amount, "completion", rec)
+		e.l.post(now, a, -req.Amount, string(wire.OpCompletion), rec)
 	}
 	e.preAuthOf(rec, true)
 	e.lateOriginal(rec, &d, now)
@@ -1033,7 +1033,7 @@ func (e *Engine) undo(orig, rev *booking, now time.Time) {
 		}
 		credit := orig.remaining()
 		orig.Credited += credit
-		post(credit, "reversal")
+		post(credit, string(wire.OpReversal))
 		e.preAuthOf(orig, false)
 	case wire.OpPreAuth:
 		if prev == StatusApproved && a != nil {

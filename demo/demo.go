@@ -410,10 +410,7 @@ func (s *Server) event(i int, e scenarios.Event) {
 	w := words[s.opts.Lang]
 	switch {
 	case e.Source == "terminal" && e.Kind == "step":
-		what := w.ops[e.Op]
-		if what == "" {
-			what = e.Op
-		}
+		what := scenarios.StepLabel(e.Op, s.opts.Lang)
 		if e.Amount != "" {
 			what += " " + e.Amount
 		}
@@ -441,23 +438,13 @@ func (s *Server) event(i int, e scenarios.Event) {
 
 type vocabulary struct {
 	step, card, shows, pending, fault, passed, failed string
-	ops                                               map[string]string
 }
 
-// words are the narration's words in each language.
+// words are the narration's words in each language; steps are named by
+// scenarios.StepLabel.
 var words = map[string]vocabulary{
-	"en": {step: "step", card: "card", shows: "terminal shows: ", pending: "reversal record pending", fault: "fault: ", passed: "passed", failed: "FAILED",
-		ops: map[string]string{"sale": "sale", "preauth": "pre-authorisation", "completion": "completion", "void": "void", "refund": "refund",
-			"balance": "balance inquiry", "reversal": "reversal", "echo": "echo test", "signon": "sign-on", "signoff": "sign-off", "settle": "settlement",
-			"wait": "wait", "advance": "clock advances", "restart": "restart", "reconnect": "reconnect", "host_down": "host goes down", "host_up": "host comes back",
-			"settlement_account": "settlement account", "retrieval": "retrieval request", "chargeback": "chargeback",
-			"representment": "representment", "second_chargeback": "second chargeback"}},
-	"zh": {step: "步骤", card: "卡", shows: "终端显示：", pending: "终端保存了冲正记录", fault: "故障：", passed: "通过", failed: "失败",
-		ops: map[string]string{"sale": "消费", "preauth": "预授权", "completion": "预授权完成", "void": "消费撤销", "refund": "退货",
-			"balance": "余额查询", "reversal": "冲正", "echo": "回响测试", "signon": "签到", "signoff": "签退", "settle": "结算",
-			"wait": "等待", "advance": "时钟前进", "restart": "重启", "reconnect": "重新连接", "host_down": "主机离线", "host_up": "主机恢复",
-			"settlement_account": "结算账户", "retrieval": "调单", "chargeback": "拒付",
-			"representment": "再请款", "second_chargeback": "二次拒付"}},
+	"en": {step: "step", card: "card", shows: "terminal shows: ", pending: "reversal record pending", fault: "fault: ", passed: "passed", failed: "FAILED"},
+	"zh": {step: "步骤", card: "卡", shows: "终端显示：", pending: "终端保存了冲正记录", fault: "故障：", passed: "通过", failed: "失败"},
 }
 
 func (s *Server) narrate(format string, a ...any) {

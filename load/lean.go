@@ -236,7 +236,7 @@ func (f *Fleet) templates(tid string) (map[string]*reqTemplate, error) {
 	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	base := func(op string) *wire.Txn { return f.txn(tid, op, "000001", at, 100, "000000000000") }
 	out := map[string]*reqTemplate{}
-	for _, op := range []string{"sale", "decline", "void", "refund"} {
+	for _, op := range fleetOps {
 		frame, body, err := f.frame(base(op))
 		if err != nil {
 			return nil, fmt.Errorf("load: encoding a %s: %w", op, err)
@@ -273,8 +273,8 @@ func (f *Fleet) templates(tid string) (map[string]*reqTemplate, error) {
 	return out, nil
 }
 
-// txn is the request of an operation ("sale", "decline", "void" or
-// "refund") as a terminal of the fleet sends it; rrn names a void's or
+// txn is the request of an operation (one of fleetOps) as a terminal of
+// the fleet sends it; rrn names a void's or
 // refund's original.
 func (f *Fleet) txn(tid, op, stan string, now time.Time, amount int64, rrn string) *wire.Txn {
 	o := f.o
@@ -282,11 +282,11 @@ func (f *Fleet) txn(tid, op, stan string, now time.Time, amount int64, rrn strin
 		STAN: stan, LocalTime: now.Format("150405"), LocalDate: now.Format("0102"), TID: tid, MID: o.MID, Currency: "156",
 		Condition: wire.CondNormal, Batch: "000001", EntryMode: "021"}
 	switch op {
-	case "decline":
+	case opDecline:
 		t.PAN = o.DeclinePAN
-	case "void":
+	case opVoid:
 		t.Op, t.ProcessingCode, t.RRN, t.EntryMode = wire.OpVoid, wire.PCVoid, rrn, "012"
-	case "refund":
+	case opRefund:
 		t.Op, t.ProcessingCode, t.RRN, t.EntryMode = wire.OpRefund, wire.PCRefund, rrn, "012"
 	}
 	if o.Profile.Capabilities().WorkingKeys {
@@ -492,9 +492,9 @@ func (f *Fleet) one(ctx context.Context, t *terminal, s *shard, start time.Time,
 	amount := 100 + int64(t.rng.IntN(900))
 	rrn := ""
 	switch op {
-	case "void":
+	case opVoid:
 		rrn, amount = t.last.RRN, t.last.Amount
-	case "refund":
+	case opRefund:
 		rrn, amount = t.last.RRN, min(t.last.Amount, 50)
 	}
 	t.stan = t.stan%999_999 + 1
@@ -539,12 +539,12 @@ func (f *Fleet) one(ctx context.Context, t *terminal, s *shard, start time.Time,
 	responses.Add(1)
 	if rc == "00" {
 		switch op {
-		case "sale":
+		case opSale:
 			if o.Mix.Void+o.Mix.Refund > 0 {
 				r, _ := t.fields.GetString(37)
 				t.last = &wire.Txn{RRN: r, Amount: amount}
 			}
-		case "void", "refund":
+		case opVoid, opRefund:
 			t.last = nil // one reference per sale keeps voids and refunds valid
 		}
 	}
@@ -556,18 +556,18 @@ func (f *Fleet) one(ctx context.Context, t *terminal, s *shard, start time.Time,
 func (f *Fleet) pick(t *terminal) string {
 	m := f.o.Mix
 	n := t.rng.IntN(m.total())
-	op := "sale"
+	op := opSale
 	switch {
 	case n < m.Sale:
 	case n < m.Sale+m.Void:
-		op = "void"
+		op = opVoid
 	case n < m.Sale+m.Void+m.Refund:
-		op = "refund"
+		op = opRefund
 	default:
-		op = "decline"
+		op = opDecline
 	}
-	if (op == "void" || op == "refund") && t.last == nil {
-		op = "sale"
+	if (op == opVoid || op == opRefund) && t.last == nil {
+		op = opSale
 	}
 	return op
 }
@@ -577,7 +577,7 @@ func (f *Fleet) pick(t *terminal) string {
 // next transaction. A reversed void leaves its sale standing: it stays the
 // terminal's last.
 func (f *Fleet) reverse(ctx context.Context, t *terminal, s *shard, orig *wire.Txn, op string) {
-	if op == "refund" {
+	if op == opRefund {
 		return // a refund is not reversed (rule R1), and this fleet does not retransmit it
 	}
 	acknowledged := false

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+	posterm "github.com/posim/posim/terminal"
 	"github.com/posim/posim/wire"
 )
 
@@ -57,12 +58,41 @@ type Options struct {
 	Progress func(Progress)
 }
 
+// The operations of a fleet: the catalogue's sale, void and refund
+// (posterm.Operations), and a decline, a sale of the card the host
+// declines.
+const (
+	opSale    = string(wire.OpSale)
+	opVoid    = string(wire.OpVoid)
+	opRefund  = string(wire.OpRefund)
+	opDecline = "decline"
+)
+
+// fleetOps are the operations a fleet sends, in the order a mix names them.
+var fleetOps = []string{opSale, opVoid, opRefund, opDecline}
+
 // Mix is the relative weight of each operation in a run.
 type Mix struct {
 	Sale, Void, Refund, Decline int
 }
 
-// ParseMix reads "sale=70,void=10,refund=10,decline=10" (weights, any scale).
+// weight returns where op's weight is kept.
+func (m *Mix) weight(op string) *int {
+	switch op {
+	case opSale:
+		return &m.Sale
+	case opVoid:
+		return &m.Void
+	case opRefund:
+		return &m.Refund
+	case opDecline:
+		return &m.Decline
+	}
+	return nil
+}
+
+// ParseMix reads "sale=70,void=10,refund=10,decline=10" (weights, any
+// scale). Operations are named as in the terminal's catalogue.
 func ParseMix(s string) (Mix, error) {
 	var m Mix
 	if strings.TrimSpace(s) == "" {
@@ -74,18 +104,19 @@ func ParseMix(s string) (Mix, error) {
 		if !ok || err != nil || n < 0 {
 			return m, fmt.Errorf("mix %q: want op=weight, like sale=80,void=10", part)
 		}
-		switch strings.TrimSpace(k) {
-		case "sale":
-			m.Sale = n
-		case "void":
-			m.Void = n
-		case "refund":
-			m.Refund = n
-		case "decline":
-			m.Decline = n
-		default:
-			return m, fmt.Errorf("mix %q: unknown operation %q (want sale, void, refund or decline)", s, k)
+		name := strings.TrimSpace(k)
+		if op, ok := posterm.Lookup(name); ok {
+			name = op.Name()
 		}
+		w := m.weight(name)
+		if w == nil {
+			why := "unknown operation"
+			if _, ok := posterm.Lookup(name); ok {
+				why = "an operation posim load does not send"
+			}
+			return m, fmt.Errorf("mix %q: %s %q (want %s)", s, why, k, strings.Join(fleetOps, ", "))
+		}
+		*w = n
 	}
 	if m.total() == 0 {
 		return m, fmt.Errorf("mix %q: all weights are zero", s)
@@ -97,7 +128,11 @@ func (m Mix) total() int { return m.Sale + m.Void + m.Refund + m.Decline }
 
 // String is the mix as ParseMix reads it.
 func (m Mix) String() string {
-	return fmt.Sprintf("sale=%d,void=%d,refund=%d,decline=%d", m.Sale, m.Void, m.Refund, m.Decline)
+	parts := make([]string, len(fleetOps))
+	for i, op := range fleetOps {
+		parts[i] = fmt.Sprintf("%s=%d", op, *m.weight(op))
+	}
+	return strings.Join(parts, ",")
 }
 
 // Progress is a running count.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -306,52 +307,27 @@ func (v *validator) step(s *Scenario, i int, st Step, book *cards.Book) {
 			v.add(line, "step %d: %v", i+1, err)
 		}
 	}
-	switch st.Op {
-	case "sale", "preauth":
-		if a.Amount == "" {
-			v.add(line, "step %d: %s needs an amount", i+1, st.Op)
-		}
-	case "completion", "refund":
-		if a.Amount == "" {
-			v.add(line, "step %d: %s needs an amount", i+1, st.Op)
-		}
-		fallthrough
-	case "preauth_void":
-		if a.RRN == "" && a.RRNOf == 0 && a.AuthCode == "" {
-			v.add(line, "step %d: %s needs rrn, rrn_of or auth_code (the original pre-authorisation)", i+1, st.Op)
-		}
-	case "void", "completion_void":
-		if a.RRN == "" && a.RRNOf == 0 {
-			v.add(line, "step %d: %s needs rrn or rrn_of (the step of the original)", i+1, st.Op)
+	if op, ok := terminal.Lookup(st.Op); ok {
+		if missing := op.Missing(a.given); missing != nil {
+			v.add(line, "step %d: %s needs %s", i+1, st.Op, argNames(missing))
 		}
 	}
-	if contains(accountSteps, st.Op) && a.Status != acquirer.AccountCorrected && !contains(acquirer.ReturnReasons, a.Status) {
-		v.add(line, "step %d: settlement_account status %q: want %s or one of %s", i+1, a.Status, acquirer.AccountCorrected, strings.Join(acquirer.ReturnReasons, ", "))
-	}
-	if contains(disputeSteps, st.Op) {
-		if a.STAN == "" {
-			v.add(line, "step %d: %s needs the stan of the disputed sale", i+1, st.Op)
-		}
-		if a.Fee != "" {
-			if _, err := wire.ParseAmount(a.Fee); err != nil {
-				v.add(line, "step %d: fee: %v", i+1, err)
-			}
+	if w, ok := lookupWorld(st.Op); ok && w.check != nil {
+		for _, problem := range w.check(st) {
+			v.add(line, "step %d: %s", i+1, problem)
 		}
 	}
-	if a.RRNOf != 0 && (a.RRNOf < 1 || a.RRNOf > i || !contains(opSteps, s.Steps[a.RRNOf-1].Op)) {
+	if a.RRNOf != 0 && (a.RRNOf < 1 || a.RRNOf > i || !transactionStep(s.Steps[a.RRNOf-1].Op)) {
 		v.add(line, "step %d: rrn_of %d must name an earlier transaction step", i+1, a.RRNOf)
 	}
-	if a.PowerCut != "" && !contains(powerCuts, a.PowerCut) {
+	if a.PowerCut != "" && !slices.Contains(powerCuts, a.PowerCut) {
 		v.add(line, "step %d: power_cut %q: want %s", i+1, a.PowerCut, strings.Join(powerCuts, ", "))
 	}
-	if a.CardResponse != "" && !contains(terminal.CardResponses(), a.CardResponse) {
+	if a.CardResponse != "" && !slices.Contains(terminal.CardResponses(), a.CardResponse) {
 		v.add(line, "step %d: card_response %q: want %s", i+1, a.CardResponse, strings.Join(terminal.CardResponses(), ", "))
 	}
-	if (st.Op == "wait" || st.Op == "host_down") && st.Duration <= 0 {
-		v.add(line, "step %d: %s needs a positive duration", i+1, st.Op)
-	}
 	if e := st.Expect; e != nil {
-		if e.Outcome != "" && !contains(outcomes, e.Outcome) {
+		if e.Outcome != "" && !slices.Contains(outcomes, e.Outcome) {
 			v.add(line, "step %d: expect.outcome %q: want %s", i+1, e.Outcome, strings.Join(outcomes, ", "))
 		}
 		if e.Balance != "" {
@@ -360,6 +336,13 @@ func (v *validator) step(s *Scenario, i int, st Step, book *cards.Book) {
 			}
 		}
 	}
+}
+
+// transactionStep reports whether a step kind is an operation of the
+// terminal with arguments: one whose transaction a later step may name.
+func transactionStep(kind string) bool {
+	op, ok := terminal.Lookup(kind)
+	return ok && !op.Bare()
 }
 
 func (v *validator) expect(e Expect, book *cards.Book) {
@@ -374,7 +357,7 @@ func (v *validator) expect(e Expect, book *cards.Book) {
 		}
 	}
 	for kind := range e.Journal {
-		if !contains(journalKinds, kind) {
+		if !slices.Contains(journalKinds, kind) {
 			v.add(v.lineOf("expect", "journal"), "expect.journal: unknown kind %q (known: %s)", kind, strings.Join(journalKinds, ", "))
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -478,13 +479,13 @@ func (r *run) teardown() {
 // scenario does not begin with a sign-on of its own; the STANs the scenario
 // names then count from after it.
 func (r *run) signOnFirst(ctx context.Context) {
-	if r.tcfg.AutoSignOn && !r.term.State().SignedOn && r.firstOp() != "signon" {
+	if r.tcfg.AutoSignOn && !r.term.State().SignedOn && r.firstOp() != string(wire.OpSignOn) {
 		if res, err := r.term.SignOn(ctx); res != nil {
 			detail := string(res.Outcome)
 			if err != nil {
 				detail += ": " + err.Error()
 			}
-			r.event(Event{Source: "terminal", Kind: "result", STAN: res.STAN, RC: res.ResponseCode, Op: "signon",
+			r.event(Event{Source: "terminal", Kind: "result", STAN: res.STAN, RC: res.ResponseCode, Op: string(wire.OpSignOn),
 				Outcome: string(res.Outcome), Detail: "sign-on before the first step: " + detail})
 		}
 	}
@@ -496,11 +497,9 @@ func (r *run) signOnFirst(ctx context.Context) {
 // firstOp is the first step that the terminal acts in.
 func (r *run) firstOp() string {
 	for _, st := range r.s.Steps {
-		switch st.Op {
-		case "wait", "advance", "host_down", "host_up", "restart", "reconnect":
-			continue
+		if _, world := lookupWorld(st.Op); !world {
+			return st.Op
 		}
-		return st.Op
 	}
 	return ""
 }
@@ -530,105 +529,95 @@ func (r *run) sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// do runs one step once.
+// do runs one step once: an operation of the terminal's catalogue, or a
+// world step.
 func (r *run) do(ctx context.Context, i int, st Step) (StepResult, error) {
 	sr := StepResult{Index: i + 1, Op: st.Op, Line: st.Line}
 	r.event(Event{Source: "terminal", Kind: "step", Detail: describeStep(st), Op: st.Op, Card: st.Args.Card, Amount: st.Args.Amount})
 	var res *terminal.Result
-	var opErr error
-	if r.opts.Target != "" && (st.Op == "host_down" || st.Op == "host_up" || (st.Op == "restart" && st.Target == "acquirer") ||
-		contains(disputeSteps, st.Op) || contains(accountSteps, st.Op)) {
-		return sr, fmt.Errorf("%s acts on posim's own acquirer: not possible with a target host", describeStep(st))
-	}
-	switch st.Op {
-	case "wait":
-		return sr, r.sleep(ctx, st.Duration.D())
-	case "advance":
-		r.host.Advance(st.Duration.D())
-		sr.Detail = "clock advanced " + st.Duration.String()
-		return sr, nil
-	case "reconnect":
-		r.term.Close()
-		return sr, nil
-	case "restart":
-		if st.Target == "terminal" {
-			r.term.Close()
-			t, err := terminal.New(r.tcfg)
-			if err != nil {
-				return sr, err
-			}
-			r.term = t
-			return sr, nil
+	var err error
+	if op, ok := terminal.Lookup(st.Op); ok {
+		req, rerr := r.request(st.Args)
+		if rerr != nil {
+			return sr, rerr
 		}
-		return sr, r.host.Restart()
-	case "host_down":
-		a := r.acquirer()
-		a.Pause()
-		r.after(r.scale(st.Duration.D()), func() { _ = a.Resume() })
-		return sr, nil
-	case "host_up":
-		return sr, r.acquirer().Resume()
-	case "retrieval", "chargeback", "representment", "second_chargeback":
-		res = r.dispute(st)
-	case "settlement_account":
-		res = r.settlementAccount(st)
-	case "echo":
-		res, opErr = r.term.Echo(ctx)
-	case "signon":
-		res, opErr = r.term.SignOn(ctx)
-	case "signoff":
-		res, opErr = r.term.SignOff(ctx)
-	case "settle":
-		res, opErr = r.term.Settle(ctx)
-	default:
-		req, err := r.request(st.Args)
-		if err != nil {
+		res, err = op.Run(r.term, ctx, req)
+		if errors.Is(err, terminal.ErrInvalidRequest) {
 			return sr, err
 		}
-		switch st.Op {
-		case "sale":
-			res, opErr = r.term.Sale(ctx, req)
-		case "preauth":
-			res, opErr = r.term.PreAuth(ctx, req)
-		case "completion":
-			res, opErr = r.term.Completion(ctx, req)
-		case "preauth_void":
-			res, opErr = r.term.PreAuthVoid(ctx, req)
-		case "completion_void":
-			res, opErr = r.term.CompletionVoid(ctx, req)
-		case "void":
-			res, opErr = r.term.Void(ctx, req)
-		case "refund":
-			res, opErr = r.term.Refund(ctx, req)
-		case "balance":
-			res, opErr = r.term.Balance(ctx, req)
-		case "reversal":
-			res, opErr = r.term.Reversal(ctx, req)
+	} else {
+		w, _ := lookupWorld(st.Op)
+		if r.opts.Target != "" && (w.host || (st.Op == "restart" && st.Target == "acquirer")) {
+			return sr, fmt.Errorf("%s acts on posim's own acquirer: not possible with a target host", describeStep(st))
 		}
-	}
-	if errors.Is(opErr, terminal.ErrInvalidRequest) {
-		return sr, opErr
+		if res, err = w.run(r, ctx, st, &sr); err != nil {
+			return sr, err
+		}
 	}
 	if res != nil {
-		sr.res = res
-		sr.Outcome, sr.ResponseCode, sr.Meaning = string(res.Outcome), res.ResponseCode, res.Meaning
-		sr.Display, sr.DisplayZH, sr.STAN, sr.RRN = res.Display, res.DisplayZH, res.STAN, res.RRN
-		sr.Amount, sr.PAN, sr.ReversalPending, sr.ReversalsSent = res.Amount, res.PAN, res.ReversalPending, len(res.ReversalsSent)
-		detail := string(res.Outcome)
-		if res.ResponseCode != "" {
-			detail += " " + res.ResponseCode
-		}
-		ev := Event{Source: "terminal", Kind: "result", STAN: res.STAN, RC: res.ResponseCode, Detail: detail + ": " + res.Display,
-			Op: st.Op, Outcome: string(res.Outcome), Display: res.Display, DisplayZH: res.DisplayZH, Pending: res.ReversalPending}
-		if res.Receipt != nil {
-			var en, zh strings.Builder
-			_ = terminal.WriteReceipt(&en, res.Receipt, "en")
-			_ = terminal.WriteReceipt(&zh, res.Receipt, "zh")
-			ev.Receipt, ev.ReceiptZH = en.String(), zh.String()
-		}
-		r.event(ev)
+		r.result(st, res, &sr)
 	}
 	return sr, nil
+}
+
+// result fills the step's result from the terminal's and tells the
+// events.
+func (r *run) result(st Step, res *terminal.Result, sr *StepResult) {
+	sr.res = res
+	sr.Outcome, sr.ResponseCode, sr.Meaning = string(res.Outcome), res.ResponseCode, res.Meaning
+	sr.Display, sr.DisplayZH, sr.STAN, sr.RRN = res.Display, res.DisplayZH, res.STAN, res.RRN
+	sr.Amount, sr.PAN, sr.ReversalPending, sr.ReversalsSent = res.Amount, res.PAN, res.ReversalPending, len(res.ReversalsSent)
+	detail := string(res.Outcome)
+	if res.ResponseCode != "" {
+		detail += " " + res.ResponseCode
+	}
+	ev := Event{Source: "terminal", Kind: "result", STAN: res.STAN, RC: res.ResponseCode, Detail: detail + ": " + res.Display,
+		Op: st.Op, Outcome: string(res.Outcome), Display: res.Display, DisplayZH: res.DisplayZH, Pending: res.ReversalPending}
+	if res.Receipt != nil {
+		var en, zh strings.Builder
+		_ = terminal.WriteReceipt(&en, res.Receipt, "en")
+		_ = terminal.WriteReceipt(&zh, res.Receipt, "zh")
+		ev.Receipt, ev.ReceiptZH = en.String(), zh.String()
+	}
+	r.event(ev)
+}
+
+func (r *run) wait(ctx context.Context, st Step, _ *StepResult) (*terminal.Result, error) {
+	return nil, r.sleep(ctx, st.Duration.D())
+}
+
+func (r *run) advance(_ context.Context, st Step, sr *StepResult) (*terminal.Result, error) {
+	r.host.Advance(st.Duration.D())
+	sr.Detail = "clock advanced " + st.Duration.String()
+	return nil, nil
+}
+
+func (r *run) reconnect(context.Context, Step, *StepResult) (*terminal.Result, error) {
+	return nil, r.term.Close()
+}
+
+func (r *run) restart(_ context.Context, st Step, _ *StepResult) (*terminal.Result, error) {
+	if st.Target != "terminal" {
+		return nil, r.host.Restart()
+	}
+	r.term.Close()
+	t, err := terminal.New(r.tcfg)
+	if err != nil {
+		return nil, err
+	}
+	r.term = t
+	return nil, nil
+}
+
+func (r *run) hostDown(_ context.Context, st Step, _ *StepResult) (*terminal.Result, error) {
+	a := r.acquirer()
+	a.Pause()
+	r.after(r.scale(st.Duration.D()), func() { _ = a.Resume() })
+	return nil, nil
+}
+
+func (r *run) hostUp(context.Context, Step, *StepResult) (*terminal.Result, error) {
+	return nil, r.acquirer().Resume()
 }
 
 func describeStep(st Step) string {
@@ -711,12 +700,12 @@ func cupFramer(tpdu, header, mismatch string) (wire.TPDUFramer, error) {
 
 // forProfile reports whether something limited to profiles applies under p.
 func forProfile(profiles []string, p string) bool {
-	return len(profiles) == 0 || contains(profiles, p)
+	return len(profiles) == 0 || slices.Contains(profiles, p)
 }
 
 // dispute runs a back-office dispute step on the acquirer's books; its
 // result is approved when the step was accepted, refused otherwise.
-func (r *run) dispute(st Step) *terminal.Result {
+func (r *run) dispute(_ context.Context, st Step, _ *StepResult) (*terminal.Result, error) {
 	a := st.Args
 	stan := r.stanArg(a.STAN)
 	tid := a.TID
@@ -743,12 +732,12 @@ func (r *run) dispute(st Step) *terminal.Result {
 	}
 	res.DisplayZH = res.Display
 	r.event(Event{Source: "acquirer", Kind: "dispute", STAN: stan, Detail: res.Display})
-	return res
+	return res, nil
 }
 
 // settlementAccount runs a settlement_account step on the acquirer's back
 // office; its result is approved when the back office took it.
-func (r *run) settlementAccount(st Step) *terminal.Result {
+func (r *run) settlementAccount(_ context.Context, st Step, _ *StepResult) (*terminal.Result, error) {
 	mid := st.Args.MID
 	if mid == "" {
 		mid = r.tcfg.MID
@@ -769,7 +758,7 @@ func (r *run) settlementAccount(st Step) *terminal.Result {
 		res.DisplayZH = fmt.Sprintf("商户 %s 结算账户已更正：退回款 %s 将于 %s 重新划付", mid, wire.FormatAmount(l.Net), l.PayoutDate)
 	}
 	r.event(Event{Source: "acquirer", Kind: "settlement_account", Detail: res.Display})
-	return res
+	return res, nil
 }
 
 func orZero(s string) string {

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/posim/posim/faults"
+	"github.com/posim/posim/terminal"
+	"github.com/posim/posim/wire"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
@@ -62,4 +64,55 @@ func TestSchema_NamesEveryPrimitive(t *testing.T) {
 	for _, name := range faults.ActionNames() {
 		require.Contains(t, string(data), `"`+name+`"`, name)
 	}
+}
+
+// schemaDefs reads the shipped schema's definitions.
+func schemaDefs(t *testing.T) map[string]any {
+	t.Helper()
+	data, err := os.ReadFile("schema/scenario.schema.json")
+	require.NoError(t, err)
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal(data, &doc))
+	return doc["$defs"].(map[string]any)
+}
+
+// Every step kind (each operation of the terminal's catalogue, each world
+// step) is a key of the schema's step, with the argument form the loader
+// takes, and the schema names no step the loader refuses.
+func TestSchema_NamesEveryStepKind(t *testing.T) {
+	steps := schemaDefs(t)["step"].(map[string]any)["properties"].(map[string]any)
+	ref := func(kind string) string {
+		p, ok := steps[kind].(map[string]any)
+		require.True(t, ok, "the schema has no step %q", kind)
+		r, _ := p["$ref"].(string)
+		return r
+	}
+	for _, op := range terminal.Operations() {
+		want := "#/$defs/opArgs"
+		if op.Bare() {
+			want = "#/$defs/none"
+		}
+		require.Equal(t, want, ref(op.Name()), op.Name())
+	}
+	forms := map[stepArg]string{argNone: "#/$defs/none", argDuration: "#/$defs/duration", argKeys: "#/$defs/opArgs", argTarget: ""}
+	for _, w := range worldSteps {
+		require.Equal(t, forms[w.arg], ref(w.kind), w.kind)
+	}
+	for key := range steps {
+		switch key {
+		case "repeat", "profiles", "expect":
+			continue
+		}
+		require.Contains(t, StepKinds(), key, "the schema names a step posim does not know")
+	}
+}
+
+// A rule's when.op takes exactly the operations of the wire model.
+func TestSchema_WhenOpIsEveryOperation(t *testing.T) {
+	when := schemaDefs(t)["when"].(map[string]any)["properties"].(map[string]any)
+	var enum []string
+	for _, v := range when["op"].(map[string]any)["enum"].([]any) {
+		enum = append(enum, v.(string))
+	}
+	require.ElementsMatch(t, wire.OpNames(), enum)
 }

@@ -48,29 +48,18 @@ type Receipt struct {
 	Reversal *ReversalSent `json:"reversal,omitempty"`
 }
 
-// receiptTypes names the operations as a slip does.
-var receiptTypes = map[string][2]string{
-	string(wire.OpSale):           {"SALE", "消费"},
-	string(wire.OpVoid):           {"VOID", "消费撤销"},
-	string(wire.OpRefund):         {"REFUND", "退货"},
-	string(wire.OpPreAuth):        {"AUTH", "预授权"},
-	string(wire.OpCompletion):     {"AUTH COMPLETE", "预授权完成"},
-	string(wire.OpPreAuthVoid):    {"AUTH VOID", "预授权撤销"},
-	string(wire.OpCompletionVoid): {"COMPLETE VOID", "预授权完成撤销"},
-}
-
 // receipt makes the slip of a finished operation: req is what went out,
 // resp the answer (nil: none).
 func (t *Terminal) receipt(res *Result, req, resp *wire.Txn) {
-	names, ok := receiptTypes[res.Operation]
-	if !ok || req == nil || req.STAN == "" {
+	op, ok := Lookup(res.Operation)
+	if !ok || op.Receipt == "" || req == nil || req.STAN == "" {
 		return // nothing went out: no slip
 	}
 	at := t.stamped
 	r := &Receipt{
 		Merchant: t.cfg.MerchantName, MID: t.cfg.MID, TID: t.cfg.TID, Operator: t.cfg.Operator,
 		Card: wire.MaskPAN(req.PAN), CardOrganisation: wire.CardOrganisation(req.PAN),
-		Operation: res.Operation, Type: names[0], TypeZH: names[1],
+		Operation: res.Operation, Type: op.Receipt, TypeZH: op.ReceiptZH,
 		Batch: req.Batch, Trace: req.STAN, RRN: res.RRN, AuthCode: res.AuthCode,
 		Time: at.Format("2006/01/02 15:04:05"), Amount: res.Amount, Currency: res.Currency,
 		Outcome: res.Outcome, ResponseCode: res.ResponseCode,

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -80,97 +79,13 @@ Exit codes: 0 approved, 1 usage error, 2 invalid input,
 	f.specFlags.add(pf)
 	f.tls.add(pf)
 
-	ops := []struct {
-		name, short string
-		flags       []string
-		run         func(*terminal.Terminal, *cobra.Command, terminal.Request) (*terminal.Result, error)
-	}{
-		{"sale", "Debit a card (0200)", []string{"amount", "card"}, func(t *terminal.Terminal, c *cobra.Command, r terminal.Request) (*terminal.Result, error) {
-			return t.Sale(c.Context(), r)
-		}},
-		{"preauth", "Place a hold on a card (0100)", []string{"amount", "card"}, func(t *terminal.Terminal, c *cobra.Command, r terminal.Request) (*terminal.Result, error) {
-			return t.PreAuth(c.Context(), r)
-		}},
-		{"completion", "Complete a pre-authorisation by RRN (0200, DE25 06)", []string{"amount", "rrn"}, func(t *terminal.Terminal, c *cobra.Command, r terminal.Request) (*terminal.Result, error) {
-			return t.Completion(c.Context(), r)
-		}},
-		{"void", "Void a sale of the open batch by RRN (0200, 020000)", []string{"rrn"}, func(t *terminal.Terminal, c *cobra.Command, r terminal.Request) (*terminal.Result, error) {
-			return t.Void(c.Context(), r)
-		}},
-		{"preauth-void", "Cancel a pre-authorisation by --auth-code or --rrn (cup 0100 200000, DE25 06)", []string{"auth"}, func(t *terminal.Terminal, c *cobra.Command, r terminal.Request) (*terminal.Result, error) {
-			return t.PreAuthVoid(c.Context(), r)
-		}},
-		{"completion-void", "Cancel a completion by RRN (cup 0200 200000, DE25 06)", []string{"rrn"}, func(t *terminal.Terminal, c *cobra.Command, r terminal.Request) (*terminal.Result, error) {
-			return t.CompletionVoid(c.Context(), r)
-		}},
-		{"refund", "Refund against a sale's RRN (0220, 200000)", []string{"amount", "rrn"}, func(t *terminal.Terminal, c *cobra.Command, r terminal.Request) (*terminal.Result, error) {
-			return t.Refund(c.Context(), r)
-		}},
-		{"balance", "Ask for a card's balance (0200, 310000)", []string{"card"}, func(t *terminal.Terminal, c *cobra.Command, r terminal.Request) (*terminal.Result, error) {
-			return t.Balance(c.Context(), r)
-		}},
-		{"reversal", "Send the pending reversal, or reverse a logged transaction (0400)", nil, func(t *terminal.Terminal, c *cobra.Command, r terminal.Request) (*terminal.Result, error) {
-			return t.Reversal(c.Context(), r)
-		}},
-		{"echo", "Test the link (0800, DE70 301)", nil, func(t *terminal.Terminal, c *cobra.Command, _ terminal.Request) (*terminal.Result, error) {
-			return t.Echo(c.Context())
-		}},
-		{"signon", "Sign on (0800, DE70 001)", nil, func(t *terminal.Terminal, c *cobra.Command, _ terminal.Request) (*terminal.Result, error) {
-			return t.SignOn(c.Context())
-		}},
-		{"signoff", "Sign off (0800, DE70 002)", nil, func(t *terminal.Terminal, c *cobra.Command, _ terminal.Request) (*terminal.Result, error) {
-			return t.SignOff(c.Context())
-		}},
-		{"download", "cup: download the chip CA public keys and application parameters (0820 372/382, 0800 370/380)", nil, func(t *terminal.Terminal, c *cobra.Command, _ terminal.Request) (*terminal.Result, error) {
-			return t.Download(c.Context())
-		}},
-		{"settle", "Settle the open batch (0500; 0320 upload when out of balance)", nil, func(t *terminal.Terminal, c *cobra.Command, _ terminal.Request) (*terminal.Result, error) {
-			return t.Settle(c.Context())
-		}},
-	}
-	for _, op := range ops {
-		sub := &cobra.Command{
-			Use:   op.name,
-			Short: op.short,
-			Args:  cobra.NoArgs,
-			RunE: func(cmd *cobra.Command, _ []string) error {
-				return runTerminal(cmd, f, op.name, op.flags, op.run)
-			},
-		}
-		fl := sub.Flags()
-		has := func(name string) bool { return slices.Contains(opFlags[op.name], name) }
-		if has("amount") {
-			fl.StringVar(&f.amount, "amount", "", "amount with two decimals, e.g. 12.34")
-		}
-		if has("card") {
-			fl.StringVar(&f.card, "card", "", "card alias (see the README) or PAN; default approve")
-			fl.StringVar(&f.pan, "pan", "", "card number (instead of --card)")
-		}
-		if has("pin") {
-			fl.StringVar(&f.pin, "pin", "", "PIN the cardholder types (default: the card's)")
-			fl.BoolVar(&f.noPIN, "no-pin", false, "send no PIN block")
-		}
-		if has("rrn") {
-			fl.StringVar(&f.rrn, "rrn", "", "RRN of the original transaction")
-		}
-		if has("auth-code") {
-			fl.StringVar(&f.authCode, "auth-code", "", "authorisation code of the pre-authorisation (completion, preauth-void)")
-		}
-		if has("stan") {
-			fl.StringVar(&f.stan, "stan", "", "STAN of the logged transaction to reverse (default: the last one)")
-		}
-		if has("chip") {
-			fl.StringVar(&f.cardResponse, "card-response", "", "chip card fault for this sale: "+strings.Join(terminal.CardResponses(), ", "))
-			fl.BoolVar(&f.fallback, "fallback", false, "swipe a chip card (DE22 80x), as when its chip cannot be read")
-		}
-		fl.BoolVar(&f.badMAC, "bad-mac", false, "cup fault: send a MAC with one bit flipped")
-		fl.StringArrayVar(&f.fields, "field", nil, "add a field your host requires, N=VALUE (repeatable), e.g. --field 48=0012ABCD --field 63=001")
-		cmd.AddCommand(sub)
+	for _, op := range terminal.Operations() {
+		cmd.AddCommand(newTerminalOpCmd(&f, op))
 	}
 	cmd.AddCommand(newTerminalStateCmd(&f), newTerminalResetCmd(&f))
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		if len(args) == 0 {
-			return usageErr("terminal needs an operation: sale, preauth, completion, void, refund, balance, reversal, echo, signon, signoff, download or settle (or state, reset)")
+			return usageErr("terminal needs an operation: %s (or state, reset)", strings.Join(terminalCommands(), ", "))
 		}
 		return usageErr("unknown terminal operation %q (see posim terminal --help)", args[0])
 	}
@@ -247,7 +162,7 @@ func (f terminalFlags) config(cmd *cobra.Command, stderr io.Writer) (terminal.Co
 	return cfg, nil
 }
 
-func (f terminalFlags) request(op string, needs []string) (terminal.Request, error) {
+func (f terminalFlags) request(op terminal.Operation) (terminal.Request, error) {
 	r := terminal.Request{Card: f.card, PIN: f.pin, NoPIN: f.noPIN, RRN: f.rrn, AuthCode: f.authCode, STAN: f.stan, BadMAC: f.badMAC,
 		CardResponse: f.cardResponse, Fallback: f.fallback}
 	if len(f.fields) > 0 {
@@ -267,15 +182,8 @@ func (f terminalFlags) request(op string, needs []string) (terminal.Request, err
 		}
 		r.Card = f.pan // a PAN failing Luhn is still sent: it is a test case
 	}
-	for _, n := range needs {
-		switch {
-		case n == "amount" && f.amount == "" && !strings.HasSuffix(op, "void"):
-			return r, usageErr("%s needs --amount", op)
-		case n == "auth" && f.authCode == "" && f.rrn == "":
-			return r, usageErr("%s needs --auth-code or --rrn (the original pre-authorisation's)", op)
-		case n == "rrn" && f.rrn == "":
-			return r, usageErr("%s needs --rrn (the original transaction's RRN)", op)
-		}
+	if missing := op.Missing(f.given); missing != nil {
+		return r, usageErr("%s needs %s", op.Command(), argFlags(missing))
 	}
 	if f.amount != "" {
 		v, err := wire.ParseAmount(f.amount)
@@ -290,9 +198,8 @@ func (f terminalFlags) request(op string, needs []string) (terminal.Request, err
 	return r, nil
 }
 
-func runTerminal(cmd *cobra.Command, f terminalFlags, op string, needs []string,
-	do func(*terminal.Terminal, *cobra.Command, terminal.Request) (*terminal.Result, error)) error {
-	req, err := f.request(op, needs)
+func runTerminal(cmd *cobra.Command, f terminalFlags, op terminal.Operation) error {
+	req, err := f.request(op)
 	if err != nil {
 		return err
 	}
@@ -310,7 +217,7 @@ func runTerminal(cmd *cobra.Command, f terminalFlags, op string, needs []string,
 		return invalid(err)
 	}
 	defer term.Close()
-	res, opErr := do(term, cmd, req)
+	res, opErr := op.Run(term, cmd.Context(), req)
 	if errors.Is(opErr, terminal.ErrInvalidRequest) {
 		return invalid(opErr)
 	}
@@ -381,18 +288,79 @@ func printResult(w io.Writer, r *terminal.Result) {
 	}
 }
 
-// opFlags are the flags each operation takes besides the terminal's own:
-// a subcommand shows only what it uses.
-var opFlags = map[string][]string{
-	"sale":            {"amount", "card", "pin", "chip"},
-	"preauth":         {"amount", "card", "pin", "chip"},
-	"completion":      {"amount", "card", "pin", "rrn", "auth-code"},
-	"void":            {"card", "rrn"},
-	"preauth-void":    {"card", "rrn", "auth-code"},
-	"completion-void": {"card", "rrn"},
-	"refund":          {"amount", "card", "rrn"},
-	"balance":         {"card", "pin"},
-	"reversal":        {"stan"},
+// newTerminalOpCmd is the subcommand of one operation of the catalogue,
+// with the flags of the arguments it takes.
+func newTerminalOpCmd(f *terminalFlags, op terminal.Operation) *cobra.Command {
+	sub := &cobra.Command{
+		Use:   op.Command(),
+		Short: op.Short,
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return runTerminal(cmd, *f, op) },
+	}
+	fl := sub.Flags()
+	for _, a := range op.Args() {
+		switch a {
+		case terminal.ArgAmount:
+			fl.StringVar(&f.amount, "amount", "", "amount with two decimals, e.g. 12.34")
+		case terminal.ArgCard:
+			fl.StringVar(&f.card, "card", "", "card alias (see the README) or PAN; default approve")
+			fl.StringVar(&f.pan, "pan", "", "card number (instead of --card)")
+		case terminal.ArgPIN:
+			fl.StringVar(&f.pin, "pin", "", "PIN the cardholder types (default: the card's)")
+			fl.BoolVar(&f.noPIN, "no-pin", false, "send no PIN block")
+		case terminal.ArgRRN:
+			fl.StringVar(&f.rrn, "rrn", "", "RRN of the original transaction")
+		case terminal.ArgAuthCode:
+			fl.StringVar(&f.authCode, "auth-code", "", "authorisation code of the pre-authorisation (completion, preauth-void)")
+		case terminal.ArgSTAN:
+			fl.StringVar(&f.stan, "stan", "", "STAN of the logged transaction to reverse (default: the last one)")
+		case terminal.ArgChip:
+			fl.StringVar(&f.cardResponse, "card-response", "", "chip card fault for this sale: "+strings.Join(terminal.CardResponses(), ", "))
+			fl.BoolVar(&f.fallback, "fallback", false, "swipe a chip card (DE22 80x), as when its chip cannot be read")
+		}
+	}
+	fl.BoolVar(&f.badMAC, "bad-mac", false, "cup fault: send a MAC with one bit flipped")
+	fl.StringArrayVar(&f.fields, "field", nil, "add a field your host requires, N=VALUE (repeatable), e.g. --field 48=0012ABCD --field 63=001")
+	return sub
+}
+
+// given reports whether the flags give argument a.
+func (f terminalFlags) given(a terminal.Arg) bool {
+	switch a {
+	case terminal.ArgAmount:
+		return f.amount != ""
+	case terminal.ArgCard:
+		return f.card != "" || f.pan != ""
+	case terminal.ArgPIN:
+		return f.pin != "" || f.noPIN
+	case terminal.ArgRRN:
+		return f.rrn != ""
+	case terminal.ArgAuthCode:
+		return f.authCode != ""
+	case terminal.ArgSTAN:
+		return f.stan != ""
+	case terminal.ArgChip:
+		return f.cardResponse != "" || f.fallback
+	}
+	return false
+}
+
+// argFlags names the flags of alternative arguments: "--rrn or --auth-code".
+func argFlags(alts []terminal.Arg) string {
+	names := make([]string, len(alts))
+	for i, a := range alts {
+		names[i] = "--" + strings.ReplaceAll(string(a), "_", "-")
+	}
+	return strings.Join(names, " or ")
+}
+
+// terminalCommands lists the operations' subcommands.
+func terminalCommands() []string {
+	var out []string
+	for _, op := range terminal.Operations() {
+		out = append(out, op.Command())
+	}
+	return out
 }
 
 func newTerminalStateCmd(f *terminalFlags) *cobra.Command {

@@ -27,13 +27,16 @@ func CJKFont() []byte { return cjkFont }
 // PageData is what the ladder page renders: the scenarios with their events
 // and ledgers, and the response-code meanings in both languages.
 type PageData struct {
-	Live      bool                `json:"live"`
-	Lang      string              `json:"lang"`
-	Speed     float64             `json:"speed"`
-	Current   int                 `json:"current"`
-	Paused    bool                `json:"paused"`
-	Done      bool                `json:"done"`
-	Codes     map[string]CodeText `json:"codes"`
+	Live    bool                `json:"live"`
+	Lang    string              `json:"lang"`
+	Speed   float64             `json:"speed"`
+	Current int                 `json:"current"`
+	Paused  bool                `json:"paused"`
+	Done    bool                `json:"done"`
+	Codes   map[string]CodeText `json:"codes"`
+	// Steps names each step kind (the terminal's operations and the world
+	// steps) in both languages.
+	Steps     map[string]CodeText `json:"steps"`
 	Scenarios []PageScenario      `json:"scenarios"`
 	// Summary heads a report (not the live page).
 	Summary *Summary `json:"summary,omitempty"`
@@ -74,11 +77,23 @@ func Codes() map[string]CodeText {
 	return out
 }
 
+// Steps returns the step kinds' names for the page.
+func Steps() map[string]CodeText {
+	out := map[string]CodeText{}
+	for k, t := range scenarios.StepLabels() {
+		out[k] = CodeText{EN: t.EN, ZH: t.ZH}
+	}
+	return out
+}
+
 // Page renders the ladder page with data inlined. The page needs no
 // network: styles and script are in the file.
 func Page(w io.Writer, d PageData) error {
 	if d.Codes == nil {
 		d.Codes = Codes()
+	}
+	if d.Steps == nil {
+		d.Steps = Steps()
 	}
 	data, err := json.Marshal(d) // escapes <, > and & so the data cannot end the script
 	if err != nil {
