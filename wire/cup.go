@@ -2,6 +2,7 @@ package wire
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -46,23 +47,59 @@ const (
 	NetScriptAdvice = "951"
 )
 
+// cupRow is one kind of cup message: the operation, its MTI, processing
+// code, condition code (DE25), 60.1 transaction type and 60.3 network
+// management code. encodeCUP reads a request's row; decodeCUP finds the
+// row of a message by its MTI class, 60.1 and 60.3.
 type cupRow struct {
-	op        Op
-	mti, pc   string
-	cond, typ string
+	op      Op
+	mti, pc string
+	cond    string // DE25
+	typ     string // 60.1
+	net     string // 60.3 sent
+	// ownNet: a request's own NetworkCode is its 60.3 (a sign-on's key
+	// set, the download asked for), net when it has none.
+	ownNet bool
+	// nets are the 60.3 codes a message of the MTI class decodes to op by
+	// (nil: any); icc: only with DE55.
+	nets []string
+	icc  bool
+	// reversal: the message is a reversal (its 60.1 and DE25 are its
+	// original's).
+	reversal bool
 }
 
+// cupTable lists the cup messages. Transactions are found by 60.1, network
+// management and settlement by 60.3, in this order: the first row that
+// matches wins.
 var cupTable = []cupRow{
-	{OpBalance, "0200", "310000", "00", cupBalance},
-	{OpPreAuth, "0100", "030000", "06", cupPreAuth},
-	{OpCompletion, "0200", "000000", "06", cupCompletion},
-	{OpSale, "0200", "000000", "00", cupSale},
-	{OpVoid, "0200", "200000", "00", cupVoid},
-	{OpPreAuthVoid, "0100", "200000", "06", cupPreVoid},
-	{OpCompletionVoid, "0200", "200000", "06", cupCompVoid},
-	{OpAdvice, "0220", "000000", "06", cupAdvice},
-	{OpRefund, "0220", "200000", "00", cupRefund},
+	{op: OpBalance, mti: "0200", pc: "310000", cond: "00", typ: cupBalance},
+	{op: OpPreAuth, mti: "0100", pc: "030000", cond: "06", typ: cupPreAuth},
+	{op: OpCompletion, mti: "0200", pc: "000000", cond: "06", typ: cupCompletion},
+	{op: OpSale, mti: "0200", pc: "000000", cond: "00", typ: cupSale},
+	{op: OpVoid, mti: "0200", pc: "200000", cond: "00", typ: cupVoid},
+	{op: OpPreAuthVoid, mti: "0100", pc: "200000", cond: "06", typ: cupPreVoid},
+	{op: OpCompletionVoid, mti: "0200", pc: "200000", cond: "06", typ: cupCompVoid},
+	{op: OpAdvice, mti: "0220", pc: "000000", cond: "06", typ: cupAdvice},
+	{op: OpRefund, mti: "0220", pc: "200000", cond: "00", typ: cupRefund},
+	{op: OpSignOn, mti: "0800", typ: cupNetwork, net: NetSignOn, ownNet: true, nets: []string{KeysSingle, KeysDouble, KeysTrack, ""}},
+	// parameters, CA keys, blacklist (60.3 370 ... 391)
+	{op: OpDownload, mti: "0800", typ: cupNetwork, ownNet: true},
+	{op: OpSignOff, mti: "0820", typ: cupNetwork, net: NetSignOff, nets: []string{NetSignOff}},
+	{op: OpEcho, mti: "0820", typ: cupNetwork, net: NetEcho, nets: []string{NetEcho}},
+	{op: OpStatusUpload, mti: "0820", typ: cupNetwork, ownNet: true},
+	{op: OpScriptAdvice, mti: "0620", typ: cupNetwork, net: NetScriptAdvice},
+	{op: OpSettle, mti: "0500", typ: cupNetwork, net: NetSettle},
+	{op: OpSettleTrailer, mti: "0320", typ: cupNetwork, net: NetUploadEnd, nets: []string{NetUploadEnd, NetUploadBalanced}},
+	{op: OpTCUpload, mti: "0320", typ: cupNetwork, net: NetTCUpload, nets: []string{NetTCUpload}, icc: true},
+	{op: OpBatchUpload, mti: "0320", typ: cupNetwork, net: NetSettle},
+	{op: OpReversal, mti: "0400", reversal: true},
+	{op: OpReversalAdvice, mti: "0420", reversal: true},
 }
+
+// network reports whether the row is network management or settlement
+// (found by 60.3, not by 60.1).
+func (r cupRow) network() bool { return r.typ == cupNetwork }
 
 func (cup) Name() string { return "cup" }
 
@@ -105,109 +142,66 @@ func (cup) Compiled() *CompiledSpec { return compiledCUP }
 
 var compiledCUP = mustCompile(SpecCUP)
 
-func encodeCUP(m FieldSink, t *Txn) error {
+// cupHead is what a cup request's row gives it: MTI, processing code,
+// DE25, 60.1 and 60.3; what the transaction says itself wins.
+func cupHead(t *Txn) (mti, pc, cond, typ, net string, err error) {
 	row, known := cupRowFor(t.Op)
-	mti, pc, cond, typ, net := row.mti, row.pc, row.cond, row.typ, "000"
-	switch t.Op {
-	case OpSignOn:
-		mti, typ, net = "0800", cupNetwork, orDefault(t.NetworkCode, NetSignOn)
-	case OpSignOff:
-		mti, typ, net = "0820", cupNetwork, NetSignOff
-	case OpEcho:
-		mti, typ, net = "0820", cupNetwork, NetEcho
-	case OpDownload:
-		mti, typ, net = "0800", cupNetwork, t.NetworkCode
-	case OpStatusUpload:
-		mti, typ, net = "0820", cupNetwork, t.NetworkCode
-	case OpSettle:
-		mti, typ, net = "0500", cupNetwork, NetSettle
-	case OpBatchUpload:
-		mti, typ, net = "0320", cupNetwork, NetSettle
-	case OpSettleTrailer:
-		mti, typ, net = "0320", cupNetwork, NetUploadEnd
-	case OpTCUpload:
-		mti, typ, net = "0320", cupNetwork, NetTCUpload
-	case OpScriptAdvice:
-		mti, typ, net = "0620", cupNetwork, NetScriptAdvice
-	case OpReversal, OpReversalAdvice:
-		mti = "0400"
-		if t.Op == OpReversalAdvice {
-			mti = "0420"
-		}
-		if t.Original != nil {
-			for _, r := range cupTable {
-				if r.mti == t.Original.MTI && r.pc == t.ProcessingCode && (r.cond == t.Condition || t.Condition == "") {
-					typ, cond = r.typ, r.cond
-					break
-				}
+	if !known && t.MTI == "" {
+		return "", "", "", "", "", fmt.Errorf("encoding %s: not a cup transaction", t.Op)
+	}
+	mti, pc, cond, typ, net = row.mti, row.pc, row.cond, row.typ, row.net
+	if !row.network() && !row.reversal {
+		net = "000"
+	}
+	if row.ownNet {
+		net = orDefault(t.NetworkCode, row.net)
+	}
+	if row.reversal && t.Original != nil {
+		// a reversal is a copy of its original: the original's 60.1 and DE25
+		for _, r := range cupTable {
+			if !r.network() && r.mti == t.Original.MTI && r.pc == t.ProcessingCode && (r.cond == t.Condition || t.Condition == "") {
+				typ, cond = r.typ, r.cond
+				break
 			}
 		}
-	default:
-		if !known && t.MTI == "" {
-			return fmt.Errorf("encoding %s: not a cup transaction", t.Op)
-		}
 	}
-	if t.MTI != "" {
-		mti = t.MTI
+	if row.reversal && net == "" {
+		net = "000"
 	}
-	if t.ProcessingCode != "" {
-		pc = t.ProcessingCode
-	}
-	if t.Condition != "" {
-		cond = t.Condition
-	}
+	mti = orDefault(t.MTI, mti)
+	pc, cond = orDefault(t.ProcessingCode, pc), orDefault(t.Condition, cond)
 	if t.IsResponse() && t.NetworkCode != "" {
 		net = t.NetworkCode
 	}
-	m.MTI(mti)
-	set := func(id int, v string) error {
-		if v == "" {
-			return nil
-		}
-		if err := m.Field(id, v); err != nil {
-			return fmt.Errorf("setting DE%d: %w", id, err)
-		}
-		return nil
+	if k := mti[:2]; k == "08" || k == "05" || k == "03" || k == "06" {
+		pc, cond = "", "" // network management and settlement carry neither
 	}
-	var amount string
-	if t.HasAmount && t.Op != OpBatchUpload {
-		amount = fmt.Sprintf("%012d", t.Amount)
-	}
-	network := mti[:2] == "08" || mti[:2] == "05" || mti[:2] == "03" || mti[:2] == "06"
-	if network {
-		pc, cond = "", ""
-	}
-	batch := orDefault(t.Batch, "000000")
-	de60 := typ + fmt.Sprintf("%06s", batch) + net
-	if !t.IsResponse() && (t.Fallback || strings.HasPrefix(t.EntryMode, "80") || strings.HasPrefix(t.EntryMode, "05") || strings.HasPrefix(t.EntryMode, "07")) {
-		// 60.4 the terminal reads chips (5: contact, 6: contact and
-		// contactless), 60.5 the IC condition: 2 after a failed chip read
-		// (fallback), else 0
+	return mti, pc, cond, typ, net, nil
+}
+
+// cupDE60 is 60.1 type, 60.2 batch and 60.3 network code, and for a chip
+// or fallback request 60.4 the terminal reads chips (6: contact and
+// contactless) and 60.5 the IC condition (2 after a failed chip read, else
+// 0).
+func cupDE60(t *Txn, typ, net string) string {
+	de60 := typ + fmt.Sprintf("%06s", orDefault(t.Batch, "000000")) + net
+	fallback := t.Fallback || strings.HasPrefix(t.EntryMode, "80")
+	if !t.IsResponse() && (fallback || strings.HasPrefix(t.EntryMode, "05") || strings.HasPrefix(t.EntryMode, "07")) {
 		cond := "0"
-		if t.Fallback || strings.HasPrefix(t.EntryMode, "80") {
+		if fallback {
 			cond = "2"
 		}
 		de60 += "6" + cond
 	}
-	var de48 string
+	return de60
+}
+
+// cupDE48 is a settlement's totals, a batch upload's entries or an upload
+// trailer's count.
+func cupDE48(t *Txn) string {
 	switch {
 	case t.Op == OpSettle && t.Totals != nil:
-		// domestic, then foreign: amount n12, count n3 of debits and of
-		// credits, and a result digit (0 in a request)
-		result := "00"
-		if t.IsResponse() {
-			result = t.SettleResult
-			if len(result) != 2 {
-				result = "11"
-				if t.ResponseCode == "95" {
-					result = "22"
-				}
-			}
-		}
-		tt := t.Totals
-		de48 = fmt.Sprintf("%012d%03d%012d%03d%c%012d%03d%012d%03d%c",
-			tt.DebitAmount, tt.DebitCount%1000, tt.CreditAmount, tt.CreditCount%1000, result[0],
-			tt.ForeignDebitAmount, tt.ForeignDebitCount%1000, tt.ForeignCreditAmount, tt.ForeignCreditCount%1000, result[1])
+		return cupTotals(t)
 	case t.Op == OpBatchUpload && !t.IsResponse():
 		ups := t.Uploads
 		if len(ups) == 0 && t.Original != nil {
@@ -222,9 +216,42 @@ func encodeCUP(m FieldSink, t *Txn) error {
 			}
 			fmt.Fprintf(&b, "%s%06s%020s%012d", org, u.STAN, u.PAN, u.Amount)
 		}
-		de48 = b.String()
+		return b.String()
 	case t.Op == OpSettleTrailer && t.Totals != nil && !t.IsResponse():
-		de48 = fmt.Sprintf("%04d", t.Totals.DebitCount+t.Totals.CreditCount)
+		return fmt.Sprintf("%04d", t.Totals.DebitCount+t.Totals.CreditCount)
+	}
+	return ""
+}
+
+// cupTotals is DE48 of a settlement: domestic, then foreign: amount n12,
+// count n3 of debits and of credits, and a result digit (0 in a request;
+// in an answer 1 balanced, 2 not).
+func cupTotals(t *Txn) string {
+	result := "00"
+	if t.IsResponse() {
+		result = t.SettleResult
+		if len(result) != 2 {
+			result = "11"
+			if t.ResponseCode == "95" {
+				result = "22"
+			}
+		}
+	}
+	tt := t.Totals
+	return fmt.Sprintf("%012d%03d%012d%03d%c%012d%03d%012d%03d%c",
+		tt.DebitAmount, tt.DebitCount%1000, tt.CreditAmount, tt.CreditCount%1000, result[0],
+		tt.ForeignDebitAmount, tt.ForeignDebitCount%1000, tt.ForeignCreditAmount, tt.ForeignCreditCount%1000, result[1])
+}
+
+func encodeCUP(m FieldSink, t *Txn) error {
+	mti, pc, cond, typ, net, err := cupHead(t)
+	if err != nil {
+		return err
+	}
+	m.MTI(mti)
+	var amount string
+	if t.HasAmount && t.Op != OpBatchUpload {
+		amount = fmt.Sprintf("%012d", t.Amount)
 	}
 	rc := t.ResponseCode
 	if t.Op == OpSettle && t.IsResponse() && rc == "95" {
@@ -238,6 +265,10 @@ func encodeCUP(m FieldSink, t *Txn) error {
 	if !t.IsResponse() && (t.Op == OpCompletion || t.Op == OpPreAuthVoid) {
 		rrn = "" // a completion or pre-authorisation void names its original by DE38 and DE61
 	}
+	var balance string
+	if t.Balance != nil {
+		balance = FormatBalance(*t.Balance, t.Currency)
+	}
 	fields := []struct {
 		id int
 		v  string
@@ -245,43 +276,31 @@ func encodeCUP(m FieldSink, t *Txn) error {
 		{2, pan}, {3, pc}, {4, amount}, {11, t.STAN}, {12, t.LocalTime}, {13, t.LocalDate},
 		{14, t.Expiry}, {15, t.SettlementDate}, {22, t.EntryMode}, {23, t.CardSeq}, {25, cond}, {26, t.PINCapture}, {32, t.AcquirerID},
 		{35, t.Track2}, {37, rrn}, {38, t.AuthCode}, {39, rc},
-		{41, t.TID}, {42, t.MID}, {44, t.Institutions}, {48, de48}, {49, t.Currency}, {53, t.Security}, {55, string(t.ICC)}, {60, de60},
-		{61, t.OrigRef.de61()}, {63, t.Private63},
+		{41, t.TID}, {42, t.MID}, {44, t.Institutions}, {48, cupDE48(t)}, {49, t.Currency}, {52, string(t.PINBlock)}, {53, t.Security},
+		{54, balance}, {55, string(t.ICC)}, {60, cupDE60(t, typ, net)}, {61, t.OrigRef.de61()}, {62, string(t.Keys)}, {63, t.Private63},
+		{64, cupMACField(t)},
 	}
 	for _, f := range fields {
-		if err := set(f.id, f.v); err != nil {
-			return err
+		if f.v == "" {
+			continue
+		}
+		if err := m.Field(f.id, f.v); err != nil {
+			return fmt.Errorf("setting DE%d: %w", f.id, err)
 		}
 	}
-	if t.Balance != nil {
-		if err := set(54, FormatBalance(*t.Balance, t.Currency)); err != nil {
-			return err
-		}
+	return setExtra(m, SpecCUP, t.Extra)
+}
+
+// cupMACField is DE64 before the codec signs the packed body: macSign,
+// macFlip for a wrong MAC, nothing without a MAC.
+func cupMACField(t *Txn) string {
+	switch {
+	case t.CorruptMAC:
+		return macFlip
+	case len(t.MAC) > 0:
+		return macSign
 	}
-	if len(t.PINBlock) > 0 {
-		if err := set(52, string(t.PINBlock)); err != nil {
-			return err
-		}
-	}
-	if len(t.Keys) > 0 {
-		if err := set(62, string(t.Keys)); err != nil {
-			return err
-		}
-	}
-	if len(t.MAC) > 0 || t.CorruptMAC {
-		// a placeholder: the codec signs the packed body (macSign, macFlip)
-		ph := macSign
-		if t.CorruptMAC {
-			ph = macFlip
-		}
-		if err := set(64, ph); err != nil {
-			return err
-		}
-	}
-	if err := setExtra(m, SpecCUP, t.Extra); err != nil {
-		return err
-	}
-	return nil
+	return ""
 }
 
 // de61 is DE61 of a reference: 61.1 batch, 61.2 trace, 61.3 date.
@@ -364,61 +383,9 @@ func decodeCUP(m FieldSource) (*Txn, error) {
 	if len(de60) >= 13 && de60[12] == '2' {
 		t.Fallback = true // 60.5: the previous chip read failed
 	}
-	class := t.MTI[:3]
-	if t.IsResponse() {
-		class = t.MTI[:2] + string(t.MTI[2]-1)
-	}
-	switch class {
-	case "080":
-		t.Op, t.NetworkCode = OpSignOn, net
-		switch net {
-		case KeysSingle, KeysDouble, KeysTrack, "":
-		default:
-			t.Op = OpDownload // parameters, CA keys, blacklist (DOMAIN.md 6)
-		}
-	case "082":
+	t.Op, t.Original = cupOpOf(t, typ, net, get(55) != "")
+	if row, _ := cupRowFor(t.Op); row.network() {
 		t.NetworkCode = net
-		switch net {
-		case NetSignOff:
-			t.Op = OpSignOff
-		case NetEcho:
-			t.Op = OpEcho
-		default:
-			t.Op = OpStatusUpload
-		}
-	case "062":
-		t.Op, t.NetworkCode = OpScriptAdvice, net
-	case "050":
-		t.Op, t.NetworkCode = OpSettle, net
-	case "032":
-		t.NetworkCode = net
-		if net == NetUploadEnd || net == NetUploadBalanced {
-			t.Op = OpSettleTrailer
-		} else if net == NetTCUpload && get(55) != "" {
-			t.Op = OpTCUpload
-		} else {
-			t.Op = OpBatchUpload
-		}
-	case "040", "042":
-		t.Op = OpReversal
-		if class == "042" {
-			t.Op = OpReversalAdvice
-		}
-		// a CUP reversal is a copy of the original: same STAN
-		for _, r := range cupTable {
-			if r.typ == typ {
-				t.Original = &Original{MTI: r.mti, STAN: t.STAN}
-			}
-		}
-		if t.Original == nil {
-			t.Original = &Original{MTI: "0200", STAN: t.STAN}
-		}
-	default:
-		for _, r := range cupTable {
-			if r.typ == typ && r.mti[:3] == class {
-				t.Op = r.op
-			}
-		}
 	}
 	if de61 := get(61); de61 != "" {
 		if len(de61) < 12 || !allDigits(de61) {
@@ -433,6 +400,37 @@ func decodeCUP(m FieldSource) (*Txn, error) {
 		return t, err
 	}
 	return t, nil
+}
+
+// cupOpOf finds a message's row: by its MTI class and 60.3 for network
+// management and settlement, by its class and 60.1 for transactions. A
+// reversal (a copy of its original, with the same STAN) names its
+// original's MTI by 60.1.
+func cupOpOf(t *Txn, typ, net string, icc bool) (Op, *Original) {
+	class := t.MTI[:3]
+	if t.IsResponse() {
+		class = t.MTI[:2] + string(t.MTI[2]-1)
+	}
+	for _, r := range cupTable {
+		switch {
+		case r.mti[:3] != class:
+		case r.reversal:
+			orig := &Original{MTI: "0200", STAN: t.STAN}
+			for _, o := range cupTable {
+				if !o.network() && !o.reversal && o.typ == typ {
+					orig.MTI = o.mti
+				}
+			}
+			return r.op, orig
+		case r.network():
+			if (r.nets == nil || slices.Contains(r.nets, net)) && (!r.icc || icc) {
+				return r.op, nil
+			}
+		case r.typ == typ:
+			return r.op, nil
+		}
+	}
+	return OpUnknown, nil
 }
 
 func decodeDE48(t *Txn, de48 string) error {
