@@ -132,6 +132,10 @@ func orNone(s string) string {
 	return s
 }
 
+// failer reports one broken expectation of the end state.
+type failer func(what string, want, got any)
+
+// checkEnd checks the end state the scenario expects.
 func (r *run) checkEnd() {
 	e := r.s.Expect
 	f := func(what string, want, got any) { r.fail(0, "", 0, what, want, got) }
@@ -142,12 +146,24 @@ func (r *run) checkEnd() {
 	}
 	snap := r.engine.Snapshot()
 	ins := r.journal.List(acquirer.Filter{Kind: acquirer.KindIn})
+	r.checkRecords(e.Records, snap.Records, f)
+	checkReceived(e, ins, f)
+	checkWithin(e.Within, ins, f)
+	r.checkJournal(e.Journal, f)
+	r.checkBalances(e, f)
+	r.checkSettlement(e.Settlement, snap.Settlements, f)
+	r.checkTerminal(e.Terminal, f)
+	r.checkBackOffice(e, f)
+}
 
-	for _, want := range e.Records {
+// checkRecords finds each expected record in the ledger (by STAN, MTI and
+// op) and compares the fields given.
+func (r *run) checkRecords(want []RecordExpect, records []acquirer.Record, f failer) {
+	for _, want := range want {
 		stan := r.stan(want.STAN)
 		var rec *acquirer.Record
-		for i := range snap.Records {
-			c := &snap.Records[i]
+		for i := range records {
+			c := &records[i]
 			if (want.STAN == 0 || c.STAN == stan) && (want.MTI == "" || c.MTI == want.MTI) && (want.Op == "" || string(c.Op) == want.Op) {
 				rec = c
 				break
@@ -179,6 +195,11 @@ func (r *run) checkEnd() {
 			}
 		}
 	}
+}
+
+// checkReceived counts the messages the acquirer received: by MTI, the
+// reversals, and their order.
+func checkReceived(e Expect, ins []acquirer.Entry, f failer) {
 	if len(e.Received) > 0 {
 		counts := map[string]int{}
 		for _, in := range ins {
@@ -216,7 +237,11 @@ func (r *run) checkEnd() {
 			f("order of messages received", strings.Join(e.Order, " "), orNone(strings.Join(got, " ")))
 		}
 	}
-	for _, w := range e.Within {
+}
+
+// checkWithin checks how long after one message another arrived.
+func checkWithin(within []WithinExpect, ins []acquirer.Entry, f failer) {
+	for _, w := range within {
 		var after, at time.Time
 		for _, in := range ins {
 			if after.IsZero() && in.MTI == w.After {
@@ -236,12 +261,20 @@ func (r *run) checkEnd() {
 			f(what, "at most "+w.Max.String(), at.Sub(after).Round(time.Millisecond).String())
 		}
 	}
-	for _, kind := range slices.Sorted(maps.Keys(e.Journal)) {
+}
+
+// checkJournal counts journal entries by kind.
+func (r *run) checkJournal(want map[string]int, f failer) {
+	for _, kind := range slices.Sorted(maps.Keys(want)) {
 		got := len(r.journal.List(acquirer.Filter{Kind: kind}))
-		if got != e.Journal[kind] {
-			f("journal "+kind+" entries", e.Journal[kind], got)
+		if got != want[kind] {
+			f("journal "+kind+" entries", want[kind], got)
 		}
 	}
+}
+
+// checkBalances compares card balances and holds at the acquirer.
+func (r *run) checkBalances(e Expect, f failer) {
 	for _, m := range []struct {
 		what string
 		want map[string]string
@@ -260,59 +293,76 @@ func (r *run) checkEnd() {
 			}
 		}
 	}
-	if se := e.Settlement; se != nil {
-		if se.Count != nil && *se.Count != len(snap.Settlements) {
-			f("settlements", *se.Count, len(snap.Settlements))
-		}
-		if len(snap.Settlements) == 0 {
-			if se.Balanced != nil || se.Discrepancies != nil {
-				f("settlement", "a settled batch", "none")
-			}
-		} else {
-			last := snap.Settlements[len(snap.Settlements)-1]
-			if se.Balanced != nil && *se.Balanced != last.Balanced {
-				f("settlement balanced", *se.Balanced, last.Balanced)
-			}
-			if se.Discrepancies != nil {
-				r.checkDiscrepancies(*se.Discrepancies, last.Discrepancies)
-			}
-		}
-	}
-	r.checkTerminal(e.Terminal, f)
-	r.checkBackOffice(e, f)
 }
 
-func (r *run) checkBackOffice(e Expect, f func(string, any, any)) {
-	if fe := e.Fees; fe != nil {
-		report := r.engine.FeeReport()
-		if fe.Deviations != nil && *fe.Deviations != len(report) {
-			var got []string
-			for _, d := range report {
-				got = append(got, fmt.Sprintf("%s stan %s %s→%s", d.Kind, d.STAN, d.Expected, d.Applied))
-			}
-			f("fee report deviations", *fe.Deviations, fmt.Sprintf("%d (%s)", len(report), orNone(strings.Join(got, "; "))))
+// checkSettlement checks the number of settlements and the last one.
+func (r *run) checkSettlement(se *SettlementExpect, settlements []acquirer.Settlement, f failer) {
+	if se == nil {
+		return
+	}
+	if se.Count != nil && *se.Count != len(settlements) {
+		f("settlements", *se.Count, len(settlements))
+	}
+	if len(settlements) == 0 {
+		if se.Balanced != nil || se.Discrepancies != nil {
+			f("settlement", "a settled batch", "none")
 		}
-		for _, want := range fe.Items {
-			found := false
-			for _, d := range report {
-				if d.Kind != want.Kind || (want.STAN != 0 && d.STAN != r.stan(want.STAN)) {
-					continue
-				}
-				if want.Amount != "" && d.Amount != signedAmount(want.Amount) {
-					continue
-				}
-				if want.Rule != "" && !strings.Contains(d.Rule, want.Rule) {
-					continue
-				}
-				found = true
-			}
-			if !found {
-				f(fmt.Sprintf("fee report %s deviation for stan %d", want.Kind, want.STAN), want.Amount+" "+want.Rule, "not flagged")
-			}
+	} else {
+		last := settlements[len(settlements)-1]
+		if se.Balanced != nil && *se.Balanced != last.Balanced {
+			f("settlement balanced", *se.Balanced, last.Balanced)
+		}
+		if se.Discrepancies != nil {
+			r.checkDiscrepancies(*se.Discrepancies, last.Discrepancies)
 		}
 	}
+}
+
+// checkBackOffice checks the back office: the fee report, settlement
+// lines and merchant statements.
+func (r *run) checkBackOffice(e Expect, f failer) {
+	r.checkFees(e.Fees, f)
+	r.checkLines(e.Lines, f)
+	r.checkStatements(e.Statements, f)
+}
+
+// checkFees checks the fee reconciliation report.
+func (r *run) checkFees(fe *FeeExpect, f failer) {
+	if fe == nil {
+		return
+	}
+	report := r.engine.FeeReport()
+	if fe.Deviations != nil && *fe.Deviations != len(report) {
+		var got []string
+		for _, d := range report {
+			got = append(got, fmt.Sprintf("%s stan %s %s→%s", d.Kind, d.STAN, d.Expected, d.Applied))
+		}
+		f("fee report deviations", *fe.Deviations, fmt.Sprintf("%d (%s)", len(report), orNone(strings.Join(got, "; "))))
+	}
+	for _, want := range fe.Items {
+		found := false
+		for _, d := range report {
+			if d.Kind != want.Kind || (want.STAN != 0 && d.STAN != r.stan(want.STAN)) {
+				continue
+			}
+			if want.Amount != "" && d.Amount != signedAmount(want.Amount) {
+				continue
+			}
+			if want.Rule != "" && !strings.Contains(d.Rule, want.Rule) {
+				continue
+			}
+			found = true
+		}
+		if !found {
+			f(fmt.Sprintf("fee report %s deviation for stan %d", want.Kind, want.STAN), want.Amount+" "+want.Rule, "not flagged")
+		}
+	}
+}
+
+// checkLines finds each expected settlement line and compares it.
+func (r *run) checkLines(want []LineExpect, f failer) {
 	lines := r.engine.Lines()
-	for _, want := range e.Lines {
+	for _, want := range want {
 		var line *acquirer.Line
 		for i := range lines {
 			if (want.STAN == 0 || lines[i].STAN == r.stan(want.STAN)) && (want.Rule == "" || strings.Contains(lines[i].Rule, want.Rule)) {
@@ -342,7 +392,11 @@ func (r *run) checkBackOffice(e Expect, f func(string, any, any)) {
 			f(what+" payout date", want.Payout, line.PayoutDate)
 		}
 	}
-	for _, want := range e.Statements {
+}
+
+// checkStatements checks merchant statements.
+func (r *run) checkStatements(want []StatementExpect, f failer) {
+	for _, want := range want {
 		st := r.engine.Statement(want.MID, want.Day)
 		what := "statement " + want.MID + " " + want.Day
 		if want.NetPayout != "" {
@@ -370,7 +424,7 @@ func (r *run) checkBackOffice(e Expect, f func(string, any, any)) {
 	}
 }
 
-func (r *run) checkTerminal(te *TerminalExpect, f func(string, any, any)) {
+func (r *run) checkTerminal(te *TerminalExpect, f failer) {
 	if te != nil {
 		st := r.term.State()
 		if te.PendingReversal != nil && *te.PendingReversal != (st.Pending != nil) {
