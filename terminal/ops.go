@@ -407,54 +407,8 @@ func (t *Terminal) Settle(ctx context.Context) (*Result, error) {
 	}
 	sr.Host = resp.Totals
 	if resp.ResponseCode == "95" {
-		var items []LogEntry
-		for _, e := range t.state.Log {
-			if e.counts(caps) != 0 {
-				items = append(items, e)
-			}
-		}
-		// one transaction a 0320 (iso87), or up to eight (cup)
-		per := max(caps.UploadBatch, 1)
-		for start := 0; start < len(items); start += per {
-			group := items[start:min(start+per, len(items))]
-			e := group[0]
-			up := t.base(wire.OpBatchUpload)
-			t.stamp(up)
-			up.ProcessingCode, up.PAN, up.Amount, up.HasAmount = e.PC, e.PAN, e.Amount, true
-			up.RRN, up.AuthCode, up.Currency = e.RRN, e.AuthCode, t.cfg.Currency
-			up.Original = &wire.Original{MTI: e.MTI, STAN: e.STAN, TransmissionTime: e.DE7}
-			if per > 1 {
-				for _, g := range group {
-					up.Uploads = append(up.Uploads, wire.Upload{STAN: g.STAN, PAN: g.PAN, Amount: g.Amount, Foreign: caps.ForeignTotals && wire.Foreign(g.PAN)})
-				}
-			}
-			if err := t.prepare(up); err != nil {
-				return res, res.finish(Refused, "", err)
-			}
-			if _, err := t.send(ctx, up); err != nil {
-				_ = t.save()
-				return res, res.finish(NoResponse, "", err)
-			}
-			sr.Uploaded += len(group)
-		}
-		trailer := t.base(wire.OpSettleTrailer)
-		t.stamp(trailer)
-		trailer.Totals = &totals
-		trailer.Currency = t.cfg.Currency
-		if err := t.prepare(trailer); err != nil {
-			return res, res.finish(Refused, "", err)
-		}
-		tresp, err := t.send(ctx, trailer)
-		if err != nil {
-			_ = t.save()
-			return res, res.finish(NoResponse, "", err)
-		}
-		if tresp.ResponseCode != "00" {
-			_ = t.save()
-			return res, res.finish(Declined, tresp.ResponseCode, nil)
-		}
-		if tresp.Totals != nil {
-			sr.Host = tresp.Totals
+		if err := t.uploadBatch(ctx, res, totals); err != nil {
+			return res, err
 		}
 	} else {
 		sr.Balanced = true
@@ -476,6 +430,65 @@ func (t *Terminal) Settle(ctx context.Context) (*Result, error) {
 		sr.TCPending = len(t.state.TCPending)
 	}
 	return res, res.finish(Approved, "00", nil)
+}
+
+// uploadBatch is the settlement of a batch the host found out of balance
+// (95): every transaction of the log uploaded (0320: one a message under
+// iso87, up to eight under cup), then the settlement trailer; the host's
+// totals replace the terminal's view of them.
+func (t *Terminal) uploadBatch(ctx context.Context, res *Result, totals wire.Totals) error {
+	caps := t.cfg.Profile.Capabilities()
+	sr := res.Settlement
+	var items []LogEntry
+	for _, e := range t.state.Log {
+		if e.counts(caps) != 0 {
+			items = append(items, e)
+		}
+	}
+	// one transaction a 0320 (iso87), or up to eight (cup)
+	per := max(caps.UploadBatch, 1)
+	for start := 0; start < len(items); start += per {
+		group := items[start:min(start+per, len(items))]
+		e := group[0]
+		up := t.base(wire.OpBatchUpload)
+		t.stamp(up)
+		up.ProcessingCode, up.PAN, up.Amount, up.HasAmount = e.PC, e.PAN, e.Amount, true
+		up.RRN, up.AuthCode, up.Currency = e.RRN, e.AuthCode, t.cfg.Currency
+		up.Original = &wire.Original{MTI: e.MTI, STAN: e.STAN, TransmissionTime: e.DE7}
+		if per > 1 {
+			for _, g := range group {
+				up.Uploads = append(up.Uploads, wire.Upload{STAN: g.STAN, PAN: g.PAN, Amount: g.Amount, Foreign: caps.ForeignTotals && wire.Foreign(g.PAN)})
+			}
+		}
+		if err := t.prepare(up); err != nil {
+			return res.finish(Refused, "", err)
+		}
+		if _, err := t.send(ctx, up); err != nil {
+			_ = t.save()
+			return res.finish(NoResponse, "", err)
+		}
+		sr.Uploaded += len(group)
+	}
+	trailer := t.base(wire.OpSettleTrailer)
+	t.stamp(trailer)
+	trailer.Totals = &totals
+	trailer.Currency = t.cfg.Currency
+	if err := t.prepare(trailer); err != nil {
+		return res.finish(Refused, "", err)
+	}
+	tresp, err := t.send(ctx, trailer)
+	if err != nil {
+		_ = t.save()
+		return res.finish(NoResponse, "", err)
+	}
+	if tresp.ResponseCode != "00" {
+		_ = t.save()
+		return res.finish(Declined, tresp.ResponseCode, nil)
+	}
+	if tresp.Totals != nil {
+		sr.Host = tresp.Totals
+	}
+	return nil
 }
 
 // identify applies the request's TID and MID overrides.

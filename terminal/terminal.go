@@ -452,8 +452,11 @@ func (t *Terminal) flush(ctx context.Context, res *Result) error {
 	return nil
 }
 
-// online runs one request through the full reversal discipline and fills res.
-// faults are the terminal-side faults asked for by one request.
+// faults are the terminal-side faults one request asks for. They act at
+// named points of a transaction (see online): before the request is read
+// back (closeBeforeRead, a power cut after the send), after a valid
+// answer (a power cut before the reversal record is cleared) and after
+// the record is cleared (a power cut before the transaction is logged).
 type faults struct {
 	powerCut        string
 	closeBeforeRead bool
@@ -468,32 +471,52 @@ func (r Request) faults() faults {
 	return faults{powerCut: r.PowerCut, closeBeforeRead: r.CloseBeforeRead, badMAC: r.BadMAC}
 }
 
-// commit, when set, records an approval in the state (the transaction log);
-// it runs in the same save that clears the reversal record, so that a
-// crash leaves either the record (and a reversal to send) or the logged
-// transaction, never neither.
+// afterSend runs the faults that end a transaction once its request is
+// written: the terminal hangs up, or loses its power. ended reports
+// whether one did; err is then the transaction's.
+func (f faults) afterSend(t *Terminal, req *wire.Txn, res *Result) (ended bool, err error) {
+	switch {
+	case f.closeBeforeRead:
+		return true, t.closeBeforeRead(req, res)
+	case f.powerCut == PowerCutAfterSend:
+		return true, t.sendAndDie(req, res)
+	}
+	return false, nil
+}
+
+// afterResponse runs the fault of a valid answer not yet acted on.
+func (f faults) afterResponse(t *Terminal, res *Result) (ended bool, err error) {
+	if f.powerCut == PowerCutAfterResponse {
+		return true, t.die(res)
+	}
+	return false, nil
+}
+
+// afterClear runs the fault of a terminal that saves in two steps: the
+// record is cleared and saved, then the power fails before the
+// transaction is logged.
+func (f faults) afterClear(t *Terminal, resp *wire.Txn, res *Result) (ended bool, err error) {
+	if f.powerCut != PowerCutAfterClear {
+		return false, nil
+	}
+	t.state.Pending = nil
+	if err := t.save(); err != nil {
+		return true, res.finish(InvalidResponse, resp.ResponseCode, err)
+	}
+	return true, t.die(res)
+}
+
+// online runs one request through the full reversal discipline and fills
+// res: the pending reversal goes first (R6), the record of this one is
+// saved before it leaves (R2), the answer is checked (R4) and clears the
+// record (R5). f are the request's terminal-side faults. commit, when set,
+// records an approval in the state (the transaction log); it runs in the
+// same save that clears the reversal record, so that a crash leaves either
+// the record (and a reversal to send) or the logged transaction, never
+// neither.
 func (t *Terminal) online(ctx context.Context, req *wire.Txn, res *Result, f faults, commit func(resp *wire.Txn)) (*wire.Txn, error) {
-	if t.dead {
-		return nil, res.finish(PowerCut, "", ErrPowerCut)
-	}
-	if err := t.connect(ctx); err != nil {
-		res.ReversalPending = t.state.Pending != nil
-		return nil, res.finish(Refused, "", err)
-	}
-	if err := t.ensureSignedOn(ctx, res); err != nil {
+	if err := t.ready(ctx, res); err != nil {
 		return nil, err
-	}
-	if err := t.flush(ctx, res); err != nil {
-		if errors.Is(err, ErrBlocked) {
-			return nil, res.finish(Blocked, "", err)
-		}
-		if errors.Is(err, ErrRefused) {
-			return nil, res.finish(Refused, "", err)
-		}
-		return nil, res.finish(NoResponse, "", err)
-	}
-	if err := t.connect(ctx); err != nil {
-		return nil, res.finish(Refused, "", err)
 	}
 	t.stamp(req)
 	res.STAN, res.Batch = req.STAN, req.Batch
@@ -512,29 +535,68 @@ func (t *Terminal) online(ctx context.Context, req *wire.Txn, res *Result, f fau
 	if err := t.save(); err != nil {
 		return nil, res.finish(Refused, "", err)
 	}
-	if f.closeBeforeRead {
-		return nil, t.closeBeforeRead(req, res)
-	}
 	if f.badMAC {
 		req.CorruptMAC = true
 		defer func() { req.CorruptMAC = false }()
 	}
-	if f.powerCut == PowerCutAfterSend {
-		return nil, t.sendAndDie(req, res)
+	if ended, err := f.afterSend(t, req, res); ended {
+		return nil, err
 	}
-	resp, err := t.sendAdvice(ctx, req)
+	resp, sent, err := t.exchange(ctx, req)
+	if !sent {
+		t.state.Pending = nil // nothing left, nothing to reverse
+		if serr := t.save(); serr != nil {
+			return nil, res.finish(Refused, "", serr)
+		}
+		return nil, res.finish(Refused, "", fmt.Errorf("%w: %s: %w", ErrRefused, t.cfg.Host, errNotSent))
+	}
+	if err != nil {
+		return resp, t.unanswered(ctx, res, err)
+	}
+	return resp, t.answered(ctx, resp, res, f, commit)
+}
+
+// ready brings the terminal to where a request may leave: connected,
+// signed on, and the pending reversal delivered (R6).
+func (t *Terminal) ready(ctx context.Context, res *Result) error {
+	if t.dead {
+		return res.finish(PowerCut, "", ErrPowerCut)
+	}
+	if err := t.connect(ctx); err != nil {
+		res.ReversalPending = t.state.Pending != nil
+		return res.finish(Refused, "", err)
+	}
+	if err := t.ensureSignedOn(ctx, res); err != nil {
+		return err
+	}
+	if err := t.flush(ctx, res); err != nil {
+		if errors.Is(err, ErrBlocked) {
+			return res.finish(Blocked, "", err)
+		}
+		if errors.Is(err, ErrRefused) {
+			return res.finish(Refused, "", err)
+		}
+		return res.finish(NoResponse, "", err)
+	}
+	if err := t.connect(ctx); err != nil {
+		return res.finish(Refused, "", err)
+	}
+	return nil
+}
+
+// exchange sends req and waits for its answer. A request that never left
+// (the connection had dropped) goes once more on a new connection; sent
+// is false when it did not leave then either. An unanswered one is
+// retransmitted with the same STAN as many times as the terminal is set
+// to.
+func (t *Terminal) exchange(ctx context.Context, req *wire.Txn) (resp *wire.Txn, sent bool, err error) {
+	resp, err = t.sendAdvice(ctx, req)
 	if errors.Is(err, errNotSent) {
-		// the connection had dropped before the request left: nothing
-		// reached the host; once more on a new connection
 		if cerr := t.connect(ctx); cerr == nil {
 			resp, err = t.sendAdvice(ctx, req)
 		}
 		if errors.Is(err, errNotSent) || t.conn == nil {
-			t.state.Pending = nil // nothing left, nothing to reverse
-			if serr := t.save(); serr != nil {
-				return nil, res.finish(Refused, "", serr)
-			}
-			return nil, res.finish(Refused, "", fmt.Errorf("%w: %s: %w", ErrRefused, t.cfg.Host, errNotSent))
+			return nil, false, err
 		}
 	}
 	for i := 0; i < t.cfg.Retransmits && errors.Is(err, ErrNoResponse); i++ {
@@ -545,8 +607,14 @@ func (t *Terminal) online(ctx context.Context, req *wire.Txn, res *Result, f fau
 		}
 		resp, err = t.send(ctx, req)
 	}
-	switch {
-	case errors.Is(err, ErrInvalidResponse):
+	return resp, true, err
+}
+
+// unanswered ends a request without a valid answer: the reversal record
+// stays, with the reason of what went wrong (R3), and goes at once when
+// the terminal reverses immediately (R8).
+func (t *Terminal) unanswered(ctx context.Context, res *Result, err error) error {
+	if errors.Is(err, ErrInvalidResponse) {
 		if t.state.Pending != nil {
 			t.state.Pending.Reason = wire.ReasonOther
 			if errors.Is(err, wire.ErrBadMAC) {
@@ -556,43 +624,41 @@ func (t *Terminal) online(ctx context.Context, req *wire.Txn, res *Result, f fau
 			_ = t.save()
 		}
 		res.ReversalPending = t.state.Pending != nil
-		return resp, res.finish(InvalidResponse, "", err)
-	case err != nil:
-		res.ReversalPending = t.state.Pending != nil
-		if res.ReversalPending && t.cfg.ImmediateReversal {
-			if ferr := t.flush(ctx, res); ferr == nil {
-				res.ReversalPending = false
-			}
-		}
-		res.LateResponses = t.LateResponses()
-		return nil, res.finish(NoResponse, "", err)
+		return res.finish(InvalidResponse, "", err)
 	}
+	res.ReversalPending = t.state.Pending != nil
+	if res.ReversalPending && t.cfg.ImmediateReversal {
+		if ferr := t.flush(ctx, res); ferr == nil {
+			res.ReversalPending = false
+		}
+	}
+	res.LateResponses = t.LateResponses()
+	return res.finish(NoResponse, "", err)
+}
+
+// answered acts on a valid answer: an approval is completed at the terminal
+// (a chip card's second GENERATE AC), then the record is cleared (R5) and
+// the approval logged.
+func (t *Terminal) answered(ctx context.Context, resp *wire.Txn, res *Result, f faults, commit func(resp *wire.Txn)) error {
 	res.RRN, res.AuthCode = resp.RRN, resp.AuthCode
 	if t.state.Pending != nil && resp.ResponseCode == "00" {
 		// approved: until the record is cleared, a failure means "approved
 		// but the terminal could not complete" (R3, reason 96)
 		t.state.Pending.Reason = wire.ReasonIncomplete
 		if err := t.saveSoon(); err != nil {
-			return resp, res.finish(InvalidResponse, resp.ResponseCode, err)
+			return res.finish(InvalidResponse, resp.ResponseCode, err)
 		}
 	}
-	if f.powerCut == PowerCutAfterResponse {
-		return resp, t.die(res)
+	if ended, err := f.afterResponse(t, res); ended {
+		return err
 	}
 	if f.complete != nil && resp.ResponseCode == "00" {
 		if cerr := f.complete(resp); cerr != nil {
-			return resp, t.reverseNow(ctx, res, cerr)
+			return t.reverseNow(ctx, res, cerr)
 		}
 	}
-	if f.powerCut == PowerCutAfterClear {
-		// the fault emulates a terminal that saves in two steps: the record
-		// is cleared and saved, then the power fails before the
-		// transaction is logged
-		t.state.Pending = nil
-		if err := t.save(); err != nil {
-			return resp, res.finish(InvalidResponse, resp.ResponseCode, err)
-		}
-		return resp, t.die(res)
+	if ended, err := f.afterClear(t, resp, res); ended {
+		return err
 	}
 	// R5: any valid response, approval or decline, clears the record; an
 	// approval is logged in the same save
@@ -601,13 +667,13 @@ func (t *Terminal) online(ctx context.Context, req *wire.Txn, res *Result, f fau
 		commit(resp)
 	}
 	if err := t.saveSoon(); err != nil {
-		return resp, res.finish(InvalidResponse, resp.ResponseCode, err)
+		return res.finish(InvalidResponse, resp.ResponseCode, err)
 	}
 	res.LateResponses = t.LateResponses()
 	if resp.ResponseCode != "00" {
-		return resp, res.finish(Declined, resp.ResponseCode, nil)
+		return res.finish(Declined, resp.ResponseCode, nil)
 	}
-	return resp, res.finish(Approved, "00", nil)
+	return res.finish(Approved, "00", nil)
 }
 
 // reverseNow reverses the approval in flight at once with reason 06: the
