@@ -73,7 +73,7 @@ func New(o Options) *Server {
 		o.Lang = "en"
 	}
 	if o.Profile == "" {
-		o.Profile = "iso87"
+		o.Profile = wire.Default.Name()
 	}
 	s := &Server{opts: o, speed: o.Speed, step: make(chan struct{}, 1), resume: make(chan struct{}), restart: make(chan struct{}, 1), again: make(chan int, 1), subs: map[chan struct{}]struct{}{}}
 	s.reset()

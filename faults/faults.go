@@ -36,7 +36,9 @@ type Env struct {
 	Journal acquirer.Journal
 	// Now stamps journal entries.
 	Now func() time.Time
-	// After schedules fn after d of real time, owned by the run.
+	// After schedules fn after d of real time (a refuse's end); its owner
+	// cancels what is pending when the host or proxy stops (see Timers).
+	// Nil: the rule set schedules on Timers of its own, which Close stops.
 	After func(d time.Duration, fn func())
 	// Logger, when set, gets one line per fault fired.
 	Logger *slog.Logger
@@ -61,6 +63,9 @@ type Faults struct {
 	mu    sync.Mutex
 	last  map[string]*wire.Txn // last response sent, by TID (for stale sends)
 	holds map[string]chan struct{}
+	// own schedules what the rules do later when the environment has no
+	// After
+	own Timers
 }
 
 var (
@@ -79,6 +84,9 @@ type compiled struct {
 // Compile turns rules into a rule set for env.
 func Compile(rules []Rule, env *Env) (*Faults, error) {
 	f := &Faults{env: env, last: map[string]*wire.Txn{}, holds: map[string]chan struct{}{}}
+	if env.After == nil {
+		env.After = f.own.After
+	}
 	for _, r := range rules {
 		if env.Profile != "" && !appliesTo(r.Profiles, env.Profile) {
 			continue
@@ -171,6 +179,13 @@ func (f *Faults) AddRule(data []byte) error {
 		}
 	}
 	f.rules = append(f.rules, f.compile(r))
+	return nil
+}
+
+// Close cancels what the rules scheduled on the rule set's own timers
+// (when the environment gave no After). It is idempotent.
+func (f *Faults) Close() error {
+	f.own.Stop()
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 
 	"github.com/posim/posim/posimtest"
 	"github.com/posim/posim/scenarios"
+	"github.com/posim/posim/wire"
 	"github.com/stretchr/testify/require"
 )
 
@@ -12,7 +13,7 @@ import (
 // expectations played against it: posimtest serves a scenario exactly as
 // posim run does (one constructor, scenarios.NewHost).
 func TestCatalog_ThroughPosimtest(t *testing.T) {
-	for _, profile := range []string{"iso87", "cup"} {
+	for _, profile := range wire.ProfileNames() {
 		cat, err := scenarios.CatalogFor(profile)
 		require.NoError(t, err)
 		for _, s := range cat {

@@ -5,11 +5,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/posim/posim/wire"
 	"github.com/stretchr/testify/require"
 )
 
 func TestCatalog_Runs(t *testing.T) {
-	for _, profile := range []string{"iso87", "cup"} {
+	for _, profile := range wire.ProfileNames() {
 		cat, err := CatalogFor(profile)
 		require.NoError(t, err)
 		require.NotEmpty(t, cat)

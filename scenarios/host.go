@@ -50,6 +50,10 @@ type HostOptions struct {
 	Book func(*cards.Book)
 	// Acquirer holds further options for the acquirer (applied last).
 	Acquirer []acquirer.Option
+	// Timers own what rules loaded through the control API schedule
+	// (ControlRules, ControlLoader): stop them when the acquirer stops.
+	// Nil: the loaders make their own, which nothing stops.
+	Timers *faults.Timers
 }
 
 // Host is a scenario's acquirer: its cards, merchants and terminals, its
@@ -75,8 +79,7 @@ type Host struct {
 
 	mu     sync.Mutex
 	acq    *acquirer.Acquirer
-	timers []*time.Timer
-	closed bool
+	timers faults.Timers // what the rules scheduled (a refuse's end)
 }
 
 // scenarioBook returns the built-in cards merged with the scenario's own
@@ -139,7 +142,7 @@ func NewHost(s *Scenario, o HostOptions) (*Host, error) {
 		o.Speed = 1
 	}
 	if o.Profile == "" {
-		o.Profile = "iso87"
+		o.Profile = wire.Default.Name()
 	}
 	seed := s.Seed
 	if o.Seed != nil {
@@ -197,7 +200,7 @@ func NewHost(s *Scenario, o HostOptions) (*Host, error) {
 	}
 	h.Faults, err = faults.Compile(s.Rules, &faults.Env{
 		Seed: seed, Speed: o.Speed, Cards: book, Journal: h.journal, Now: h.Now, Elapsed: h.Elapsed,
-		Logger: o.Logger, Profile: p.Name(), Acquirer: h.Acquirer, After: h.after,
+		Logger: o.Logger, Profile: p.Name(), Acquirer: h.Acquirer, After: h.timers.After,
 	})
 	if err != nil {
 		return nil, err
@@ -285,29 +288,14 @@ func (h *Host) Restart() error {
 	return nil
 }
 
-// after schedules fn after d of real time; Close stops what is pending.
-func (h *Host) after(d time.Duration, fn func()) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if !h.closed {
-		h.timers = append(h.timers, time.AfterFunc(d, fn))
-	}
-}
-
-// Close stops the host and its pending timers. It is idempotent.
+// Close stops the host and what its rules scheduled. It is idempotent.
 func (h *Host) Close() error {
-	h.mu.Lock()
-	h.closed = true
-	for _, t := range h.timers {
-		t.Stop()
-	}
-	a := h.acq
-	h.mu.Unlock()
-	return a.Close()
+	h.timers.Stop()
+	return h.Acquirer().Close()
 }
 
 // controlEnv is the environment of rules loaded into a running acquirer
-// through its control API.
+// through its control API; what they schedule is owned by o.Timers.
 func controlEnv(a *acquirer.Acquirer, o HostOptions, seed int64, book *cards.Book) *faults.Env {
 	speed := o.Speed
 	if speed <= 0 {
@@ -318,7 +306,7 @@ func controlEnv(a *acquirer.Acquirer, o HostOptions, seed int64, book *cards.Boo
 		Seed: seed, Speed: speed, Cards: book, Journal: a.Journal(), Now: a.Now, Logger: o.Logger, Profile: a.Profile().Name(),
 		Elapsed:  func() time.Duration { return time.Duration(float64(time.Since(start)) * speed) },
 		Acquirer: func() *acquirer.Acquirer { return a },
-		After:    func(d time.Duration, fn func()) { time.AfterFunc(d, fn) },
+		After:    o.Timers.After,
 	}
 }
 
@@ -326,6 +314,9 @@ func controlEnv(a *acquirer.Acquirer, o HostOptions, seed int64, book *cards.Boo
 // acquirer: rules added one by one through its control API (POST /rules),
 // their card aliases those of the built-in cards.
 func ControlRules(a *acquirer.Acquirer, o HostOptions) func() (acquirer.Handler, error) {
+	if o.Timers == nil {
+		o.Timers = &faults.Timers{}
+	}
 	return func() (acquirer.Handler, error) {
 		var seed int64
 		if o.Seed != nil {
@@ -341,6 +332,9 @@ func ControlRules(a *acquirer.Acquirer, o HostOptions) func() (acquirer.Handler,
 // Its cards, merchants and terminals are not loaded (the ledger stays as
 // it is), the listener keeps its framing, and its steps are not run.
 func ControlLoader(a *acquirer.Acquirer, o HostOptions) acquirer.ScenarioLoader {
+	if o.Timers == nil {
+		o.Timers = &faults.Timers{}
+	}
 	return func(name string, data []byte) (acquirer.Setup, error) {
 		s, err := Parse(name, data)
 		if err != nil {

@@ -153,7 +153,7 @@ func (v *validator) scenario(s *Scenario) {
 		v.add(v.lineOf("steps"), "a scenario needs at least one step")
 	}
 	for i, p := range s.Profiles {
-		if _, err := wire.ProfileByName(p); err != nil && p != "cup" {
+		if _, err := wire.ProfileByName(p); err != nil && p != wire.CustomName {
 			v.add(v.lineOf("profiles", i), "%v", err)
 		}
 	}

@@ -268,7 +268,7 @@ func Run(ctx context.Context, s *Scenario, o Options) *Result {
 		o.Speed = 1
 	}
 	if o.Profile == "" {
-		o.Profile = "iso87"
+		o.Profile = wire.Default.Name()
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

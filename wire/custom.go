@@ -120,7 +120,7 @@ type custom struct {
 	framer Framer
 }
 
-func (c custom) Name() string               { return "custom" }
+func (c custom) Name() string               { return CustomName }
 func (c custom) String() string             { return "custom (" + c.name + ")" }
 func (c custom) Spec() *iso8583.MessageSpec { return c.spec }
 func (c custom) Framer() Framer             { return c.framer }
@@ -200,6 +200,3 @@ func checkSpec(spec *iso8583.MessageSpec) error {
 	}
 	return nil
 }
-
-// RegisterCustom makes a user-supplied profile available as "custom".
-func RegisterCustom(p Profile) { profiles["custom"] = p }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/moov-io/iso8583"
@@ -57,27 +58,68 @@ type Capabilities struct {
 	CompletionTolerance int
 }
 
-var profiles = map[string]Profile{}
+// The profile registry: the built-in dialects, registered at start-up,
+// and the custom one a --spec file makes, which may be set while others
+// read.
+var (
+	profilesMu sync.RWMutex
+	profiles   = map[string]Profile{}
+	userSpec   Profile
+)
 
-// Register makes a profile available by name. It panics on a duplicate name,
-// which is a programming error caught at start-up.
+// Default is the dialect posim speaks unless told otherwise.
+var Default Profile = ISO87
+
+// CustomName is the name of the dialect a user's spec file makes
+// (RegisterCustom).
+const CustomName = "custom"
+
+// Register makes a built-in profile available by name. It panics on a
+// duplicate name, which is a programming error caught at start-up.
 func Register(p Profile) {
-	if _, dup := profiles[p.Name()]; dup {
+	profilesMu.Lock()
+	defer profilesMu.Unlock()
+	if _, dup := profiles[p.Name()]; dup || p.Name() == CustomName {
 		panic("wire: profile registered twice: " + p.Name())
 	}
 	profiles[p.Name()] = p
 }
 
-// ProfileByName returns the named profile.
+// RegisterCustom makes a user-supplied profile available as "custom",
+// replacing the one before. It is safe to call while others look
+// profiles up.
+func RegisterCustom(p Profile) {
+	profilesMu.Lock()
+	defer profilesMu.Unlock()
+	userSpec = p
+}
+
+// IsCustom reports whether p is a user-supplied dialect rather than a
+// built-in one.
+func IsCustom(p Profile) bool { return p.Name() == CustomName }
+
+// ProfileByName returns the named profile: a built-in one, or "custom"
+// once RegisterCustom has set it.
 func ProfileByName(name string) (Profile, error) {
+	profilesMu.RLock()
+	defer profilesMu.RUnlock()
 	if p, ok := profiles[name]; ok {
 		return p, nil
 	}
-	return nil, fmt.Errorf("unknown profile %q (known: %s)", name, strings.Join(ProfileNames(), ", "))
+	if name == CustomName && userSpec != nil {
+		return userSpec, nil
+	}
+	return nil, fmt.Errorf("unknown profile %q (known: %s)", name, strings.Join(profileNames(), ", "))
 }
 
-// ProfileNames lists the registered profiles in order.
+// ProfileNames lists the built-in profiles, sorted.
 func ProfileNames() []string {
+	profilesMu.RLock()
+	defer profilesMu.RUnlock()
+	return profileNames()
+}
+
+func profileNames() []string {
 	names := make([]string, 0, len(profiles))
 	for n := range profiles {
 		names = append(names, n)

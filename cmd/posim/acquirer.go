@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/posim/posim/acquirer"
+	"github.com/posim/posim/cards"
+	"github.com/posim/posim/faults"
 	"github.com/posim/posim/recording"
 	"github.com/posim/posim/scenarios"
 	"github.com/posim/posim/store"
@@ -69,7 +71,7 @@ stderr as one structured line with masked PAN. Stop it with Ctrl-C.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:8583", "address to listen on")
-	fl.StringVar(&f.profile, "profile", "iso87", "dialect: "+fmt.Sprint(wire.ProfileNames()))
+	fl.StringVar(&f.profile, "profile", wire.Default.Name(), dialects())
 	fl.StringVar(&f.cards, "cards", "", "YAML file of extra cards, merchants and terminals")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
 	fl.StringVar(&f.duplicate, "duplicate", acquirer.DuplicateReplay, "answer to a retransmitted request: replay, 94 or 19")
@@ -144,145 +146,171 @@ func (f acquirerFlags) policies() (acquirer.Policies, error) {
 	return p, p.Validate()
 }
 
-func runAcquirer(cmd *cobra.Command, f acquirerFlags) error {
+// acquirerConfig is what posim acquirer's flags ask for, checked and read.
+type acquirerConfig struct {
+	acquirerFlags
+	log     *slog.Logger
+	profile wire.Profile
+	framer  wire.Framer
+	book    *cards.Book
+	pol     acquirer.Policies
+	tlsCfg  *tls.Config
+}
+
+// config checks the flags and reads what they name: the dialect, the
+// cards, the policies, the framing and the TLS settings.
+func (f acquirerFlags) config(cmd *cobra.Command) (acquirerConfig, error) {
+	c := acquirerConfig{acquirerFlags: f}
 	if f.verbose {
-		f.logLevel = "debug"
+		c.logLevel = "debug"
 	}
-	log, err := newLevelLogger(cmd.ErrOrStderr(), f.logFormat, f.logLevel)
-	if err != nil {
-		return err
+	var err error
+	if c.log, err = newLevelLogger(cmd.ErrOrStderr(), c.logFormat, c.logLevel); err != nil {
+		return c, err
+	}
+	if err := f.checkNumbers(); err != nil {
+		return c, err
 	}
 	if f.export == "" {
 		if err := checkAddr("--listen", f.listen); err != nil {
-			return err
+			return c, err
 		}
 	}
 	if f.control != "" {
 		if err := checkAddr("--control", f.control); err != nil {
-			return err
+			return c, err
 		}
 	}
-	if f.journalMax < 0 || f.retain < 0 || f.maxConns < 0 || f.idleTimeout < 0 || f.maxSubscribers < 0 {
-		return invalid(fmt.Errorf("--journal-max, --retain, --max-conns, --idle-timeout and --max-subscribers must not be negative"))
+	if c.profile, err = loadProfile(f.profile); err != nil {
+		return c, err
 	}
-	if f.gcPercent < 1 {
-		return invalid(fmt.Errorf("--gc-percent %d: want a positive percentage", f.gcPercent))
+	if c.book, err = loadCards(f.cards); err != nil {
+		return c, err
 	}
-	if os.Getenv("GOGC") == "" {
-		defer debug.SetGCPercent(debug.SetGCPercent(f.gcPercent))
+	if c.pol, err = f.policies(); err != nil {
+		return c, invalid(err)
 	}
-	profile, err := loadProfile(f.profile)
-	if err != nil {
-		return err
-	}
-	book, err := loadCards(f.cards)
-	if err != nil {
-		return err
-	}
-	pol, err := f.policies()
-	if err != nil {
-		return invalid(err)
-	}
-	if f.maxFrame < 16 || f.maxFrame > 0xFFFF {
-		return invalid(fmt.Errorf("--max-frame %d: want 16 to 65535", f.maxFrame))
-	}
-	framer, err := f.framer(profile)
-	if err != nil {
-		return err
+	if c.framer, err = f.framer(c.profile); err != nil {
+		return c, err
 	}
 	if f.spec != "" {
 		tp, hd := "", ""
 		if cmd.Flags().Changed("tpdu") || cmd.Flags().Changed("header") {
 			tp, hd = f.tpdu, f.header
 		}
-		if profile, err = f.customProfile(tp, hd); err != nil {
-			return err
+		if c.profile, err = f.customProfile(tp, hd); err != nil {
+			return c, err
 		}
-		framer = profile.Framer()
+		c.framer = c.profile.Framer()
 	}
-	extra, closeRecord, err := f.recordReplay(cmd, profile, framer)
+	if f.export != "" && f.data == "" {
+		return c, usageErr("--export needs --data DIR, the books to export")
+	}
+	if f.scenario != "" && f.data != "" {
+		return c, usageErr("--data keeps the books of posim acquirer without --scenario; a scenario's host starts from its setup")
+	}
+	c.tlsCfg, err = f.tls.config()
+	return c, err
+}
+
+// checkNumbers checks the flags that are counts, sizes and durations.
+func (f acquirerFlags) checkNumbers() error {
+	if f.journalMax < 0 || f.retain < 0 || f.maxConns < 0 || f.idleTimeout < 0 || f.maxSubscribers < 0 {
+		return invalid(fmt.Errorf("--journal-max, --retain, --max-conns, --idle-timeout and --max-subscribers must not be negative"))
+	}
+	if f.gcPercent < 1 {
+		return invalid(fmt.Errorf("--gc-percent %d: want a positive percentage", f.gcPercent))
+	}
+	if f.maxFrame < 16 || f.maxFrame > 0xFFFF {
+		return invalid(fmt.Errorf("--max-frame %d: want 16 to 65535", f.maxFrame))
+	}
+	return nil
+}
+
+func runAcquirer(cmd *cobra.Command, f acquirerFlags) error {
+	c, err := f.config(cmd)
+	if err != nil {
+		return err
+	}
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(c.gcPercent))
+	}
+	extra, closeRecord, err := c.recordReplay(cmd, c.profile, c.framer)
 	if err != nil {
 		return err
 	}
 	defer closeRecord()
-	if f.export != "" && f.data == "" {
-		return usageErr("--export needs --data DIR, the books to export")
-	}
-	if f.scenario != "" && f.data != "" {
-		return usageErr("--data keeps the books of posim acquirer without --scenario; a scenario's host starts from its setup")
-	}
-	if f.scenario != "" {
-		s, err := loadScenario(f.scenario)
+	if c.scenario != "" {
+		s, err := loadScenario(c.scenario)
 		if err != nil {
 			return invalid(err)
 		}
-		o, err := f.hostOptions(cmd, profile, log)
+		o, err := c.hostOptions(cmd, c.profile, c.log)
 		if err != nil {
 			return err
 		}
 		o.Acquirer = append(o.Acquirer, extra...)
-		o.Acquirer = append(o.Acquirer, acquirer.WithLimits(f.maxConns, f.idleTimeout))
-		if tlsCfg, err := f.tls.config(); err != nil {
-			return err
-		} else if tlsCfg != nil {
-			o.Acquirer = append(o.Acquirer, acquirer.WithTLS(tlsCfg))
+		o.Acquirer = append(o.Acquirer, acquirer.WithLimits(c.maxConns, c.idleTimeout))
+		if c.tlsCfg != nil {
+			o.Acquirer = append(o.Acquirer, acquirer.WithTLS(c.tlsCfg))
 		}
-		return runScenarioHost(cmd, f, s, o)
+		return runScenarioHost(cmd, c.acquirerFlags, s, o)
 	}
-	tlsCfg, err := f.tls.config()
-	if err != nil {
-		return err
-	}
-	journal := acquirer.NewRingJournal(f.journalMax)
+	return c.serve(cmd, extra)
+}
+
+// serve runs posim's acquirer without a scenario: its books in memory or
+// in --data, until the command's context ends.
+func (c acquirerConfig) serve(cmd *cobra.Command, extra []acquirer.Option) error {
+	journal := acquirer.NewRingJournal(c.journalMax)
 	opts := []acquirer.Option{
-		acquirer.WithTLS(tlsCfg),
-		acquirer.WithProfile(profile),
-		acquirer.WithFramer(framer),
-		acquirer.WithKeys(f.tmk, f.mac),
-		acquirer.WithCards(book),
-		acquirer.WithPolicies(pol),
-		acquirer.WithLogger(log),
+		acquirer.WithTLS(c.tlsCfg),
+		acquirer.WithProfile(c.profile),
+		acquirer.WithFramer(c.framer),
+		acquirer.WithKeys(c.tmk, c.mac),
+		acquirer.WithCards(c.book),
+		acquirer.WithPolicies(c.pol),
+		acquirer.WithLogger(c.log),
 		acquirer.WithJournal(journal),
-		acquirer.WithRetention(f.retain, f.retain),
-		acquirer.WithLimits(f.maxConns, f.idleTimeout),
+		acquirer.WithRetention(c.retain, c.retain),
+		acquirer.WithLimits(c.maxConns, c.idleTimeout),
 		// connection churn cannot push transactions out of the journal
 		acquirer.WithConnectionLog(acquirer.NewRingJournal(10_000)),
 	}
-	if f.dump {
+	if c.dump {
 		opts = append(opts, acquirer.WithDump(cmd.ErrOrStderr()))
 	}
-	opts = append(opts, extra...)
-	a, err := acquirer.New(opts...)
+	a, err := acquirer.New(append(opts, extra...)...)
 	if err != nil {
 		return invalid(err)
 	}
 	kept := "books in memory: lost when posim stops (--data DIR keeps them)"
-	if f.data != "" {
-		st, n, err := openData(f.data, f.dataSync, a, journal, dataSetup{Profile: profile.Name(), TMK: f.tmk, MAC: f.mac, Retain: f.retain, Cards: book}, pol)
+	if c.data != "" {
+		st, n, err := openData(c.data, c.dataSync, a, journal, dataSetup{Profile: c.profile.Name(), TMK: c.tmk, MAC: c.mac, Retain: c.retain, Cards: c.book}, c.pol)
 		if err != nil {
 			a.Close()
 			return err
 		}
 		defer st.Close()
-		if f.export != "" {
+		if c.export != "" {
 			a.Close()
-			return exportBooks(cmd.OutOrStdout(), f.export, a)
+			return exportBooks(cmd.OutOrStdout(), c.export, a)
 		}
-		kept = fmt.Sprintf("books kept in %s (%d changes replayed, sync %s)", f.data, n, f.dataSync)
+		kept = fmt.Sprintf("books kept in %s (%d changes replayed, sync %s)", c.data, n, c.dataSync)
 	}
-	if err := a.Listen(f.listen); err != nil {
+	if err := a.Listen(c.listen); err != nil {
 		a.Close()
 		return runtimeErr(err)
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "posim acquirer listening on %s (profile %s, %d test cards); %s; Ctrl-C stops it\n",
-		a.Addr(), profile.Name(), len(book.Cards), kept)
-	stop, err := serveControl(cmd, f, a, log)
+		a.Addr(), c.profile.Name(), len(c.book.Cards), kept)
+	stop, err := serveControl(cmd, c.acquirerFlags, a, c.log)
 	if err != nil {
 		a.Close()
 		return err
 	}
 	<-cmd.Context().Done()
-	log.Info("shutting down")
+	c.log.Info("shutting down")
 	err = a.Close() // ends the event streams first
 	stop()
 	return err
@@ -399,7 +427,9 @@ func serveControl(cmd *cobra.Command, f acquirerFlags, a *acquirer.Acquirer, log
 	if f.control == "" {
 		return func() {}, nil
 	}
-	o := scenarios.HostOptions{Speed: f.speed, Logger: log}
+	// what the loaded rules schedule ends with the control API
+	timers := &faults.Timers{}
+	o := scenarios.HostOptions{Speed: f.speed, Logger: log, Timers: timers}
 	ctl, err := acquirer.NewControl(a, scenarios.ControlLoader(a, o))
 	if err != nil {
 		return nil, runtimeErr(err)
@@ -410,10 +440,11 @@ func serveControl(cmd *cobra.Command, f acquirerFlags, a *acquirer.Acquirer, log
 	if err != nil {
 		return nil, err
 	}
-	stop, addr, err := serveGuarded(ctl, f.control, f.controlToken, f.controlHosts, tlsCfg)
+	stopHTTP, addr, err := serveGuarded(ctl, f.control, f.controlToken, f.controlHosts, tlsCfg)
 	if err != nil {
 		return nil, err
 	}
+	stop = func() { stopHTTP(); timers.Stop() }
 	scheme := "http"
 	if tlsCfg != nil {
 		scheme = "https"

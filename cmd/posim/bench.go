@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/posim/posim/load"
+	"github.com/posim/posim/wire"
 	"github.com/spf13/cobra"
 )
 
@@ -52,7 +53,7 @@ throughput also measures how much of the machine the client left.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runBench(cmd, f) },
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.profile, "profile", "iso87", "dialect")
+	fl.StringVar(&f.profile, "profile", wire.Default.Name(), dialects())
 	fl.IntVar(&f.terminals, "terminals", 32, "emulated terminals (one connection each)")
 	fl.DurationVar(&f.duration, "duration", 10*time.Second, "measured time of each server, split into --rounds")
 	fl.IntVar(&f.rounds, "rounds", 5, "alternating rounds")

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/posim/posim/wire"
 	"github.com/stretchr/testify/require"
 )
 
@@ -15,7 +16,7 @@ import (
 func TestCLI_Bench(t *testing.T) {
 	benchEnv = []string{"POSIM_TEST_MAIN=1"}
 	t.Cleanup(func() { benchEnv = nil })
-	for _, profile := range []string{"iso87", "cup"} {
+	for _, profile := range wire.ProfileNames() {
 		out := filepath.Join(t.TempDir(), "bench.json")
 		code, stdout, stderr := posim(t, "bench", "--profile", profile, "--terminals", "2", "--duration", "600ms", "--rounds", "2",
 			"--warmup", "0s", "--limits", "--json", out)

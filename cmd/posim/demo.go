@@ -11,6 +11,7 @@ import (
 
 	"github.com/posim/posim/demo"
 	"github.com/posim/posim/scenarios"
+	"github.com/posim/posim/wire"
 	"github.com/spf13/cobra"
 )
 
@@ -56,7 +57,7 @@ otherwise the demo exits when done (--stay keeps serving). Ctrl-C ends it with e
 	fl := cmd.Flags()
 	fl.StringVar(&f.lang, "lang", "en", "language of titles, narration, terminal screens and response codes: en or zh")
 	fl.Float64Var(&f.speed, "speed", 4, "divide every duration (and the pause between steps) by this")
-	fl.StringVar(&f.profile, "profile", "iso87", "dialect: iso87 or cup")
+	fl.StringVar(&f.profile, "profile", wire.Default.Name(), dialects())
 	fl.StringVar(&f.ui, "ui", "127.0.0.1:8080", "address of the live page")
 	fl.BoolVar(&f.noBrowser, "no-browser", false, "print the page's URL instead of opening a browser, and exit when done")
 	fl.BoolVar(&f.stay, "stay", false, "keep serving the page after the last scenario")

@@ -25,7 +25,7 @@ var hostSideSteps = []string{"host_down", "host_up", "retrieval", "chargeback", 
 // by `posim run --target` (posim's terminal against that host): its
 // terminal steps and expectations pass as under `posim run`.
 func TestCLI_CatalogThroughAcquirerScenario(t *testing.T) {
-	for _, profile := range []string{"iso87", "cup"} {
+	for _, profile := range wire.ProfileNames() {
 		cat, err := scenarios.CatalogFor(profile)
 		require.NoError(t, err)
 		for _, s := range cat {

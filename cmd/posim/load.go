@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -71,7 +73,7 @@ deviations of its expectation. A failed check exits 4.
 	fl := cmd.Flags()
 	f.tls.add(fl)
 	fl.StringVar(&f.target, "target", "", "acquirer to load, HOST:PORT (default: posim's acquirer in this process)")
-	fl.StringVar(&f.profile, "profile", "iso87", "dialect")
+	fl.StringVar(&f.profile, "profile", wire.Default.Name(), dialects())
 	fl.IntVar(&f.terminals, "terminals", 64, "emulated terminals")
 	fl.DurationVar(&f.duration, "duration", 10*time.Second, "measured time (each of acquirer and baseline)")
 	fl.DurationVar(&f.warmup, "warmup", time.Second, "unmeasured traffic before measuring")
@@ -94,177 +96,234 @@ deviations of its expectation. A failed check exits 4.
 	return cmd
 }
 
-func runLoad(cmd *cobra.Command, f loadFlags) error {
+// loadConfig is what posim load's flags ask for, checked.
+type loadConfig struct {
+	loadFlags
+	mix      load.Mix
+	htmlPath string
+	profile  wire.Profile
+	tlsCfg   *tls.Config
+}
+
+// config checks the flags and reads what they name.
+func (f loadFlags) config() (loadConfig, error) {
+	c := loadConfig{loadFlags: f}
 	if f.terminals < 1 || f.terminals > 100000 {
-		return invalid(errors.New("--terminals: want 1 to 100000"))
+		return c, invalid(errors.New("--terminals: want 1 to 100000"))
 	}
 	if f.duration <= 0 || f.rate < 0 || f.warmup < 0 || f.timeout <= 0 || f.rounds < 0 {
-		return invalid(errors.New("--duration and --timeout must be positive; --rate, --warmup and --rounds not negative"))
+		return c, invalid(errors.New("--duration and --timeout must be positive; --rate, --warmup and --rounds not negative"))
 	}
-	if f.baselineTarget != "" && !f.baseline {
-		f.baseline = true
-	}
+	c.baseline = f.baseline || f.baselineTarget != ""
 	if f.scenario != "" && f.target != "" {
-		return invalid(errors.New("--scenario runs the rules in this process's acquirer: leave out --target (for your own host use posim acquirer --scenario)"))
+		return c, invalid(errors.New("--scenario runs the rules in this process's acquirer: leave out --target (for your own host use posim acquirer --scenario)"))
 	}
-	mix, err := load.ParseMix(f.mix)
-	if err != nil {
-		return invalid(fmt.Errorf("--mix: %w", err))
+	var err error
+	if c.mix, err = load.ParseMix(f.mix); err != nil {
+		return c, invalid(fmt.Errorf("--mix: %w", err))
 	}
-	htmlPath := ""
 	for _, r := range f.reports {
 		kind, path, ok := strings.Cut(r, ":")
 		if !ok || kind != "html" || path == "" {
-			return invalid(fmt.Errorf("--report %q: want html:PATH", r))
+			return c, invalid(fmt.Errorf("--report %q: want html:PATH", r))
 		}
-		htmlPath = path
+		c.htmlPath = path
 	}
-	profile, err := loadProfile(f.profile)
-	if err != nil {
-		return err
+	if c.profile, err = loadProfile(f.profile); err != nil {
+		return c, err
 	}
-	out := cmd.OutOrStdout()
-	rep := &load.Report{Command: "posim " + strings.Join(os.Args[1:], " "), Started: time.Now().UTC()}
 	if f.target != "" {
 		if err := checkAddr("--target", f.target); err != nil {
-			return err
-		}
-	}
-	target := f.target
-	var host *scenarios.Host
-	var engine *acquirer.Engine
-	if target == "" {
-		opts := []acquirer.Option{acquirer.WithRetention(loadRetain, loadRetain)}
-		if f.scenario != "" {
-			s, err := loadScenario(f.scenario)
-			if err != nil {
-				return invalid(err)
-			}
-			host, err = scenarios.StartHost(s, "127.0.0.1:0", scenarios.HostOptions{Profile: profile.Name(), JournalMax: 100_000, Retain: loadRetain})
-			if err != nil {
-				return runtimeErr(err)
-			}
-			defer host.Close()
-			rep.Faults = &load.FaultCheck{Scenario: s.Name}
-			target, engine = host.Addr(), host.Engine()
-		} else {
-			a, err := acquirer.New(append(opts, acquirer.WithProfile(profile), acquirer.WithJournal(acquirer.NewRingJournal(100_000)))...)
-			if err != nil {
-				return err
-			}
-			if err := a.Listen("127.0.0.1:0"); err != nil {
-				return runtimeErr(err)
-			}
-			defer a.Close()
-			target, engine = a.Addr(), a.Engine()
+			return c, err
 		}
 	}
 	if n := len(f.tidPrefix); n > 7 || f.terminals > int(math.Pow10(8-n))-1 {
-		return invalid(fmt.Errorf("--tid-prefix %q: the prefix and %d terminal numbers must fit DE41's 8 characters", f.tidPrefix, f.terminals))
+		return c, invalid(fmt.Errorf("--tid-prefix %q: the prefix and %d terminal numbers must fit DE41's 8 characters", f.tidPrefix, f.terminals))
 	}
 	for _, p := range []struct{ flag, pan string }{{"--pan", f.pan}, {"--decline-pan", f.declinePAN}} {
 		if !wire.LuhnValid(p.pan) || len(p.pan) < 12 || len(p.pan) > 19 {
-			return invalid(fmt.Errorf("%s %s: want 12 to 19 digits that pass the Luhn check", p.flag, wire.MaskPAN(p.pan)))
+			return c, invalid(fmt.Errorf("%s %s: want 12 to 19 digits that pass the Luhn check", p.flag, wire.MaskPAN(p.pan)))
 		}
 	}
-	tlsCfg, err := f.tls.config()
-	if err != nil {
-		return err
+	if c.tlsCfg, err = f.tls.config(); err != nil {
+		return c, err
 	}
-	if tlsCfg != nil && f.target == "" {
-		return usageErr("--tls needs --target: the acquirer posim load starts itself speaks plain TCP")
+	if c.tlsCfg != nil && f.target == "" {
+		return c, usageErr("--tls needs --target: the acquirer posim load starts itself speaks plain TCP")
 	}
-	if tlsCfg != nil && f.baseline {
-		return usageErr("--tls and --baseline: the bare baseline server speaks plain TCP, so the ratio would compare unlike links")
+	if c.tlsCfg != nil && c.baseline {
+		return c, usageErr("--tls and --baseline: the bare baseline server speaks plain TCP, so the ratio would compare unlike links")
 	}
-	o := load.Options{TLS: tlsCfg, Target: target, Terminals: f.terminals, Rate: f.rate, Profile: profile, Mix: mix, Timeout: f.timeout, Seed: f.seed,
-		PAN: f.pan, DeclinePAN: f.declinePAN, MID: f.mid, TIDPrefix: f.tidPrefix,
+	return c, nil
+}
+
+// options are the fleet's options against target.
+func (c loadConfig) options(target string, out io.Writer) load.Options {
+	return load.Options{TLS: c.tlsCfg, Target: target, Terminals: c.terminals, Rate: c.rate, Profile: c.profile, Mix: c.mix,
+		Timeout: c.timeout, Seed: c.seed, PAN: c.pan, DeclinePAN: c.declinePAN, MID: c.mid, TIDPrefix: c.tidPrefix,
 		Progress: func(p load.Progress) {
 			if isTerminal(out) {
 				fmt.Fprintf(out, "\r\x1b[K%5.1fs  %d responses  %d errors", p.Elapsed.Seconds(), p.Responses, p.Errors)
 			}
 		}}
-	fmt.Fprintf(out, "posim load: %d terminals for %s against %s (mix %s)\n", f.terminals, f.duration, target, mix)
+}
+
+// loadHost is the acquirer a load runs against when it starts its own:
+// with a scenario's rules (host) or bare.
+type loadHost struct {
+	target string
+	host   *scenarios.Host
+	engine *acquirer.Engine
+	close  func()
+}
+
+// startHost starts the in-process acquirer, unless the load has a target.
+func (c loadConfig) startHost(rep *load.Report) (loadHost, error) {
+	if c.target != "" {
+		return loadHost{target: c.target, close: func() {}}, nil
+	}
+	if c.scenario != "" {
+		s, err := loadScenario(c.scenario)
+		if err != nil {
+			return loadHost{}, invalid(err)
+		}
+		host, err := scenarios.StartHost(s, "127.0.0.1:0", scenarios.HostOptions{Profile: c.profile.Name(), JournalMax: 100_000, Retain: loadRetain})
+		if err != nil {
+			return loadHost{}, runtimeErr(err)
+		}
+		rep.Faults = &load.FaultCheck{Scenario: s.Name}
+		return loadHost{target: host.Addr(), host: host, engine: host.Engine(), close: func() { host.Close() }}, nil
+	}
+	a, err := acquirer.New(acquirer.WithRetention(loadRetain, loadRetain), acquirer.WithProfile(c.profile),
+		acquirer.WithJournal(acquirer.NewRingJournal(100_000)))
+	if err != nil {
+		return loadHost{}, err
+	}
+	if err := a.Listen("127.0.0.1:0"); err != nil {
+		return loadHost{}, runtimeErr(err)
+	}
+	return loadHost{target: a.Addr(), engine: a.Engine(), close: func() { a.Close() }}, nil
+}
+
+func runLoad(cmd *cobra.Command, f loadFlags) error {
+	c, err := f.config()
+	if err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	rep := &load.Report{Command: "posim " + strings.Join(os.Args[1:], " "), Started: time.Now().UTC()}
+	h, err := c.startHost(rep)
+	if err != nil {
+		return err
+	}
+	defer h.close()
+	o := c.options(h.target, out)
+	fmt.Fprintf(out, "posim load: %d terminals for %s against %s (mix %s)\n", c.terminals, c.duration, h.target, c.mix)
 	fleet, err := load.Dial(o)
 	if err != nil {
 		return runtimeErr(err)
 	}
 	defer fleet.Close()
 	ctx := cmd.Context()
-
 	switch {
-	case f.idle:
+	case c.idle:
 		start := time.Now()
 		select {
-		case <-time.After(f.duration):
+		case <-time.After(c.duration):
 		case <-ctx.Done():
 		}
-		rep.Idle = &load.Idle{Terminals: f.terminals, Connected: f.terminals, HeldFor: time.Since(start).Seconds()}
-		fmt.Fprintf(out, "held %d idle connections for %.1fs\n", f.terminals, rep.Idle.HeldFor)
-	case f.baseline:
-		bo := o
-		bo.Target, bo.SkipSignOn = f.baselineTarget, true
-		if bo.Target == "" {
-			b, err := load.StartBaseline("127.0.0.1:0", profile)
-			if err != nil {
-				return runtimeErr(err)
-			}
-			defer b.Close()
-			bo.Target = b.Addr()
-		}
-		bfleet, err := load.Dial(bo)
-		if err != nil {
-			return runtimeErr(err)
-		}
-		defer bfleet.Close()
-		rounds := f.rounds
-		if rounds == 0 {
-			rounds = min(max(int(f.duration/time.Second), 1), 20)
-		}
-		rep.Acquirer, rep.Baseline, err = load.Compare(ctx, fleet, bfleet, f.duration, f.warmup, rounds)
-		if err != nil {
-			return runtimeErr(err)
-		}
-		printLoad(out, "acquirer", rep.Acquirer)
-		printLoad(out, "baseline", rep.Baseline)
-		if rep.Baseline.Throughput > 0 {
-			rep.Ratio = rep.Acquirer.Throughput / rep.Baseline.Throughput
-		}
-		fmt.Fprintf(out, "ratio acquirer/baseline: %.2f (%d alternating rounds after a %s warm-up)\n", rep.Ratio, rounds, f.warmup)
+		rep.Idle = &load.Idle{Terminals: c.terminals, Connected: c.terminals, HeldFor: time.Since(start).Seconds()}
+		fmt.Fprintf(out, "held %d idle connections for %.1fs\n", c.terminals, rep.Idle.HeldFor)
+	case c.baseline:
+		err = c.compare(ctx, o, fleet, rep, out)
 	default:
-		if f.warmup > 0 {
-			if _, err := fleet.Run(ctx, f.warmup); err != nil {
-				return runtimeErr(err)
-			}
-		}
-		var host0 *load.HostStats
-		if f.control != "" && f.target != "" {
-			host0, _ = scrapeHost(f.control)
-		}
-		cpu0 := selfCPU()
-		if rep.Acquirer, err = fleet.Run(ctx, f.duration); err != nil {
+		err = c.measure(ctx, fleet, rep, out)
+	}
+	if err != nil {
+		return err
+	}
+	return c.finish(rep, h, fleet, out)
+}
+
+// compare runs the fleet against the acquirer and a bare baseline server
+// in alternating rounds and prints the ratio.
+func (c loadConfig) compare(ctx context.Context, o load.Options, fleet *load.Fleet, rep *load.Report, out io.Writer) error {
+	bo := o
+	bo.Target, bo.SkipSignOn = c.baselineTarget, true
+	if bo.Target == "" {
+		b, err := load.StartBaseline("127.0.0.1:0", c.profile)
+		if err != nil {
 			return runtimeErr(err)
 		}
-		cpu := selfCPU() - cpu0
-		printLoad(out, "acquirer", rep.Acquirer)
-		if n := rep.Acquirer.Responses; n > 0 && cpu > 0 {
-			rep.ClientCPU, rep.InProcess = float64(cpu.Microseconds())/float64(n), f.target == ""
-			who := "the fleet"
-			if rep.InProcess {
-				who = "the fleet and the acquirer, both in this process (posim bench measures them apart)"
-			}
-			fmt.Fprintf(out, "cpu: %.1f µs a response in this process: %s", rep.ClientCPU, who)
-			if host0 != nil {
-				if h, err := scrapeHost(f.control); err == nil && h.CPUSeconds > host0.CPUSeconds {
-					rep.HostCPU = (h.CPUSeconds - host0.CPUSeconds) * 1e6 / float64(n)
-					fmt.Fprintf(out, "; host %.1f µs a response (its process_cpu_seconds_total)", rep.HostCPU)
-				}
-			}
-			fmt.Fprintln(out)
+		defer b.Close()
+		bo.Target = b.Addr()
+	}
+	bfleet, err := load.Dial(bo)
+	if err != nil {
+		return runtimeErr(err)
+	}
+	defer bfleet.Close()
+	rounds := c.rounds
+	if rounds == 0 {
+		rounds = min(max(int(c.duration/time.Second), 1), 20)
+	}
+	rep.Acquirer, rep.Baseline, err = load.Compare(ctx, fleet, bfleet, c.duration, c.warmup, rounds)
+	if err != nil {
+		return runtimeErr(err)
+	}
+	printLoad(out, "acquirer", rep.Acquirer)
+	printLoad(out, "baseline", rep.Baseline)
+	if rep.Baseline.Throughput > 0 {
+		rep.Ratio = rep.Acquirer.Throughput / rep.Baseline.Throughput
+	}
+	fmt.Fprintf(out, "ratio acquirer/baseline: %.2f (%d alternating rounds after a %s warm-up)\n", rep.Ratio, rounds, c.warmup)
+	return nil
+}
+
+// measure runs the fleet after a warm-up and prints its figures and the
+// CPU a response cost (the host's too when --control reads it).
+func (c loadConfig) measure(ctx context.Context, fleet *load.Fleet, rep *load.Report, out io.Writer) error {
+	if c.warmup > 0 {
+		if _, err := fleet.Run(ctx, c.warmup); err != nil {
+			return runtimeErr(err)
 		}
 	}
+	var host0 *load.HostStats
+	if c.control != "" && c.target != "" {
+		host0, _ = scrapeHost(c.control)
+	}
+	cpu0 := selfCPU()
+	var err error
+	if rep.Acquirer, err = fleet.Run(ctx, c.duration); err != nil {
+		return runtimeErr(err)
+	}
+	cpu := selfCPU() - cpu0
+	printLoad(out, "acquirer", rep.Acquirer)
+	n := rep.Acquirer.Responses
+	if n == 0 || cpu <= 0 {
+		return nil
+	}
+	rep.ClientCPU, rep.InProcess = float64(cpu.Microseconds())/float64(n), c.target == ""
+	who := "the fleet"
+	if rep.InProcess {
+		who = "the fleet and the acquirer, both in this process (posim bench measures them apart)"
+	}
+	fmt.Fprintf(out, "cpu: %.1f µs a response in this process: %s", rep.ClientCPU, who)
+	if host0 != nil {
+		if h, err := scrapeHost(c.control); err == nil && h.CPUSeconds > host0.CPUSeconds {
+			rep.HostCPU = (h.CPUSeconds - host0.CPUSeconds) * 1e6 / float64(n)
+			fmt.Fprintf(out, "; host %.1f µs a response (its process_cpu_seconds_total)", rep.HostCPU)
+		}
+	}
+	fmt.Fprintln(out)
+	return nil
+}
+
+// finish reconciles a scenario's faults, reads the host's figures and
+// writes the reports; a failed fault check exits 4.
+func (c loadConfig) finish(rep *load.Report, h loadHost, fleet *load.Fleet, out io.Writer) error {
 	if rep.Faults != nil && rep.Acquirer != nil {
-		reconcile(rep.Faults, host, engine, fleet)
+		reconcile(rep.Faults, h.host, h.engine, fleet)
 		verdict := "OK"
 		if !rep.Faults.OK {
 			verdict = "FAILED"
@@ -278,25 +337,25 @@ func runLoad(cmd *cobra.Command, f loadFlags) error {
 			fmt.Fprintln(out)
 		}
 	}
-	if f.control != "" {
-		hs, err := scrapeHost(f.control)
+	if c.control != "" {
+		hs, err := scrapeHost(c.control)
 		if err != nil {
 			return runtimeErr(fmt.Errorf("--control: %w", err))
 		}
 		rep.Host = hs
 		fmt.Fprintf(out, "host: %.0f MiB resident, %.0f connections, %.0f goroutines\n", hs.RSSMiB, hs.Connections, hs.Goroutines)
 	}
-	if f.jsonPath != "" {
+	if c.jsonPath != "" {
 		data, _ := json.MarshalIndent(rep, "", "  ")
-		if err := os.WriteFile(f.jsonPath, append(data, '\n'), 0o644); err != nil {
+		if err := os.WriteFile(c.jsonPath, append(data, '\n'), 0o644); err != nil {
 			return runtimeErr(err)
 		}
 	}
-	if htmlPath != "" {
-		if err := writeFileWith(htmlPath, func(w io.Writer) error { return load.WriteHTML(w, rep) }); err != nil {
+	if c.htmlPath != "" {
+		if err := writeFileWith(c.htmlPath, func(w io.Writer) error { return load.WriteHTML(w, rep) }); err != nil {
 			return runtimeErr(err)
 		}
-		fmt.Fprintf(out, "report: %s\n", htmlPath)
+		fmt.Fprintf(out, "report: %s\n", c.htmlPath)
 	}
 	if rep.Faults != nil && !rep.Faults.OK {
 		return &exitError{code: exitExpected, err: errors.New("load: fault check failed: " + rep.Faults.Summary)}
@@ -430,7 +489,7 @@ into the response's, nothing else read: the floor under any host (posim bench us
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8590", "address to listen on")
-	cmd.Flags().StringVar(&profileName, "profile", "iso87", "dialect")
+	cmd.Flags().StringVar(&profileName, "profile", wire.Default.Name(), dialects())
 	cmd.Flags().BoolVar(&echo, "echo", false, "serve a raw framed echo instead of the moov server")
 	return cmd
 }

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"crypto/tls"
 	"fmt"
+	"io"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -60,7 +63,7 @@ and posim replay.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:9583", "address the POS connects to")
 	fl.StringVar(&f.upstream, "upstream", "", "the host's address, host:port (required)")
-	fl.StringVar(&f.profile, "profile", "iso87", "dialect: "+fmt.Sprint(wire.ProfileNames()))
+	fl.StringVar(&f.profile, "profile", wire.Default.Name(), dialects())
 	f.specFlags.add(fl)
 	fl.StringVar(&f.scenario, "scenario", "", "apply a scenario's fault rules (catalogue name or file)")
 	fl.Float64Var(&f.speed, "speed", 1, "with --scenario: divide the fault durations by this")
@@ -84,78 +87,105 @@ and posim replay.`,
 	return cmd
 }
 
-func runProxy(cmd *cobra.Command, f proxyFlags) error {
+// proxyConfig is what posim proxy's flags ask for, checked and read.
+type proxyConfig struct {
+	proxyFlags
+	log              *slog.Logger
+	profile          wire.Profile
+	framer           wire.Framer
+	listenTLS, upTLS *tls.Config
+}
+
+// config checks the flags and reads the dialect and the TLS settings.
+func (f proxyFlags) config(cmd *cobra.Command) (proxyConfig, error) {
+	c := proxyConfig{proxyFlags: f}
 	if f.verbose {
-		f.logLevel = "debug"
+		c.logLevel = "debug"
 	}
-	log, err := newLevelLogger(cmd.ErrOrStderr(), f.logFormat, f.logLevel)
-	if err != nil {
-		return err
+	var err error
+	if c.log, err = newLevelLogger(cmd.ErrOrStderr(), c.logFormat, c.logLevel); err != nil {
+		return c, err
 	}
 	if f.upstream == "" {
-		return usageErr("proxy needs --upstream HOST:PORT, the host to relay to")
+		return c, usageErr("proxy needs --upstream HOST:PORT, the host to relay to")
 	}
 	for _, a := range [][2]string{{"--upstream", f.upstream}, {"--listen", f.listen}} {
 		if err := checkAddr(a[0], a[1]); err != nil {
-			return err
+			return c, err
 		}
 	}
 	if f.hostTimeout <= 0 || f.connectTimeout <= 0 || f.speed <= 0 || f.journalMax < 0 {
-		return invalid(fmt.Errorf("--host-timeout, --connect-timeout and --speed must be positive, --journal-max not negative"))
+		return c, invalid(fmt.Errorf("--host-timeout, --connect-timeout and --speed must be positive, --journal-max not negative"))
 	}
 	if f.recordClear && f.record == "" {
-		return usageErr("--record-clear needs --record FILE")
+		return c, usageErr("--record-clear needs --record FILE")
 	}
-	profile, err := loadProfile(f.profile)
-	if err != nil {
-		return err
+	if c.profile, err = loadProfile(f.profile); err != nil {
+		return c, err
 	}
-	framer := profile.Framer()
 	if f.spec != "" {
-		if profile, err = f.customProfile("", ""); err != nil {
-			return err
+		if c.profile, err = f.customProfile("", ""); err != nil {
+			return c, err
 		}
-		framer = profile.Framer()
 	}
-	journal := acquirer.NewRingJournal(f.journalMax)
+	c.framer = c.profile.Framer()
+	if c.listenTLS, err = f.tls.config(); err != nil {
+		return c, err
+	}
+	c.upTLS, err = f.upstreamTLS.config()
+	return c, err
+}
+
+// rules compiles the scenario's fault rules for the proxy (nil without
+// --scenario); what they schedule goes on timers.
+func (c proxyConfig) rules(journal acquirer.Journal, timers *faults.Timers) (*scenarios.Scenario, *faults.Faults, error) {
+	if c.scenario == "" {
+		return nil, nil, nil
+	}
+	s, err := loadScenario(c.scenario)
+	if err != nil {
+		return nil, nil, invalid(err)
+	}
+	custom := wire.IsCustom(c.profile)
+	if !s.Supports(c.profile.Name()) && !custom {
+		return nil, nil, invalid(fmt.Errorf("scenario %s does not support profile %s", s.Name, c.profile.Name()))
+	}
 	start := time.Now()
-	var rules *faults.Faults
-	var s *scenarios.Scenario
-	if f.scenario != "" {
-		if s, err = loadScenario(f.scenario); err != nil {
-			return invalid(err)
-		}
-		if !s.Supports(profile.Name()) && profile.Name() != "custom" {
-			return invalid(fmt.Errorf("scenario %s does not support profile %s", s.Name, profile.Name()))
-		}
-		env := faults.Env{Profile: profile.Name(), Seed: f.seed, Speed: f.speed, Journal: journal, Now: time.Now, Logger: log,
-			Elapsed: func() time.Duration { return time.Duration(float64(time.Since(start)) * f.speed) },
-			After:   func(d time.Duration, fn func()) { time.AfterFunc(d, fn) }}
-		if profile.Name() == "custom" {
-			env.Profile = ""
-		}
-		if rules, err = scenarios.ProxyRules(s, env); err != nil {
-			return invalid(err)
-		}
+	env := faults.Env{Profile: c.profile.Name(), Seed: c.seed, Speed: c.speed, Journal: journal, Now: time.Now, Logger: c.log,
+		Elapsed: func() time.Duration { return time.Duration(float64(time.Since(start)) * c.speed) },
+		After:   timers.After}
+	if custom {
+		env.Profile = "" // a --spec file's rules run whatever their profiles say
 	}
-	listenTLS, err := f.tls.config()
+	rules, err := scenarios.ProxyRules(s, env)
+	if err != nil {
+		return nil, nil, invalid(err)
+	}
+	return s, rules, nil
+}
+
+func runProxy(cmd *cobra.Command, f proxyFlags) error {
+	c, err := f.config(cmd)
 	if err != nil {
 		return err
 	}
-	upTLS, err := f.upstreamTLS.config()
+	journal := acquirer.NewRingJournal(c.journalMax)
+	var timers faults.Timers // what the rules schedule ends with the proxy
+	defer timers.Stop()
+	s, rules, err := c.rules(journal, &timers)
 	if err != nil {
 		return err
 	}
-	cfg := proxy.Config{TLS: listenTLS, UpstreamTLS: upTLS, Upstream: f.upstream, Profile: profile, Framer: framer, Rules: rules, Journal: journal, Logger: log,
-		HostTimeout: f.hostTimeout, DialTimeout: f.connectTimeout}
-	if f.dump {
+	cfg := proxy.Config{TLS: c.listenTLS, UpstreamTLS: c.upTLS, Upstream: c.upstream, Profile: c.profile, Framer: c.framer, Rules: rules,
+		Journal: journal, Logger: c.log, HostTimeout: c.hostTimeout, DialTimeout: c.connectTimeout}
+	if c.dump {
 		cfg.Dump = cmd.ErrOrStderr()
 	}
-	if f.record != "" {
-		if f.recordClear {
-			fmt.Fprintln(cmd.ErrOrStderr(), "WARNING: --record-clear writes card numbers, track data and PIN blocks in the clear to "+f.record+": test cards only, and never commit or share the file")
+	if c.record != "" {
+		if c.recordClear {
+			fmt.Fprintln(cmd.ErrOrStderr(), "WARNING: --record-clear writes card numbers, track data and PIN blocks in the clear to "+c.record+": test cards only, and never commit or share the file")
 		}
-		w, err := recording.Create(f.record, profile, framer, f.recordClear)
+		w, err := recording.Create(c.record, c.profile, c.framer, c.recordClear)
 		if err != nil {
 			return runtimeErr(err)
 		}
@@ -166,11 +196,35 @@ func runProxy(cmd *cobra.Command, f proxyFlags) error {
 	if err != nil {
 		return invalid(err)
 	}
-	if err := px.Listen(f.listen); err != nil {
+	if err := px.Listen(c.listen); err != nil {
 		return runtimeErr(err)
 	}
-	out := cmd.OutOrStdout()
-	fmt.Fprintf(out, "posim proxy listening on %s, relaying to %s (profile %s); Ctrl-C stops it\n", px.Addr(), f.upstream, profile.Name())
+	c.banner(cmd.OutOrStdout(), px.Addr(), s)
+	stop := func() {}
+	if c.control != "" {
+		ctl, err := proxy.NewControl(px, rules)
+		if err != nil {
+			px.Close()
+			return runtimeErr(err)
+		}
+		var addr string
+		if stop, addr, err = serveGuarded(ctl, c.control, c.controlToken, c.controlHosts, c.listenTLS); err != nil {
+			px.Close()
+			return err
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "live ladder on http://%s/ (GET /journal /events /rules /metrics)\n", addr)
+	}
+	<-cmd.Context().Done()
+	c.log.Info("shutting down")
+	err = px.Close()
+	stop()
+	return err
+}
+
+// banner says where the proxy listens, what it relays to and with which
+// rules.
+func (c proxyConfig) banner(out io.Writer, addr string, s *scenarios.Scenario) {
+	fmt.Fprintf(out, "posim proxy listening on %s, relaying to %s (profile %s); Ctrl-C stops it\n", addr, c.upstream, c.profile.Name())
 	if s != nil {
 		fmt.Fprintf(out, "scenario %s: %s\n", s.Name, s.Title.EN)
 		for _, r := range s.Rules {
@@ -181,26 +235,7 @@ func runProxy(cmd *cobra.Command, f proxyFlags) error {
 			fmt.Fprintf(out, "rule %s: %s\n", r.ID, strings.Join(do, ", "))
 		}
 	}
-	if f.record != "" {
-		fmt.Fprintf(out, "recording to %s\n", f.record)
+	if c.record != "" {
+		fmt.Fprintf(out, "recording to %s\n", c.record)
 	}
-	stop := func() {}
-	if f.control != "" {
-		ctl, err := proxy.NewControl(px, rules)
-		if err != nil {
-			px.Close()
-			return runtimeErr(err)
-		}
-		var addr string
-		if stop, addr, err = serveGuarded(ctl, f.control, f.controlToken, f.controlHosts, listenTLS); err != nil {
-			px.Close()
-			return err
-		}
-		fmt.Fprintf(out, "live ladder on http://%s/ (GET /journal /events /rules /metrics)\n", addr)
-	}
-	<-cmd.Context().Done()
-	log.Info("shutting down")
-	err = px.Close()
-	stop()
-	return err
 }

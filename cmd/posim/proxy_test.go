@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/posim/posim/acquirer"
+	"github.com/posim/posim/wire"
 	"github.com/stretchr/testify/require"
 )
 
@@ -132,7 +133,7 @@ steps:
 // Record through the proxy, stop the host, and replay the recording: the
 // same terminal operations get the same answers.
 func TestCLI_RecordThenReplay(t *testing.T) {
-	for _, profile := range []string{"iso87", "cup"} {
+	for _, profile := range wire.ProfileNames() {
 		t.Run(profile, func(t *testing.T) {
 			dir := t.TempDir()
 			rec := filepath.Join(dir, "traffic.jsonl")
@@ -182,7 +183,7 @@ func TestCLI_RecordThenReplay(t *testing.T) {
 // a host like the first answers the same, one with a lower limit differs
 // in the answer to the sale above it, and posim replay says where.
 func TestCLI_ReplayReportsDifferences(t *testing.T) {
-	for _, profile := range []string{"iso87", "cup"} {
+	for _, profile := range wire.ProfileNames() {
 		t.Run(profile, func(t *testing.T) {
 			dir := t.TempDir()
 			rec := filepath.Join(dir, "traffic.jsonl")

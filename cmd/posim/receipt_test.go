@@ -17,7 +17,7 @@ import (
 // acquirer booked and journalled for the sale: trace, RRN, batch and
 // authorisation code (issue 18), under both dialects.
 func TestCLI_ReceiptMatchesTheAcquirersJournal(t *testing.T) {
-	for _, profile := range []string{"iso87", "cup"} {
+	for _, profile := range wire.ProfileNames() {
 		t.Run(profile, func(t *testing.T) {
 			p, err := wire.ProfileByName(profile)
 			require.NoError(t, err)

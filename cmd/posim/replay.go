@@ -46,7 +46,7 @@ Exit codes: 0 every answer the same, 4 some differ, 2 a recording that does not 
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.target, "target", "", "the host to resend to, host:port (required)")
-	fl.StringVar(&f.profile, "profile", "iso87", "dialect of the recording: "+fmt.Sprint(wire.ProfileNames()))
+	fl.StringVar(&f.profile, "profile", wire.Default.Name(), "dialect of the recording: "+strings.Join(wire.ProfileNames(), " or "))
 	f.specFlags.add(fl)
 	fl.StringVar(&f.cards, "cards", "", "YAML file of extra cards, to restore the card data of a masked recording")
 	fl.DurationVar(&f.timeout, "timeout", 30*time.Second, "how long each answer is awaited")

@@ -101,10 +101,13 @@ func checkCommonFlags(cmd *cobra.Command) error {
 	warn := func(format string, a ...any) {
 		fmt.Fprintf(cmd.ErrOrStderr(), "posim: warning: "+format+"\n", a...)
 	}
-	if profile, _ := get("profile"); profile == "iso87" && cmd.Name() != "decode" {
-		for _, name := range []string{"tpdu", "header", "tmk", "mac", "key-set", "mismatch", "unsigned"} {
-			if _, changed := get(name); changed {
-				warn("--%s has no effect under --profile iso87 (it is for cup)", name)
+	if name, _ := get("profile"); cmd.Name() != "decode" {
+		// what only a dialect with TPDU framing and working keys uses
+		if p, err := wire.ProfileByName(name); err == nil && !p.Capabilities().TPDU && !p.Capabilities().WorkingKeys {
+			for _, flag := range []string{"tpdu", "header", "tmk", "mac", "key-set", "mismatch", "unsigned"} {
+				if _, changed := get(flag); changed {
+					warn("--%s has no effect under --profile %s (it is for %s)", flag, name, strings.Join(keyedDialects(), ", "))
+				}
 			}
 		}
 	}

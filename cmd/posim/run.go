@@ -53,7 +53,7 @@ Exit codes: 0 all passed, 1 usage error, 2 invalid scenario or nothing selected,
 	fl := cmd.Flags()
 	fl.BoolVar(&f.catalog, "catalog", false, "run the built-in failure catalogue")
 	fl.StringSliceVar(&f.tags, "tags", nil, "only scenarios with one of these tags (comma-separated)")
-	fl.StringVar(&f.profile, "profile", "iso87", "dialect")
+	fl.StringVar(&f.profile, "profile", wire.Default.Name(), dialects())
 	fl.Int64Var(&f.seed, "seed", 0, "seed for every scenario (default: each scenario's own)")
 	fl.Float64Var(&f.speed, "speed", 1, "divide every duration by this (20 runs a 30 s timeout in 1.5 s)")
 	fl.IntVar(&f.jobs, "jobs", runtime.NumCPU(), "scenarios run at once (output stays in input order)")
@@ -148,118 +148,109 @@ func selectScenarios(args []string, catalog bool, tags []string) ([]*scenarios.S
 	return out, nil
 }
 
-func runRun(cmd *cobra.Command, f runFlags, args []string) error {
+// runConfig is what posim run's flags ask for, checked: the reports to
+// write and the options every scenario runs with.
+type runConfig struct {
+	runFlags
+	reports []reportSpec
+	opts    scenarios.Options
+}
+
+// config checks the flags; cleanup removes what it made (a temporary
+// terminal state).
+func (f runFlags) config(cmd *cobra.Command) (c runConfig, cleanup func(), err error) {
+	c.runFlags, cleanup = f, func() {}
 	if err := checkSpeed(f.speed); err != nil {
-		return err
+		return c, cleanup, err
 	}
 	if f.jobs < 1 {
-		return invalid(errors.New("--jobs must be at least 1"))
+		return c, cleanup, invalid(errors.New("--jobs must be at least 1"))
 	}
-	reps, err := parseReports(f.reports)
-	if err != nil {
-		return err
+	if c.reports, err = parseReports(f.reports); err != nil {
+		return c, cleanup, err
 	}
 	if f.spec != "" {
 		if _, err := f.customProfile("", ""); err != nil {
-			return err
+			return c, cleanup, err
 		}
-		f.profile = "custom"
+		c.profile = wire.CustomName
 	}
-	if _, err := loadProfile(f.profile); err != nil {
-		return err
+	if _, err := loadProfile(c.profile); err != nil {
+		return c, cleanup, err
 	}
-	selected, err := selectScenarios(args, f.catalog, f.tags)
+	if len(f.tid) > 8 {
+		return c, cleanup, invalid(fmt.Errorf("--tid %q: want at most 8 characters", f.tid))
+	}
+	if len(f.mid) > 15 {
+		return c, cleanup, invalid(fmt.Errorf("--mid %q: want at most 15 characters", f.mid))
+	}
+	c.opts = scenarios.Options{Speed: f.speed, Profile: c.profile, Target: f.target, TID: f.tid, MID: f.mid}
+	if f.dump {
+		c.opts.Dump = &wire.SyncWriter{W: cmd.ErrOrStderr()}
+	}
+	if cmd.Flags().Changed("seed") {
+		c.opts.Seed = &c.seed
+	}
+	if f.state != "" && f.target == "" {
+		return c, cleanup, invalid(errors.New("--state goes with --target: without it every scenario has its own host and a fresh terminal"))
+	}
+	if f.target == "" {
+		return c, cleanup, nil
+	}
+	if err := checkAddr("--target", f.target); err != nil {
+		return c, cleanup, err
+	}
+	// one terminal, as a real host sees it: its STANs go on from one
+	// scenario to the next (a host would answer a STAN it has seen 94)
+	if cmd.Flags().Changed("jobs") && f.jobs > 1 {
+		return c, cleanup, invalid(fmt.Errorf("--jobs %d: with --target the scenarios run one after another on one terminal state", f.jobs))
+	}
+	c.jobs = 1
+	c.opts.StateDir = f.state
+	if c.opts.StateDir == "" {
+		dir, err := os.MkdirTemp("", "posim-run-")
+		if err != nil {
+			return c, cleanup, runtimeErr(err)
+		}
+		c.opts.StateDir, cleanup = dir, func() { os.RemoveAll(dir) }
+	}
+	return c, cleanup, nil
+}
+
+func runRun(cmd *cobra.Command, f runFlags, args []string) error {
+	c, cleanup, err := f.config(cmd)
+	defer cleanup()
 	if err != nil {
 		return err
 	}
-	run := &report.Run{Speed: f.speed, Profile: f.profile, Started: time.Now()}
+	selected, err := selectScenarios(args, c.catalog, c.tags)
+	if err != nil {
+		return err
+	}
+	run := &report.Run{Speed: c.speed, Profile: c.profile, Started: time.Now(), Seed: c.opts.Seed}
 	var runnable []*scenarios.Scenario
 	for _, s := range selected {
-		if !s.Supports(f.profile) {
-			run.Skipped = append(run.Skipped, report.Skipped{Name: s.Name, Reason: "does not run under profile " + f.profile})
+		if !s.Supports(c.profile) {
+			run.Skipped = append(run.Skipped, report.Skipped{Name: s.Name, Reason: "does not run under profile " + c.profile})
 			continue
 		}
 		runnable = append(runnable, s)
 	}
 	if len(runnable) == 0 {
-		return invalid(fmt.Errorf("no scenario selected (tags %v, profile %s): nothing to run", f.tags, f.profile))
-	}
-	if len(f.tid) > 8 {
-		return invalid(fmt.Errorf("--tid %q: want at most 8 characters", f.tid))
-	}
-	if len(f.mid) > 15 {
-		return invalid(fmt.Errorf("--mid %q: want at most 15 characters", f.mid))
-	}
-	opts := scenarios.Options{Speed: f.speed, Profile: f.profile, Target: f.target, TID: f.tid, MID: f.mid}
-	if f.dump {
-		opts.Dump = &wire.SyncWriter{W: cmd.ErrOrStderr()}
-	}
-	if f.state != "" && f.target == "" {
-		return invalid(errors.New("--state goes with --target: without it every scenario has its own host and a fresh terminal"))
-	}
-	if f.target != "" {
-		if err := checkAddr("--target", f.target); err != nil {
-			return err
-		}
-		// one terminal, as a real host sees it: its STANs go on from one
-		// scenario to the next (a host would answer a STAN it has seen 94)
-		if cmd.Flags().Changed("jobs") && f.jobs > 1 {
-			return invalid(fmt.Errorf("--jobs %d: with --target the scenarios run one after another on one terminal state", f.jobs))
-		}
-		f.jobs = 1
-		opts.StateDir = f.state
-		if opts.StateDir == "" {
-			dir, err := os.MkdirTemp("", "posim-run-")
-			if err != nil {
-				return runtimeErr(err)
-			}
-			defer os.RemoveAll(dir)
-			opts.StateDir = dir
-		}
-		fmt.Fprintf(cmd.OutOrStdout(), "target %s: terminal steps only, one terminal state across the run; fault rules and host-side expectations are not applied\n", f.target)
-	}
-	if cmd.Flags().Changed("seed") {
-		run.Seed = &f.seed
-		opts.Seed = &f.seed
+		return invalid(fmt.Errorf("no scenario selected (tags %v, profile %s): nothing to run", c.tags, c.profile))
 	}
 	out := cmd.OutOrStdout()
-	color := isTerminal(out)
-	fmt.Fprintf(out, "posim run: %d scenarios, profile %s, speed %g\n", len(runnable), f.profile, f.speed)
+	if c.target != "" {
+		fmt.Fprintf(out, "target %s: terminal steps only, one terminal state across the run; fault rules and host-side expectations are not applied\n", c.target)
+	}
+	fmt.Fprintf(out, "posim run: %d scenarios, profile %s, speed %g\n", len(runnable), c.profile, c.speed)
 	for _, sk := range run.Skipped {
 		fmt.Fprintf(out, "skipped %s: %s\n", sk.Name, sk.Reason)
 	}
-	run.Results = make([]*scenarios.Result, len(runnable))
-	done := make([]chan struct{}, len(runnable))
-	for i := range done {
-		done[i] = make(chan struct{})
-	}
-	sem := make(chan struct{}, f.jobs)
-	var wg sync.WaitGroup
-	for i, s := range runnable {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			run.Results[i] = scenarios.Run(cmd.Context(), s, opts)
-			close(done[i])
-		}()
-	}
-	for i := range runnable {
-		if color {
-			// a progress line on a terminal, overwritten by the result
-			fmt.Fprintf(out, "\r\x1b[K[%d/%d] %s ...", i+1, len(runnable), runnable[i].Name)
-		}
-		<-done[i] // print in input order as results arrive
-		if color {
-			fmt.Fprint(out, "\r\x1b[K")
-		}
-		printScenario(out, run.Results[i], color, f.verbose)
-	}
-	wg.Wait()
+	run.Results = c.play(cmd, runnable, out)
 	passed, failed := run.Counts()
 	fmt.Fprintf(out, "\n%d passed, %d failed\n", passed, failed)
-	for _, rep := range reps {
+	for _, rep := range c.reports {
 		if err := writeReport(rep, run); err != nil {
 			return runtimeErr(err)
 		}
@@ -276,6 +267,42 @@ func runRun(cmd *cobra.Command, f runFlags, args []string) error {
 		return &exitError{code: exitExpected, err: fmt.Errorf("%d scenarios failed", failed), silent: true}
 	}
 	return nil
+}
+
+// play runs the scenarios, --jobs at once, and prints each result in
+// input order as it arrives.
+func (c runConfig) play(cmd *cobra.Command, runnable []*scenarios.Scenario, out io.Writer) []*scenarios.Result {
+	color := isTerminal(out)
+	results := make([]*scenarios.Result, len(runnable))
+	done := make([]chan struct{}, len(runnable))
+	for i := range done {
+		done[i] = make(chan struct{})
+	}
+	sem := make(chan struct{}, c.jobs)
+	var wg sync.WaitGroup
+	for i, s := range runnable {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			results[i] = scenarios.Run(cmd.Context(), s, c.opts)
+			close(done[i])
+		}()
+	}
+	for i := range runnable {
+		if color {
+			// a progress line on a terminal, overwritten by the result
+			fmt.Fprintf(out, "\r\x1b[K[%d/%d] %s ...", i+1, len(runnable), runnable[i].Name)
+		}
+		<-done[i]
+		if color {
+			fmt.Fprint(out, "\r\x1b[K")
+		}
+		printScenario(out, results[i], color, c.verbose)
+	}
+	wg.Wait()
+	return results
 }
 
 func printScenario(w io.Writer, r *scenarios.Result, color, verbose bool) {

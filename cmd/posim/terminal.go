@@ -55,7 +55,7 @@ Exit codes: 0 approved, 1 usage error, 2 invalid input,
 	pf.StringVar(&f.tid, "tid", "POSIM001", "terminal id (DE41)")
 	pf.StringVar(&f.mid, "mid", "POSIM0000000001", "merchant id (DE42)")
 	pf.StringVar(&f.state, "state", "", "state directory (default .posim/terminal-<TID>)")
-	pf.StringVar(&f.profile, "profile", "iso87", "dialect: "+fmt.Sprint(wire.ProfileNames()))
+	pf.StringVar(&f.profile, "profile", wire.Default.Name(), dialects())
 	pf.StringVar(&f.cards, "cards", "", "YAML file of extra cards (aliases for --card)")
 	pf.StringVar(&f.currency, "currency", "156", "currency code (DE49)")
 	pf.DurationVar(&f.timeout, "timeout", 30*time.Second, "how long to wait for a response")

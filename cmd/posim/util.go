@@ -123,3 +123,20 @@ func checkCurrency(flag, code string) error {
 	}
 	return nil
 }
+
+// dialects is the help of a --profile flag: the built-in dialects.
+func dialects() string {
+	return "dialect: " + strings.Join(wire.ProfileNames(), " or ") + " (--spec FILE makes your own)"
+}
+
+// keyedDialects lists the built-in dialects with TPDU framing or working
+// keys (what --tpdu, --tmk and the like are for).
+func keyedDialects() []string {
+	var out []string
+	for _, n := range wire.ProfileNames() {
+		if p, _ := wire.ProfileByName(n); p.Capabilities().TPDU || p.Capabilities().WorkingKeys {
+			out = append(out, n)
+		}
+	}
+	return out
+}
