@@ -34,9 +34,11 @@ type CardSpec struct {
 	InvalidPAN bool `yaml:"invalid_pan"`
 }
 
-// lines is decoded beside file to know where each card starts.
+// lines is decoded beside file to know where each entry starts.
 type lines struct {
-	Cards []yaml.Node `yaml:"cards"`
+	Cards     []yaml.Node `yaml:"cards"`
+	Merchants []yaml.Node `yaml:"merchants"`
+	Terminals []yaml.Node `yaml:"terminals"`
 }
 
 type file struct {
@@ -137,13 +139,13 @@ func Parse(name string, data []byte) (*Book, error) {
 	}
 	for i, m := range f.Merchants {
 		if err := m.validate(); err != nil {
-			return nil, fmt.Errorf("%s: merchants[%d]: %w", name, i, err)
+			return nil, fmt.Errorf("%s:%d: merchant: %w", name, at.Merchants[i].Line, err)
 		}
 		b.Merchants = append(b.Merchants, m.withDefaults())
 	}
 	for i, t := range f.Terminals {
 		if err := t.validate(); err != nil {
-			return nil, fmt.Errorf("%s: terminals[%d]: %w", name, i, err)
+			return nil, fmt.Errorf("%s:%d: terminal: %w", name, at.Terminals[i].Line, err)
 		}
 		b.Terminals = append(b.Terminals, t.withDefaults())
 	}

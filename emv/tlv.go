@@ -42,11 +42,11 @@ func Parse(data []byte) (List, error) {
 				}
 				tag = tag<<8 | uint32(data[i])
 				i++
-				if data[i-1]&0x80 == 0 {
-					break
-				}
 				if tag > 0xFFFFFF {
 					return out, fmt.Errorf("%w: tag at offset %d is longer than three bytes", ErrTLV, start)
+				}
+				if data[i-1]&0x80 == 0 {
+					break
 				}
 			}
 		}

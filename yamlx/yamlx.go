@@ -3,6 +3,7 @@ package yamlx
 import (
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"regexp"
 	"sort"
@@ -189,6 +190,9 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 // MarshalYAML writes the duration as a string.
 func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
 
+// maxDays is the most days a time.Duration holds.
+const maxDays = int(math.MaxInt64 / int64(24*time.Hour))
+
 // ParseDuration is time.ParseDuration plus whole days ("3d").
 func ParseDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
@@ -196,6 +200,9 @@ func ParseDuration(s string) (time.Duration, error) {
 		n, err := strconv.Atoi(days)
 		if err != nil || n < 0 {
 			return 0, fmt.Errorf("duration %q: want a whole number of days, like 3d", s)
+		}
+		if n > maxDays {
+			return 0, fmt.Errorf("duration %q: at most %dd", s, maxDays)
 		}
 		return time.Duration(n) * 24 * time.Hour, nil
 	}
