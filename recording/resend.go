@@ -382,7 +382,6 @@ func (s *session) compare(rec *Entry, now *iso8583.Message, o *Outcome) {
 		o.Differences = append(o.Differences, Difference{Field: 0, Name: "MTI", Recorded: rec.MTI, Now: mti})
 	}
 	nowFields := map[int]string{}
-	names := map[int]string{}
 	for id, f := range now.GetFields() {
 		if id < 2 {
 			continue
@@ -392,9 +391,6 @@ func (s *session) compare(rec *Entry, now *iso8583.Message, o *Outcome) {
 			v = maskShown(id, v)
 		}
 		nowFields[id] = printable(v)
-		if sp := f.Spec(); sp != nil {
-			names[id] = sp.Description
-		}
 	}
 	ids := map[int]bool{}
 	for k := range rec.Fields {
@@ -424,7 +420,12 @@ func (s *session) compare(rec *Entry, now *iso8583.Message, o *Outcome) {
 		if !has {
 			is = "(absent)"
 		}
-		o.Differences = append(o.Differences, Difference{Field: id, Name: names[id], Recorded: was, Now: is})
+		// named by the spec: a field the answer now lacks has a name too
+		name := ""
+		if f, ok := now.GetSpec().Fields[id]; ok && f.Spec() != nil {
+			name = f.Spec().Description
+		}
+		o.Differences = append(o.Differences, Difference{Field: id, Name: name, Recorded: was, Now: is})
 	}
 	o.Same = len(o.Differences) == 0
 }
