@@ -112,6 +112,8 @@ func (h *fakeHost) serve(n int, c net.Conn) {
 		}
 		a := arrival{conn: n, req: req, m: m}
 		r := h.decide(a)
+		// before the answer: the next request, which waits for it, arrives after
+		h.arrived <- a
 		for _, txn := range r.send {
 			am, err := h.p.Encode(txn)
 			if err == nil {
@@ -128,7 +130,6 @@ func (h *fakeHost) serve(n int, c net.Conn) {
 				return
 			}
 		}
-		h.arrived <- a // after the answer: the test then knows it went out
 		if r.hangUp {
 			return
 		}
