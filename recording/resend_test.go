@@ -25,7 +25,6 @@ import (
 type arrival struct {
 	conn int
 	req  *wire.Txn
-	m    *iso8583.Message
 }
 
 // reply is what the fake host does about a request: send these messages
@@ -110,7 +109,7 @@ func (h *fakeHost) serve(n int, c net.Conn) {
 			h.errs <- fmt.Errorf("decoding a request: %w", err)
 			return
 		}
-		a := arrival{conn: n, req: req, m: m}
+		a := arrival{conn: n, req: req}
 		r := h.decide(a)
 		// before the answer: the next request, which waits for it, arrives after
 		h.arrived <- a
