@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/moov-io/iso8583"
+	"github.com/moov-io/iso8583/encoding"
 	"github.com/moov-io/iso8583/field"
 	"github.com/posim/posim/wire"
 )
@@ -229,6 +230,12 @@ func zeroCardData(m *iso8583.Message) (*iso8583.Message, error) {
 		if b, ok := f.(*field.Binary); ok {
 			v, _ := b.Bytes()
 			b.SetValue(make([]byte, len(v)))
+		} else if sp := f.Spec(); sp != nil && sp.Enc == encoding.Binary {
+			// bytes in a string field (cup's b64): zero bytes, not '0's
+			v, _ := f.Bytes()
+			if err := cp.BinaryField(52, make([]byte, len(v))); err != nil {
+				return nil, fmt.Errorf("masking DE52: %w", err)
+			}
 		} else {
 			v, _ := f.String()
 			if err := cp.Field(52, strings.Repeat("0", len(v))); err != nil {

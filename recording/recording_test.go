@@ -11,6 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// profiles are the dialects the package records and replays.
+var profiles = []wire.Profile{wire.ISO87, wire.CUP}
+
 func sale(stan string, amount int64) *wire.Txn {
 	return &wire.Txn{MTI: "0200", Op: wire.OpSale, ProcessingCode: "000000", PAN: "4111111111111111", Amount: amount, HasAmount: true,
 		STAN: stan, TID: "TERM0001", MID: "MERCHANT0000001", Currency: "156", Expiry: "3012", EntryMode: "021", Condition: "00",

@@ -154,7 +154,7 @@ func (s *session) replayConn(ctx context.Context, pairs []Pair, rep *Report) err
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
 	r := bufio.NewReader(c)
-	for _, pr := range pairs {
+	for i, pr := range pairs {
 		o := Outcome{Line: pr.Request.Line, Conn: pr.Request.Conn, MTI: pr.Request.MTI, STAN: pr.Request.Field(11), Recorded: summary(pr.Response)}
 		frame, req, err := s.request(pr.Request, &o)
 		if err != nil {
@@ -173,7 +173,13 @@ func (s *session) replayConn(ctx context.Context, pairs []Pair, rep *Report) err
 		s.compare(pr.Response, answer, &o)
 		rep.Outcomes = append(rep.Outcomes, o)
 		if err != nil && !errors.Is(err, errNoAnswer) {
-			// the connection is gone: the rest of this one cannot be sent
+			// the connection is gone: the rest of this one cannot be sent,
+			// and the report says so
+			for _, rest := range pairs[i+1:] {
+				rep.Outcomes = append(rep.Outcomes, Outcome{Line: rest.Request.Line, Conn: rest.Request.Conn, MTI: rest.Request.MTI,
+					STAN: rest.Request.Field(11), Recorded: summary(rest.Response), Got: "not sent",
+					Notes: []string{"not sent: the connection to the host was lost"}})
+			}
 			return nil
 		}
 	}
@@ -376,7 +382,6 @@ func (s *session) compare(rec *Entry, now *iso8583.Message, o *Outcome) {
 		o.Differences = append(o.Differences, Difference{Field: 0, Name: "MTI", Recorded: rec.MTI, Now: mti})
 	}
 	nowFields := map[int]string{}
-	names := map[int]string{}
 	for id, f := range now.GetFields() {
 		if id < 2 {
 			continue
@@ -386,9 +391,6 @@ func (s *session) compare(rec *Entry, now *iso8583.Message, o *Outcome) {
 			v = maskShown(id, v)
 		}
 		nowFields[id] = printable(v)
-		if sp := f.Spec(); sp != nil {
-			names[id] = sp.Description
-		}
 	}
 	ids := map[int]bool{}
 	for k := range rec.Fields {
@@ -418,7 +420,12 @@ func (s *session) compare(rec *Entry, now *iso8583.Message, o *Outcome) {
 		if !has {
 			is = "(absent)"
 		}
-		o.Differences = append(o.Differences, Difference{Field: id, Name: names[id], Recorded: was, Now: is})
+		// named by the spec: a field the answer now lacks has a name too
+		name := ""
+		if f, ok := now.GetSpec().Fields[id]; ok && f.Spec() != nil {
+			name = f.Spec().Description
+		}
+		o.Differences = append(o.Differences, Difference{Field: id, Name: name, Recorded: was, Now: is})
 	}
 	o.Same = len(o.Differences) == 0
 }
