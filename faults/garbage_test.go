@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
 )
 
 func TestGarbage_SeededRandomBytes(t *testing.T) {
@@ -24,4 +25,21 @@ func TestGarbage_BadLengthAnnouncesMoreThanFollows(t *testing.T) {
 
 func TestGarbage_Checks(t *testing.T) {
 	require.Contains(t, checkPipeline(t, "[process, {garbage: {mode: nice}}]", "")[0], "want random or bad_length")
+}
+
+func TestGarbage_DefaultsToSixteenBytesThatDependOnTheSeed(t *testing.T) {
+	a := newFake()
+	playOn(t, "[garbage]", a)
+	require.Len(t, a.raw[0], 16)
+	var rule Rule
+	require.NoError(t, yaml.Unmarshal([]byte("id: r\ndo: [garbage]"), &rule))
+	f, err := Compile([]Rule{rule}, &Env{Seed: 2})
+	require.NoError(t, err)
+	b := newFake()
+	f.Serve(t.Context(), b)
+	require.NotEqual(t, a.raw[0], b.raw[0], "another seed: other bytes")
+}
+
+func TestGarbage_NegativeBytesAreRefused(t *testing.T) {
+	require.Contains(t, checkPipeline(t, "[process, {garbage: {bytes: -1}}]", "")[0], "garbage.bytes must not be negative")
 }

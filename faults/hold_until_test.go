@@ -36,3 +36,43 @@ func TestHoldUntil_TimesOut(t *testing.T) {
 func TestHoldUntil_Checks(t *testing.T) {
 	require.Contains(t, checkPipeline(t, "[process, {hold_until: {timeout: 1s}}]", "")[0], "the only event to wait for is the reversal")
 }
+
+func TestHoldUntil_EndsWithTheConnection(t *testing.T) {
+	f, _ := pipeline(t, "[process, {hold_until: {reversal: true}}]")
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	x := newFake()
+	f.Serve(ctx, x)
+	require.Equal(t, []string{"process 0200 stan 000042 amount 1000"}, x.Events(), "no answer after the connection ended")
+}
+
+func TestHoldUntil_ARepeatedReversalReleasesToo(t *testing.T) {
+	f, _ := pipeline(t, "[process]")
+	for _, tc := range []struct {
+		name     string
+		rev      *wire.Txn
+		releases bool
+	}{
+		{"its 0401 repeat", &wire.Txn{MTI: "0401", Op: wire.OpReversal, TID: "TERM0001", Original: &wire.Original{MTI: "0200", STAN: "000042"}}, true},
+		{"naming a repeated original", &wire.Txn{MTI: "0400", Op: wire.OpReversal, TID: "TERM0001", Original: &wire.Original{MTI: "0201", STAN: "000042"}}, true},
+		{"a reversal advice", &wire.Txn{MTI: "0420", Op: wire.OpReversalAdvice, TID: "TERM0001", Original: &wire.Original{MTI: "0200", STAN: "000042"}}, true},
+		{"of another terminal", &wire.Txn{MTI: "0400", Op: wire.OpReversal, TID: "TERM0002", Original: &wire.Original{MTI: "0200", STAN: "000042"}}, false},
+		{"of another STAN", &wire.Txn{MTI: "0400", Op: wire.OpReversal, TID: "TERM0001", Original: &wire.Original{MTI: "0200", STAN: "000041"}}, false},
+		{"without original data", &wire.Txn{MTI: "0400", Op: wire.OpReversal, TID: "TERM0001"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ch := make(chan struct{})
+			f.holds[holdKey("TERM0001", "0200", "000042")] = ch
+			x := newFake()
+			x.req = tc.rev
+			f.Serve(t.Context(), x)
+			select {
+			case <-ch:
+				require.True(t, tc.releases, "released")
+			default:
+				require.False(t, tc.releases, "still held")
+			}
+			delete(f.holds, holdKey("TERM0001", "0200", "000042"))
+		})
+	}
+}

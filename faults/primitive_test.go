@@ -2,7 +2,11 @@ package faults
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,15 +21,19 @@ import (
 // primitive is unit-tested against it, without a host or a network (as
 // toxiproxy tests its toxics against a fake link).
 type fakeExchange struct {
-	mu      sync.Mutex
-	req     *wire.Txn
-	answer  *wire.Txn // what the host answers to Process (nil: none)
-	events  []string  // in order: process, respond 00, send 0810, raw N, close, reset, forward, refuse, mark
-	sent    []*wire.Txn
-	raw     [][]byte
-	noHost  bool // Forward fails (posim's acquirer)
-	noBooks bool // MarkAnomaly fails (the proxy)
-	resumed chan struct{}
+	mu       sync.Mutex
+	conn     string // ConnID ("" is c1)
+	req      *wire.Txn
+	answer   *wire.Txn // what the host answers to Process (nil: none)
+	events   []string  // in order: process, respond 00, send 0810, raw N, close, reset, forward, refuse, mark
+	sent     []*wire.Txn
+	raw      [][]byte
+	noHost   bool // Forward fails (posim's acquirer)
+	noBooks  bool // MarkAnomaly fails (the proxy)
+	noFrame  bool // Frame fails
+	noRefuse bool // Refuse fails
+	onSend   func(t *wire.Txn)
+	resumed  chan struct{}
 }
 
 func newFake() *fakeExchange {
@@ -49,7 +57,12 @@ func (x *fakeExchange) Events() []string {
 }
 
 func (x *fakeExchange) Request() *wire.Txn { return x.req }
-func (x *fakeExchange) ConnID() string     { return "c1" }
+func (x *fakeExchange) ConnID() string {
+	if x.conn == "" {
+		return "c1"
+	}
+	return x.conn
+}
 func (x *fakeExchange) Process() *wire.Txn {
 	x.log("process %s stan %s amount %d", x.req.MTI, x.req.STAN, x.req.Amount)
 	if x.answer == nil {
@@ -65,8 +78,17 @@ func (x *fakeExchange) Respond(t *wire.Txn) error {
 	x.mu.Unlock()
 	return nil
 }
-func (x *fakeExchange) Send(t *wire.Txn) error { x.log("send %s stan %s", t.MTI, t.STAN); return nil }
+func (x *fakeExchange) Send(t *wire.Txn) error {
+	x.log("send %s stan %s", t.MTI, t.STAN)
+	if x.onSend != nil {
+		x.onSend(t)
+	}
+	return nil
+}
 func (x *fakeExchange) Frame(t *wire.Txn) ([]byte, error) {
+	if x.noFrame {
+		return nil, errors.New("cannot encode")
+	}
 	return []byte("FRAME:" + t.MTI + ":" + t.ResponseCode + ":0123456789"), nil
 }
 func (x *fakeExchange) WriteRaw(b []byte) error {
@@ -86,6 +108,9 @@ func (x *fakeExchange) Forward() error {
 	return nil
 }
 func (x *fakeExchange) Refuse() (func() error, error) {
+	if x.noRefuse {
+		return nil, ErrNotHere
+	}
 	x.log("refuse")
 	return func() error { x.log("resume"); close(x.resumed); return nil }, nil
 }
@@ -138,6 +163,43 @@ func TestRegistry_EveryPrimitiveIsComplete(t *testing.T) {
 		require.NotEmpty(t, p.String(), name)
 	}
 	require.Len(t, ActionNames(), 17)
+}
+
+// engineFiles are the files of the package that are not a primitive.
+var engineFiles = []string{"action.go", "check.go", "doc.go", "faults.go", "primitive.go", "rule.go"}
+
+// A primitive is one file, NAME.go, that registers it, with its tests
+// beside it and a heading in the README's fault catalogue: a primitive
+// whose registration, tests or documentation went missing is noticed.
+func TestRegistry_OneFileOneTestOneHeadingPerPrimitive(t *testing.T) {
+	entries, err := os.ReadDir(".")
+	require.NoError(t, err)
+	var files []string
+	for _, e := range entries {
+		n := e.Name()
+		if strings.HasSuffix(n, ".go") && !strings.HasSuffix(n, "_test.go") && !slices.Contains(engineFiles, n) {
+			files = append(files, strings.TrimSuffix(n, ".go"))
+		}
+	}
+	require.Equal(t, ActionNames(), files, "a file per registered primitive, named after it")
+	for _, name := range files {
+		_, err := os.Stat(name + "_test.go")
+		require.NoError(t, err, "%s has no tests of its own", name)
+	}
+
+	readme, err := os.ReadFile("../README.md")
+	require.NoError(t, err)
+	_, catalogue, ok := strings.Cut(string(readme), "\n### Fault primitives\n")
+	require.True(t, ok)
+	catalogue, _, _ = strings.Cut(catalogue, "\n### ")
+	var headings []string
+	for _, line := range strings.Split(catalogue, "\n") {
+		if h, ok := strings.CutPrefix(line, "#### "); ok {
+			headings = append(headings, h)
+		}
+	}
+	slices.Sort(headings)
+	require.Equal(t, ActionNames(), headings, "one README heading per primitive")
 }
 
 func TestPipeline_NoRuleFiresProcessesAndAnswers(t *testing.T) {
