@@ -33,17 +33,17 @@ func (f ASCII4) ReadFrame(r io.Reader) ([]byte, error) {
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		return nil, err
 	}
-	n, err := strconv.Atoi(string(hdr[:]))
-	if err != nil || n < 0 {
+	if !allDigits(string(hdr[:])) { // not a sign or a blank either
 		return nil, fmt.Errorf("%w: length header %q is not 4 digits", ErrFrameTooLarge, hdr[:])
 	}
+	n, _ := strconv.Atoi(string(hdr[:]))
 	return readBody(r, n, f.MaxFrame)
 }
 
 // AppendFrame appends the 4-digit length and the body.
 func (f ASCII4) AppendFrame(dst, body []byte) ([]byte, error) {
-	if len(body) > 9999 {
-		return nil, fmt.Errorf("%w: %d bytes", ErrFrameTooLarge, len(body))
+	if err := checkBody(len(body), f.MaxFrame); err != nil {
+		return nil, err
 	}
 	return append(append(dst, fmt.Sprintf("%04d", len(body))...), body...), nil
 }
@@ -69,13 +69,25 @@ func (f BCD2) ReadFrame(r io.Reader) ([]byte, error) {
 
 // AppendFrame appends the BCD length and the body.
 func (f BCD2) AppendFrame(dst, body []byte) ([]byte, error) {
-	if len(body) > 9999 {
-		return nil, fmt.Errorf("%w: %d bytes", ErrFrameTooLarge, len(body))
+	if err := checkBody(len(body), f.MaxFrame); err != nil {
+		return nil, err
 	}
 	s := fmt.Sprintf("%04d", len(body))
 	hi, _ := strconv.ParseUint(s[:2], 16, 8)
 	lo, _ := strconv.ParseUint(s[2:], 16, 8)
 	return append(append(dst, byte(hi), byte(lo)), body...), nil
+}
+
+// checkBody refuses to write a body that the 4-digit header cannot count,
+// or that a reader of the same framing would refuse.
+func checkBody(n, max int) error {
+	if max <= 0 {
+		max = DefaultMaxFrame
+	}
+	if n > 9999 || n > max {
+		return fmt.Errorf("%w: body is %d bytes, maximum is %d", ErrFrameTooLarge, n, min(max, 9999))
+	}
+	return nil
 }
 
 func readBody(r io.Reader, n, max int) ([]byte, error) {
@@ -182,11 +194,17 @@ func checkSpec(spec *iso8583.MessageSpec) error {
 			return fmt.Errorf("%s: prefix and encoding are required", where)
 		}
 		pref := s.Pref.Inspect()
-		kind := pref[strings.LastIndex(pref, ".")+1:]
+		family, kind, _ := strings.Cut(pref, ".")
 		if ls := strings.Count(kind, "L"); ls > 0 && kind == strings.Repeat("L", ls) {
+			// each L is a decimal digit (ASCII, BCD, EBCDIC), or a byte
+			// (Binary; Hex: a byte as two hex characters)
+			base := 10
+			if family == "Binary" || family == "Hex" {
+				base = 256
+			}
 			max := 1
-			for i := 0; i < ls; i++ {
-				max *= 10
+			for i := 0; i < ls && max <= s.Length; i++ {
+				max *= base
 			}
 			if s.Length >= max {
 				return fmt.Errorf("%s: maximum length %d does not fit a %s prefix (at most %d)", where, s.Length, pref, max-1)

@@ -179,6 +179,10 @@ func encode87To(m FieldSink, spec *iso8583.MessageSpec, t *Txn) error {
 	if mti == "" {
 		return fmt.Errorf("encoding %s: no MTI", t.Op)
 	}
+	cond := t.Condition
+	if cond == "" && (t.Op == OpCompletion || t.Op == OpCompletionVoid) {
+		cond = CondPreAuth // DE25 06 is what tells them from a sale and a void
+	}
 	m.MTI(mti)
 	set := func(id int, v string) error {
 		if v == "" {
@@ -202,7 +206,7 @@ func encode87To(m FieldSink, spec *iso8583.MessageSpec, t *Txn) error {
 	}{
 		{2, t.PAN}, {3, pc}, {4, amount}, {7, t.TransmissionTime}, {11, t.STAN},
 		{12, t.LocalTime}, {13, t.LocalDate}, {14, t.Expiry}, {22, t.EntryMode},
-		{23, t.CardSeq}, {25, t.Condition}, {55, string(t.ICC)}, {35, t.Track2}, {37, t.RRN}, {38, t.AuthCode},
+		{23, t.CardSeq}, {25, cond}, {55, string(t.ICC)}, {35, t.Track2}, {37, t.RRN}, {38, t.AuthCode},
 		{39, t.ResponseCode}, {41, t.TID}, {42, t.MID}, {49, t.Currency},
 		{70, t.NetworkCode},
 	}

@@ -49,17 +49,11 @@ func tdes(hexKey string) (cipher.Block, error) {
 }
 
 // CheckValue is a key's check value: the first 4 bytes of zeros encrypted
-// under it.
+// under it (a single-, double- or triple-length key).
 func CheckValue(key []byte) ([]byte, error) {
-	var b cipher.Block
-	var err error
-	if len(key) == 8 {
-		b, err = des.NewCipher(key)
-	} else {
-		b, err = des.NewTripleDESCipher(append(append([]byte{}, key...), key[:8]...))
-	}
+	b, err := tdesKey(key)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("check value: %w", err)
 	}
 	out := make([]byte, 8)
 	b.Encrypt(out, make([]byte, 8))

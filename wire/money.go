@@ -44,7 +44,7 @@ func (m *Money) UnmarshalJSON(data []byte) error {
 func parseMoney(s string) (int64, error) {
 	neg := strings.HasPrefix(s, "-")
 	whole, frac, dot := strings.Cut(strings.TrimPrefix(s, "-"), ".")
-	if whole == "" || (dot && (len(frac) == 0 || len(frac) > 2)) {
+	if whole == "" || !allDigits(whole) || (dot && (len(frac) == 0 || len(frac) > 2)) {
 		return 0, fmt.Errorf("amount %q: want a decimal such as 12.34", s)
 	}
 	for len(frac) < 2 {
@@ -126,7 +126,7 @@ func ParseRate(s string) (int64, error) {
 		return 0, fmt.Errorf("rate %q: want a percentage such as 0.60%%", s)
 	}
 	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || f < 0 || f > 100 {
+	if err != nil || math.IsNaN(f) || f < 0 || f > 100 {
 		return 0, fmt.Errorf("rate %q: want a percentage such as 0.60%%", s)
 	}
 	return int64(f*10000 + 0.5), nil

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net"
 	"slices"
+	"strconv"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
@@ -66,8 +68,8 @@ func ReadPcap(r io.Reader) ([]Stream, error) {
 		if nl := p.NetworkLayer(); nl != nil {
 			srcIP, dstIP = nl.NetworkFlow().Src().String(), nl.NetworkFlow().Dst().String()
 		}
-		from := fmt.Sprintf("%s:%d", srcIP, tcpLayer.SrcPort)
-		to := fmt.Sprintf("%s:%d", dstIP, tcpLayer.DstPort)
+		from := net.JoinHostPort(srcIP, strconv.Itoa(int(tcpLayer.SrcPort))) // [::1]:8583 for IPv6
+		to := net.JoinHostPort(dstIP, strconv.Itoa(int(tcpLayer.DstPort)))
 		f := flows[from+">"+to]
 		if f == nil {
 			f = &flow{from: from, to: to, first: n}

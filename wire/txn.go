@@ -461,12 +461,11 @@ func ParseAmount(s string) (int64, error) {
 
 // FormatAmount formats minor units as a decimal with two places ("12.34").
 func FormatAmount(minor int64) string {
-	sign := ""
+	sign, u := "", uint64(minor)
 	if minor < 0 {
-		sign = "-"
-		minor = -minor
+		sign, u = "-", -u // in uint64: the most negative int64 too
 	}
-	return fmt.Sprintf("%s%d.%02d", sign, minor/100, minor%100)
+	return fmt.Sprintf("%s%d.%02d", sign, u/100, u%100)
 }
 
 // FieldSource is what a profile decodes a message from: a moov message, or
