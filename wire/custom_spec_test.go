@@ -133,22 +133,30 @@ func TestCustomProfile_WithTPDUFraming(t *testing.T) {
 	require.Equal(t, OpSale, d.Op)
 }
 
-// RegisterCustom makes the loaded spec the profile named "custom".
+// RegisterCustom makes the loaded spec the profile named "custom"; the
+// built-in list stays the built-in dialects, and lookups may run while a
+// custom spec is registered.
 func TestRegisterCustom(t *testing.T) {
 	p, err := CustomProfile("custom-host.json", customSpec(t, nil), Binary2{})
 	require.NoError(t, err)
-	prev, had := profiles["custom"]
-	t.Cleanup(func() {
-		if had {
-			profiles["custom"] = prev
-		} else {
-			delete(profiles, "custom")
-		}
-	})
+	profilesMu.Lock()
+	prev := userSpec
+	profilesMu.Unlock()
+	t.Cleanup(func() { RegisterCustom(prev) })
 	RegisterCustom(p)
-	got, err := ProfileByName("custom")
+	got, err := ProfileByName(CustomName)
 	require.NoError(t, err)
 	require.Equal(t, p, got)
-	require.Contains(t, ProfileNames(), "custom")
-	RegisterCustom(p) // again: a second --spec replaces the first, no panic
+	require.True(t, IsCustom(got))
+	require.NotContains(t, ProfileNames(), CustomName)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 100 {
+			_, _ = ProfileByName(CustomName)
+		}
+	}()
+	RegisterCustom(p) // again, while another reads: a second --spec replaces the first, no panic, no race
+	<-done
+	require.Panics(t, func() { Register(p) }, "the name custom is not a built-in dialect's")
 }
