@@ -155,6 +155,15 @@ func TestWriteHTML_ShowsTheFigures(t *testing.T) {
 	}
 }
 
+// The start time is printed in UTC, as the page says, whatever zone the
+// report's time is in.
+func TestWriteHTML_StartedInUTC(t *testing.T) {
+	var b bytes.Buffer
+	started := time.Date(2027, 1, 1, 3, 4, 5, 0, time.FixedZone("CST", 8*3600))
+	require.NoError(t, WriteHTML(&b, &Report{Started: started}))
+	require.Contains(t, b.String(), "<p>2026-12-31 19:04:05 UTC</p>")
+}
+
 func TestFormatCounts(t *testing.T) {
 	for _, tc := range []struct {
 		name string
