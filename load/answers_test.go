@@ -228,6 +228,10 @@ func TestFleet_Answers(t *testing.T) {
 		script:   func(_ int, req *wire.Txn, _ []*wire.Txn) []reply { return []reply{answer(req, "51")} },
 		wantMTIs: []string{"0200"}, wantCodes: map[string]int64{"51": 1},
 	}, {
+		name: "a keep-alive before the answer is skipped", timeout: time.Second, requests: 1,
+		script:   func(_ int, req *wire.Txn, _ []*wire.Txn) []reply { return []reply{{raw: []byte{}}, answer(req, "00")} },
+		wantMTIs: []string{"0200"}, wantCodes: map[string]int64{"00": 1},
+	}, {
 		name: "the STAN after 999999 is 000001", timeout: time.Second, stan: 999_999, requests: 1,
 		script:   func(_ int, req *wire.Txn, _ []*wire.Txn) []reply { return []reply{answer(req, "00")} },
 		wantMTIs: []string{"0200"}, wantCodes: map[string]int64{"00": 1},

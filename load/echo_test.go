@@ -140,7 +140,14 @@ func TestEcho_Close(t *testing.T) {
 	require.NoError(t, err)
 	readRaw(t, r) // the connection is being served
 
-	require.NoError(t, e.Close())
+	closed := make(chan error, 1)
+	go func() { closed <- e.Close() }()
+	select {
+	case err := <-closed:
+		require.NoError(t, err)
+	case <-time.After(5 * time.Second):
+		require.FailNow(t, "Close waits for a connection it should have dropped")
+	}
 	_, err = r.ReadByte()
 	require.ErrorIs(t, err, io.EOF)
 	_, err = net.Dial("tcp", e.Addr())

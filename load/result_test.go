@@ -106,6 +106,13 @@ func TestResult_Merge(t *testing.T) {
 	}, a.Reversed, "by terminal, then STAN")
 }
 
+// Microseconds are shown as milliseconds to the nearest hundredth.
+func TestMS(t *testing.T) {
+	for us, want := range map[int64]float64{0: 0, 4: 0, 5: 0.01, 1234: 1.23, 1236: 1.24, 1000: 1, 61_234_567: 61234.57} {
+		require.InDelta(t, want, ms(us), 1e-9, "%d µs", us)
+	}
+}
+
 // The JSON report carries the figures under the names the README lists:
 // throughput, p50/p90/p99/p99.9/max, errors by kind, response codes,
 // operations, reversals and the per-second series.
