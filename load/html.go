@@ -186,7 +186,7 @@ table{border-collapse:collapse;margin:12px 0;width:100%}th,td{text-align:right;p
 .ok{color:#1a7f37;font-weight:600}.bad{color:#cf222e;font-weight:600}
 </style></head><body>
 <h1>posim load report</h1>
-<p>{{.Started.Format "2006-01-02 15:04:05 UTC"}}</p>
+<p>{{.Started.UTC.Format "2006-01-02 15:04:05 UTC"}}</p>
 <div class="cmd">{{.Command}}</div>
 {{if .Rows}}<table id="summary"><tr><th>target</th><th>throughput/s</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th><th>responses</th></tr>
 {{range .Rows}}<tr><td>{{.Name}}</td><td>{{printf "%.0f" .R.Throughput}}</td><td>{{.R.Latency.P50}}</td><td>{{.R.Latency.P90}}</td><td>{{.R.Latency.P99}}</td><td>{{.R.Latency.P999}}</td><td>{{.R.Latency.Max}}</td><td>{{.R.Responses}}</td></tr>

@@ -582,6 +582,9 @@ func (f *Fleet) reverse(ctx context.Context, t *terminal, s *shard, orig *wire.T
 	}
 	acknowledged := false
 	rev := f.o.Profile.Reversal(orig, wire.ReasonNoResponse, t.nextSTAN(), time.Now())
+	if f.o.Profile.Capabilities().WorkingKeys {
+		rev.MAC = make([]byte, 8) // signed when sent, as the original was
+	}
 	for attempt := range 5 {
 		if attempt > 0 {
 			rev = f.o.Profile.Repeat(rev)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -47,15 +49,106 @@ func TestRunRate(t *testing.T) {
 	require.Positive(t, res.Responses)
 }
 
+// A target that refuses connections: the run says which terminal could
+// not connect where, and why, at once (no retry loop, no wait for the
+// run's duration).
 func TestRunRefused(t *testing.T) {
+	addr := refusingAddr(t)
+	done := make(chan error, 1)
+	go func() {
+		_, err := Run(t.Context(), Options{Target: addr, Terminals: 3}, time.Hour)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		require.ErrorIs(t, err, syscall.ECONNREFUSED)
+		require.ErrorContains(t, err, "connecting terminal 1 to "+addr)
+	case <-time.After(10 * time.Second):
+		require.FailNow(t, "Run hangs on a target that refuses connections")
+	}
+}
+
+// refusingAddr is an address on 127.0.0.1 that nothing listens on.
+func refusingAddr(t *testing.T) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	addr := ln.Addr().String()
-	ln.Close() // nothing listens there now
-	_, err = Run(context.Background(), Options{Target: addr, Terminals: 1}, time.Second)
-	require.Error(t, err)
-	_, err = Run(context.Background(), Options{Terminals: 0}, time.Second)
-	require.Error(t, err)
+	require.NoError(t, ln.Close())
+	return addr
+}
+
+// Options that cannot make a fleet are refused before any connection.
+func TestDial_RefusesBadOptions(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		o    Options
+		want string
+	}{
+		{"no terminals", Options{Terminals: 0}, "at least one terminal"},
+		{"a terminal ID prefix longer than DE41 allows", Options{Terminals: 1, TIDPrefix: "ABCDEFGH"}, "at most 7 characters"},
+		{"more terminals than the digits after the prefix", Options{Terminals: 10, TIDPrefix: "ABCDEFG"}, "10 terminals do not fit 1 digits"},
+		{"a profile without a compiled codec", Options{Terminals: 1, Profile: uncompiled{wire.ISO87}}, "no compiled codec"},
+	} {
+		// nothing listens on the target: a fleet that tried to connect
+		// would fail with another error
+		tc.o.Target = refusingAddr(t)
+		_, err := Dial(tc.o)
+		require.ErrorContains(t, err, tc.want, tc.name)
+		require.NotErrorIs(t, err, syscall.ECONNREFUSED, tc.name)
+	}
+}
+
+// Terminal IDs are the prefix and a number filling DE41's eight
+// characters: nine terminals fit after a seven-character prefix, and each
+// one's requests carry its own ID and the fleet's merchant.
+func TestDial_NamesTerminals(t *testing.T) {
+	h := startScriptHost(t, func(_ int, req *wire.Txn, _ []*wire.Txn) []reply { return []reply{answer(req, "00")} })
+	f, err := Dial(Options{Target: h.Addr(), Terminals: 9, TIDPrefix: "ABCDEFG", MID: "MERCHANT0000042", Timeout: time.Second})
+	require.NoError(t, err)
+	t.Cleanup(f.Close)
+	var tids []string
+	for _, term := range f.terms {
+		require.True(t, f.one(t.Context(), term, newShard(), time.Now(), new(atomic.Int64), new(atomic.Int64)))
+		req := h.requests(t, 1)[0]
+		require.Equal(t, "MERCHANT0000042", req.MID)
+		require.Equal(t, "000001", req.STAN, "each terminal its own STAN space")
+		tids = append(tids, req.TID)
+	}
+	require.Equal(t, []string{"ABCDEFG1", "ABCDEFG2", "ABCDEFG3", "ABCDEFG4", "ABCDEFG5", "ABCDEFG6", "ABCDEFG7", "ABCDEFG8", "ABCDEFG9"}, tids)
+
+	_, err = (&Fleet{}).Run(t.Context(), 0)
+	require.ErrorContains(t, err, "duration must be positive")
+}
+
+// A target that goes away during a run: the terminals keep trying to
+// connect again (to reverse what they were waiting for), and cancelling
+// the context ends the run, which counts the lost connection.
+func TestRun_TargetGoesAway(t *testing.T) {
+	h := startScriptHost(t, func(int, *wire.Txn, []*wire.Txn) []reply { return nil })
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	type outcome struct {
+		res *Result
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		res, err := Run(ctx, Options{Target: h.Addr(), Terminals: 1, Timeout: 10 * time.Second}, 100*time.Millisecond)
+		done <- outcome{res, err}
+	}()
+	h.requests(t, 1)
+	h.Close() // the first request is never answered: its connection and the listener go
+	cancel()
+	select {
+	case o := <-done:
+		require.NoError(t, o.err)
+		require.Equal(t, int64(1), o.res.Errors["connection"], "errors %v", o.res.Errors)
+		require.Zero(t, o.res.Responses)
+		require.Zero(t, o.res.Errors["reconnected"])
+	case <-time.After(10 * time.Second):
+		require.FailNow(t, "Run does not end when its context is cancelled")
+	}
 }
 
 func startAcquirer(t *testing.T, opts ...acquirer.Option) *acquirer.Acquirer {
