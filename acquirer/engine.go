@@ -349,8 +349,9 @@ func (e *Engine) duplicate(req *wire.Txn) (Decision, bool) {
 // network answers network management: a sign-on issues working keys (when
 // the host has them) and hands the terminal its batch and the host's date
 // and time; a sign-off ends the session; an echo only answers (it signs
-// nothing on); downloads and status uploads are acknowledged with nothing
-// to send (posim serves no parameters, CA keys or blacklists yet).
+// nothing on); chip CA public key and application parameter downloads and
+// status uploads are served by chipDownload (the blacklist is empty, and
+// other downloads are acknowledged with nothing in them).
 func (e *Engine) network(req *wire.Txn, now time.Time) Decision {
 	resp := req.Response("00")
 	t := e.terminal(req.TID, req.MID)
