@@ -10,7 +10,7 @@ import (
 )
 
 // RuleManager is a handler whose fault rules can be listed and changed one
-// by one while it serves (scenarios.Faults is one): the control API's
+// by one while it serves (faults.Faults is one): the control API's
 // /rules, in the style of WireMock's stubs and toxiproxy's toxics.
 type RuleManager interface {
 	// RulesJSON lists the rules with their match and fire counters.

@@ -719,7 +719,8 @@ func (t *Terminal) logApproved(req, resp *wire.Txn) *LogEntry {
 	return &t.state.Log[len(t.state.Log)-1]
 }
 
-// encode prepares the MTI and processing code of req through the profile.
+// prepare sets the MTI and processing code of req as the profile encodes
+// them.
 func (t *Terminal) prepare(req *wire.Txn) error {
 	m, err := t.cfg.Profile.Encode(req)
 	if err != nil {
