@@ -171,7 +171,20 @@ func runBench(cmd *cobra.Command, f benchFlags) error {
 	for i, t := range targets {
 		t.res = results[i]
 	}
-	rep := BenchReport{Profile: profile.Name(), Terminals: f.terminals, Rounds: f.rounds}
+	rep := benchReport(out, profile.Name(), f, targets)
+	if f.jsonPath != "" {
+		data, _ := json.MarshalIndent(rep, "", "  ")
+		if err := os.WriteFile(f.jsonPath, append(data, '\n'), 0o644); err != nil {
+			return runtimeErr(err)
+		}
+	}
+	return nil
+}
+
+// benchReport prints each server's figures and the acquirer's ratios to
+// the bare moov server and the echo, and returns them.
+func benchReport(out io.Writer, profile string, f benchFlags, targets []*benchTarget) BenchReport {
+	rep := BenchReport{Profile: profile, Terminals: f.terminals, Rounds: f.rounds}
 	fmt.Fprintf(out, "%-9s %12s %9s %9s %15s %15s\n", "server", "throughput", "p50", "p99", "server CPU/tx", "client CPU/tx")
 	for _, t := range targets {
 		s := BenchServer{Name: t.name, Command: "posim " + strings.Join(t.args, " "), Throughput: t.res.Throughput,
@@ -195,13 +208,7 @@ func runBench(cmd *cobra.Command, f benchFlags) error {
 	rep.CPUvsEcho, rep.ThroughputVsEcho = ratio(a.ServerCPU, e.ServerCPU), ratio(a.Throughput, e.Throughput)
 	fmt.Fprintf(out, "acquirer/moov: server CPU per transaction %.2f, throughput %.2f\n", rep.CPUvsMoov, rep.ThroughputVsMoov)
 	fmt.Fprintf(out, "acquirer/echo: server CPU per transaction %.2f, throughput %.2f\n", rep.CPUvsEcho, rep.ThroughputVsEcho)
-	if f.jsonPath != "" {
-		data, _ := json.MarshalIndent(rep, "", "  ")
-		if err := os.WriteFile(f.jsonPath, append(data, '\n'), 0o644); err != nil {
-			return runtimeErr(err)
-		}
-	}
-	return nil
+	return rep
 }
 
 func ratio(a, b float64) float64 {

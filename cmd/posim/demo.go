@@ -81,44 +81,9 @@ func runDemo(cmd *cobra.Command, f demoFlags, args []string) error {
 	if _, err := loadProfile(f.profile); err != nil {
 		return err
 	}
-	var list []*scenarios.Scenario
-	if f.all && len(args) > 0 {
-		return usageErr("--all plays the whole catalogue: name scenarios or give --all, not both")
-	}
-	story := len(args) == 0 && !f.all
-	if story {
-		args = demoStory
-	}
-	if len(args) == 0 {
-		all, err := scenarios.Catalog()
-		if err != nil {
-			return err
-		}
-		for _, s := range all {
-			if s.Supports(f.profile) {
-				list = append(list, s)
-			}
-		}
-		// the control first, then the best-known failure, then the rest
-		first := map[string]int{"baseline-sale": 0, "lost-response-reversal": 1}
-		sort.SliceStable(list, func(i, j int) bool {
-			pi, iok := first[list[i].Name]
-			pj, jok := first[list[j].Name]
-			return iok && (!jok || pi < pj)
-		})
-	}
-	for _, a := range args {
-		s, err := loadScenario(a)
-		if err != nil {
-			return invalid(err)
-		}
-		if story && !s.Supports(f.profile) {
-			continue // the story under another dialect: what it has of it
-		}
-		if !s.Supports(f.profile) {
-			return invalid(fmt.Errorf("scenario %s does not run under profile %s (it lists %v)", s.Name, f.profile, s.Profiles))
-		}
-		list = append(list, s)
+	list, err := f.scenarios(args)
+	if err != nil {
+		return err
 	}
 	out := cmd.OutOrStdout()
 	srv := demo.New(demo.Options{Scenarios: list, Lang: f.lang, Speed: f.speed, Out: out, Profile: f.profile})
@@ -163,6 +128,52 @@ func runDemo(cmd *cobra.Command, f demoFlags, args []string) error {
 		return &exitError{code: exitExpected, err: fmt.Errorf("%d scenarios failed", failed), silent: true}
 	}
 	return nil
+}
+
+// scenarios are what the demo plays: those named, the whole catalogue
+// (--all, the control and the best-known failure first), or the short
+// story, as much of it as runs under the profile.
+func (f demoFlags) scenarios(args []string) ([]*scenarios.Scenario, error) {
+	var list []*scenarios.Scenario
+	if f.all && len(args) > 0 {
+		return nil, usageErr("--all plays the whole catalogue: name scenarios or give --all, not both")
+	}
+	story := len(args) == 0 && !f.all
+	if story {
+		args = demoStory
+	}
+	if len(args) == 0 {
+		all, err := scenarios.Catalog()
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range all {
+			if s.Supports(f.profile) {
+				list = append(list, s)
+			}
+		}
+		// the control first, then the best-known failure, then the rest
+		first := map[string]int{"baseline-sale": 0, "lost-response-reversal": 1}
+		sort.SliceStable(list, func(i, j int) bool {
+			pi, iok := first[list[i].Name]
+			pj, jok := first[list[j].Name]
+			return iok && (!jok || pi < pj)
+		})
+	}
+	for _, a := range args {
+		s, err := loadScenario(a)
+		if err != nil {
+			return nil, invalid(err)
+		}
+		if story && !s.Supports(f.profile) {
+			continue // the story under another dialect: what it has of it
+		}
+		if !s.Supports(f.profile) {
+			return nil, invalid(fmt.Errorf("scenario %s does not run under profile %s (it lists %v)", s.Name, f.profile, s.Profiles))
+		}
+		list = append(list, s)
+	}
+	return list, nil
 }
 
 // openBrowser opens url in the default browser and reports whether it
