@@ -319,6 +319,26 @@ func (f *Faults) respond(x Exchange, resp *wire.Txn) {
 
 func holdKey(tid, mti, stan string) string { return tid + "|" + mti + "|" + stan }
 
+// holdFor registers what the reversal of req will close.
+func (f *Faults) holdFor(req *wire.Txn) chan struct{} {
+	ch := make(chan struct{})
+	f.mu.Lock()
+	f.holds[holdKey(req.TID, req.MTI[:3]+"0", req.STAN)] = ch
+	f.mu.Unlock()
+	return ch
+}
+
+// dropHold forgets the hold ch of req when it is still waiting (the
+// pipeline ended before its reversal came).
+func (f *Faults) dropHold(req *wire.Txn, ch chan struct{}) {
+	k := holdKey(req.TID, req.MTI[:3]+"0", req.STAN)
+	f.mu.Lock()
+	if f.holds[k] == ch {
+		delete(f.holds, k)
+	}
+	f.mu.Unlock()
+}
+
 // release wakes the held response whose reversal just arrived.
 func (f *Faults) release(rev *wire.Txn) {
 	if rev.Original == nil {
@@ -342,6 +362,14 @@ func (f *Faults) release(rev *wire.Txn) {
 // answered, suppressed it or cut the connection.
 func (f *Faults) run(ctx context.Context, r *compiled, x Exchange) {
 	p := &pipe{ctx: ctx, f: f, r: r, x: x}
+	for _, a := range r.Do {
+		if _, holds := a.prim.(*HoldSpec); holds {
+			// wait for the reversal from the start: it may come while
+			// process still waits for a slow host
+			p.hold = f.holdFor(x.Request())
+			defer f.dropHold(x.Request(), p.hold)
+		}
+	}
 	for _, a := range r.Do {
 		if !a.prim.run(p) {
 			return

@@ -34,10 +34,10 @@ func (s *HoldSpec) check(c *checker) {
 func (s *HoldSpec) run(p *pipe) bool {
 	f, req := p.f, p.x.Request()
 	k := holdKey(req.TID, req.MTI[:3]+"0", req.STAN)
-	ch := make(chan struct{})
-	f.mu.Lock()
-	f.holds[k] = ch
-	f.mu.Unlock()
+	ch := p.hold // registered when the pipeline began
+	if ch == nil {
+		ch = f.holdFor(req)
+	}
 	p.fault("response held until a reversal arrives")
 	timeout := s.Timeout.D()
 	if timeout <= 0 {

@@ -76,3 +76,42 @@ func TestHoldUntil_ARepeatedReversalReleasesToo(t *testing.T) {
 		})
 	}
 }
+
+// slowHost is a fake exchange whose host answers only when told to, as a
+// slow real host behind posim proxy does.
+type slowHost struct {
+	*fakeExchange
+	waiting chan struct{} // closed when Process starts waiting
+	answer  chan struct{} // close to let the host answer
+}
+
+func (x *slowHost) Process() *wire.Txn {
+	close(x.waiting)
+	<-x.answer
+	return x.fakeExchange.Process()
+}
+
+// The terminal gives up and reverses while the host is still working on
+// the request: the reversal, which comes before the hold begins, still
+// releases the answer (it is not held until the hold's timeout).
+func TestHoldUntil_AReversalDuringProcessReleasesTheAnswer(t *testing.T) {
+	f, _ := pipeline(t, "[process, {hold_until: {reversal: true}}]")
+	f.rules[0].When.MTI = "0200"
+	x := &slowHost{fakeExchange: newFake(), waiting: make(chan struct{}), answer: make(chan struct{})}
+	done := make(chan struct{})
+	go func() { f.Serve(t.Context(), x); close(done) }()
+	<-x.waiting
+	rev := newFake()
+	rev.req = &wire.Txn{MTI: "0400", Op: wire.OpReversal, STAN: "000043", TID: "TERM0001", Original: &wire.Original{MTI: "0200", STAN: "000042"}}
+	f.Serve(t.Context(), rev)
+	close(x.answer)
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the answer stayed held although its reversal had come")
+	}
+	require.Equal(t, "respond 0210 00 stan 000042", x.Events()[1])
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	require.Empty(t, f.holds, "no hold left behind")
+}

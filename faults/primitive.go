@@ -127,6 +127,8 @@ type pipe struct {
 	// processed: the host has handled the request; answered: the
 	// terminal's answer was sent, suppressed or the connection cut.
 	processed, answered bool
+	// hold is what the request's reversal closes, for hold_until.
+	hold chan struct{}
 }
 
 // response returns the answer being built: the host's once processed, else
