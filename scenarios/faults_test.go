@@ -332,7 +332,9 @@ func TestRun_SameSeedSameEvents(t *testing.T) {
 		// (on its lines, and in the advice of a failed transaction's slip)
 		clock := regexp.MustCompile(`((?:REF\. NO\.|DATE/TIME)\)?:\s*)[0-9/: ]+\n`)
 		stamp := regexp.MustCompile(`[0-9]{4}/[0-9]{2}/[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}`)
-		mask := func(r string) string { return stamp.ReplaceAllString(clock.ReplaceAllString(r, "${1}CLOCK\n"), "CLOCK") }
+		mask := func(r string) string {
+			return stamp.ReplaceAllString(clock.ReplaceAllString(r, "${1}CLOCK\n"), "CLOCK")
+		}
 		for _, e := range res.Events {
 			e.AtMS = 0
 			e.Receipt, e.ReceiptZH = mask(e.Receipt), mask(e.ReceiptZH)
