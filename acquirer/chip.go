@@ -185,8 +185,8 @@ const (
 	downloadNone = '0'
 )
 
-// chipDownload answers the cup chip key and parameter exchanges (DOMAIN.md
-// 6): a status upload (0820 372 / 382) is answered with the list of what
+// chipDownload answers the cup chip key and parameter exchanges (docs/domain.md,
+// "China UnionPay dialect"): a status upload (0820 372 / 382) is answered with the list of what
 // the host has (each key's RID, index and expiry; each application's
 // AID); a download request (0800 370 / 380) naming one of them (9F06 and
 // 9F22, or 9F06) with that key or parameter set; an end (371 / 381) with

@@ -7,7 +7,7 @@ import (
 )
 
 // Tags of the chip data a terminal sends in its authorisation request
-// (DOMAIN.md 6, DE55) and an issuer sends back.
+// (docs/domain.md, "China UnionPay dialect", DE55) and an issuer sends back.
 const (
 	TagAmount       uint32 = 0x9F02 // amount, authorised: n12
 	TagAmountOther  uint32 = 0x9F03 // amount, other (cashback): n12

@@ -13,7 +13,7 @@ import (
 )
 
 // What the terminal does when a reversal has been sent N+1 times without an
-// answer (DOMAIN.md R7).
+// answer (docs/domain.md R7).
 const (
 	ExhaustedDrop  = "drop"  // delete the record, tell the cashier, carry on
 	ExhaustedBlock = "block" // refuse new transactions until a reversal gets through

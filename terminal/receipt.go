@@ -89,7 +89,7 @@ func (t *Terminal) receipt(res *Result, req, resp *wire.Txn) {
 }
 
 // advice is why a transaction failed and what the merchant does about
-// it, in English and Chinese (DOMAIN.md section 5, action classes).
+// it, in English and Chinese (docs/domain.md, "Response codes and action classes").
 func advice(res *Result, r *Receipt) (reason, reasonZH, what, whatZH string) {
 	switch res.Outcome {
 	case Approved:

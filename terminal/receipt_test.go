@@ -8,7 +8,7 @@ import (
 )
 
 // What a failure slip tells the merchant follows the response code's
-// action class and who is at fault (DOMAIN.md section 5).
+// action class and who is at fault (docs/domain.md, "Response codes and action classes").
 func TestAdvice(t *testing.T) {
 	tests := []struct {
 		outcome   Outcome

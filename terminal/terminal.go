@@ -225,7 +225,8 @@ func unwrapAll(err error) error {
 	}
 }
 
-// unmatched receives responses that match no waiting request: late ones.
+// unmatched receives responses that match no waiting request: late ones,
+// logged and never clearing a reversal record (R9).
 func (t *Terminal) unmatched(m *iso8583.Message) {
 	resp, _ := t.cfg.Profile.Decode(m)
 	if resp == nil {

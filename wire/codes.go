@@ -4,7 +4,7 @@ package wire
 // merchant should do about it.
 type Class string
 
-// Action classes (DOMAIN.md section 5).
+// Action classes (docs/domain.md, "Response codes and action classes").
 const (
 	ClassSuccess   Class = "A" // success
 	ClassRetry     Class = "B" // failed, may retry
@@ -101,7 +101,7 @@ func Meaning(code, lang string) string {
 	return c.Meaning
 }
 
-// Reversal reasons a terminal puts in DE39 of a reversal (DOMAIN.md R3).
+// Reversal reasons a terminal puts in DE39 of a reversal (docs/domain.md R3).
 const (
 	ReasonNoResponse = "98" // no response in time
 	ReasonIncomplete = "96" // approved but the terminal could not complete

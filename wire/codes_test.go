@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The catalogue holds exactly the codes the README lists (DOMAIN.md
-// section 5), in code order: a code added or dropped on one side only is
+// The catalogue holds exactly the codes the README lists (docs/domain.md,
+// "Response codes and action classes"), in code order: a code added or dropped on one side only is
 // caught here.
 func TestResponseCodes_AreTheDocumentedOnesInOrder(t *testing.T) {
 	documented := strings.Split("00 01 03 04 05 06 12 13 14 15 19 22 25 30 33 34 38 41 43 51 54 55 57 58 59 61 62 64 65 68 75 77 90 91 92 93 94 95 96 97 98 99 A0", " ")

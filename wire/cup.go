@@ -21,7 +21,7 @@ func init() { Register(CUP) }
 
 type cup struct{}
 
-// 60.1 transaction type codes (DOMAIN.md section 6).
+// 60.1 transaction type codes (docs/domain.md, "China UnionPay dialect").
 const (
 	cupBalance    = "01"
 	cupPreAuth    = "10"

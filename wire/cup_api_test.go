@@ -126,7 +126,7 @@ func TestCUP_SettleTrailer(t *testing.T) {
 	require.Equal(t, 15, x.Totals.DebitCount)
 }
 
-// 60.3 says what a network management message is (DOMAIN.md 6): under
+// 60.3 says what a network management message is (docs/domain.md, "China UnionPay dialect"): under
 // 0800 a key set signs on and anything else downloads; under 0820 002
 // signs off, 301 is an echo, anything else a status upload.
 func TestCUP_NetworkManagementCodes(t *testing.T) {

@@ -34,7 +34,7 @@ func TestCUP_SaleFrame(t *testing.T) {
 	// DE22 021 left-aligned: 02 10
 	require.Contains(t, hex.EncodeToString(frame), "3012"+"0210", "DE14 then DE22")
 	// DE60 at the end: LLL 0011 in 2 BCD bytes, 22 000001 000 left-aligned
-	// with a trailing 0 nibble, as CUP terminals write it (DOMAIN.md 6)
+	// with a trailing 0 nibble, as CUP terminals write it (docs/domain.md, "China UnionPay dialect")
 	require.True(t, strings.HasSuffix(hex.EncodeToString(frame), "0011"+"220000010000"), hex.EncodeToString(frame))
 }
 

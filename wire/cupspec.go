@@ -13,7 +13,7 @@ import (
 // block and MAC as 8 binary bytes.
 //
 // Alignment, as CUP terminals and hosts write it (checked against frames
-// captured from real traffic, wire/cup_golden_test.go): variable-length
+// captured from real traffic, wire/cup_capture_test.go): variable-length
 // numeric fields (DE2, DE32, DE48, DE60, DE61) and DE22 are left-aligned,
 // an odd length padded with a trailing 0 nibble (LeftBCD, which also reads
 // an F pad);

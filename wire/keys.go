@@ -11,7 +11,7 @@ import (
 	"strings"
 )
 
-// Sign-on key set codes in 60.3 (DOMAIN.md section 6).
+// Sign-on key set codes in 60.3 (docs/domain.md, "China UnionPay dialect").
 const (
 	KeysSingle = "001" // single-length PIN and MAC keys: DE62 is 24 bytes
 	KeysDouble = "003" // double-length: 40 bytes

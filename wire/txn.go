@@ -81,7 +81,7 @@ func (o Op) Network() bool {
 }
 
 // Reversible reports whether a terminal must reverse the operation when its
-// response does not arrive (DOMAIN.md rule R1). Advices and refunds are
+// response does not arrive (docs/domain.md R1). Advices and refunds are
 // retransmitted instead; inquiries are simply repeated.
 func (o Op) Reversible() bool {
 	switch o {
@@ -234,7 +234,7 @@ type Txn struct {
 	// authentication data (91) and scripts (71, 72).
 	ICC []byte `json:",omitempty"`
 	// What a CUP host's answer carries for the receipt and the terminal's
-	// settlement (DOMAIN.md 6); in a 0800 or 0500 request DE63 is the
+	// settlement (docs/domain.md, "China UnionPay dialect"); in a 0800 or 0500 request DE63 is the
 	// operator number.
 	SettlementDate string `json:",omitempty"` // DE15, MMDD: the host's business day
 	AcquirerID     string `json:",omitempty"` // DE32: the acquiring institution

@@ -154,7 +154,7 @@ func TestISO87_CompletionsCarryTheirCondition(t *testing.T) {
 	require.False(t, has, "a sale gets no DE25 it was not given")
 }
 
-// A response echoes what identifies the request (DOMAIN.md R4: DE3, 11,
+// A response echoes what identifies the request (docs/domain.md R4: DE3, 11,
 // 41, 4, 42) and never a track, a PIN block or a MAC.
 func TestTxn_Response(t *testing.T) {
 	bal := int64(5)
@@ -241,7 +241,7 @@ func TestTotals(t *testing.T) {
 	require.Equal(t, Totals{DebitCount: 1, DebitAmount: 300, CreditCount: 1, CreditAmount: 50}, tt.ForeignOnly())
 }
 
-// DE63.1 card organisations by BIN (DOMAIN.md 6), and which cards count
+// DE63.1 card organisations by BIN (docs/domain.md, "China UnionPay dialect"), and which cards count
 // among the foreign ones in CUP settlement.
 func TestCardOrganisation(t *testing.T) {
 	for pan, want := range map[string]string{
