@@ -3,6 +3,7 @@ package wire
 import (
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -46,44 +47,77 @@ func (iso87) String() string             { return "iso87" }
 func (iso87) Spec() *iso8583.MessageSpec { return Spec87 }
 func (iso87) Framer() Framer             { return Binary2{} }
 
-// pcFor87 returns the MTI and processing code of an operation.
-func pcFor87(op Op) (mti, pc string) {
-	switch op {
-	case OpSale, OpCompletion:
-		return "0200", PCPurchase
-	case OpPreAuth:
-		return "0100", PCPreAuth
-	case OpVoid, OpCompletionVoid:
-		return "0200", PCVoid
-	case OpPreAuthVoid:
-		return "0100", PCVoid
-	case OpRefund:
-		return "0220", PCRefund
-	case OpBalance:
-		return "0200", PCBalance
-	case OpAdvice:
-		return "0220", PCPurchase
-	case OpSignOn, OpSignOff, OpEcho:
-		return "0800", ""
-	case OpSettle:
-		return "0500", PCSettle
-	case OpSettleTrailer:
-		return "0500", PCSettleTrailer
-	case OpBatchUpload:
-		return "0320", ""
-	case OpTCUpload:
-		return "0320", PCPurchase
-	case OpScriptAdvice:
-		return "0620", ""
-	case OpReversal:
-		return "0400", ""
-	case OpReversalAdvice:
-		return "0420", ""
-	}
-	return "", ""
+// row87 is one kind of iso87 message: the operation, the MTI and
+// processing code (DE3) it is sent with, and what tells it from the others
+// of its MTI class when it is read: more processing codes (pcs), the
+// condition code (DE25, also sent when the request gives none), the
+// network management code (DE70), chip data (DE55).
+type row87 struct {
+	op   Op
+	mti  string
+	pc   string
+	pcs  []string // processing codes read as op (nil: pc only)
+	any  bool     // read as op whatever its processing code
+	cond string
+	net  string
+	icc  bool
 }
 
-// classify87 derives the operation from MTI, DE3, DE25 and DE70.
+// table87 lists the iso87 messages; reading one, the first row that
+// matches wins.
+var table87 = []row87{
+	// many peers send a pre-authorisation with the purchase code
+	{op: OpPreAuth, mti: "0100", pc: PCPreAuth, pcs: []string{PCPreAuth, PCPurchase}},
+	{op: OpPreAuthVoid, mti: "0100", pc: PCVoid},
+	// DE25 06 is what tells a completion from a sale, and its void from a void
+	{op: OpCompletion, mti: "0200", pc: PCPurchase, cond: CondPreAuth},
+	{op: OpSale, mti: "0200", pc: PCPurchase},
+	{op: OpCompletionVoid, mti: "0200", pc: PCVoid, cond: CondPreAuth},
+	{op: OpVoid, mti: "0200", pc: PCVoid},
+	{op: OpBalance, mti: "0200", pc: PCBalance},
+	{op: OpRefund, mti: "0220", pc: PCRefund},
+	{op: OpAdvice, mti: "0220", pc: PCPurchase},
+	{op: OpScriptAdvice, mti: "0620", any: true},
+	{op: OpTCUpload, mti: "0320", pc: PCPurchase, any: true, icc: true},
+	{op: OpBatchUpload, mti: "0320", any: true},
+	{op: OpReversal, mti: "0400", any: true},
+	{op: OpReversalAdvice, mti: "0420", any: true},
+	{op: OpSettle, mti: "0500", pc: PCSettle},
+	{op: OpSettleTrailer, mti: "0500", pc: PCSettleTrailer},
+	{op: OpSignOn, mti: "0800", net: NetSignOn},
+	{op: OpSignOff, mti: "0800", net: NetSignOff},
+	{op: OpEcho, mti: "0800", net: NetEcho},
+}
+
+// row87For returns the row an operation is sent by.
+func row87For(op Op) (row87, bool) {
+	for _, r := range table87 {
+		if r.op == op {
+			return r, true
+		}
+	}
+	return row87{}, false
+}
+
+// matches reports whether t, of the row's MTI class, is the row's
+// operation.
+func (r row87) matches(t *Txn) bool {
+	switch {
+	case r.net != "":
+		return t.NetworkCode == r.net
+	case r.cond != "" && t.Condition != r.cond:
+		return false
+	case r.icc && len(t.ICC) == 0:
+		return false
+	case r.any:
+		return true
+	case r.pcs != nil:
+		return slices.Contains(r.pcs, t.ProcessingCode)
+	}
+	return t.ProcessingCode == r.pc
+}
+
+// classify87 derives the operation from MTI, DE3, DE25, DE55 and DE70.
 func classify87(t *Txn) Op {
 	if len(t.MTI) != 4 {
 		return OpUnknown
@@ -93,64 +127,9 @@ func classify87(t *Txn) Op {
 		// responses carry the request's class; map back to the request
 		class = t.MTI[:2] + string(t.MTI[2]-1)
 	}
-	switch class {
-	case "010":
-		// an authorisation: posim's pre-authorisation code, or the
-		// purchase code many peers send in a 0100
-		if t.ProcessingCode == PCPreAuth || t.ProcessingCode == PCPurchase {
-			return OpPreAuth
-		}
-		if t.ProcessingCode == PCVoid {
-			return OpPreAuthVoid
-		}
-	case "020":
-		switch t.ProcessingCode {
-		case PCPurchase:
-			if t.Condition == CondPreAuth {
-				return OpCompletion
-			}
-			return OpSale
-		case PCVoid:
-			if t.Condition == CondPreAuth {
-				return OpCompletionVoid
-			}
-			return OpVoid
-		case PCBalance:
-			return OpBalance
-		}
-	case "022":
-		switch t.ProcessingCode {
-		case PCRefund:
-			return OpRefund
-		case PCPurchase:
-			return OpAdvice
-		}
-	case "062":
-		return OpScriptAdvice
-	case "032":
-		if len(t.ICC) > 0 {
-			return OpTCUpload
-		}
-		return OpBatchUpload
-	case "040":
-		return OpReversal
-	case "042":
-		return OpReversalAdvice
-	case "050":
-		switch t.ProcessingCode {
-		case PCSettle:
-			return OpSettle
-		case PCSettleTrailer:
-			return OpSettleTrailer
-		}
-	case "080":
-		switch t.NetworkCode {
-		case NetSignOn:
-			return OpSignOn
-		case NetSignOff:
-			return OpSignOff
-		case NetEcho:
-			return OpEcho
+	for _, r := range table87 {
+		if r.mti[:3] == class && r.matches(t) {
+			return r.op
 		}
 	}
 	return OpUnknown
@@ -169,19 +148,10 @@ func encode87(spec *iso8583.MessageSpec, t *Txn) (*iso8583.Message, error) {
 }
 
 func encode87To(m FieldSink, spec *iso8583.MessageSpec, t *Txn) error {
-	mti, pc := pcFor87(t.Op)
-	if t.MTI != "" {
-		mti = t.MTI
-	}
-	if t.ProcessingCode != "" {
-		pc = t.ProcessingCode
-	}
+	row, _ := row87For(t.Op)
+	mti, pc, cond := orDefault(t.MTI, row.mti), orDefault(t.ProcessingCode, row.pc), orDefault(t.Condition, row.cond)
 	if mti == "" {
 		return fmt.Errorf("encoding %s: no MTI", t.Op)
-	}
-	cond := t.Condition
-	if cond == "" && (t.Op == OpCompletion || t.Op == OpCompletionVoid) {
-		cond = CondPreAuth // DE25 06 is what tells them from a sale and a void
 	}
 	m.MTI(mti)
 	set := func(id int, v string) error {
@@ -200,62 +170,15 @@ func encode87To(m FieldSink, spec *iso8583.MessageSpec, t *Txn) error {
 		}
 		amount = fmt.Sprintf("%012d", t.Amount)
 	}
-	fields := []struct {
-		id int
-		v  string
-	}{
-		{2, t.PAN}, {3, pc}, {4, amount}, {7, t.TransmissionTime}, {11, t.STAN},
-		{12, t.LocalTime}, {13, t.LocalDate}, {14, t.Expiry}, {22, t.EntryMode},
-		{23, t.CardSeq}, {25, cond}, {55, string(t.ICC)}, {35, t.Track2}, {37, t.RRN}, {38, t.AuthCode},
-		{39, t.ResponseCode}, {41, t.TID}, {42, t.MID}, {49, t.Currency},
-		{70, t.NetworkCode},
-	}
-	for _, f := range fields {
+	var buf [32]field87
+	fields := append(buf[:0],
+		field87{2, t.PAN}, field87{3, pc}, field87{4, amount}, field87{7, t.TransmissionTime}, field87{11, t.STAN},
+		field87{12, t.LocalTime}, field87{13, t.LocalDate}, field87{14, t.Expiry}, field87{22, t.EntryMode},
+		field87{23, t.CardSeq}, field87{25, cond}, field87{55, string(t.ICC)}, field87{35, t.Track2}, field87{37, t.RRN},
+		field87{38, t.AuthCode}, field87{39, t.ResponseCode}, field87{41, t.TID}, field87{42, t.MID}, field87{49, t.Currency},
+		field87{70, t.NetworkCode})
+	for _, f := range appendOptional87(fields, t) {
 		if err := set(f.id, f.v); err != nil {
-			return err
-		}
-	}
-	if t.Batch != "" {
-		if err := set(60, t.Batch); err != nil {
-			return err
-		}
-	}
-	if t.Balance != nil {
-		if err := set(54, FormatBalance(*t.Balance, t.Currency)); err != nil {
-			return err
-		}
-	}
-	if len(t.PINBlock) > 0 {
-		if err := set(52, strings.ToUpper(hex.EncodeToString(t.PINBlock))); err != nil {
-			return err
-		}
-	}
-	if t.Totals != nil {
-		tt := t.Totals
-		for _, f := range []struct {
-			id int
-			v  string
-		}{
-			{74, fmt.Sprintf("%010d", tt.CreditCount)},
-			{76, fmt.Sprintf("%010d", tt.DebitCount)},
-			{86, fmt.Sprintf("%016d", tt.CreditAmount)},
-			{88, fmt.Sprintf("%016d", tt.DebitAmount)},
-		} {
-			if err := set(f.id, f.v); err != nil {
-				return err
-			}
-		}
-	}
-	if o := t.Original; o != nil {
-		de90 := fmt.Sprintf("%-4s%-6s%-10s%011s%011s", o.MTI, o.STAN, o.TransmissionTime,
-			zeroIfEmpty(o.AcquirerID), zeroIfEmpty(o.ForwarderID))
-		de90 = strings.ReplaceAll(de90, " ", "0")
-		if err := set(90, de90); err != nil {
-			return err
-		}
-	}
-	if len(t.MAC) > 0 {
-		if err := set(64, strings.ToUpper(hex.EncodeToString(t.MAC))); err != nil {
 			return err
 		}
 	}
@@ -263,6 +186,38 @@ func encode87To(m FieldSink, spec *iso8583.MessageSpec, t *Txn) error {
 		return err
 	}
 	return nil
+}
+
+// field87 is a field's number and value as encode87To sets it.
+type field87 struct {
+	id int
+	v  string
+}
+
+// appendOptional87 appends the fields of t that only some messages carry:
+// the batch, a balance, a PIN block, settlement totals, the original
+// (DE90), a MAC.
+func appendOptional87(dst []field87, t *Txn) []field87 {
+	dst = append(dst, field87{60, t.Batch})
+	if t.Balance != nil {
+		dst = append(dst, field87{54, FormatBalance(*t.Balance, t.Currency)})
+	}
+	if len(t.PINBlock) > 0 {
+		dst = append(dst, field87{52, strings.ToUpper(hex.EncodeToString(t.PINBlock))})
+	}
+	if tt := t.Totals; tt != nil {
+		dst = append(dst, field87{74, fmt.Sprintf("%010d", tt.CreditCount)}, field87{76, fmt.Sprintf("%010d", tt.DebitCount)},
+			field87{86, fmt.Sprintf("%016d", tt.CreditAmount)}, field87{88, fmt.Sprintf("%016d", tt.DebitAmount)})
+	}
+	if o := t.Original; o != nil {
+		de90 := fmt.Sprintf("%-4s%-6s%-10s%011s%011s", o.MTI, o.STAN, o.TransmissionTime,
+			zeroIfEmpty(o.AcquirerID), zeroIfEmpty(o.ForwarderID))
+		dst = append(dst, field87{90, strings.ReplaceAll(de90, " ", "0")})
+	}
+	if len(t.MAC) > 0 {
+		dst = append(dst, field87{64, strings.ToUpper(hex.EncodeToString(t.MAC))})
+	}
+	return dst
 }
 
 func zeroIfEmpty(s string) string {
@@ -357,37 +312,55 @@ func decode87(m FieldSource) (*Txn, error) {
 		}
 	}
 	t.ICC = iccBytes(get(55))
-	if get(74) != "" || get(76) != "" || get(86) != "" || get(88) != "" {
-		var tt Totals
-		var err error
-		num := func(id int) int64 {
-			s := get(id)
-			if s == "" || err != nil {
-				return 0
-			}
-			v, perr := strconv.ParseInt(s, 10, 64)
-			if perr != nil || !allDigits(s) {
-				err = &FieldError{id, "settlement total is not numeric"}
-			}
-			return v
-		}
-		tt.CreditCount = int(num(74))
-		tt.DebitCount = int(num(76))
-		tt.CreditAmount = num(86)
-		tt.DebitAmount = num(88)
-		if err != nil {
-			return t, err
-		}
-		t.Totals = &tt
+	if err := decodeTotals87(t, get); err != nil {
+		return t, err
 	}
-	if s := get(90); s != "" {
-		if len(s) != 42 || !allDigits(s) {
-			return t, &FieldError{90, "original data elements must be 42 digits"}
-		}
-		t.Original = &Original{MTI: s[0:4], STAN: s[4:10], TransmissionTime: s[10:20], AcquirerID: s[20:31], ForwarderID: s[31:42]}
+	if err := decodeOriginal87(t, get(90)); err != nil {
+		return t, err
 	}
 	t.Op = classify87(t)
 	return t, nil
+}
+
+// decodeTotals87 reads settlement totals (DE74, DE76, DE86, DE88).
+func decodeTotals87(t *Txn, get func(int) string) error {
+	if get(74) == "" && get(76) == "" && get(86) == "" && get(88) == "" {
+		return nil
+	}
+	var tt Totals
+	var err error
+	num := func(id int) int64 {
+		s := get(id)
+		if s == "" || err != nil {
+			return 0
+		}
+		v, perr := strconv.ParseInt(s, 10, 64)
+		if perr != nil || !allDigits(s) {
+			err = &FieldError{id, "settlement total is not numeric"}
+		}
+		return v
+	}
+	tt.CreditCount = int(num(74))
+	tt.DebitCount = int(num(76))
+	tt.CreditAmount = num(86)
+	tt.DebitAmount = num(88)
+	if err != nil {
+		return err
+	}
+	t.Totals = &tt
+	return nil
+}
+
+// decodeOriginal87 reads DE90, the original data elements.
+func decodeOriginal87(t *Txn, s string) error {
+	if s == "" {
+		return nil
+	}
+	if len(s) != 42 || !allDigits(s) {
+		return &FieldError{90, "original data elements must be 42 digits"}
+	}
+	t.Original = &Original{MTI: s[0:4], STAN: s[4:10], TransmissionTime: s[10:20], AcquirerID: s[20:31], ForwarderID: s[31:42]}
+	return nil
 }
 
 // Reversal builds an iso87 0400: a new message with its own STAN that points
