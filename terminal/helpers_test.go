@@ -1,6 +1,8 @@
 package terminal_test
 
 import (
+	"errors"
+	"io"
 	"net"
 	"sync"
 	"testing"
@@ -52,6 +54,7 @@ type scriptHost struct {
 	addr   string
 	reqs   chan *wire.Txn
 	errs   chan error
+	ends   chan struct{} // a terminal closed its connection
 	script hostScript
 
 	mu   sync.Mutex
@@ -136,7 +139,7 @@ func startScriptHost(t *testing.T, script hostScript) *scriptHost {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	h := &scriptHost{addr: ln.Addr().String(), reqs: make(chan *wire.Txn, 256), errs: make(chan error, 16),
-		script: script, seen: map[string]int{}}
+		ends: make(chan struct{}, 16), script: script, seen: map[string]int{}}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var conns []net.Conn
@@ -175,6 +178,12 @@ func (h *scriptHost) serve(c net.Conn) {
 	codec := wire.NewCodec(wire.ISO87)
 	for {
 		m, err := codec.ReadMessage(c)
+		if errors.Is(err, io.EOF) {
+			select {
+			case h.ends <- struct{}{}:
+			default:
+			}
+		}
 		if err != nil {
 			return
 		}
@@ -221,6 +230,16 @@ func (h *scriptHost) next(t *testing.T) *wire.Txn {
 		t.Fatal("script host: no request in 5 s")
 	}
 	return nil
+}
+
+// hungUp waits until a terminal has closed its connection to the host.
+func (h *scriptHost) hungUp(t *testing.T) {
+	t.Helper()
+	select {
+	case <-h.ends:
+	case <-time.After(5 * time.Second):
+		t.Fatal("script host: the terminal kept its connection open for 5 s")
+	}
 }
 
 // nextMTIs returns the MTIs of the next n requests the host read.
