@@ -403,10 +403,11 @@ func TestReversal_NewTransactionKeepsItsOwnSTAN(t *testing.T) {
 	t.Run("cup: the reversal is the original's copy, the new sale has a STAN of its own", func(t *testing.T) {
 		t.Parallel()
 		a := startAcquirer(t, acquirer.WithProfile(wire.CUP), acquirer.WithHandler(dropFirst("0200", 1)))
-		term := newTerminal(t, a.Addr(), t.TempDir(), patient, func(c *terminal.Config) {
-			c.Profile, c.AutoSignOn = wire.CUP, true
-			c.Timeout = 300 * time.Millisecond // the dropped answer's
-		})
+		term := newTerminal(t, a.Addr(), t.TempDir(), patient, func(c *terminal.Config) { c.Profile, c.AutoSignOn = wire.CUP, true })
+		_, err := term.SignOn(t.Context())
+		require.NoError(t, err)
+		// signed on already: the short timeout is the dropped answer's alone
+		term, _ = restart(t, term, func(c *terminal.Config) { c.Timeout = 300 * time.Millisecond })
 		first, err := term.Sale(t.Context(), terminal.Request{Amount: 100})
 		require.ErrorIs(t, err, terminal.ErrNoResponse)
 		term, _ = restart(t, term, patient)
