@@ -9,6 +9,7 @@ import (
 	"net"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/moov-io/iso8583"
 	"github.com/posim/posim/acquirer"
@@ -348,4 +349,21 @@ func TestCUP_TrackEncryption(t *testing.T) {
 	term = newTerminal(t, addr, dir, cfg)
 	res, _ = term.Sale(t.Context(), terminal.Request{Card: "approve", Amount: 100})
 	require.Equal(t, "14", res.ResponseCode)
+}
+
+func TestCUP_SignOff(t *testing.T) {
+	a := startAcquirer(t, acquirer.WithProfile(wire.CUP))
+	term := newTerminal(t, a.Addr(), t.TempDir(), func(c *terminal.Config) {
+		c.Profile, c.AutoSignOn = wire.CUP, true
+		c.Timeout = 5 * time.Second
+	})
+	_, err := term.Sale(t.Context(), terminal.Request{Card: "approve", Amount: 100})
+	require.NoError(t, err)
+	res, err := term.SignOff(t.Context())
+	require.NoError(t, err, "the host's answer to a sign-off has no MAC the terminal could check: the host dropped the keys")
+	require.Equal(t, terminal.Approved, res.Outcome)
+	require.False(t, term.State().SignedOn)
+	res, err = term.Sale(t.Context(), terminal.Request{Card: "approve", Amount: 100})
+	require.NoError(t, err)
+	require.True(t, res.SignedOnFirst, "signed off: the next sale signs on first")
 }

@@ -279,8 +279,10 @@ func (t *Terminal) send(ctx context.Context, req *wire.Txn) (*wire.Txn, error) {
 	if err := matches(req, resp); err != nil {
 		return resp, fmt.Errorf("%w: %v", ErrInvalidResponse, err)
 	}
-	// R4: the MAC is checked only on approvals
-	if k := t.macKey(); t.keyed() && k != nil && resp.ResponseCode == "00" && req.Op != wire.OpSignOn {
+	// R4: the MAC is checked only on approvals; not on the answer to a
+	// sign-on (it brings the keys) nor to a sign-off (the host has dropped
+	// the session's keys and has none to sign it with)
+	if k := t.macKey(); t.keyed() && k != nil && resp.ResponseCode == "00" && req.Op != wire.OpSignOn && req.Op != wire.OpSignOff {
 		if len(resp.MAC) == 0 || !wire.VerifyMAC(k, body) {
 			return resp, fmt.Errorf("%w: %w", ErrInvalidResponse, wire.ErrBadMAC)
 		}
