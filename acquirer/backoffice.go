@@ -260,6 +260,16 @@ func (e *Engine) SetContracts(cutover time.Duration, contracts []Contract) error
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	wait = e.logChange(Change{Kind: ChangeSetContracts, Cutover: cutover, Contracts: contracts})
+	if !e.bo.last.IsZero() && cutover != e.bo.cutover {
+		// the next cut-over comes at the new time: the last one moves to
+		// the newest moment at that time not after it, as advance starts
+		y, m, d := e.bo.last.UTC().Date()
+		last := time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Add(cutover)
+		if last.After(e.bo.last) {
+			last = last.AddDate(0, 0, -1)
+		}
+		e.bo.last = last
+	}
 	e.bo.cutover = cutover
 	e.bo.contracts = map[string]Contract{}
 	for _, c := range contracts {

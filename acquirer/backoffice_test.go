@@ -57,3 +57,33 @@ func TestCutOverAndFeeReport(t *testing.T) {
 	require.Contains(t, buf.String(), "net payout 5069.10")
 	require.Contains(t, buf.String(), "fee charged on a reversed sale")
 }
+
+// A new cut-over time, set while the host runs (PUT /scenario loads a
+// scenario's back office), closes the next business day at that time, not
+// at the old one; a receipt's business day (DE15) and the books agree.
+func TestCutOver_ANewTimeTakesEffect(t *testing.T) {
+	monday := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		name       string
+		from, to   time.Duration
+		closedAt   time.Duration // the first moment of Monday the day is closed
+		openBefore time.Duration
+	}{
+		{"earlier", 23 * time.Hour, 22 * time.Hour, 22 * time.Hour, 21*time.Hour + 59*time.Minute},
+		{"later", 21 * time.Hour, 23 * time.Hour, 23 * time.Hour, 22*time.Hour + 59*time.Minute},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEngine(t)
+			require.NoError(t, e.SetContracts(c.from, []Contract{{MID: "M1", Cycle: "T+1"}}))
+			e.Advance(monday.Add(-24 * time.Hour)) // the business day runs at the old time
+			require.NoError(t, e.SetContracts(c.to, []Contract{{MID: "M1", Cycle: "T+1"}}))
+			require.Equal(t, "00", e.Decide(sale(approvePAN, 1000), monday).Response.ResponseCode)
+			day0 := monday.Truncate(24 * time.Hour)
+			e.Advance(day0.Add(c.openBefore))
+			require.Empty(t, e.Lines(), "the day is still open")
+			e.Advance(day0.Add(c.closedAt))
+			require.Len(t, e.Lines(), 1, "the day closed at the new time")
+			require.Equal(t, "2026-03-02", e.Lines()[0].Day)
+		})
+	}
+}
