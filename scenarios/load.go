@@ -380,11 +380,21 @@ func (v *validator) expect(e Expect, book *cards.Book) {
 		amounts("lines", l.Gross, l.Fee, l.Net)
 	}
 	for _, st := range e.Statements {
-		amounts("statements", st.NetPayout, st.Fees)
+		amounts("statements", st.NetPayout, st.Fees, st.Returned, st.MerchantBalance)
 	}
 	for i, r := range e.Records {
 		if r.STAN <= 0 && r.Op == "" {
 			v.add(v.lineOf("expect", "records", i), "expect.records: give a stan or an op")
+		}
+		if _, err := wire.ParseAmount(r.Amount); r.Amount != "" && err != nil {
+			v.add(v.lineOf("expect", "records", i), "expect.records: %v", err)
+		}
+	}
+	if se := e.Settlement; se != nil && se.Discrepancies != nil {
+		for i, d := range *se.Discrepancies {
+			if _, err := wire.ParseAmount(d.Amount); d.Amount != "" && err != nil {
+				v.add(v.lineOf("expect", "settlement", "discrepancies", i), "expect.settlement.discrepancies: %v", err)
+			}
 		}
 	}
 }
