@@ -152,11 +152,7 @@ func (v *validator) scenario(s *Scenario) {
 	if len(s.Steps) == 0 {
 		v.add(v.lineOf("steps"), "a scenario needs at least one step")
 	}
-	for i, p := range s.Profiles {
-		if _, err := wire.ProfileByName(p); err != nil && p != wire.CustomName {
-			v.add(v.lineOf("profiles", i), "%v", err)
-		}
-	}
+	v.profiles(s.Profiles, "profiles")
 	book := v.book(s)
 	v.setup(s)
 	ids := map[string]int{}
@@ -168,13 +164,25 @@ func (v *validator) scenario(s *Scenario) {
 			v.add(line, "rule id %q already used at line %d", r.ID, prev)
 		}
 		ids[r.ID] = line
+		v.profiles(r.Profiles, "rules", i, "profiles")
 		faults.CheckWhen(r.When, book, v.lineOf("rules", i, "when"), v.add)
 		faults.CheckPipeline(r, line, v.where, v.add)
 	}
 	for i, st := range s.Steps {
+		v.profiles(st.Profiles, "steps", i, "profiles")
 		v.step(s, i, st, book)
 	}
 	v.expect(s.Expect, book)
+}
+
+// profiles checks a list of profile names at the key path given: a name
+// posim does not know would silently leave out what it limits.
+func (v *validator) profiles(list []string, path ...any) {
+	for i, p := range list {
+		if _, err := wire.ProfileByName(p); err != nil && p != wire.CustomName {
+			v.add(v.lineOf(append(path, i)...), "%v", err)
+		}
+	}
 }
 
 // book returns the cards the scenario can name: built-in plus its own.

@@ -123,6 +123,10 @@ func TestParse_RefusesTheScenario(t *testing.T) {
 		{"no steps at all", scenario("seed: 1"), 1, "a scenario needs at least one step"},
 		{"an unknown profile, at its item", scenario("profiles:", "  - iso87", "  - cpu", oneSale), 5,
 			`unknown profile "cpu" (known: cup, iso87)`},
+		{"a step limited to an unknown profile, at its item", steps(`  - sale: {amount: "1.00"}`, "    profiles:", "      - cup", "      - iso8583"), 7,
+			`unknown profile "iso8583" (known: cup, iso87)`},
+		{"a rule limited to an unknown profile, at its item", scenario("rules:", "  - id: r", "    profiles: [cpu]", "    when: {}",
+			"    do: [process]", oneSale), 5, `unknown profile "cpu" (known: cup, iso87)`},
 	})
 }
 
