@@ -286,7 +286,7 @@ func Policies(a AcquirerSetup) (acquirer.Policies, error) {
 	if a.Velocity.Window > 0 {
 		p.VelocityWindow = a.Velocity.Window.D()
 	}
-	if a.PINTries > 0 {
+	if a.PINTries != 0 {
 		p.PINTries = a.PINTries
 	}
 	if a.MagicAmounts != nil {

@@ -200,6 +200,7 @@ func TestParse_RefusesTheSetup(t *testing.T) {
 			"policy review.declines 100: want a per cent from 0 to 99 (more than this share of declines puts a merchant under review)"},
 		{"a review over no answers", setup("  acquirer: {review: {declines: 30}}"), 4,
 			"policy review.over 0: want how many of a merchant's last answers count (at least 1)"},
+		{"negative PIN tries", setup("  acquirer: {pin_tries: -1}"), 4, "policy pin_tries must be at least 1"},
 		{"an unknown mismatch policy, at its key", setup("  acquirer:", "    mismatch: drop"), 5,
 			`mismatch "drop": want discard, reject or accept`},
 		{"an acquirer TPDU of 2 bytes", setup(`  acquirer: {tpdu: "6000"}`), 4,
