@@ -310,8 +310,11 @@ func (v *validator) step(s *Scenario, i int, st Step, book *cards.Book) {
 			v.add(line, "step %d: amount: %v", i+1, err)
 		}
 	}
-	if a.Card != "" {
-		if _, err := book.Resolve(a.Card); err != nil {
+	for _, card := range []string{a.Card, a.PAN} {
+		if card == "" {
+			continue
+		}
+		if _, err := book.Resolve(card); err != nil {
 			v.add(line, "step %d: %v", i+1, err)
 		}
 	}

@@ -318,6 +318,7 @@ func TestParse_RefusesSteps(t *testing.T) {
 		{"an amount with three decimals", steps(`  - sale: {amount: "1.234"}`), 4,
 			`step 1: amount: amount "1.234": want at most two decimals, like 12.34`},
 		{"a card the book does not have", steps(`  - sale: {amount: "1.00", card: gold}`), 4, `step 1: unknown card "gold": use a PAN or one of [aml approve …`},
+		{"a PAN that is no card number", steps(`  - sale: {amount: "1.00", pan: "4111-1111"}`), 4, `step 1: unknown card "4111-1111": use a PAN or one of [aml approve …`},
 		{"an unknown power cut point", steps(`  - sale: {amount: "1.00", power_cut: before_send}`), 4,
 			`step 1: power_cut "before_send": want after_send, after_response, after_clear`},
 		{"an unknown chip card response", steps(`  - sale: {amount: "1.00", card: chip-approve, card_response: maybe}`), 4,
