@@ -55,7 +55,7 @@ func worldStepTable() []worldStep {
 	disputeKeys := []string{"stan", "tid", "reason", "fee", "won"}
 	return []worldStep{
 		{kind: "wait", label: "wait", labelZH: "等待", arg: argDuration, check: positiveDuration, run: (*run).wait},
-		{kind: "advance", label: "clock advances", labelZH: "时钟前进", arg: argDuration, run: (*run).advance},
+		{kind: "advance", label: "clock advances", labelZH: "时钟前进", arg: argDuration, check: positiveDuration, run: (*run).advance},
 		{kind: "restart", label: "restart", labelZH: "重启", arg: argTarget, run: (*run).restart},
 		{kind: "reconnect", label: "reconnect", labelZH: "重新连接", run: (*run).reconnect},
 		{kind: "host_down", label: "host goes down", labelZH: "主机离线", arg: argDuration, host: true, check: positiveDuration,

@@ -290,6 +290,8 @@ func TestParse_RefusesSteps(t *testing.T) {
 		{"a wait of nothing", steps("  - wait:"), 4, "step 1: wait needs a positive duration"},
 		{"a zero wait", steps("  - wait: 0s"), 4, "step 1: wait needs a positive duration"},
 		{"an advance by a list", steps("  - advance: [1d]"), 4, "want a duration such as 30s, 250ms or 2d"},
+		{"an advance of nothing", steps("  - advance:"), 4, "step 1: advance needs a positive duration"},
+		{"an advance of no days", steps("  - advance: 0d"), 4, "step 1: advance needs a positive duration"},
 		{"a host down for a day and a half", steps("  - host_down: 1.5d"), 4, `duration "1.5d": want a whole number of days, like 3d`},
 		{"a host down for no time", steps("  - host_down: 0s"), 4, "step 1: host_down needs a positive duration"},
 
