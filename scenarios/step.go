@@ -220,8 +220,13 @@ func (s *Step) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.MappingNode {
 		return yamlx.Errorf(n, "a step is a mapping such as {sale: {amount: \"10.00\"}}")
 	}
+	seen := map[string]int{} // a key given twice would silently replace the first
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
+		if line, twice := seen[k.Value]; twice {
+			return yamlx.Errorf(k, "mapping key %q already defined at line %d", k.Value, line)
+		}
+		seen[k.Value] = k.Line
 		switch key := k.Value; {
 		case key == "expect":
 			s.Expect = &StepExpect{}

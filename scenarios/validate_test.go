@@ -270,7 +270,12 @@ func TestParse_RefusesSteps(t *testing.T) {
 		{"a step doing two things, at the second", steps(`  - sale: {amount: "1.00"}`, `    void: {rrn: "123456789012"}`), 5,
 			`a step does one thing: "sale" and "void"`},
 		{"a step doing one thing twice", steps(`  - {sale: {amount: "1.00"}, sale: {amount: "2.00"}}`), 4,
-			`a step does one thing: "sale" and "sale"`},
+			`mapping key "sale" already defined at line 4`},
+		{"a step expecting twice, at the second", steps(`  - sale: {card: insufficient-funds, amount: "1.00"}`,
+			"    expect: {outcome: approved}", "    expect: {outcome: declined}"), 6, `mapping key "expect" already defined at line 5`},
+		{"a step repeated twice", steps(`  - {sale: {amount: "1.00"}, repeat: 2, repeat: 3}`), 4, `mapping key "repeat" already defined at line 4`},
+		{"a step limited to profiles twice", steps(`  - {sale: {amount: "1.00"}, profiles: [cup], profiles: [iso87]}`), 4,
+			`mapping key "profiles" already defined at line 4`},
 		{"a step repeated no times", steps(`  - sale: {amount: "1.00"}`, "    repeat: 0"), 5, "repeat must be at least 1"},
 		{"an unknown step expectation", steps(`  - sale: {amount: "1.00"}`, "    expect: {outcom: approved}"), 5, `unknown key "outcom" (known: …`},
 
