@@ -214,22 +214,15 @@ func TestLoadPaths(t *testing.T) {
 	write("notes.txt", "not-a-scenario")
 	write("sub/c.yaml", "c")
 	single := write("single/z.yaml", "z")
-	names := func(list []*Scenario) []string {
-		var out []string
-		for _, s := range list {
-			out = append(out, s.Name)
-		}
-		return out
-	}
 	t.Run("a directory gives its .yaml and .yml files by file name, not its subdirectories", func(t *testing.T) {
 		list, err := LoadPaths([]string{dir})
 		require.NoError(t, err)
-		require.Equal(t, []string{"a", "b"}, names(list))
+		require.Equal(t, []string{"a", "b"}, scenarioNames(list))
 	})
 	t.Run("files and directories in the order named", func(t *testing.T) {
 		list, err := LoadPaths([]string{single, dir, filepath.Join(dir, "sub")})
 		require.NoError(t, err)
-		require.Equal(t, []string{"z", "a", "b", "c"}, names(list))
+		require.Equal(t, []string{"z", "a", "b", "c"}, scenarioNames(list))
 	})
 	t.Run("every bad file is reported and the good ones still load", func(t *testing.T) {
 		bad := t.TempDir()
@@ -237,7 +230,7 @@ func TestLoadPaths(t *testing.T) {
 		require.NoError(t, os.WriteFile(filepath.Join(bad, "2.yaml"), []byte(minimal), 0o644))
 		require.NoError(t, os.WriteFile(filepath.Join(bad, "3.yaml"), []byte(""), 0o644))
 		list, err := LoadPaths([]string{bad})
-		require.Equal(t, []string{"t"}, names(list))
+		require.Equal(t, []string{"t"}, scenarioNames(list))
 		require.EqualError(t, err, filepath.Join(bad, "1.yaml")+`:4: unknown step "dance" (known: `+strings.Join(StepKinds(), ", ")+
 			", plus expect, repeat and profiles)\n"+filepath.Join(bad, "3.yaml")+": the file is empty")
 	})
