@@ -123,3 +123,40 @@ expect:
 
 // otherJournal is a journal kept elsewhere than in memory.
 type otherJournal struct{ *acquirer.MemJournal }
+
+// The world steps that act on the link and the host: a restarted acquirer
+// keeps its ledger, a dropped connection is made again, a host down
+// refuses the terminal (before any trace number is used) until it comes
+// back, a restarted terminal carries on from its state.
+func TestRun_WorldSteps(t *testing.T) {
+	t.Parallel()
+	res := play(t, `steps:
+  - sale: {card: visa-approve, amount: "1.00"}
+  - restart: acquirer
+  - sale: {card: visa-approve, amount: "2.00"}
+    expect: {outcome: approved}
+  - reconnect:
+  - echo:
+    expect: {outcome: approved}
+  - host_down: 1h
+  - sale: {card: visa-approve, amount: "3.00"}
+    expect: {outcome: refused, reversal_pending: false}
+  - host_up:
+  - sale: {card: visa-approve, amount: "4.00"}
+    expect: {outcome: approved}
+  - restart: terminal
+  - sale: {card: visa-approve, amount: "5.00"}
+    expect: {outcome: approved, receipt: {trace: 5}}
+expect:
+  records:
+    - {stan: 1, amount: "1.00", status: approved}
+    - {stan: 2, amount: "2.00", status: approved}
+    - {stan: 4, amount: "4.00", status: approved}
+    - {stan: 5, amount: "5.00", status: approved}
+  received: {"0200": 4, "0800": 1}
+  balances: {visa-approve: "988.00"}
+  terminal: {log: 4, pending_reversal: false}`, Options{Speed: 1})
+	requirePass(t, res)
+	require.True(t, res.Passed)
+	require.Equal(t, "clock advanced 1h0m0s", play(t, "steps:\n  - advance: 1h\n", Options{Speed: 1}).Steps[0].Detail)
+}
