@@ -152,11 +152,7 @@ func (v *validator) scenario(s *Scenario) {
 	if len(s.Steps) == 0 {
 		v.add(v.lineOf("steps"), "a scenario needs at least one step")
 	}
-	for i, p := range s.Profiles {
-		if _, err := wire.ProfileByName(p); err != nil && p != wire.CustomName {
-			v.add(v.lineOf("profiles", i), "%v", err)
-		}
-	}
+	v.profiles(s.Profiles, "profiles")
 	book := v.book(s)
 	v.setup(s)
 	ids := map[string]int{}
@@ -168,13 +164,25 @@ func (v *validator) scenario(s *Scenario) {
 			v.add(line, "rule id %q already used at line %d", r.ID, prev)
 		}
 		ids[r.ID] = line
+		v.profiles(r.Profiles, "rules", i, "profiles")
 		faults.CheckWhen(r.When, book, v.lineOf("rules", i, "when"), v.add)
 		faults.CheckPipeline(r, line, v.where, v.add)
 	}
 	for i, st := range s.Steps {
+		v.profiles(st.Profiles, "steps", i, "profiles")
 		v.step(s, i, st, book)
 	}
 	v.expect(s.Expect, book)
+}
+
+// profiles checks a list of profile names at the key path given: a name
+// posim does not know would silently leave out what it limits.
+func (v *validator) profiles(list []string, path ...any) {
+	for i, p := range list {
+		if _, err := wire.ProfileByName(p); err != nil && p != wire.CustomName {
+			v.add(v.lineOf(append(path, i)...), "%v", err)
+		}
+	}
 }
 
 // book returns the cards the scenario can name: built-in plus its own.
@@ -278,7 +286,7 @@ func Policies(a AcquirerSetup) (acquirer.Policies, error) {
 	if a.Velocity.Window > 0 {
 		p.VelocityWindow = a.Velocity.Window.D()
 	}
-	if a.PINTries > 0 {
+	if a.PINTries != 0 {
 		p.PINTries = a.PINTries
 	}
 	if a.MagicAmounts != nil {
@@ -302,8 +310,11 @@ func (v *validator) step(s *Scenario, i int, st Step, book *cards.Book) {
 			v.add(line, "step %d: amount: %v", i+1, err)
 		}
 	}
-	if a.Card != "" {
-		if _, err := book.Resolve(a.Card); err != nil {
+	for _, card := range []string{a.Card, a.PAN} {
+		if card == "" {
+			continue
+		}
+		if _, err := book.Resolve(card); err != nil {
 			v.add(line, "step %d: %v", i+1, err)
 		}
 	}
@@ -380,11 +391,21 @@ func (v *validator) expect(e Expect, book *cards.Book) {
 		amounts("lines", l.Gross, l.Fee, l.Net)
 	}
 	for _, st := range e.Statements {
-		amounts("statements", st.NetPayout, st.Fees)
+		amounts("statements", st.NetPayout, st.Fees, st.Returned, st.MerchantBalance)
 	}
 	for i, r := range e.Records {
 		if r.STAN <= 0 && r.Op == "" {
 			v.add(v.lineOf("expect", "records", i), "expect.records: give a stan or an op")
+		}
+		if _, err := wire.ParseAmount(r.Amount); r.Amount != "" && err != nil {
+			v.add(v.lineOf("expect", "records", i), "expect.records: %v", err)
+		}
+	}
+	if se := e.Settlement; se != nil && se.Discrepancies != nil {
+		for i, d := range *se.Discrepancies {
+			if _, err := wire.ParseAmount(d.Amount); d.Amount != "" && err != nil {
+				v.add(v.lineOf("expect", "settlement", "discrepancies", i), "expect.settlement.discrepancies: %v", err)
+			}
 		}
 	}
 }

@@ -1,9 +1,14 @@
 package scenarios
 
 import (
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/posim/posim/acquirer"
 	"github.com/posim/posim/faults"
 	"github.com/stretchr/testify/require"
 )
@@ -130,5 +135,109 @@ func FuzzParse(f *testing.F) {
 		if s.Name == "" || len(s.Steps) == 0 {
 			t.Fatal("an invalid scenario was accepted")
 		}
+	})
+}
+
+func TestPolicies(t *testing.T) {
+	t.Run("an empty acquirer setup keeps every default", func(t *testing.T) {
+		p, err := Policies(AcquirerSetup{})
+		require.NoError(t, err)
+		require.Equal(t, acquirer.DefaultPolicies(), p)
+	})
+	t.Run("each key of the acquirer setup reaches its policy", func(t *testing.T) {
+		s, err := Parse("s.yaml", []byte(setup("  acquirer:",
+			`    {duplicate: "94", reversal_unknown: "25", reversal_repeat: "22", reversal_declined: "12", late_reversal: C3,`,
+			`     unsigned: A0, arqc_failure: "51", fallback: "05", refund_over_balance: "51", card_type_refused: "58",`,
+			`     limits: {max_amount: "5000.00", daily_amount: "20000.00", daily_count: 20}, velocity: {count: 2, window: 30m},`,
+			`     pin_tries: 5, magic_amounts: false, auto_register: false, review: {declines: 30, over: 50}}`)))
+		require.NoError(t, err)
+		p, err := Policies(s.Setup.Acquirer)
+		require.NoError(t, err)
+		want := acquirer.DefaultPolicies()
+		want.Duplicate, want.ReversalUnknown, want.ReversalRepeat, want.ReversalDeclined = acquirer.Duplicate94, "25", "22", "12"
+		want.LateReversal, want.Unsigned, want.ARQCFailure, want.Fallback = "C3", "A0", "51", "05"
+		want.RefundOverBalance, want.CardTypeRefused = "51", "58"
+		want.MaxAmount, want.DailyAmount, want.DailyCount = 500000, 2000000, 20
+		want.VelocityCount, want.VelocityWindow = 2, 30*time.Minute
+		want.PINTries, want.MagicAmounts, want.AutoRegister = 5, false, false
+		want.Review = &acquirer.ReviewRule{Declines: 30, Over: 50}
+		require.Equal(t, want, p)
+	})
+	t.Run("a velocity count alone counts within the default ten minutes", func(t *testing.T) {
+		p, err := Policies(AcquirerSetup{Velocity: VelocitySetup{Count: 2}})
+		require.NoError(t, err)
+		require.Equal(t, 2, p.VelocityCount)
+		require.Equal(t, 10*time.Minute, p.VelocityWindow)
+	})
+	t.Run("magic amounts and auto-registration stay on unless turned off", func(t *testing.T) {
+		on := true
+		p, err := Policies(AcquirerSetup{MagicAmounts: &on, AutoRegister: &on})
+		require.NoError(t, err)
+		require.True(t, p.MagicAmounts)
+		require.True(t, p.AutoRegister)
+	})
+}
+
+func TestLoadFile(t *testing.T) {
+	dir := t.TempDir()
+	t.Run("reads, validates and names the file", func(t *testing.T) {
+		path := filepath.Join(dir, "ok.yaml")
+		require.NoError(t, os.WriteFile(path, []byte(minimal), 0o644))
+		s, err := LoadFile(path)
+		require.NoError(t, err)
+		require.Equal(t, path, s.File)
+		require.Equal(t, "t", s.Name)
+	})
+	t.Run("reports problems at the file's path", func(t *testing.T) {
+		path := filepath.Join(dir, "bad.yaml")
+		require.NoError(t, os.WriteFile(path, []byte(steps("  - dance: {}")), 0o644))
+		_, err := LoadFile(path)
+		require.ErrorContains(t, err, path+`:4: unknown step "dance"`)
+	})
+	t.Run("a missing file is a reading error", func(t *testing.T) {
+		_, err := LoadFile(filepath.Join(dir, "none.yaml"))
+		require.ErrorIs(t, err, fs.ErrNotExist)
+		require.ErrorContains(t, err, "reading scenario: ")
+	})
+}
+
+func TestLoadPaths(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, name2 string) string {
+		path := filepath.Join(dir, name)
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, []byte("name: "+name2+"\ntitle: {en: T}\n"+oneSale+"\n"), 0o644))
+		return path
+	}
+	write("b.yaml", "b")
+	write("a.yml", "a")
+	write("notes.txt", "not-a-scenario")
+	write("sub/c.yaml", "c")
+	single := write("single/z.yaml", "z")
+	t.Run("a directory gives its .yaml and .yml files by file name, not its subdirectories", func(t *testing.T) {
+		list, err := LoadPaths([]string{dir})
+		require.NoError(t, err)
+		require.Equal(t, []string{"a", "b"}, scenarioNames(list))
+	})
+	t.Run("files and directories in the order named", func(t *testing.T) {
+		list, err := LoadPaths([]string{single, dir, filepath.Join(dir, "sub")})
+		require.NoError(t, err)
+		require.Equal(t, []string{"z", "a", "b", "c"}, scenarioNames(list))
+	})
+	t.Run("every bad file is reported and the good ones still load", func(t *testing.T) {
+		bad := t.TempDir()
+		require.NoError(t, os.WriteFile(filepath.Join(bad, "1.yaml"), []byte(steps("  - dance: {}")), 0o644))
+		require.NoError(t, os.WriteFile(filepath.Join(bad, "2.yaml"), []byte(minimal), 0o644))
+		require.NoError(t, os.WriteFile(filepath.Join(bad, "3.yaml"), []byte(""), 0o644))
+		list, err := LoadPaths([]string{bad})
+		require.Equal(t, []string{"t"}, scenarioNames(list))
+		require.EqualError(t, err, filepath.Join(bad, "1.yaml")+`:4: unknown step "dance" (known: `+strings.Join(StepKinds(), ", ")+
+			", plus expect, repeat and profiles)\n"+filepath.Join(bad, "3.yaml")+": the file is empty")
+	})
+	t.Run("a path that does not exist stops the loading", func(t *testing.T) {
+		list, err := LoadPaths([]string{dir, filepath.Join(dir, "gone")})
+		require.Nil(t, list)
+		require.ErrorIs(t, err, fs.ErrNotExist)
+		require.ErrorContains(t, err, "reading scenarios: ")
 	})
 }

@@ -593,7 +593,8 @@ func (r *run) advance(_ context.Context, st Step, sr *StepResult) (*terminal.Res
 }
 
 func (r *run) reconnect(context.Context, Step, *StepResult) (*terminal.Result, error) {
-	return nil, r.term.Close()
+	r.term.Disconnect()
+	return nil, nil
 }
 
 func (r *run) restart(_ context.Context, st Step, _ *StepResult) (*terminal.Result, error) {

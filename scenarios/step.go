@@ -55,7 +55,7 @@ func worldStepTable() []worldStep {
 	disputeKeys := []string{"stan", "tid", "reason", "fee", "won"}
 	return []worldStep{
 		{kind: "wait", label: "wait", labelZH: "等待", arg: argDuration, check: positiveDuration, run: (*run).wait},
-		{kind: "advance", label: "clock advances", labelZH: "时钟前进", arg: argDuration, run: (*run).advance},
+		{kind: "advance", label: "clock advances", labelZH: "时钟前进", arg: argDuration, check: positiveDuration, run: (*run).advance},
 		{kind: "restart", label: "restart", labelZH: "重启", arg: argTarget, run: (*run).restart},
 		{kind: "reconnect", label: "reconnect", labelZH: "重新连接", run: (*run).reconnect},
 		{kind: "host_down", label: "host goes down", labelZH: "主机离线", arg: argDuration, host: true, check: positiveDuration,
@@ -220,8 +220,13 @@ func (s *Step) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.MappingNode {
 		return yamlx.Errorf(n, "a step is a mapping such as {sale: {amount: \"10.00\"}}")
 	}
+	seen := map[string]int{} // a key given twice would silently replace the first
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
+		if line, twice := seen[k.Value]; twice {
+			return yamlx.Errorf(k, "mapping key %q already defined at line %d", k.Value, line)
+		}
+		seen[k.Value] = k.Line
 		switch key := k.Value; {
 		case key == "expect":
 			s.Expect = &StepExpect{}

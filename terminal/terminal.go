@@ -168,6 +168,14 @@ func (t *Terminal) Close() error {
 	return nil
 }
 
+// Disconnect drops the connection, as a link that fails between two
+// transactions: the next operation connects again. The state is kept.
+func (t *Terminal) Disconnect() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.disconnect()
+}
+
 func (t *Terminal) disconnect() {
 	if t.conn != nil {
 		t.conn.Close()
