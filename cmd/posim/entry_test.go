@@ -47,7 +47,7 @@ func TestCLI_CatalogThroughAcquirerScenario(t *testing.T) {
 				var out, errOut bytes.Buffer
 				done := make(chan error, 1)
 				go func() {
-					done <- run(ctx, []string{"acquirer", "--scenario", s.Name, "--profile", profile, "--speed", "20",
+					done <- run(ctx, []string{"acquirer", "--scenario", s.Name, "--profile", profile, "--speed", catalogSpeed(s.Name),
 						"--listen", addr, "--log-level", "warn"}, &out, &errOut)
 				}()
 				t.Cleanup(func() {
@@ -60,8 +60,8 @@ func TestCLI_CatalogThroughAcquirerScenario(t *testing.T) {
 						c.Close()
 					}
 					return err == nil
-				}, 5*time.Second, 5*time.Millisecond, "posim acquirer --scenario did not listen: %s", errOut.String())
-				code, res, resErr := posim(t, "run", s.Name, "--profile", profile, "--speed", "20", "--target", addr)
+				}, 2*time.Minute, 5*time.Millisecond, "posim acquirer --scenario did not listen: %s", errOut.String())
+				code, res, resErr := posim(t, "run", s.Name, "--profile", profile, "--speed", catalogSpeed(s.Name), "--target", addr)
 				if code != 0 {
 					t.Errorf("posim run --target exited %d:\n%s\n%s", code, res, resErr)
 				}
@@ -88,7 +88,7 @@ steps:
 expect:
   terminal: {log: 1, batch: 1}
 `), 0o600))
-	code, out, errOut := posim(t, "run", file, file, file, "--profile", "cup", "--speed", "20", "--target", a.Addr(), "--tid", "CARRY001", "--mid", "CARRY0000000001")
+	code, out, errOut := posim(t, "run", file, file, file, "--profile", "cup", "--target", a.Addr(), "--tid", "CARRY001", "--mid", "CARRY0000000001")
 	require.Equal(t, 0, code, out+errOut)
 	require.Contains(t, out, "3 passed")
 	var stans []string
