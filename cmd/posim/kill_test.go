@@ -107,6 +107,7 @@ func TestKill_NoAcknowledgedApprovalLost(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills a host process five times")
 	}
+	t.Parallel() // the longest test here: it runs beside the ones that wait on timers
 	dir := t.TempDir()
 	var all []approval
 	for round := 1; round <= 5; round++ {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -280,15 +281,18 @@ func TestCLI_Demo(t *testing.T) {
 }
 
 // Without names posim demo plays the short story, then exits: no display
-// here, or none asked for.
+// here, or none asked for. It runs in a process of its own, whose
+// environment has no display: the test need not change its own (which
+// would keep it from running beside the others while the story plays).
 func TestCLI_DemoStory(t *testing.T) {
-	t.Setenv("DISPLAY", "")
-	t.Setenv("WAYLAND_DISPLAY", "")
-	code, out, _ := posim(t, "demo", "--ui", "127.0.0.1:0", "--speed", catalogSpeed(demoStory...))
-	require.Equal(t, 0, code, out)
-	require.Contains(t, out, "no browser could be started here")
-	require.Contains(t, out, "4 passed, 0 failed")
-	require.NotContains(t, out, "is open in your browser")
+	t.Parallel()
+	cmd := exec.Command(os.Args[0], "demo", "--ui", "127.0.0.1:0", "--speed", catalogSpeed(demoStory...))
+	cmd.Env = append(os.Environ(), "POSIM_TEST_MAIN=1", "DISPLAY=", "WAYLAND_DISPLAY=")
+	out, err := cmd.Output()
+	require.NoError(t, err, "%s", out)
+	require.Contains(t, string(out), "no browser could be started here")
+	require.Contains(t, string(out), "4 passed, 0 failed")
+	require.NotContains(t, string(out), "is open in your browser")
 }
 
 func TestCLI_Version(t *testing.T) {
@@ -502,6 +506,7 @@ func TestCLI_Load(t *testing.T) {
 }
 
 func TestCLI_LoadFaultsReconciled(t *testing.T) {
+	t.Parallel() // it waits out the lost answers' timeouts
 	dir := t.TempDir()
 	html, js := filepath.Join(dir, "load.html"), filepath.Join(dir, "load.json")
 	// a tenth of the approvals lost: every one must time out, be reversed and
