@@ -18,14 +18,19 @@ func TestRunAgainstBaseline(t *testing.T) {
 	b, err := StartBaseline("127.0.0.1:0", wire.ISO87)
 	require.NoError(t, err)
 	t.Cleanup(func() { b.Close() })
+	// the run lasts until its first progress report (about a second): a
+	// run of a fixed 1.2 s raced its end against the report
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	progress := make(chan Progress, 10)
-	res, err := Run(context.Background(), Options{Target: b.Addr(), Terminals: 4,
+	res, err := Run(ctx, Options{Target: b.Addr(), Terminals: 4,
 		Progress: func(p Progress) {
 			select {
 			case progress <- p:
 			default:
 			}
-		}}, 1200*time.Millisecond)
+			cancel()
+		}}, time.Minute)
 	require.NoError(t, err)
 	require.Positive(t, res.Responses)
 	require.Equal(t, res.Responses, res.Codes["00"])
@@ -211,8 +216,13 @@ func (d *dropEvery) HandleInline(x *acquirer.Exchange) {
 }
 
 func TestRunReversesTimeouts(t *testing.T) {
+	// the timeout that must fire on the lost answers is also the one of
+	// the answers that come and of the reversals, which must not: 5 s (the
+	// default), far above a loaded machine's jitter; the run drains, so
+	// the test waits it out once
+	t.Parallel()
 	a := startAcquirer(t, acquirer.WithHandler(&dropEvery{n: 10}))
-	res, err := Run(context.Background(), Options{Target: a.Addr(), Terminals: 4, Timeout: 100 * time.Millisecond}, 1500*time.Millisecond)
+	res, err := Run(context.Background(), Options{Target: a.Addr(), Terminals: 4, Timeout: 5 * time.Second}, 1500*time.Millisecond)
 	require.NoError(t, err)
 	require.Positive(t, res.Reversals.Timeouts)
 	require.Equal(t, res.Reversals.Timeouts, res.Errors["timeout"])

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/posim/posim/posimtest"
 	"github.com/posim/posim/terminal"
@@ -19,7 +18,6 @@ func Example() {
 
 	cfg := terminal.DefaultConfig()
 	cfg.Host = host.Addr()
-	cfg.Timeout = time.Second
 	pos, _ := terminal.New(cfg)
 	defer pos.Close()
 

@@ -47,11 +47,15 @@ func chain(t *testing.T, p wire.Profile, doc string) (*acquirer.Acquirer, *proxy
 	return a, px, j, f
 }
 
+// newTerminal returns a terminal that reverses at once what goes
+// unanswered. Its timeout is that of a lost answer and of the reversal
+// after it, which must be answered: 5 s, far above a loaded 2-core
+// machine's scheduling jitter under the race detector (2 s was close).
 func newTerminal(t *testing.T, p wire.Profile, addr string) *terminal.Terminal {
 	t.Helper()
 	cfg := terminal.DefaultConfig()
 	cfg.Host, cfg.Profile, cfg.StateDir = addr, p, t.TempDir()
-	cfg.Timeout = 2 * time.Second
+	cfg.Timeout = 5 * time.Second
 	cfg.AutoSignOn = p.Capabilities().WorkingKeys
 	cfg.ImmediateReversal = true
 	term, err := terminal.New(cfg)
@@ -64,8 +68,10 @@ func newTerminal(t *testing.T, p wire.Profile, addr string) *terminal.Terminal {
 // proxy loses its answer, the terminal times out and reverses through the
 // proxy, and the host's ledger shows the sale reversed.
 func TestProxy_LostApprovalIsReversedAtTheHost(t *testing.T) {
+	t.Parallel() // it waits out the lost answer's timeout, once per dialect
 	for _, p := range []wire.Profile{wire.ISO87, wire.CUP} {
 		t.Run(p.Name(), func(t *testing.T) {
+			t.Parallel()
 			a, px, j, f := chain(t, p, `[{id: lose-second, when: {op: sale, nth: 2}, do: [process, no_response]}]`)
 			term := newTerminal(t, p, px.Addr())
 			ctx := context.Background()

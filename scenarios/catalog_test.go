@@ -5,45 +5,111 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/posim/posim/wire"
 	"github.com/stretchr/testify/require"
 )
 
-func TestCatalog_Runs(t *testing.T) {
+// catalogSpeed is the speed a catalogue scenario plays at in the tests.
+// The catalogue's terminals wait 30 s for an answer, and in a scenario
+// about a lost answer the same timeout guards the steps whose answers do
+// come: at 6 it lasts 5 s, above a loaded 2-core machine's scheduling
+// jitter under the race detector (at 20 it was 1.5 s, and answered steps
+// timed out beside another make test). Two scenarios time something
+// against that timeout and play slower, so that the gap is 5 s too:
+// late-response's answer comes 10 s after the terminal gave up,
+// upstream-timeout-68's host answers 20 s before it would. A scenario in
+// which nothing waits takes no longer at any speed.
+func catalogSpeed(s *Scenario) float64 {
+	switch s.Name {
+	case "late-response":
+		return 2
+	case "upstream-timeout-68":
+		return 4
+	case "maintenance-window":
+		// its wait ends 1 s of scenario time after the host comes back up,
+		// on a timer of its own: at 6 that left 167 ms, at 3 it leaves 333
+		// ms (the scenario itself needs a host_up after its wait)
+		return 3
+	}
+	return 6
+}
+
+// dialectRun is a catalogue scenario under one of the profiles it runs under.
+type dialectRun struct {
+	profile string
+	s       *Scenario
+}
+
+// catalogByDialect returns the catalogue's scenario names in order and, for
+// each, the scenario under every profile it runs under (parsed once per
+// profile: two runs share nothing).
+func catalogByDialect(t *testing.T) ([]string, map[string][]dialectRun) {
+	t.Helper()
+	var names []string
+	runs := map[string][]dialectRun{}
 	for _, profile := range wire.ProfileNames() {
 		cat, err := CatalogFor(profile)
 		require.NoError(t, err)
 		require.NotEmpty(t, cat)
 		for _, s := range cat {
-			t.Run(profile+"/"+s.Name, func(t *testing.T) {
-				t.Parallel()
-				res := Run(context.Background(), s, Options{Speed: 20, Profile: profile})
-				require.Empty(t, res.Error)
-				for _, f := range res.Failures {
-					t.Error(f.String())
-				}
-				require.True(t, res.Passed)
-				if profile == "cup" && (s.Setup.Terminal.AutoSignOn == nil || *s.Setup.Terminal.AutoSignOn) {
-					// signed on and MAC'd end to end
-					signedOn := false
-					for _, e := range res.Events {
-						if e.Source != "acquirer" || e.Kind != "in" {
-							continue
-						}
-						signedOn = signedOn || e.MTI == "0800"
-						if strings.HasPrefix(e.MTI, "01") || strings.HasPrefix(e.MTI, "02") || strings.HasPrefix(e.MTI, "04") {
-							require.True(t, signedOn, "%s %s before any sign-on", e.MTI, e.STAN)
-							require.True(t, e.MAC, "%s %s without a MAC", e.MTI, e.STAN)
-						}
-					}
-				}
-			})
+			if runs[s.Name] == nil {
+				names = append(names, s.Name)
+			}
+			runs[s.Name] = append(runs[s.Name], dialectRun{profile, s})
 		}
+	}
+	return names, runs
+}
+
+// Every catalogue scenario passes under every profile it runs under. A
+// scenario's dialects play at once: the runs wait on their timers, not on
+// the CPU, and -parallel bounds the scenarios, not the runs.
+func TestCatalog_Runs(t *testing.T) {
+	t.Parallel()
+	names, runs := catalogByDialect(t)
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			results := make([]*Result, len(runs[name]))
+			var wg sync.WaitGroup
+			for i, d := range runs[name] {
+				wg.Go(func() {
+					results[i] = Run(context.Background(), d.s, Options{Speed: catalogSpeed(d.s), Profile: d.profile})
+				})
+			}
+			wg.Wait()
+			for i, d := range runs[name] {
+				t.Run(d.profile, func(t *testing.T) { checkCatalogRun(t, d, results[i]) })
+			}
+		})
 	}
 }
 
+func checkCatalogRun(t *testing.T, d dialectRun, res *Result) {
+	t.Helper()
+	require.Empty(t, res.Error)
+	for _, f := range res.Failures {
+		t.Error(f.String())
+	}
+	require.True(t, res.Passed)
+	if d.profile == "cup" && (d.s.Setup.Terminal.AutoSignOn == nil || *d.s.Setup.Terminal.AutoSignOn) {
+		// signed on and MAC'd end to end
+		signedOn := false
+		for _, e := range res.Events {
+			if e.Source != "acquirer" || e.Kind != "in" {
+				continue
+			}
+			signedOn = signedOn || e.MTI == "0800"
+			if strings.HasPrefix(e.MTI, "01") || strings.HasPrefix(e.MTI, "02") || strings.HasPrefix(e.MTI, "04") {
+				require.True(t, signedOn, "%s %s before any sign-on", e.MTI, e.STAN)
+				require.True(t, e.MAC, "%s %s without a MAC", e.MTI, e.STAN)
+			}
+		}
+	}
+}
 func TestCatalog_SortedAndFromItsFiles(t *testing.T) {
 	all, err := Catalog()
 	require.NoError(t, err)

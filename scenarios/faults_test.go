@@ -4,18 +4,35 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
 
-// play parses a scenario body (everything after name and title) and runs it.
+// answerTimeout is how long, in real time, the terminal of a scenario
+// played by play waits for an answer unless its body sets a timeout: far
+// above a loaded 2-core machine's scheduling jitter under the race detector
+// (the 30 s default at speed 50 is 0.6 s, which answered steps exceeded).
+// A body in which the timeout must fire sets a short one, and then nothing
+// in it races against that timeout; one that also needs the answers after
+// it keeps this one and waits it out.
+const answerTimeout = 5 * time.Second
+
+// play parses a scenario body (everything after name and title) and runs it
+// at speed 50 unless o says otherwise: 50 s of scenario time pass in one
+// real second.
 func play(t *testing.T, body string, o Options) *Result {
 	t.Helper()
 	s, err := Parse(t.Name()+".yaml", []byte("name: t\ntitle: {en: T}\n"+body))
 	require.NoError(t, err)
 	if o.Speed == 0 {
 		o.Speed = 50
+	}
+	if s.Setup.Terminal.Timeout == nil {
+		d := Duration(float64(answerTimeout) * o.Speed)
+		s.Setup.Terminal.Timeout = &d
 	}
 	return Run(context.Background(), s, o)
 }
@@ -31,6 +48,7 @@ func requirePass(t *testing.T, res *Result) {
 // Each primitive and trigger gets a small scenario whose expectations show
 // its effect; a primitive that did nothing would break them.
 func TestFaults_Primitives(t *testing.T) {
+	t.Parallel()
 	tests := map[string]string{
 		"respond overrides a processed approval": `
 rules: [{id: r, when: {mti: "0200"}, do: [process, {respond: {de39: "05"}}]}]
@@ -51,7 +69,8 @@ steps:
     expect: {outcome: approved}
 expect: {balances: {visa-approve: "990.00"}}`,
 		"a delay drawn from a distribution past the timeout loses the answer": `
-rules: [{id: r, when: {mti: "0200", nth: 1}, do: [process, {delay: {distribution: uniform, min: 40s, max: 50s}}]}]
+setup: {terminal: {timeout: 15s}}
+rules: [{id: r, when: {mti: "0200", nth: 1}, do: [process, {delay: {distribution: uniform, min: 5m, max: 6m}}]}]
 steps:
   - sale: {card: visa-approve, amount: "10.00"}
     expect: {outcome: no_response, reversal_pending: true}
@@ -85,6 +104,7 @@ steps:
     expect: {outcome: no_response, reversal_pending: true}
 expect: {journal: {fault: 1}}`,
 		"truncate leaves the terminal waiting": `
+setup: {terminal: {timeout: 15s}}
 rules: [{id: r, when: {mti: "0200", nth: 1}, do: [process, truncate]}]
 steps:
   - sale: {card: visa-approve, amount: "10.00"}
@@ -100,11 +120,13 @@ steps:
   - sale: {card: visa-approve, amount: "10.00"}
     expect: {outcome: no_response, reversal_pending: true}`,
 		"garbage with a bad length header": `
+setup: {terminal: {timeout: 15s}}
 rules: [{id: r, when: {mti: "0200", nth: 1}, do: [process, {garbage: {bytes: 10, mode: bad_length}}]}]
 steps:
   - sale: {card: visa-approve, amount: "10.00"}
     expect: {outcome: no_response, reversal_pending: true}`,
 		"mutate stan: the answer matches nothing": `
+setup: {terminal: {timeout: 15s}}
 rules: [{id: r, when: {mti: "0200", nth: 1}, do: [process, {mutate: [stan]}]}]
 steps:
   - sale: {card: visa-approve, amount: "10.00"}
@@ -123,11 +145,11 @@ steps:
   - sale: {card: visa-approve, amount: "10.00"}
     expect: {outcome: invalid_response, reversal_pending: true}`,
 		"duplicate: the second copy is a late response": `
-rules: [{id: r, when: {mti: "0200", nth: 1}, do: [process, {duplicate: {gap: 10s}}]}]
+rules: [{id: r, when: {mti: "0200", nth: 1}, do: [process, {duplicate: {gap: 1s}}]}]
 steps:
   - sale: {card: visa-approve, amount: "10.00"}
     expect: {outcome: approved}
-  - wait: 30s
+  - wait: 250s
   - echo:
     expect: {late_responses: 1}
 expect: {received: {"0200": 1}, balances: {visa-approve: "990.00"}}`,
@@ -148,25 +170,25 @@ steps:
     expect: {outcome: no_response, reversal_pending: true}
   - sale: {card: visa-approve, amount: "1.00"}
     expect: {outcome: approved, reversals_sent: 1}
-  - wait: 5s
+  - wait: 250s
   - echo:
     expect: {late_responses: 1}
 expect:
   records: [{stan: 1, status: reversed}]
   balances: {visa-approve: "999.00"}`,
 		"refuse takes the host down": `
-setup: {terminal: {timeout: 30s}}
-rules: [{id: r, when: {mti: "0200", nth: 1}, do: [{refuse: {for: 60s}}]}]
+rules: [{id: r, when: {mti: "0200", nth: 1}, do: [{refuse: {for: 250s}}]}]
 steps:
   - sale: {card: visa-approve, amount: "10.00"}
     expect: {outcome: no_response, reversal_pending: true}
   - sale: {card: visa-approve, amount: "1.00"}
     expect: {outcome: refused, reversal_pending: true}
-  - wait: 65s
+  - wait: 500s
   - sale: {card: visa-approve, amount: "1.00"}
     expect: {outcome: approved, reversals_sent: 1}
 expect: {journal: {orphan: 1}, balances: {visa-approve: "999.00"}}`,
 		"discard": `
+setup: {terminal: {timeout: 15s}}
 rules: [{id: r, when: {mti: "0200", nth: 1}, do: [discard]}]
 steps:
   - sale: {card: visa-approve, amount: "10.00"}
@@ -188,6 +210,7 @@ expect: {balances: {visa-approve: "990.00"}}`,
 }
 
 func TestFaults_TerminalSide(t *testing.T) {
+	t.Parallel()
 	tests := map[string]string{
 		"slow fragmented writes are reassembled by the host": `
 setup: {terminal: {write: {chunk: 7, gap: 500ms}}}
@@ -213,13 +236,12 @@ steps:
     expect: {outcome: approved, reversals_sent: 1, reversal_reason: "98"}
 expect: {balances: {visa-approve: "999.00"}}`,
 		"within bounds how soon the reversal followed": `
-setup: {terminal: {timeout: 30s}}
-rules: [{id: r, when: {mti: "0200", nth: 1}, do: [process, no_response]}]
+rules: [{id: r, when: {mti: "0200", nth: 1}, do: [process, {close: {at: before_respond}}]}]
 steps:
   - sale: {card: visa-approve, amount: "10.00"}
   - sale: {card: visa-approve, amount: "1.00"}
 expect:
-  within: [{mti: "0400", after: "0200", max: 40s}]`,
+  within: [{mti: "0400", after: "0200", max: 250s}]`,
 	}
 	for name, body := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -230,6 +252,7 @@ expect:
 }
 
 func TestFaults_Triggers(t *testing.T) {
+	t.Parallel()
 	tests := map[string]string{
 		"times fires a limited number of times": `
 rules: [{id: r, when: {mti: "0200", times: 2}, do: [{respond: {de39: "91"}}]}]
@@ -268,10 +291,10 @@ steps:
   - {sale: {amount: "1.00"}, expect: {response_code: "00"}}
   - {sale: {amount: "1.00", tid: "OTHER001"}, expect: {response_code: "91"}}`,
 		"window limits a rule in scenario time": `
-rules: [{id: r, when: {mti: "0200", window: {from: 0s, until: 10s}}, do: [{respond: {de39: "91"}}]}]
+rules: [{id: r, when: {mti: "0200", window: {from: 0s, until: 10m}}, do: [{respond: {de39: "91"}}]}]
 steps:
   - {sale: {amount: "1.00"}, expect: {response_code: "91"}}
-  - wait: 20s
+  - advance: 20m
   - {sale: {amount: "1.00"}, expect: {response_code: "00"}}`,
 		"first matching rule wins": `
 rules:
@@ -323,6 +346,7 @@ func repeatSale(n int) string {
 }
 
 func TestRun_SameSeedSameEvents(t *testing.T) {
+	t.Parallel() // it waits out two lost answers
 	s, err := FromCatalog("reversal-ack-lost")
 	require.NoError(t, err)
 	strip := func(res *Result) []Event {
@@ -342,8 +366,12 @@ func TestRun_SameSeedSameEvents(t *testing.T) {
 		}
 		return out
 	}
-	a := Run(context.Background(), s, Options{Speed: 50})
-	b := Run(context.Background(), s, Options{Speed: 50})
+	// both at once: each waits out its lost answers at the catalogue's speed
+	var a, b *Result
+	var wg sync.WaitGroup
+	wg.Go(func() { a = Run(context.Background(), s, Options{Speed: catalogSpeed(s)}) })
+	wg.Go(func() { b = Run(context.Background(), s, Options{Speed: catalogSpeed(s)}) })
+	wg.Wait()
 	require.True(t, a.Passed)
 	require.Equal(t, strip(a), strip(b))
 }
@@ -361,11 +389,13 @@ expect: {balances: {visa-approve: "1.00"}}`, Options{})
 }
 
 func TestExpect_WithinCanFail(t *testing.T) {
+	// the scenario clock moves a minute between the lost answer and the
+	// reversal: the host cuts the line, nothing waits
 	res := play(t, `
-setup: {terminal: {timeout: 30s}}
-rules: [{id: r, when: {mti: "0200", nth: 1}, do: [process, no_response]}]
+rules: [{id: r, when: {mti: "0200", nth: 1}, do: [process, {close: {at: before_respond}}]}]
 steps:
   - sale: {card: visa-approve, amount: "10.00"}
+  - advance: 1m
   - sale: {card: visa-approve, amount: "1.00"}
 expect:
   within: [{mti: "0400", after: "0200", max: 20s}]`, Options{})

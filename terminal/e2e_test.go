@@ -28,15 +28,30 @@ func startAcquirer(t *testing.T, opts ...acquirer.Option) *acquirer.Acquirer {
 
 var tidSeq atomic.Int64
 
-// newTerminal returns a terminal for addr with short timeouts.
+// Timeouts of the terminals in these tests. answerTimeout guards every
+// answer that comes: far above a loaded 2-core machine's scheduling jitter
+// under the race detector (300 ms was not), and waited out only by the few
+// tests that lose an answer on a terminal they go on using. lostTimeout is
+// for a terminal whose answer never comes and which sends nothing after
+// it (a test that goes on restarts it with answerTimeout): it must fire,
+// and nothing races against it.
+const (
+	answerTimeout = 5 * time.Second
+	lostTimeout   = 300 * time.Millisecond
+)
+
+// giveUpSoon makes a terminal wait lostTimeout for its answers.
+func giveUpSoon(c *terminal.Config) { c.Timeout = lostTimeout }
+
+// newTerminal returns a terminal for addr that waits answerTimeout.
 func newTerminal(t *testing.T, addr, stateDir string, tweak ...func(*terminal.Config)) *terminal.Terminal {
 	t.Helper()
 	cfg := terminal.DefaultConfig()
 	cfg.TID = fmt.Sprintf("T%07d", tidSeq.Add(1))
 	cfg.Host = addr
 	cfg.StateDir = stateDir
-	cfg.Timeout = 300 * time.Millisecond
-	cfg.ConnectTimeout = 300 * time.Millisecond
+	cfg.Timeout = answerTimeout
+	cfg.ConnectTimeout = answerTimeout
 	for _, f := range tweak {
 		f(&cfg)
 	}
@@ -167,7 +182,7 @@ func TestTerminal_TimeoutThenReversal(t *testing.T) {
 	dir := t.TempDir()
 
 	silent := silentListener(t)
-	term := newTerminal(t, silent, dir)
+	term := newTerminal(t, silent, dir, giveUpSoon)
 	res, err := term.Sale(ctx, terminal.Request{Amount: 2500})
 	require.ErrorIs(t, err, terminal.ErrNoResponse)
 	require.Equal(t, terminal.NoResponse, res.Outcome)
@@ -218,7 +233,33 @@ func dropFirst(mti string, n int) acquirer.Handler {
 	})
 }
 
+// cutFirst processes every request but, instead of answering the first n
+// that match mti, closes the connection: the approval is booked, its answer
+// lost at once, with no timeout to wait out.
+func cutFirst(mti string, n int) acquirer.Handler {
+	var mu sync.Mutex
+	seen := 0
+	return acquirer.HandlerFunc(func(ctx context.Context, x *acquirer.Exchange) {
+		resp := x.Process()
+		mu.Lock()
+		cut := x.Request.MTI == mti && seen < n
+		if x.Request.MTI == mti {
+			seen++
+		}
+		mu.Unlock()
+		switch {
+		case cut:
+			x.Conn.Close()
+		case resp != nil:
+			_ = x.Respond(resp)
+		}
+	})
+}
+
+// The answer is lost on the way (the terminal times out: reason 98) and
+// the same terminal reverses it before its next sale.
 func TestTerminal_LostResponseIsReversed(t *testing.T) {
+	t.Parallel() // it waits out answerTimeout
 	ctx := context.Background()
 	a := startAcquirer(t, acquirer.WithHandler(dropFirst("0200", 1)))
 	term := newTerminal(t, a.Addr(), t.TempDir())
@@ -241,17 +282,22 @@ func TestTerminal_LostResponseIsReversed(t *testing.T) {
 
 func TestTerminal_RepeatedReversalCreditedOnce(t *testing.T) {
 	ctx := context.Background()
-	// drop the sale's response and the first two reversal responses
+	// lose the sale's response and the first two reversal responses: the
+	// host books each, then cuts the line instead of answering (no timeout
+	// to wait out)
 	var mu sync.Mutex
-	dropped := map[string]int{}
+	cut := map[string]int{}
 	limits := map[string]int{"0200": 1, "0400": 1, "0401": 1}
 	h := acquirer.HandlerFunc(func(ctx context.Context, x *acquirer.Exchange) {
 		resp := x.Process()
 		mu.Lock()
-		drop := dropped[x.Request.MTI] < limits[x.Request.MTI]
-		dropped[x.Request.MTI]++
+		lose := cut[x.Request.MTI] < limits[x.Request.MTI]
+		cut[x.Request.MTI]++
 		mu.Unlock()
-		if !drop && resp != nil {
+		switch {
+		case lose:
+			x.Conn.Close()
+		case resp != nil:
 			_ = x.Respond(resp)
 		}
 	})
@@ -365,7 +411,7 @@ func TestTerminal_Settlement(t *testing.T) {
 		term := newTerminal(t, a.Addr(), t.TempDir())
 		_, err := term.Sale(ctx, terminal.Request{Amount: 1000})
 		require.NoError(t, err)
-		a.SetHandler(dropFirst("0200", 1))
+		a.SetHandler(cutFirst("0200", 1))
 		_, err = term.Sale(ctx, terminal.Request{Amount: 2000})
 		require.ErrorIs(t, err, terminal.ErrNoResponse)
 		// a power cut wipes nothing, but the cashier's override here is to
@@ -458,18 +504,18 @@ func TestTerminal_LateResponseDoesNotClear(t *testing.T) {
 		_ = x.Respond(resp)
 	})
 	a := startAcquirer(t, acquirer.WithHandler(h))
-	term := newTerminal(t, a.Addr(), "")
+	term := newTerminal(t, a.Addr(), "", giveUpSoon)
 	_, err := term.Sale(context.Background(), terminal.Request{Amount: 7700})
 	require.ErrorIs(t, err, terminal.ErrNoResponse)
 	close(release)
-	require.Eventually(t, func() bool { return len(term.LateResponses()) == 1 }, 5*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return len(term.LateResponses()) == 1 }, 30*time.Second, 5*time.Millisecond)
 	require.NotNil(t, term.State().Pending, "a late response never clears the record")
 }
 
 func TestTerminal_UnreachableAfterTimeoutKeepsPending(t *testing.T) {
 	silent := silentListener(t)
 	dir := t.TempDir()
-	term := newTerminal(t, silent, dir)
+	term := newTerminal(t, silent, dir, giveUpSoon)
 	_, err := term.Sale(context.Background(), terminal.Request{Amount: 100})
 	require.True(t, errors.Is(err, terminal.ErrNoResponse))
 	term.Close()

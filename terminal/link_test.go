@@ -38,9 +38,10 @@ func TestTerminal_ReadsTheAnswerWrittenBeforeTheHostClosed(t *testing.T) {
 }
 
 func TestTerminal_ReversalAttemptCountsOnlyWhenSent(t *testing.T) {
+	t.Parallel() // the second case waits out answerTimeout
 	t.Run("the host goes down: the reversal stays pending, no attempt counted", func(t *testing.T) {
 		ctx := t.Context()
-		a := startAcquirer(t, acquirer.WithHandler(dropFirst("0200", 1)))
+		a := startAcquirer(t, acquirer.WithHandler(cutFirst("0200", 1)))
 		term := newTerminal(t, a.Addr(), t.TempDir(), func(c *terminal.Config) { c.ReversalRetries = 0 })
 		_, err := term.Sale(ctx, terminal.Request{Amount: 100})
 		require.ErrorIs(t, err, terminal.ErrNoResponse)
@@ -59,6 +60,8 @@ func TestTerminal_ReversalAttemptCountsOnlyWhenSent(t *testing.T) {
 		require.Equal(t, "00", res.ReversalsSent[0].ResponseCode)
 	})
 	t.Run("down and up again: the reversal goes out on a new connection", func(t *testing.T) {
+		// the answer is lost, not cut: the terminal times out and keeps
+		// its connection, which the host's restart then drops
 		ctx := t.Context()
 		a := startAcquirer(t, acquirer.WithHandler(dropFirst("0200", 1)))
 		term := newTerminal(t, a.Addr(), t.TempDir(), func(c *terminal.Config) { c.ReversalRetries = 0 })

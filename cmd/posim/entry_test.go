@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,51 +24,93 @@ var hostSideSteps = []string{"host_down", "host_up", "retrieval", "chargeback", 
 
 // Every catalogue scenario served by `posim acquirer --scenario` and played
 // by `posim run --target` (posim's terminal against that host): its
-// terminal steps and expectations pass as under `posim run`.
+// terminal steps and expectations pass as under `posim run`. A scenario's
+// dialects play at once: the runs wait on their timers, not on the CPU, and
+// -parallel bounds the scenarios, not the runs.
 func TestCLI_CatalogThroughAcquirerScenario(t *testing.T) {
-	for _, profile := range wire.ProfileNames() {
-		cat, err := scenarios.CatalogFor(profile)
-		require.NoError(t, err)
-		for _, s := range cat {
-			t.Run(profile+"/"+s.Name, func(t *testing.T) {
-				for _, st := range s.Steps {
-					if slices.Contains(hostSideSteps, st.Op) || (st.Op == "restart" && st.Target == "acquirer") {
-						t.Skipf("step %s acts on posim's own acquirer: covered by posim run and posimtest", st.Op)
-					}
-					if n := st.Args.RRNOf; n > 0 && s.Steps[n-1].Expect != nil && s.Steps[n-1].Expect.Outcome != "approved" {
-						t.Skipf("rrn_of %d names a transaction whose answer the terminal never saw: only posim's own acquirer can tell its RRN", n)
-					}
+	t.Parallel()
+	cat, err := scenarios.Catalog()
+	require.NoError(t, err)
+	for _, s := range cat {
+		t.Run(s.Name, func(t *testing.T) {
+			for _, st := range s.Steps {
+				if slices.Contains(hostSideSteps, st.Op) || (st.Op == "restart" && st.Target == "acquirer") {
+					t.Skipf("step %s acts on posim's own acquirer: covered by posim run and posimtest", st.Op)
 				}
-				if s.Setup.Acquirer.RefundOverBalance != "" && s.Setup.BackOffice != nil {
-					t.Skip("a refund's answer depends on the merchant's balance after the host's cut-overs, which follow posim's own acquirer's clock, not the terminal's advance steps")
+				if n := st.Args.RRNOf; n > 0 && s.Steps[n-1].Expect != nil && s.Steps[n-1].Expect.Outcome != "approved" {
+					t.Skipf("rrn_of %d names a transaction whose answer the terminal never saw: only posim's own acquirer can tell its RRN", n)
 				}
-				t.Parallel()
-				ctx, cancel := context.WithCancel(t.Context())
-				addr := deadAddr(t)
-				var out, errOut bytes.Buffer
-				done := make(chan error, 1)
-				go func() {
-					done <- run(ctx, []string{"acquirer", "--scenario", s.Name, "--profile", profile, "--speed", "20",
-						"--listen", addr, "--log-level", "warn"}, &out, &errOut)
-				}()
-				t.Cleanup(func() {
-					cancel()
-					<-done
+			}
+			if s.Setup.Acquirer.RefundOverBalance != "" && s.Setup.BackOffice != nil {
+				t.Skip("a refund's answer depends on the merchant's balance after the host's cut-overs, which follow posim's own acquirer's clock, not the terminal's advance steps")
+			}
+			t.Parallel()
+			var profiles, addrs []string
+			for _, profile := range wire.ProfileNames() {
+				if s.Supports(profile) {
+					profiles = append(profiles, profile)
+					addrs = append(addrs, serveScenario(t, s.Name, profile))
+				}
+			}
+			type result struct {
+				code        int
+				out, errOut string
+			}
+			results := make([]result, len(profiles))
+			var wg sync.WaitGroup
+			for i, profile := range profiles {
+				wg.Go(func() {
+					var out, errOut bytes.Buffer
+					err := run(context.Background(), []string{"run", s.Name, "--profile", profile, "--speed", catalogSpeed(s.Name), "--target", addrs[i]}, &out, &errOut)
+					results[i] = result{exitCode(err, &errOut), out.String(), errOut.String()}
 				})
-				require.Eventually(t, func() bool {
-					c, err := net.Dial("tcp", addr)
-					if err == nil {
-						c.Close()
+			}
+			wg.Wait()
+			for i, profile := range profiles {
+				t.Run(profile, func(t *testing.T) {
+					r := results[i]
+					if r.code != 0 {
+						t.Errorf("posim run --target exited %d:\n%s\n%s", r.code, r.out, r.errOut)
 					}
-					return err == nil
-				}, 5*time.Second, 5*time.Millisecond, "posim acquirer --scenario did not listen: %s", errOut.String())
-				code, res, resErr := posim(t, "run", s.Name, "--profile", profile, "--speed", "20", "--target", addr)
-				if code != 0 {
-					t.Errorf("posim run --target exited %d:\n%s\n%s", code, res, resErr)
-				}
-				require.True(t, strings.Contains(res, "1 passed"), res)
-			})
+					require.True(t, strings.Contains(r.out, "1 passed"), r.out)
+				})
+			}
+		})
+	}
+}
+
+// serveScenario runs `posim acquirer --scenario name` until the test ends
+// and returns its address once it accepts connections.
+func serveScenario(t *testing.T, name, profile string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	addr := deadAddr(t)
+	var out, errOut bytes.Buffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"acquirer", "--scenario", name, "--profile", profile, "--speed", catalogSpeed(name),
+			"--listen", addr, "--log-level", "warn"}, &out, &errOut)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	deadline := time.Now().Add(2 * time.Minute) // it only bounds a failure
+	for {
+		select {
+		case err := <-done:
+			done <- err // for the cleanup
+			t.Fatalf("posim acquirer --scenario %s ended before it listened: %v: %s", name, err, errOut.String())
+		default:
 		}
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return addr
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("posim acquirer --scenario %s did not listen on %s", name, addr)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
@@ -88,7 +131,7 @@ steps:
 expect:
   terminal: {log: 1, batch: 1}
 `), 0o600))
-	code, out, errOut := posim(t, "run", file, file, file, "--profile", "cup", "--speed", "20", "--target", a.Addr(), "--tid", "CARRY001", "--mid", "CARRY0000000001")
+	code, out, errOut := posim(t, "run", file, file, file, "--profile", "cup", "--target", a.Addr(), "--tid", "CARRY001", "--mid", "CARRY0000000001")
 	require.Equal(t, 0, code, out+errOut)
 	require.Contains(t, out, "3 passed")
 	var stans []string

@@ -32,6 +32,7 @@ func getJSON(t *testing.T, url string, v any) {
 // acquirer over loopback, the proxy losing the 0210 of the second sale
 // after the host booked it.
 func TestCLI_ProxyLosesTheSecondApproval(t *testing.T) {
+	t.Parallel() // it waits out the lost answer
 	dir := t.TempDir()
 	rules := filepath.Join(dir, "lose-second.yaml")
 	require.NoError(t, os.WriteFile(rules, []byte(`name: lose-second-approval
@@ -50,8 +51,11 @@ steps:
 	serve(t, pxCtl)
 
 	state := filepath.Join(dir, "terminal")
+	// the timeout that must fire on the lost answer is also the one of the
+	// immediate reversal, which must not: 5 s, above a loaded machine's
+	// scheduling jitter
 	sale := func(amount string) jsonResult {
-		_, out, _ := posim(t, "terminal", "sale", "--host", px, "--amount", amount, "--timeout", "1s", "--immediate-reversal", "--json", "--state", state)
+		_, out, _ := posim(t, "terminal", "sale", "--host", px, "--amount", amount, "--timeout", "5s", "--immediate-reversal", "--json", "--state", state)
 		return decode(t, out)
 	}
 	first := sale("10.00")
@@ -146,7 +150,7 @@ func TestCLI_RecordThenReplay(t *testing.T) {
 				var out []jsonResult
 				for _, o := range ops {
 					_, stdout, _ := posim(t, "terminal", "sale", "--host", host, "--profile", profile, "--card", o.card, "--amount", o.amount,
-						"--timeout", "2s", "--json", "--state", state)
+						"--json", "--state", state)
 					out = append(out, decode(t, stdout))
 				}
 				return out
@@ -173,7 +177,7 @@ func TestCLI_RecordThenReplay(t *testing.T) {
 				require.Equal(t, live[i].AuthCode, again[i].AuthCode, "%d", i)
 			}
 			// a request the recording does not hold gets the fallback
-			_, stdout, _ := posim(t, "terminal", "sale", "--host", replay, "--profile", profile, "--amount", "99.99", "--timeout", "2s", "--json", "--state", filepath.Join(dir, "t2"))
+			_, stdout, _ := posim(t, "terminal", "sale", "--host", replay, "--profile", profile, "--amount", "99.99", "--json", "--state", filepath.Join(dir, "t2"))
 			require.Equal(t, "96", decode(t, stdout).ResponseCode)
 		})
 	}
@@ -192,21 +196,21 @@ func TestCLI_ReplayReportsDifferences(t *testing.T) {
 			stopPx := serveStoppable(t, px, "proxy", "--listen", px, "--upstream", acq, "--profile", profile, "--record", rec, "--log-level", "warn")
 			state := filepath.Join(dir, "t")
 			for _, amount := range []string{"5.00", "12.34"} {
-				code, out, errOut := posim(t, "terminal", "sale", "--host", px, "--profile", profile, "--card", "visa-approve", "--amount", amount, "--timeout", "2s", "--json", "--state", state)
+				code, out, errOut := posim(t, "terminal", "sale", "--host", px, "--profile", profile, "--card", "visa-approve", "--amount", amount, "--json", "--state", state)
 				require.Equal(t, 0, code, out+errOut)
 			}
 			stopPx()
 
 			same := deadAddr(t)
 			serve(t, same, "acquirer", "--listen", same, "--profile", profile, "--log-level", "warn")
-			code, out, errOut := posim(t, "replay", rec, "--target", same, "--profile", profile, "--timeout", "2s")
+			code, out, errOut := posim(t, "replay", rec, "--target", same, "--profile", profile)
 			require.Equal(t, 0, code, out+errOut)
 			require.Contains(t, out, "0 differ")
 			require.Contains(t, out, "card data of visa-approve restored from the card book")
 
 			strict := deadAddr(t)
 			serve(t, strict, "acquirer", "--listen", strict, "--profile", profile, "--max-amount", "10.00", "--log-level", "warn")
-			code, out, _ = posim(t, "replay", rec, "--target", strict, "--profile", profile, "--timeout", "2s")
+			code, out, _ = posim(t, "replay", rec, "--target", strict, "--profile", profile)
 			require.Equal(t, 4, code, out)
 			require.Contains(t, out, "1 differ")
 			require.Regexp(t, `0200 STAN \d+ +recorded 0210 00 +now 0210 61 +DIFFERS`, out)

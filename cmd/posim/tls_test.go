@@ -26,7 +26,7 @@ func TestCLI_MutualTLS(t *testing.T) {
 	require.Equal(t, "approved", decode(t, out).Outcome)
 
 	code, out, _ = posim(t, "terminal", "sale", "--host", acq, "--amount", "9.99", "--json", "--state", t.TempDir(),
-		"--tls", "--tls-ca", f("ca.pem"), "--connect-timeout", "2s")
+		"--tls", "--tls-ca", f("ca.pem"))
 	require.Equal(t, 3, code, out)
 	require.Equal(t, "refused", decode(t, out).Outcome, "no client certificate: refused at the handshake")
 

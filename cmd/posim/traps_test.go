@@ -56,21 +56,21 @@ func TestCLI_UnwritableReportIsRefusedBeforeTheRun(t *testing.T) {
 	require.NotContains(t, out, "passed", "refused before anything ran")
 
 	nested := filepath.Join(t.TempDir(), "new", "dir", "r.json")
-	code, _, errOut = posim(t, "run", "--speed", "100", "--report", "json:"+nested, "baseline-sale")
+	code, _, errOut = posim(t, "run", "--report", "json:"+nested, "baseline-sale") // nothing in it waits: real time
 	require.Equal(t, 0, code, errOut)
 	require.FileExists(t, nested, "its directory was created")
 }
 
-// A run stuck in a long repeat stops within a second of SIGTERM, with
-// exit 3 and its reports written.
+// A run stuck in a long repeat (a million sales: hours) stops within a
+// second of SIGTERM, with exit 3 and its reports written.
 func TestCLI_RunStopsOnSIGTERM(t *testing.T) {
 	dir := t.TempDir()
 	scenario := filepath.Join(dir, "long.yaml")
 	require.NoError(t, os.WriteFile(scenario, []byte(`name: long
-title: {en: "a thousand sales"}
+title: {en: "a million sales"}
 steps:
   - sale: {card: unlimited, amount: "1.00"}
-    repeat: 1000
+    repeat: 1000000
   - wait: 1h
 `), 0o644))
 	junit := filepath.Join(dir, "j.xml")
@@ -91,7 +91,7 @@ steps:
 	took := time.Since(start)
 	require.Error(t, err)
 	require.Equal(t, 3, cmd.ProcessState.ExitCode())
-	require.Less(t, took, 5*time.Second, "stopped promptly (a second is the aim; the bound leaves room for a loaded machine)")
+	require.Less(t, took, 10*time.Second, "stopped promptly (a second is the aim; the bound leaves room for a loaded machine, and the sales left would take hours)")
 	data, rerr := os.ReadFile(junit)
 	require.NoError(t, rerr)
 	require.True(t, strings.Contains(string(data), "<testsuite"), "the report was written")
