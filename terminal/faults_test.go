@@ -118,10 +118,10 @@ func TestFaults_BadMAC(t *testing.T) {
 		t.Parallel()
 		a := startAcquirer(t, acquirer.WithProfile(wire.CUP))
 		term := newTerminal(t, a.Addr(), t.TempDir(), patient, cup)
-		res, err := term.Sale(t.Context(), terminal.Request{Amount: 100})
+		_, err := term.Sale(t.Context(), terminal.Request{Amount: 100})
 		require.NoError(t, err)
 		before := balance(t, a, "approve")
-		res, err = term.Sale(t.Context(), terminal.Request{Amount: 700, BadMAC: true})
+		res, err := term.Sale(t.Context(), terminal.Request{Amount: 700, BadMAC: true})
 		var de *terminal.DeclinedError
 		require.ErrorAs(t, err, &de)
 		require.Equal(t, "A0", de.Code)
