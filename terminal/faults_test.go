@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/posim/posim/acquirer"
 	"github.com/posim/posim/terminal"
@@ -181,4 +182,29 @@ func TestFaults_BadMAC(t *testing.T) {
 		require.Nil(t, term.State().Pending)
 		require.True(t, term.State().SignedOn)
 	})
+}
+
+// Under cup a request the terminal dies right after sending is signed like
+// any other: the host checks its MAC and books it, so the power cut leaves
+// a debit for the reversal after the restart to undo (before, it left
+// unsigned and was answered A0 with nothing booked: the fault the scenario
+// studies never happened).
+func TestFaults_PowerCutAfterSendUnderCUPIsSigned(t *testing.T) {
+	t.Parallel()
+	cup := func(c *terminal.Config) { c.Profile, c.AutoSignOn = wire.CUP, true }
+	a := startAcquirer(t, acquirer.WithProfile(wire.CUP))
+	term := newTerminal(t, a.Addr(), t.TempDir(), patient, cup)
+	before := balance(t, a, "approve")
+	res, err := term.Sale(t.Context(), terminal.Request{Amount: 700, PowerCut: terminal.PowerCutAfterSend})
+	require.ErrorIs(t, err, terminal.ErrPowerCut)
+	require.True(t, res.ReversalPending)
+	require.Eventually(t, func() bool { return balance(t, a, "approve") == before-700 }, 10*time.Second, 5*time.Millisecond,
+		"the host booked the signed sale")
+	for _, e := range a.Journal().List(acquirer.Filter{Kind: acquirer.KindOut, MTI: "0210"}) {
+		require.NotEqual(t, "A0", e.RC, "the sale's MAC verified")
+	}
+	term, _ = restart(t, term, cup)
+	_, err = term.Sale(t.Context(), terminal.Request{Amount: 100})
+	require.NoError(t, err)
+	require.Equal(t, before-100, balance(t, a, "approve"), "the reversal after the restart gave the 7.00 back")
 }

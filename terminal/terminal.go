@@ -246,11 +246,19 @@ func (t *Terminal) unmatched(m *iso8583.Message) {
 	t.log.Warn("late response ignored", "mti", resp.MTI, "stan", resp.STAN, "rc", resp.ResponseCode, "pan", wire.MaskPAN(resp.PAN))
 }
 
+// sign marks req for a MAC under a dialect with working keys once the
+// terminal has them (the codec signs the packed body); a sign-on goes
+// unsigned. Every message that leaves is signed so, whether its answer
+// is awaited or not.
+func (t *Terminal) sign(req *wire.Txn) {
+	if t.keyed() && t.macKey() != nil && req.Op != wire.OpSignOn && len(req.MAC) == 0 {
+		req.MAC = make([]byte, 8)
+	}
+}
+
 // send writes req and waits for its response, validating it (R4).
 func (t *Terminal) send(ctx context.Context, req *wire.Txn) (*wire.Txn, error) {
-	if t.keyed() && t.macKey() != nil && req.Op != wire.OpSignOn && len(req.MAC) == 0 {
-		req.MAC = make([]byte, 8) // signed by the codec
-	}
+	t.sign(req)
 	m, err := t.cfg.Profile.Encode(req)
 	if err != nil {
 		return nil, fmt.Errorf("encoding %s: %w", req.MTI, err)
@@ -887,6 +895,7 @@ func (t *Terminal) closeBeforeRead(req *wire.Txn, res *Result) error {
 
 // write sends req without waiting for an answer.
 func (t *Terminal) write(req *wire.Txn) error {
+	t.sign(req)
 	m, err := t.cfg.Profile.Encode(req)
 	if err != nil {
 		return fmt.Errorf("encoding %s: %w", req.MTI, err)
