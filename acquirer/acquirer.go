@@ -130,7 +130,7 @@ func New(opts ...Option) (*Acquirer, error) {
 // connection, and the host carries on.
 func (a *Acquirer) record(r Recorder, dir string, c *Conn, m *iso8583.Message, frame []byte) {
 	var prefix []byte
-	if tf, ok := a.codec.Framer.(wire.TPDUFramer); ok {
+	if tf, ok := c.codec.Framer.(wire.TPDUFramer); ok {
 		tf.Reply = dir == "response"
 		prefix = tf.Prefix()
 	}
@@ -379,6 +379,12 @@ func (a *Acquirer) open(raw net.Conn) error {
 	c.ctx, c.cancel = context.WithCancel(a.ctx)
 	codec := *a.codec
 	codec.OnBadMessage = c.badMessage
+	if tf, ok := codec.Framer.(wire.TPDUFramer); ok {
+		// answers echo the TPDU (destination and source swapped) and
+		// header of this connection's requests, as field hosts do
+		tf.Echo = wire.NewTPDUEcho()
+		codec.Framer = tf
+	}
 	c.codec = &codec
 	// the connection is owned by the acquirer until its read loop ends
 	a.mu.Lock()

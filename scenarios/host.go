@@ -40,9 +40,10 @@ type HostOptions struct {
 	Retain int
 	// MaxFrame is the largest frame accepted; 0 is the default.
 	MaxFrame int
-	// TPDU, Header and Mismatch (cup) replace the scenario's own framing
-	// settings when set (hex; discard, reject or accept).
-	TPDU, Header, Mismatch string
+	// TPDU, Header, Mismatch and HeaderMatch (cup) replace the scenario's
+	// own framing settings when set (hex; discard, reject or accept;
+	// version or exact).
+	TPDU, Header, Mismatch, HeaderMatch string
 	// Framer, when set, replaces the framing altogether (a custom spec's).
 	Framer wire.Framer
 	// Book, when set, adjusts the scenario's cards before the host starts
@@ -132,7 +133,11 @@ func hostFramer(s *Scenario, p wire.Profile, o HostOptions) (wire.Framer, error)
 		}
 		return own
 	}
-	return wire.NewTPDUFramer(base, pick(o.TPDU, as.TPDU), pick(o.Header, as.Header), pick(o.Mismatch, as.Mismatch))
+	f, err := wire.NewTPDUFramer(base, pick(o.TPDU, as.TPDU), pick(o.Header, as.Header), pick(o.Mismatch, as.Mismatch))
+	if err != nil {
+		return nil, err
+	}
+	return f, f.SetHeaderMatch(pick(o.HeaderMatch, as.HeaderMatch))
 }
 
 // NewHost builds the acquirer a scenario describes, without listening: call

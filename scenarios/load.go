@@ -238,6 +238,9 @@ func (v *validator) setup(s *Scenario) {
 	if _, err := cupFramer(as.TPDU, as.Header, ""); err != nil {
 		v.add(v.lineOf("setup", "acquirer"), "%v", err)
 	}
+	if err := (&wire.TPDUFramer{}).SetHeaderMatch(as.HeaderMatch); err != nil {
+		v.add(v.lineOf("setup", "acquirer", "header_match"), "%v", err)
+	}
 	if m := as.Mismatch; m != "" && m != wire.MismatchDiscard && m != wire.MismatchReject && m != wire.MismatchAccept {
 		v.add(v.lineOf("setup", "acquirer", "mismatch"), "mismatch %q: want discard, reject or accept", m)
 	}

@@ -123,9 +123,12 @@ type AcquirerSetup struct {
 	MagicAmounts     *bool         `yaml:"magic_amounts" json:"magic_amounts,omitempty"`
 	// TPDU and Header (cup) are what the host expects, in hex; Mismatch is
 	// what it does with other frames: discard (default), reject or accept.
-	TPDU         string `yaml:"tpdu" json:"tpdu,omitempty"`
-	Header       string `yaml:"header" json:"header,omitempty"`
-	Mismatch     string `yaml:"mismatch" json:"mismatch,omitempty"`
+	TPDU     string `yaml:"tpdu" json:"tpdu,omitempty"`
+	Header   string `yaml:"header" json:"header,omitempty"`
+	Mismatch string `yaml:"mismatch" json:"mismatch,omitempty"`
+	// HeaderMatch is how the header is compared: version (default: all but
+	// the software sub-version) or exact.
+	HeaderMatch  string `yaml:"header_match" json:"header_match,omitempty"`
 	AutoRegister *bool  `yaml:"auto_register" json:"auto_register,omitempty"`
 	// RefundOverBalance: allow (default) or the code that declines a
 	// refund of a settled sale the merchant's balance cannot cover.

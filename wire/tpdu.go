@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // What a host does with a message whose TPDU or header it does not expect.
@@ -14,6 +15,26 @@ const (
 	MismatchReject  = "reject"  // drop it and say so in the log
 	MismatchAccept  = "accept"  // take it anyway
 )
+
+// How a host compares a frame's header with the one it expects.
+const (
+	HeaderMatchVersion = "version" // all but the software sub-version (the default)
+	HeaderMatchExact   = "exact"   // byte for byte
+)
+
+// SetHeaderMatch sets how headers are compared: version (default, empty
+// too) or exact.
+func (f *TPDUFramer) SetHeaderMatch(how string) error {
+	switch how {
+	case "", HeaderMatchVersion:
+		f.ExactHeader = false
+	case HeaderMatchExact:
+		f.ExactHeader = true
+	default:
+		return fmt.Errorf("header match %q: want version or exact", how)
+	}
+	return nil
+}
 
 // Mismatch describes a frame dropped for its TPDU or header.
 type Mismatch struct {
@@ -46,6 +67,43 @@ type TPDUFramer struct {
 	OnMismatch func(Mismatch)
 	// Reply swaps destination and source NII when writing (the host side).
 	Reply bool
+	// ExactHeader makes a frame's header match only byte for byte; by
+	// default a header that differs only in the software sub-version (its
+	// last three bytes) matches, as field hosts accept a terminal upgraded
+	// within one version.
+	ExactHeader bool
+	// Echo, when set, remembers the TPDU and header of the frames read, and
+	// a replying framer answers with that TPDU, destination and source
+	// swapped, and that header, as field hosts do. Give each connection its
+	// own (NewTPDUEcho).
+	Echo *TPDUEcho
+}
+
+// TPDUEcho is what a connection's last frame carried: the TPDU and header
+// its answers echo. It is safe for concurrent use.
+type TPDUEcho struct {
+	mu     sync.Mutex
+	seen   bool
+	tpdu   [5]byte
+	header [6]byte
+}
+
+// NewTPDUEcho returns an empty echo: until a frame is read, answers carry
+// the framer's own TPDU and header.
+func NewTPDUEcho() *TPDUEcho { return &TPDUEcho{} }
+
+func (e *TPDUEcho) set(tp, hd []byte) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	copy(e.tpdu[:], tp)
+	copy(e.header[:], hd)
+	e.seen = true
+}
+
+func (e *TPDUEcho) get() (tp [5]byte, hd [6]byte, ok bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.tpdu, e.header, e.seen
 }
 
 // DefaultTPDU and DefaultHeader are the documented test defaults: TPDU 60
@@ -132,25 +190,33 @@ func (f TPDUFramer) ForHost() Framer {
 	return f
 }
 
-func (f TPDUFramer) outTPDU() [5]byte {
-	t := f.TPDU
-	if f.Reply {
-		t[1], t[2], t[3], t[4] = f.TPDU[3], f.TPDU[4], f.TPDU[1], f.TPDU[2]
+// out returns the TPDU and header written before a body: the framer's
+// own, or those of the last frame read when it echoes; a replying framer
+// swaps destination and source.
+func (f TPDUFramer) out() ([5]byte, [6]byte) {
+	t, h := f.TPDU, f.Header
+	if f.Echo != nil {
+		if et, eh, ok := f.Echo.get(); ok {
+			t, h = et, eh
+		}
 	}
-	return t
+	if f.Reply {
+		t[1], t[2], t[3], t[4] = t[3], t[4], t[1], t[2]
+	}
+	return t, h
 }
 
 // Prefix returns the TPDU and header the framer writes before a body.
 func (f TPDUFramer) Prefix() []byte {
-	tp := f.outTPDU()
-	return append(tp[:], f.Header[:]...)
+	tp, hd := f.out()
+	return append(tp[:], hd[:]...)
 }
 
 // AppendFrame writes length, TPDU, header and body in one buffer.
 func (f TPDUFramer) AppendFrame(dst, body []byte) ([]byte, error) {
-	tp := f.outTPDU()
+	tp, hd := f.out()
 	full := make([]byte, 0, 11+len(body))
-	full = append(append(append(full, tp[:]...), f.Header[:]...), body...)
+	full = append(append(append(full, tp[:]...), hd[:]...), body...)
 	return f.inner().AppendFrame(dst, full)
 }
 
@@ -173,6 +239,9 @@ func (f TPDUFramer) ReadFrame(r io.Reader) ([]byte, error) {
 		}
 		tp, hd, body := full[:5], full[5:11], full[11:]
 		if f.Policy == MismatchAccept || f.matches(tp, hd) {
+			if f.Echo != nil {
+				f.Echo.set(tp, hd)
+			}
 			return body, nil
 		}
 		if f.OnMismatch != nil {
@@ -202,7 +271,11 @@ func (f TPDUFramer) want() ([5]byte, [6]byte) {
 
 func (f TPDUFramer) matches(tp, hd []byte) bool {
 	t, h := f.want()
-	if tp[0] != t[0] || !bytes.Equal(hd, h[:]) {
+	compared := 3 // application type, version, terminal status: not the software sub-version
+	if f.ExactHeader {
+		compared = 6
+	}
+	if tp[0] != t[0] || !bytes.Equal(hd[:compared], h[:compared]) {
 		return false
 	}
 	a, b := tp[1:3], tp[3:5]

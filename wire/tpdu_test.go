@@ -99,6 +99,52 @@ func TestTPDUFramer_SwappedNIIs(t *testing.T) {
 	require.Equal(t, "request", string(body), "either order: its own frames too")
 }
 
+// A header that differs only in the software sub-version (its last three
+// bytes) is a terminal upgraded within its version: field hosts take it, and
+// so does the framer unless told to match headers byte for byte.
+func TestTPDUFramer_HeaderSubVersion(t *testing.T) {
+	term := TPDUFramer{TPDU: DefaultTPDU, Header: DefaultHeader}
+	f, err := NewTPDUFramer(nil, "", "603100310731", "")
+	require.NoError(t, err)
+	upgraded := frameOf(t, f, "upgraded")
+	host := term.ForHost().(TPDUFramer)
+	body, err := host.ReadFrame(concat(upgraded))
+	require.NoError(t, err)
+	require.Equal(t, "upgraded", string(body))
+
+	host.ExactHeader = true
+	var seen []Mismatch
+	host.OnMismatch = func(m Mismatch) { seen = append(seen, m) }
+	_, err = host.ReadFrame(concat(upgraded))
+	require.ErrorIs(t, err, io.EOF, "byte for byte: dropped")
+	require.Len(t, seen, 1)
+}
+
+// A host answers with the TPDU of the request it read, destination and
+// source swapped, and its header, whatever it was configured with: the
+// answer to an accepted frame with another TPDU or an upgraded header goes
+// back where it came from.
+func TestTPDUFramer_AnswerEchoesTheRequest(t *testing.T) {
+	f, err := NewTPDUFramer(nil, "6000120034", "603100310799", "")
+	require.NoError(t, err)
+	request := frameOf(t, f, "request")
+	for _, policy := range []string{MismatchAccept, ""} {
+		host := TPDUFramer{TPDU: DefaultTPDU, Header: DefaultHeader, Reply: true, Policy: policy, Echo: NewTPDUEcho()}
+		if policy == "" {
+			host.TPDU = [5]byte{0x60, 0x00, 0x12, 0x00, 0x34} // same NIIs, the header only a sub-version apart
+		}
+		_, err := host.ReadFrame(concat(request))
+		require.NoError(t, err, policy)
+		answer, err := host.AppendFrame(nil, []byte("answer"))
+		require.NoError(t, err)
+		require.Equal(t, "6000340012"+"603100310799", hex.EncodeToString(answer[2:13]), policy)
+	}
+	fresh := TPDUFramer{TPDU: DefaultTPDU, Header: DefaultHeader, Reply: true, Echo: NewTPDUEcho()}
+	answer, err := fresh.AppendFrame(nil, []byte("x"))
+	require.NoError(t, err)
+	require.Equal(t, "6000000003"+"603100310730", hex.EncodeToString(answer[2:13]), "before any request: its own, swapped")
+}
+
 // What a host expects and what it drops, under each policy.
 func TestTPDUFramer_MismatchPolicies(t *testing.T) {
 	term := TPDUFramer{TPDU: DefaultTPDU, Header: DefaultHeader}
@@ -113,7 +159,8 @@ func TestTPDUFramer_MismatchPolicies(t *testing.T) {
 		"another source":               other("6000030001", ""),
 		"the source NII as both":       other("6000000000", ""),
 		"another header":               other("", "603200320101"),
-		"a header one bit off":         other("", "603100310731"),
+		"the version one bit off":      other("", "603000310730"),
+		"the terminal status off":      other("", "603101310730"),
 		"a TPDU id other than 60":      append(append([]byte{0, 14, 0x68, 0x00, 0x03, 0x00, 0x00}, DefaultHeader[:]...), "bad"...),
 		"a TPDU and header both wrong": other("6000050006", "000000000000"),
 	}

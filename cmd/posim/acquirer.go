@@ -48,6 +48,7 @@ type acquirerFlags struct {
 	replayMatch                       []string
 	recordClear                       bool
 	tpdu, header, mismatch, tmk, mac  string
+	headerMatch                       string
 	specFlags
 	speed float64
 	seed  int64
@@ -99,6 +100,7 @@ stderr as one structured line with masked PAN. Stop it with Ctrl-C.`,
 	fl.StringVar(&f.tpdu, "tpdu", "6000030000", "cup: TPDU expected (its NIIs in either order), hex")
 	fl.StringVar(&f.header, "header", "603100310730", "cup: application header expected, hex")
 	fl.StringVar(&f.mismatch, "mismatch", wire.MismatchDiscard, "cup: what to do with another TPDU or header: discard (silently), reject (with a log line) or accept")
+	fl.StringVar(&f.headerMatch, "header-match", wire.HeaderMatchVersion, "cup: how a frame's header must match --header: version (all but the software sub-version, as field hosts) or exact")
 	fl.StringVar(&f.tmk, "tmk", wire.TestTMK, "cup: terminal master key (hex) working keys are encrypted under")
 	fl.StringVar(&f.mac, "mac", wire.MACCUP, "cup: MAC algorithm, cup or x9.19")
 	f.specFlags.add(fl)
@@ -371,6 +373,9 @@ func (f acquirerFlags) hostOptions(cmd *cobra.Command, profile wire.Profile, log
 	if changed("mismatch") {
 		o.Mismatch = f.mismatch
 	}
+	if changed("header-match") {
+		o.HeaderMatch = f.headerMatch
+	}
 	if f.spec != "" {
 		o.Dialect, o.Framer = profile, profile.Framer()
 	}
@@ -493,8 +498,11 @@ func (f acquirerFlags) framer(p wire.Profile) (wire.Framer, error) {
 		return base, nil
 	}
 	tf, err := wire.NewTPDUFramer(base, f.tpdu, f.header, f.mismatch)
+	if err == nil {
+		err = tf.SetHeaderMatch(f.headerMatch)
+	}
 	if err != nil {
-		return nil, invalid(fmt.Errorf("--tpdu, --header, --mismatch: %w", err))
+		return nil, invalid(fmt.Errorf("--tpdu, --header, --mismatch, --header-match: %w", err))
 	}
 	return tf, nil
 }
