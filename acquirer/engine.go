@@ -114,7 +114,11 @@ func (e *Engine) MACKey(tid string) *wire.MACKey {
 // issueKeys gives a terminal new working keys and returns DE62.
 func (e *Engine) issueKeys(tid, mode string) ([]byte, error) {
 	e.keySerial++
-	wk, de62, err := wire.IssueKeys(e.tmk, mode, e.keySerial)
+	layout := e.pol.MACKey
+	if t := e.l.terminals[tid]; t != nil && t.MACKey != "" {
+		layout = t.MACKey
+	}
+	wk, de62, err := wire.IssueKeysLayout(e.tmk, mode, layout, e.keySerial)
 	if err != nil {
 		return nil, err
 	}

@@ -77,6 +77,11 @@ type Policies struct {
 	// Review puts a merchant under review (payouts held) after a run of
 	// declines; nil: never.
 	Review *ReviewRule `yaml:"review" json:"review,omitempty"`
+	// MACKey is how a sign-on under key set 003 or 004 delivers the MAC
+	// key (wire.MACKeySingle, the default, as most hosts send it: 8 bytes
+	// and 8 zero bytes; or wire.MACKeyDouble); a terminal's own entry
+	// (cards.Terminal.MACKey) wins.
+	MACKey string `yaml:"mac_key" json:"mac_key,omitempty"`
 }
 
 // DefaultPolicies returns the documented defaults: duplicates replayed,
@@ -100,6 +105,7 @@ func DefaultPolicies() Policies {
 		AutoRegister:      true,
 		RefundOverBalance: RefundAllow,
 		CardTypeRefused:   "57",
+		MACKey:            wire.MACKeySingle,
 	}
 }
 
@@ -133,6 +139,9 @@ func (p Policies) Validate() error {
 		if _, ok := wire.LookupCode(v); !ok || v == "00" {
 			return fmt.Errorf("policy %s: %q is not a decline code", name, v)
 		}
+	}
+	if err := wire.CheckMACKeyLayout(p.MACKey); err != nil {
+		return fmt.Errorf("policy mac_key: %w", err)
 	}
 	switch {
 	case p.MaxAmount < 0 || p.DailyAmount < 0 || p.DailyCount < 0 || p.VelocityCount < 0:

@@ -103,6 +103,10 @@ type Terminal struct {
 	TID    string `json:"tid" yaml:"tid"`
 	MID    string `json:"mid,omitempty" yaml:"mid"`
 	Status string `json:"status" yaml:"status"`
+	// MACKey is how its sign-on delivers the MAC key under key set 003 or
+	// 004: single (8 bytes and 8 zero bytes) or double; empty: the host's
+	// policy.
+	MACKey string `json:"mac_key,omitempty" yaml:"mac_key"`
 }
 
 // Book is a set of cards, merchants and terminals. Lookups are by alias and

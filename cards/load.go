@@ -188,6 +188,9 @@ func (t Terminal) validate() error {
 	if t.Status != "" && !oneOf(t.Status, TerminalActive, TerminalDeregistered, TerminalRestricted) {
 		return fmt.Errorf("status %q: want active, deregistered or restricted", t.Status)
 	}
+	if err := wire.CheckMACKeyLayout(t.MACKey); err != nil {
+		return fmt.Errorf("terminal %s: %w", t.TID, err)
+	}
 	return nil
 }
 

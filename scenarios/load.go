@@ -270,6 +270,7 @@ func Policies(a AcquirerSetup) (acquirer.Policies, error) {
 	set(&p.Fallback, a.Fallback)
 	set(&p.RefundOverBalance, a.RefundOverBalance)
 	set(&p.CardTypeRefused, a.CardTypeRefused)
+	set(&p.MACKey, a.MACKey)
 	p.Review = a.Review
 	for _, l := range []struct {
 		name, v string

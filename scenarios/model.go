@@ -136,6 +136,9 @@ type AcquirerSetup struct {
 	// CardTypeRefused: 57 (default) or 58, for a card its merchant may not
 	// take (a merchant's refuse list).
 	CardTypeRefused string `yaml:"card_type_refused" json:"card_type_refused,omitempty"`
+	// MACKey (cup): how sign-ons deliver the MAC key under key set 003 or
+	// 004: single (default, 8 bytes and 8 zero bytes) or double.
+	MACKey string `yaml:"mac_key" json:"mac_key,omitempty"`
 	// Review puts a merchant under review after a run of declines.
 	Review *acquirer.ReviewRule `yaml:"review" json:"review,omitempty"`
 }

@@ -18,6 +18,30 @@ const (
 	KeysTrack  = "004" // double-length plus a track key: 60 bytes
 )
 
+// How a sign-on answer (key set 003 or 004) carries the MAC key.
+const (
+	// MACKeySingle: an 8-byte MAC key followed by 8 zero bytes, with a
+	// single-DES check value, and a single-DES MAC: what most field hosts
+	// send (the CUP POS specification's layout; both published 003
+	// answers in wire/testdata/field/keys.jsonl).
+	MACKeySingle = "single"
+	// MACKeyDouble: a 16-byte MAC key with a triple-DES check value.
+	MACKeyDouble = "double"
+)
+
+// CheckMACKeyLayout refuses a layout that is neither single nor double
+// (empty is the default, single).
+func CheckMACKeyLayout(layout string) error {
+	switch layout {
+	case "", MACKeySingle, MACKeyDouble:
+		return nil
+	}
+	return fmt.Errorf("MAC key layout %q: want single (8 bytes and 8 zero bytes, as most hosts send) or double", layout)
+}
+
+// keyNames name the working keys of DE62 in order.
+var keyNames = []string{"PIN key", "MAC key", "track key"}
+
 // WorkingKeys are the clear working keys a sign-on delivers.
 type WorkingKeys struct {
 	PIN   []byte `json:"pin"`
@@ -72,13 +96,24 @@ func ecb(b cipher.Block, src []byte, enc bool) []byte {
 	return out
 }
 
-// IssueKeys makes a set of working keys for a sign-on and returns them clear
-// and as DE62: each key encrypted under the terminal master key and followed
-// by its check value. serial makes each sign-on's keys different and
-// repeatable.
+// IssueKeys makes a set of working keys for a sign-on with a double-length
+// MAC key (IssueKeysLayout with MACKeyDouble).
 func IssueKeys(tmkHex, mode string, serial uint64) (WorkingKeys, []byte, error) {
+	return IssueKeysLayout(tmkHex, mode, MACKeyDouble, serial)
+}
+
+// IssueKeysLayout makes a set of working keys for a sign-on and returns
+// them clear and as DE62: each key encrypted under the terminal master key
+// and followed by its check value. Under key sets 003 and 004 the MAC key
+// is laid out as layout says (MACKeySingle: 8 bytes, then 8 zero bytes and
+// a single-DES check value). serial makes each sign-on's keys different and
+// repeatable.
+func IssueKeysLayout(tmkHex, mode, layout string, serial uint64) (WorkingKeys, []byte, error) {
 	n, count, err := keyLen(mode)
 	if err != nil {
+		return WorkingKeys{}, nil, err
+	}
+	if err := CheckMACKeyLayout(layout); err != nil {
 		return WorkingKeys{}, nil, err
 	}
 	tmk, err := tdes(tmkHex)
@@ -88,8 +123,13 @@ func IssueKeys(tmkHex, mode string, serial uint64) (WorkingKeys, []byte, error) 
 	var keys [][]byte
 	var de62 []byte
 	for i := 0; i < count; i++ {
-		seed := make([]byte, n)
-		for j := 0; j < n; j += 8 {
+		size := n
+		single := i == 1 && n == 16 && layout != MACKeyDouble
+		if single {
+			size = 8
+		}
+		seed := make([]byte, size)
+		for j := 0; j < size; j += 8 {
 			binary.BigEndian.PutUint64(seed[j:], serial<<8|uint64(i*2+j/8))
 		}
 		clear := ecb(tmk, seed, true)
@@ -98,7 +138,11 @@ func IssueKeys(tmkHex, mode string, serial uint64) (WorkingKeys, []byte, error) 
 			return WorkingKeys{}, nil, err
 		}
 		keys = append(keys, clear)
-		de62 = append(append(de62, ecb(tmk, clear, true)...), cv...)
+		de62 = append(de62, ecb(tmk, clear, true)...)
+		if single {
+			de62 = append(de62, make([]byte, 8)...)
+		}
+		de62 = append(de62, cv...)
 	}
 	wk := WorkingKeys{PIN: keys[0], MAC: keys[1]}
 	if count == 3 {
@@ -111,7 +155,11 @@ func IssueKeys(tmkHex, mode string, serial uint64) (WorkingKeys, []byte, error) 
 var ErrKeyCheck = errors.New("working key check value does not match")
 
 // OpenKeys decrypts the working keys of a sign-on response (DE62) with the
-// terminal master key and verifies their check values.
+// terminal master key and verifies their check values. Under key sets 003
+// and 004 the MAC key may come in either layout: 16 bytes with a
+// triple-DES check value, or (as most field hosts send it) 8 bytes
+// followed by 8 zero bytes with a single-DES check value; the key returned
+// is then 8 bytes.
 func OpenKeys(tmkHex, mode string, de62 []byte) (WorkingKeys, error) {
 	n, count, err := keyLen(mode)
 	if err != nil {
@@ -127,13 +175,9 @@ func OpenKeys(tmkHex, mode string, de62 []byte) (WorkingKeys, error) {
 	var keys [][]byte
 	for i := 0; i < count; i++ {
 		part := de62[i*(n+4) : (i+1)*(n+4)]
-		clear := ecb(tmk, part[:n], false)
-		cv, err := CheckValue(clear)
+		clear, err := openKey(tmk, part[:n], part[n:], i == 1 && n == 16)
 		if err != nil {
-			return WorkingKeys{}, err
-		}
-		if !bytes.Equal(cv, part[n:]) {
-			return WorkingKeys{}, fmt.Errorf("%w (key %d)", ErrKeyCheck, i+1)
+			return WorkingKeys{}, fmt.Errorf("%w: the %s (key %d of DE62, check value %X)", err, keyNames[i], i+1, part[n:])
 		}
 		keys = append(keys, clear)
 	}
@@ -142,6 +186,27 @@ func OpenKeys(tmkHex, mode string, de62 []byte) (WorkingKeys, error) {
 		wk.Track = keys[2]
 	}
 	return wk, nil
+}
+
+// openKey decrypts one key and checks it; a MAC key whose second half is
+// zeros is an 8-byte key when the 16-byte reading does not check.
+func openKey(tmk cipher.Block, enc, check []byte, mac bool) ([]byte, error) {
+	clear := ecb(tmk, enc, false)
+	cv, err := CheckValue(clear)
+	if err != nil {
+		return nil, err
+	}
+	if bytes.Equal(cv, check) {
+		return clear, nil
+	}
+	if mac && bytes.Equal(enc[8:], make([]byte, 8)) {
+		short := ecb(tmk, enc[:8], false)
+		if cv, err := CheckValue(short); err == nil && bytes.Equal(cv, check) {
+			return short, nil
+		}
+		return nil, fmt.Errorf("%w neither as 16 bytes nor as 8 bytes followed by zeros", ErrKeyCheck)
+	}
+	return nil, ErrKeyCheck
 }
 
 // HexKey writes a key as upper-case hex.

@@ -119,14 +119,14 @@ func TestOpenKeys_Refusals(t *testing.T) {
 	t.Run("another TMK: the first key fails its check value", func(t *testing.T) {
 		_, err := OpenKeys("FEDCBA98765432100123456789ABCDEF", KeysTrack, de62)
 		require.ErrorIs(t, err, ErrKeyCheck)
-		require.ErrorContains(t, err, "(key 1)")
+		require.ErrorContains(t, err, "the PIN key (key 1 of DE62")
 	})
 	for i, at := range []int{0, 20 + 3, 40 + 19} { // in the PIN key, the MAC key's ciphertext, the track key's check value
 		bad := bytes.Clone(de62)
 		bad[at] ^= 0x01
 		_, err := OpenKeys(TestTMK, KeysTrack, bad)
 		require.ErrorIs(t, err, ErrKeyCheck, "byte %d", at)
-		require.ErrorContains(t, err, []string{"(key 1)", "(key 2)", "(key 3)"}[i], "byte %d", at)
+		require.ErrorContains(t, err, []string{"the PIN key (key 1 ", "the MAC key (key 2 ", "the track key (key 3 "}[i], "byte %d", at)
 	}
 }
 
