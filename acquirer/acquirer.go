@@ -695,7 +695,7 @@ func (c *Conn) badMessage(b wire.BadMessage) {
 	a := c.a
 	mti, _ := b.Partial.GetMTI()
 	get := func(id int) string { s, _ := b.Partial.GetString(id); return s }
-	t := &wire.Txn{MTI: mti, STAN: get(11), TID: get(41), MID: get(42), ProcessingCode: get(3)}
+	t := &wire.Txn{MTI: mti, STAN: get(11), TID: get(41), MID: get(42), ProcessingCode: get(3), DE60: get(60)}
 	e := a.entry(KindBadFrame, c, t)
 	why := unpackText(b.Err)
 	if causes := wire.DiagnoseBody(b.Raw, a.opts.Profile); len(causes) > 0 {

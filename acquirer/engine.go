@@ -236,6 +236,7 @@ func (e *Engine) Decide(req *wire.Txn, now time.Time) Decision {
 	defer e.mu.Unlock()
 	wait := e.logChange(Change{Kind: ChangeDecide, At: now, Req: req})
 	d := e.decide(req, now)
+	e.completeAnswer(d.Response, now)
 	d.durable = wait
 	if d.rec != nil {
 		v := d.rec.view(e.l)
@@ -405,6 +406,29 @@ func (e *Engine) unsigned(req *wire.Txn) (Decision, bool) {
 	resp := req.Response(e.pol.Unsigned)
 	resp.MAC = nil // the host has no key to sign it with
 	return Decision{Response: resp, Why: "terminal " + req.TID + " has not signed on: answered " + e.pol.Unsigned + ", nothing booked"}, true
+}
+
+// completeAnswer adds to an answer what every answer of a CUP host carries
+// (dialects with working keys): the host's time and date (DE12, DE13);
+// a settlement's answer its settlement date (DE15) and a reference (DE37);
+// a network management answer the acquirer (DE32) and a reference (DE37).
+func (e *Engine) completeAnswer(resp *wire.Txn, now time.Time) {
+	if resp == nil || !e.caps.WorkingKeys {
+		return
+	}
+	resp.LocalTime, resp.LocalDate = hhmmss(now), mmdd(now)
+	switch {
+	case resp.Op == wire.OpSettle:
+		resp.SettlementDate = mmdd(e.businessDay(now))
+		if resp.RRN == "" {
+			resp.RRN = e.nextRRN(now)
+		}
+	case resp.Op.Network():
+		resp.AcquirerID = AcquirerID
+		if resp.RRN == "" {
+			resp.RRN = e.nextRRN(now)
+		}
+	}
 }
 
 // AcquirerID is posim's acquiring institution code (DE32, the acquirer half

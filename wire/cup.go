@@ -184,6 +184,9 @@ func cupHead(t *Txn) (mti, pc, cond, typ, net string, err error) {
 // contactless) and 60.5 the IC condition (2 after a failed chip read, else
 // 0).
 func cupDE60(t *Txn, typ, net string) string {
+	if t.IsResponse() {
+		return cupDE60Answer(t, typ, net)
+	}
 	de60 := typ + fmt.Sprintf("%06s", orDefault(t.Batch, "000000")) + net
 	fallback := t.Fallback || strings.HasPrefix(t.EntryMode, "80")
 	if !t.IsResponse() && (fallback || strings.HasPrefix(t.EntryMode, "05") || strings.HasPrefix(t.EntryMode, "07")) {
@@ -192,6 +195,32 @@ func cupDE60(t *Txn, typ, net string) string {
 			cond = "2"
 		}
 		de60 += "6" + cond
+	}
+	return de60
+}
+
+// cupDE60Answer is an answer's DE60: the request's echoed whole (as a CUP
+// host does), with the answer's batch (a sign-on hands the terminal its
+// batch) and network code; a request whose 60.1 posim does not know keeps
+// its own, and one without a readable DE60 gets 00, so that an answer's
+// DE60 always holds 60.1, 60.2 and 60.3.
+func cupDE60Answer(t *Txn, typ, net string) string {
+	echo := t.DE60
+	if len(echo) < 2 || !allDigits(echo) {
+		echo = ""
+	}
+	if typ == "" {
+		typ = cupNetwork
+		if echo != "" {
+			typ = echo[:2]
+		}
+	}
+	if net == "" {
+		net = "000"
+	}
+	de60 := typ + fmt.Sprintf("%06s", orDefault(t.Batch, "000000")) + net
+	if len(echo) > 11 {
+		de60 += echo[11:] // 60.4, 60.5 and the rest
 	}
 	return de60
 }
@@ -373,6 +402,7 @@ func decodeCUP(m FieldSource) (*Txn, error) {
 		}
 	}
 	de60 := get(60)
+	t.DE60 = de60
 	var typ, net string
 	if len(de60) >= 8 {
 		typ, t.Batch = de60[:2], de60[2:8]

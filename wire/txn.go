@@ -223,6 +223,9 @@ type Txn struct {
 	PINBlock     []byte    `json:",omitempty"` // DE52; never logged
 	Balance      *int64    `json:",omitempty"` // DE54 ledger balance in a response
 	Batch        string    `json:",omitempty"` // batch number (iso87: DE60)
+	// DE60 is a cup request's DE60 as it arrived (60.1 type, 60.2 batch,
+	// 60.3 network code and whatever follows), which its answer echoes.
+	DE60 string `json:",omitempty"`
 	NetworkCode  string    `json:",omitempty"` // DE70
 	Totals       *Totals   `json:",omitempty"`
 	Original     *Original `json:",omitempty"` // DE90 and friends
@@ -386,6 +389,7 @@ func (t *Txn) Response(code string) *Txn {
 		MID:              t.MID,
 		Currency:         t.Currency,
 		Batch:            t.Batch,
+		DE60:             t.DE60,
 		NetworkCode:      t.NetworkCode,
 		Original:         t.Original,
 		MAC:              macPlaceholder(t.MAC),
