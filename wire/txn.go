@@ -211,27 +211,27 @@ type Txn struct {
 	CardSeq          string `json:",omitempty"` // DE23, n3: the chip card's sequence number (PSN)
 	// Fallback: a chip card read by its stripe after the chip failed
 	// (cup 60.5 = 2; DE22 80x says it in every dialect).
-	Fallback     bool      `json:",omitempty"`
-	Condition    string    `json:",omitempty"` // DE25
-	Track2       string    `json:",omitempty"` // DE35; never logged
-	RRN          string    `json:",omitempty"` // DE37
-	AuthCode     string    `json:",omitempty"` // DE38
-	ResponseCode string    `json:",omitempty"` // DE39; in a reversal request, the reason
-	TID          string    `json:",omitempty"` // DE41
-	MID          string    `json:",omitempty"` // DE42
-	Currency     string    `json:",omitempty"` // DE49
-	PINBlock     []byte    `json:",omitempty"` // DE52; never logged
-	Balance      *int64    `json:",omitempty"` // DE54 ledger balance in a response
-	Batch        string    `json:",omitempty"` // batch number (iso87: DE60)
+	Fallback     bool   `json:",omitempty"`
+	Condition    string `json:",omitempty"` // DE25
+	Track2       string `json:",omitempty"` // DE35; never logged
+	RRN          string `json:",omitempty"` // DE37
+	AuthCode     string `json:",omitempty"` // DE38
+	ResponseCode string `json:",omitempty"` // DE39; in a reversal request, the reason
+	TID          string `json:",omitempty"` // DE41
+	MID          string `json:",omitempty"` // DE42
+	Currency     string `json:",omitempty"` // DE49
+	PINBlock     []byte `json:",omitempty"` // DE52; never logged
+	Balance      *int64 `json:",omitempty"` // DE54 ledger balance in a response
+	Batch        string `json:",omitempty"` // batch number (iso87: DE60)
 	// DE60 is a cup request's DE60 as it arrived (60.1 type, 60.2 batch,
 	// 60.3 network code and whatever follows), which its answer echoes.
-	DE60 string `json:",omitempty"`
-	NetworkCode  string    `json:",omitempty"` // DE70
-	Totals       *Totals   `json:",omitempty"`
-	Original     *Original `json:",omitempty"` // DE90 and friends
-	MAC          []byte    `json:",omitempty"` // DE64 / DE128; under cup a placeholder the codec signs
-	CorruptMAC   bool      `json:",omitempty"` // a fault: the codec flips a bit of the MAC after signing
-	Keys         []byte    `json:",omitempty"` // DE62: working keys of a sign-on response (cup)
+	DE60        string    `json:",omitempty"`
+	NetworkCode string    `json:",omitempty"` // DE70
+	Totals      *Totals   `json:",omitempty"`
+	Original    *Original `json:",omitempty"` // DE90 and friends
+	MAC         []byte    `json:",omitempty"` // DE64 / DE128; under cup a placeholder the codec signs
+	CorruptMAC  bool      `json:",omitempty"` // a fault: the codec flips a bit of the MAC after signing
+	Keys        []byte    `json:",omitempty"` // DE62: working keys of a sign-on response (cup)
 	// ICC is DE55, the chip data: BER-TLV bytes (see package emv). In a
 	// request the first GENERATE AC's data; in a response the issuer's
 	// authentication data (91) and scripts (71, 72).
