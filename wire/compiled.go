@@ -213,6 +213,7 @@ type Fields struct {
 	body    []byte
 	mti     span
 	present [3]uint64
+	end     int // bytes the message took
 	pos     [compiledMax + 1]span
 	// last: each field's last value read, given again without a new
 	// string when the next message carries the same (a terminal's TID,
@@ -334,8 +335,13 @@ func (c *CompiledSpec) Unpack(body []byte, f *Fields) error {
 			return fmt.Errorf("failed to unpack field %d: %w", id, err)
 		}
 	}
+	f.end = off
 	return nil
 }
+
+// Len is how many bytes of the body the message took: fewer than the
+// body's length when bytes follow its last field.
+func (f *Fields) Len() int { return f.end }
 
 func unhex(c byte) (byte, bool) {
 	switch {

@@ -47,6 +47,14 @@ func buildSpecCUP() *iso8583.MessageSpec {
 	binvar := func(desc string, length int) field.Field {
 		return field.NewString(&field.Spec{Length: length, Description: desc, Enc: encoding.Binary, Pref: prefix.BCD.LLL})
 	}
+	// ans: text as field equipment writes it, any byte allowed (merchant
+	// names in GBK, TLV written in ASCII or binary), behind a BCD length
+	ans := func(desc string, length int, pref prefix.Prefixer) field.Field {
+		return field.NewString(&field.Spec{Length: length, Description: desc, Enc: encoding.Binary, Pref: pref})
+	}
+	ansFixed := func(desc string, length int) field.Field {
+		return field.NewString(&field.Spec{Length: length, Description: desc, Enc: encoding.Binary, Pref: prefix.Binary.Fixed})
+	}
 	fields := map[int]field.Field{
 		0:  n("Message Type Indicator", 4),
 		1:  field.NewBitmap(&field.Spec{Length: 8, Description: "Bitmap", Enc: encoding.Binary, Pref: prefix.Binary.Fixed, DisableAutoExpand: true}),
@@ -77,11 +85,49 @@ func buildSpecCUP() *iso8583.MessageSpec {
 		53: n("Security Related Control Information", 16),
 		54: anvar("Balance Amount", 20, prefix.BCD.LLL),
 		55: binvar("ICC System Related Data", 255),
-		60: nvar("Reserved Private (60.1 type, 60.2 batch, 60.3 network code)", 17, prefix.BCD.LLL),
+		60: nvar("Reserved Private (60.1 type, 60.2 batch, 60.3 network code, 60.4 ...)", 100, prefix.BCD.LLL),
 		61: nvar("Original Message (61.1 batch, 61.2 trace, 61.3 date)", 29, prefix.BCD.LLL),
 		62: binvar("Reserved Private (working keys)", 512),
-		63: anvar("Reserved Private (63.1 operator)", 163, prefix.BCD.LLL),
+		63: ans("Reserved Private (63.1 card organisation or operator; field equipment also puts binary here)", 163, prefix.BCD.LLL),
 		64: bin("Message Authentication Code", 8),
+
+		// The fields posim does not use, in their ISO 8583:1987 formats as
+		// CUP terminals and hosts write them (numeric in BCD, text as any
+		// bytes behind a BCD length), so that a frame carrying them reads,
+		// and what it carries is shown and kept: seen in the field frames of
+		// wire/testdata/field/frames.jsonl (DE40, DE43, DE46, DE47, DE56,
+		// DE57, DE59 among them).
+		5:  n("Amount, Settlement", 12),
+		6:  n("Amount, Cardholder Billing", 12),
+		7:  n("Transmission Date and Time", 10),
+		8:  n("Amount, Cardholder Billing Fee", 8),
+		9:  n("Conversion Rate, Settlement", 8),
+		10: n("Conversion Rate, Cardholder Billing", 8),
+		16: n("Conversion Date", 4),
+		17: n("Capture Date", 4),
+		18: n("Merchant Type", 4),
+		19: n("Acquiring Institution Country Code", 3),
+		20: n("PAN Extended, Country Code", 3),
+		21: n("Forwarding Institution Country Code", 3),
+		24: n("Network International Identifier", 3),
+		27: n("Authorization Identification Response Length", 1),
+		28: ansFixed("Amount, Transaction Fee (x+n8)", 9),
+		29: ansFixed("Amount, Settlement Fee (x+n8)", 9),
+		30: ansFixed("Amount, Transaction Processing Fee (x+n8)", 9),
+		31: ansFixed("Amount, Settlement Processing Fee (x+n8)", 9),
+		33: nvar("Forwarding Institution Identification Code", 11, prefix.BCD.LL),
+		34: ans("Primary Account Number, Extended", 28, prefix.BCD.LL),
+		40: ans("Service Restriction Code (field equipment: LLLVAR TLV)", 999, prefix.BCD.LLL),
+		43: ansFixed("Card Acceptor Name/Location", 40),
+		45: ans("Track 1 Data", 76, prefix.BCD.LL),
+		46: ans("Additional Data - ISO (terminal information)", 999, prefix.BCD.LLL),
+		47: ans("Additional Data - National", 999, prefix.BCD.LLL),
+		50: an("Currency Code, Settlement", 3),
+		51: an("Currency Code, Cardholder Billing", 3),
+		56: ans("Reserved ISO (result text)", 999, prefix.BCD.LLL),
+		57: ans("Reserved National", 999, prefix.BCD.LLL),
+		58: ans("Reserved National", 999, prefix.BCD.LLL),
+		59: ans("Reserved National (QR and receipt data)", 999, prefix.BCD.LLL),
 	}
 	return &iso8583.MessageSpec{Name: "China UnionPay POS (posim cup)", Fields: fields}
 }

@@ -67,11 +67,51 @@ func DecodeFrame(data []byte, p Profile, f Framer) (*Decoded, error) {
 		return nil, err
 	}
 	d.MTI, _ = m.GetMTI()
+	if len(d.MTI) != 4 || d.MTI[1] == '0' {
+		return nil, fmt.Errorf("MTI %q is no message type (class 0): bytes before the message, such as stray bytes after the header, or another dialect's layout", d.MTI)
+	}
+	if n := leftOver(body, p.Spec(), m); n > 0 {
+		return nil, &LeftOverError{Bytes: body[len(body)-n:]}
+	}
 	if t, err := p.Decode(m); err == nil {
 		d.Op = t.Op
 	}
 	d.Fields = DumpFields(m)
 	return d, nil
+}
+
+// LeftOverError: bytes follow a message's last field inside its frame (a
+// field read with another length than its writer gave it, or stray bytes
+// after the header).
+type LeftOverError struct {
+	Bytes []byte
+}
+
+func (e *LeftOverError) Error() string {
+	shown := e.Bytes
+	if len(shown) > 16 {
+		shown = shown[:16]
+	}
+	more := ""
+	if len(e.Bytes) > 16 {
+		more = " ..."
+	}
+	return fmt.Sprintf("%d bytes follow the last field (%X%s): a field the sender wrote otherwise than the spec, or bytes that are not the message's", len(e.Bytes), shown, more)
+}
+
+// leftOver is how many bytes of body follow the message's last field.
+func leftOver(body []byte, spec *iso8583.MessageSpec, m *iso8583.Message) int {
+	if c, err := CompileSpec(spec); err == nil {
+		var f Fields
+		if c.Unpack(body, &f) == nil {
+			return len(body) - f.Len()
+		}
+	}
+	packed, err := m.Pack() // a spec the compiled codec does not take
+	if err != nil || len(packed) >= len(body) {
+		return 0
+	}
+	return len(body) - len(packed)
 }
 
 // DumpFields lists a message's fields in number order with their names
