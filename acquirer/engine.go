@@ -354,9 +354,9 @@ func (e *Engine) duplicate(req *wire.Txn) (Decision, bool) {
 // network answers network management: a sign-on issues working keys (when
 // the host has them) and hands the terminal its batch and the host's date
 // and time; a sign-off ends the session; an echo only answers (it signs
-// nothing on); chip CA public key and application parameter downloads and
-// status uploads are served by chipDownload (the blacklist is empty, and
-// other downloads are acknowledged with nothing in them).
+// nothing on); downloads and status uploads are served by downloads
+// (chip keys and parameters, terminal parameters, the blacklist) or
+// refused 40.
 func (e *Engine) network(req *wire.Txn, now time.Time) Decision {
 	resp := req.Response("00")
 	t := e.terminal(req.TID, req.MID)
@@ -383,7 +383,9 @@ func (e *Engine) network(req *wire.Txn, now time.Time) Decision {
 		}
 		delete(e.keys, req.TID)
 	case wire.OpDownload, wire.OpStatusUpload:
-		return Decision{Response: resp, Why: string(req.Op) + " " + req.NetworkCode + ": " + chipDownload(req, resp)}
+		why, rc := e.downloads(req, resp)
+		resp.ResponseCode = rc
+		return Decision{Response: resp, Why: string(req.Op) + " " + req.NetworkCode + ": " + why}
 	}
 	return Decision{Response: resp, Why: string(req.Op)}
 }

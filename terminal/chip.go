@@ -339,17 +339,26 @@ func (s *chipSession) reversalICC() []byte {
 	return l.Bytes()
 }
 
-// DownloadResult is what a chip download brought: the CA public keys (RID
-// and index) and the applications (AID) whose parameters arrived.
+// DownloadResult is what a download brought: the CA public keys (RID and
+// index) and the applications (AID) whose parameters arrived, the terminal
+// parameters by name and how many blacklisted cards.
 type DownloadResult struct {
-	CAPKs []string `json:"capks"`
-	AIDs  []string `json:"aids"`
+	CAPKs     []string          `json:"capks"`
+	AIDs      []string          `json:"aids"`
+	Params    map[string]string `json:"params"`
+	Blacklist int               `json:"blacklist"`
 }
 
-// Download fetches the chip CA public keys and application parameters
-// from the host (cup: 0820 372 lists the keys, 0800 370 fetches each, 0800
-// 371 ends; then 382, 380 and 381 for the parameters) and keeps them in
-// the state. Each CA key's checksum must verify.
+// paramNames name the terminal parameters posim's host sends (acquirer
+// downloads.go), by tag.
+var paramNames = map[uint32]string{0xDF8101: "merchant_name", 0xDF8102: "timeout_seconds", 0xDF8103: "reversal_retries"}
+
+// Download fetches from the host (cup) the chip CA public keys and
+// application parameters (0820 372 lists the keys, 0800 370 fetches each,
+// 0800 371 ends; then 382, 380 and 381 for the parameters), the terminal
+// parameters (0820 362 reports the terminal's, 0800 360 fetches them, 361
+// ends) and the blacklist (0800 390, asked again while more follow, then
+// 391), and keeps them in the state. Each CA key's checksum must verify.
 func (t *Terminal) Download(ctx context.Context) (*Result, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -371,7 +380,7 @@ func (t *Terminal) Download(ctx context.Context) (*Result, error) {
 
 // download runs the exchanges of Download on the open connection.
 func (t *Terminal) download(ctx context.Context, res *Result) error {
-	dr := &DownloadResult{CAPKs: []string{}, AIDs: []string{}}
+	dr := &DownloadResult{CAPKs: []string{}, AIDs: []string{}, Params: map[string]string{}}
 	res.Download = dr
 	ask := func(op wire.Op, code string, de62 []byte) (emv.List, error) {
 		req := t.base(op)
@@ -445,5 +454,47 @@ func (t *Terminal) download(ctx context.Context, res *Result) error {
 		return err
 	}
 	t.state.CAPKs, t.state.ChipParams = capks, params
+	if err := t.downloadTerminalData(ask, dr); err != nil {
+		return err
+	}
 	return t.save()
+}
+
+// downloadTerminalData fetches the terminal parameters and the blacklist
+// with ask (see download) into dr and the state.
+func (t *Terminal) downloadTerminalData(ask func(op wire.Op, code string, de62 []byte) (emv.List, error), dr *DownloadResult) error {
+	if _, err := ask(wire.OpStatusUpload, "362", nil); err != nil {
+		return err
+	}
+	params, err := ask(wire.OpDownload, "360", nil)
+	if err != nil {
+		return err
+	}
+	for _, p := range params {
+		if name, ok := paramNames[p.Tag]; ok {
+			dr.Params[name] = string(p.Value)
+		}
+	}
+	if _, err := ask(wire.OpDownload, "361", nil); err != nil {
+		return err
+	}
+	var cards []string
+	for range 1000 { // a host that always says more follow cannot hold the terminal
+		got, err := ask(wire.OpDownload, "390", []byte(strconv.Itoa(len(cards))))
+		if err != nil {
+			return err
+		}
+		if len(got) == 0 {
+			break
+		}
+		for _, c := range got {
+			cards = append(cards, string(c.Value))
+		}
+	}
+	if _, err := ask(wire.OpDownload, "391", nil); err != nil {
+		return err
+	}
+	dr.Blacklist = len(cards)
+	t.state.Params, t.state.Blacklist = dr.Params, cards
+	return nil
 }

@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/hex"
 	"testing"
+	"time"
 
 	"github.com/posim/posim/acquirer"
+	"github.com/posim/posim/cards"
 	"github.com/posim/posim/emv"
 	"github.com/posim/posim/terminal"
 	"github.com/posim/posim/wire"
@@ -216,4 +218,43 @@ func TestTerminal_DumpMasksCardData(t *testing.T) {
 	require.NotContains(t, out, "6200000000000005")
 	require.Contains(t, out, "(PIN block, not shown)")
 	require.Contains(t, out, "(track data, ")
+}
+
+// posim terminal download fetches, besides the chip data, the terminal
+// parameters and the blacklist from posim's cup acquirer (the book's lost,
+// stolen, pick-up and fraud cards, in parts of eight while more follow),
+// and keeps them in the state.
+func TestDownload_ParametersAndBlacklist(t *testing.T) {
+	t.Parallel()
+	a := startAcquirer(t, acquirer.WithProfile(wire.CUP))
+	term := newTerminal(t, a.Addr(), t.TempDir(), patient, func(c *terminal.Config) { c.Profile, c.AutoSignOn = wire.CUP, true })
+	res, err := term.Download(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, terminal.Approved, res.Outcome)
+	require.Equal(t, map[string]string{"merchant_name": "POSIM TEST MERCHANT", "timeout_seconds": "60", "reversal_retries": "3"}, res.Download.Params)
+	var want []string
+	for _, c := range cards.Builtin().Cards {
+		switch c.Status {
+		case cards.StatusLost, cards.StatusStolen, cards.StatusPickUp, cards.StatusFraud:
+			want = append(want, c.PAN)
+		}
+	}
+	require.NotEmpty(t, want)
+	require.Equal(t, len(want), res.Download.Blacklist)
+	st := term.State()
+	require.ElementsMatch(t, want, st.Blacklist)
+	require.Equal(t, res.Download.Params, st.Params)
+	require.Len(t, st.CAPKs, 1)
+}
+
+// A download posim's host does not serve is refused with 40, never
+// answered 00 with nothing in it (a terminal would believe it had it).
+func TestDownload_RefusedWhenTheHostHasNothing(t *testing.T) {
+	t.Parallel()
+	e, err := acquirer.NewEngine(cards.Builtin(), acquirer.DefaultPolicies())
+	require.NoError(t, err)
+	for _, code := range []string{"350", "399"} {
+		d := e.Decide(&wire.Txn{MTI: "0800", Op: wire.OpDownload, STAN: "000001", TID: "POSIM001", MID: "POSIM0000000001", NetworkCode: code}, time.Now())
+		require.Equal(t, "40", d.Response.ResponseCode, code)
+	}
 }

@@ -84,6 +84,10 @@ type State struct {
 	// in hex.
 	CAPKs      []string `json:"capks,omitempty"`
 	ChipParams []string `json:"chip_params,omitempty"`
+	// Params are the terminal parameters the host downloaded (cup 0800
+	// 360), by name; Blacklist the card numbers it sent (0800 390).
+	Params    map[string]string `json:"params,omitempty"`
+	Blacklist []string          `json:"blacklist,omitempty"`
 }
 
 // Totals computes the settlement totals of the open batch from the log,

@@ -44,6 +44,7 @@ var ResponseCodes = []ResponseCode{
 	{"33", "expired card, pick-up", "过期的卡", ClassRetain},
 	{"34", "suspected fraud, pick-up", "有作弊嫌疑", ClassRetain},
 	{"38", "PIN tries exceeded, pick-up", "密码错误次数超限", ClassRetain},
+	{"40", "requested function not supported", "不支持此功能", ClassNoRetry},
 	{"41", "lost card", "挂失卡", ClassRetain},
 	{"43", "stolen card", "被窃卡", ClassRetain},
 	{"51", "insufficient funds", "余额不足", ClassNoRetry},

@@ -2,6 +2,8 @@ package wire
 
 import (
 	"encoding/json"
+	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -14,7 +16,16 @@ import (
 // "Response codes and action classes"), in code order: a code added or dropped on one side only is
 // caught here.
 func TestResponseCodes_AreTheDocumentedOnesInOrder(t *testing.T) {
-	documented := strings.Split("00 01 03 04 05 06 12 13 14 15 19 22 25 30 33 34 38 41 43 51 54 55 57 58 59 61 62 64 65 68 75 77 90 91 92 93 94 95 96 97 98 99 A0", " ")
+	readme, err := os.ReadFile("../README.md")
+	require.NoError(t, err)
+	section := string(readme)[strings.Index(string(readme), "## Response codes"):]
+	section = section[:strings.Index(section, "\n## ")+1]
+	list := regexp.MustCompile(`(?s)\):\n(00, .*?)\.\n`).FindStringSubmatch(section)
+	require.NotNil(t, list, "the README's list of codes")
+	documented := strings.Split(strings.ReplaceAll(list[1], "\n", " "), ", ")
+	for i := range documented {
+		documented[i] = strings.TrimSpace(documented[i])
+	}
 	var got []string
 	for _, c := range ResponseCodes {
 		got = append(got, c.Code)

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -75,7 +77,7 @@ Exit codes: 0 approved, 1 usage error, 2 invalid input,
 	pf.StringVar(&f.mac, "mac", wire.MACCUP, "cup: MAC algorithm, cup or x9.19")
 	pf.StringVar(&f.keySet, "key-set", wire.KeysDouble, "cup: working key set asked for at sign-on: 001 (single-length), 003 (double-length, the default) or 004 (with a track key)")
 	pf.BoolVar(&f.autoSignOn, "auto-signon", true, "cup: sign on first when the terminal is not signed on")
-	pf.BoolVar(&f.chipDownload, "chip-download", true, "cup: after a sign-on, download the chip CA keys and parameters when the state has none")
+	pf.BoolVar(&f.chipDownload, "chip-download", true, "cup: after a sign-on, download the chip CA keys and parameters, the terminal parameters and the blacklist when the state has none")
 	f.specFlags.add(pf)
 	f.tls.add(pf)
 
@@ -279,6 +281,14 @@ func printResult(w io.Writer, r *terminal.Result) {
 	if s := r.Settlement; s != nil {
 		fmt.Fprintf(w, "  %-16s %s balanced=%t uploaded=%d\n", "batch", s.Batch, s.Balanced, s.Uploaded)
 		fmt.Fprintf(w, "  %-16s debits %d/%s credits %d/%s\n", "terminal totals", s.Terminal.DebitCount, wire.FormatAmount(s.Terminal.DebitAmount), s.Terminal.CreditCount, wire.FormatAmount(s.Terminal.CreditAmount))
+	}
+	if d := r.Download; d != nil {
+		fmt.Fprintf(w, "  %-16s %s\n", "CA keys", strings.Join(d.CAPKs, ", "))
+		fmt.Fprintf(w, "  %-16s %s\n", "chip apps", strings.Join(d.AIDs, ", "))
+		for _, name := range slices.Sorted(maps.Keys(d.Params)) {
+			fmt.Fprintf(w, "  %-16s %s\n", name, d.Params[name])
+		}
+		fmt.Fprintf(w, "  %-16s %d cards\n", "blacklist", d.Blacklist)
 	}
 	if r.ReversalPending {
 		fmt.Fprintf(w, "  %-16s yes: it goes out before the next transaction\n", "reversal pending")
