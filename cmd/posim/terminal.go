@@ -388,7 +388,7 @@ func newTerminalStateCmd(f *terminalFlags) *cobra.Command {
 			out := cmd.OutOrStdout()
 			if f.json {
 				view := map[string]any{"stan": st.STAN, "batch": st.Batch, "signed_on": st.SignedOn, "log": len(st.Log),
-					"pending_reversal": nil, "tc_pending": len(st.TCPending)}
+					"pending_reversal": nil, "tc_pending": len(st.TCPending), "params": st.Params, "blacklist": len(st.Blacklist)}
 				if p := st.Pending; p != nil {
 					view["pending_reversal"] = map[string]any{"mti": p.Request.MTI, "stan": p.Request.STAN, "amount": wire.FormatAmount(p.Request.Amount),
 						"pan": wire.MaskPAN(p.Request.PAN), "reason": p.Reason}
