@@ -133,6 +133,9 @@ func (a *Acquirer) record(r Recorder, dir string, c *Conn, m *iso8583.Message, f
 	if tf, ok := c.codec.Framer.(wire.TPDUFramer); ok {
 		tf.Reply = dir == "response"
 		prefix = tf.Prefix()
+		if tp, hd, seen := tf.Echo.Last(); seen && dir == "request" {
+			prefix = append(tp[:], hd[:]...) // the request's own, as it came
+		}
 	}
 	if err := r.Message(dir, c.id, prefix, m, frame); err != nil && c.recordFailed.CompareAndSwap(false, true) {
 		a.journal.Append(Entry{Time: a.Now(), Kind: KindFault, Conn: c.id, Detail: "recording failed: " + err.Error()})
@@ -491,10 +494,23 @@ func (c *Conn) ID() string { return c.id }
 // RemoteAddr is the terminal's address.
 func (c *Conn) RemoteAddr() string { return c.raw.RemoteAddr().String() }
 
+// codecFor is the connection's codec for t: with the processing request
+// t asks the terminal for in the header of its frame (cup).
+func (c *Conn) codecFor(t *wire.Txn) *wire.Codec {
+	tf, ok := c.codec.Framer.(wire.TPDUFramer)
+	if !ok || t.HostRequest == 0 {
+		return c.codec
+	}
+	codec := *c.codec
+	tf.Request = t.HostRequest
+	codec.Framer = tf
+	return &codec
+}
+
 // Send encodes t and writes it as one frame, journalling and logging it.
 func (c *Conn) Send(t *wire.Txn) error {
 	if fp := c.a.compiled; fp != nil {
-		frame, err := c.codec.FrameCompiled(fp, t)
+		frame, err := c.codecFor(t).FrameCompiled(fp, t)
 		if err != nil {
 			c.a.journal.Append(Entry{Time: c.a.Now(), Kind: KindFault, Conn: c.id, MTI: t.MTI, STAN: t.STAN, Detail: "send failed: " + err.Error()})
 			return fmt.Errorf("sending %s: %w", t.MTI, err)
@@ -505,7 +521,12 @@ func (c *Conn) Send(t *wire.Txn) error {
 	if err != nil {
 		return fmt.Errorf("encoding %s: %w", t.MTI, err)
 	}
-	return c.SendMessage(t, m)
+	frame, err := c.codecFor(t).Frame(m)
+	if err != nil {
+		c.a.journal.Append(Entry{Time: c.a.Now(), Kind: KindFault, Conn: c.id, MTI: t.MTI, STAN: t.STAN, Detail: "send failed: " + err.Error()})
+		return fmt.Errorf("sending %s: %w", t.MTI, err)
+	}
+	return c.sendFrame(t, m, frame)
 }
 
 // SendMessage writes an already encoded message; t describes it for the

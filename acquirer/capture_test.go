@@ -36,7 +36,8 @@ func TestAcquirer_AnswersACapturedSignOn(t *testing.T) {
 
 	hdr, answer := readFrame(t, c)
 	require.Equal(t, "6000000601", hex.EncodeToString(answer[:5]), "the TPDU's NIIs swapped")
-	require.Equal(t, "603200324017", hex.EncodeToString(answer[5:11]), "the same header")
+	require.Equal(t, "603201324017", hex.EncodeToString(answer[5:11]),
+		"the same header, its processing request 1: a terminal that has not downloaded is asked to")
 	codec := wire.NewCodec(wire.CUP)
 	codec.Framer = framer
 	m, err := codec.ReadMessage(bytes.NewReader(append(hdr[:], answer...)))

@@ -376,6 +376,9 @@ func (e *Engine) network(req *wire.Txn, now time.Time) Decision {
 				t.Batch = req.Batch
 			}
 			resp.Batch = t.Batch
+			if e.tmk != "" && !t.Downloaded {
+				resp.HostRequest = wire.HostRequestParams // download before transacting
+			}
 		}
 	case wire.OpSignOff:
 		if t != nil {
@@ -383,6 +386,9 @@ func (e *Engine) network(req *wire.Txn, now time.Time) Decision {
 		}
 		delete(e.keys, req.TID)
 	case wire.OpDownload, wire.OpStatusUpload:
+		if t != nil && req.NetworkCode == NetBlacklistEnd {
+			t.Downloaded = true
+		}
 		why, rc := e.downloads(req, resp)
 		resp.ResponseCode = rc
 		return Decision{Response: resp, Why: string(req.Op) + " " + req.NetworkCode + ": " + why}

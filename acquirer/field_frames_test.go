@@ -79,7 +79,11 @@ func TestAcquirer_AnswersEveryFieldRequest(t *testing.T) {
 			require.NoError(t, conn.SetReadDeadline(time.Now().Add(20*time.Second)))
 			answer, err := wire.Binary2{}.ReadFrame(conn)
 			require.NoError(t, err, "%s (%s): no answer", r.Source, r.Kind)
-			want := hex.EncodeToString(tpdu[:1]) + hex.EncodeToString(tpdu[3:5]) + hex.EncodeToString(tpdu[1:3]) + hex.EncodeToString(header)
+			echoed := append([]byte{}, header...)
+			if req.Op == wire.OpSignOn {
+				echoed[2] = echoed[2]&0xF0 | wire.HostRequestParams // a terminal that has not downloaded is asked to
+			}
+			want := hex.EncodeToString(tpdu[:1]) + hex.EncodeToString(tpdu[3:5]) + hex.EncodeToString(tpdu[1:3]) + hex.EncodeToString(echoed)
 			require.Equal(t, strings.ToUpper(want), strings.ToUpper(hex.EncodeToString(answer[:11])), "TPDU swapped, header echoed")
 			am, err := wire.NewCodec(wire.CUP).Unpack(answer[11:])
 			require.NoError(t, err, "%s: the answer reads", r.Source)

@@ -162,6 +162,9 @@ type TerminalState struct {
 	// reported at its first sign-on, one more after each settlement. A
 	// sign-on answer hands it to the terminal (cup 60.2).
 	Batch string `json:"batch,omitempty"`
+	// Downloaded: the terminal has run a whole download (its blacklist
+	// ended, 0800 391); until then its sign-on answers ask it to (cup).
+	Downloaded bool `json:"downloaded,omitempty"`
 }
 
 // Settlement is the outcome of closing one terminal batch.

@@ -80,8 +80,9 @@ type TerminalSetup struct {
 	Retransmit int `yaml:"retransmit" json:"retransmit,omitempty"`
 	// SkipTCUpload settles without uploading chip certificates (a fault).
 	SkipTCUpload bool `yaml:"skip_tc_upload" json:"skip_tc_upload,omitempty"`
-	// ChipDownload (cup) downloads the chip CA keys and parameters after
-	// the first sign-on; off by default so that STANs stay as written.
+	// ChipDownload (cup) runs the downloads a sign-on's answer asks for
+	// (chip keys and parameters, terminal parameters, blacklist); off by
+	// default so that STANs stay as written.
 	ChipDownload bool `yaml:"chip_download" json:"chip_download,omitempty"`
 	// Write makes a slow or fragmenting link: each frame leaves in chunks.
 	Write *WriteSetup `yaml:"write" json:"write,omitempty"`

@@ -258,3 +258,26 @@ func TestDownload_RefusedWhenTheHostHasNothing(t *testing.T) {
 		require.Equal(t, "40", d.Response.ResponseCode, code)
 	}
 }
+
+// A cup terminal downloads when its sign-on answer asks it to (the header's
+// processing request), not because its own state is empty: once the host
+// has seen it download, the same terminal with an empty state signs on
+// without a download.
+func TestDownload_OnlyWhenTheHostAsks(t *testing.T) {
+	t.Parallel()
+	a := startAcquirer(t, acquirer.WithProfile(wire.CUP))
+	cup := func(c *terminal.Config) { c.Profile, c.AutoSignOn, c.ChipDownload = wire.CUP, true, true }
+	first := newTerminal(t, a.Addr(), t.TempDir(), patient, cup)
+	res, err := first.SignOn(t.Context())
+	require.NoError(t, err)
+	require.NotNil(t, res.Download, "the host asked: downloaded")
+	require.Equal(t, 4, res.Download.Blacklist)
+	require.NoError(t, first.Close())
+
+	tid := first.Config().TID
+	fresh := newTerminal(t, a.Addr(), t.TempDir(), patient, cup, func(c *terminal.Config) { c.TID = tid })
+	res, err = fresh.SignOn(t.Context())
+	require.NoError(t, err)
+	require.Nil(t, res.Download, "the host did not ask: no download, although the state is empty")
+	require.Empty(t, fresh.State().CAPKs)
+}

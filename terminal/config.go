@@ -54,8 +54,9 @@ type Config struct {
 	// the host without proof the card accepted).
 	SkipTCUpload bool `yaml:"skip_tc_upload"`
 	// ChipDownload makes a terminal of a dialect with working keys (cup)
-	// download the chip CA public keys and application parameters right
-	// after a sign-on, when its state holds none yet.
+	// run its downloads (chip CA public keys and parameters, terminal
+	// parameters, blacklist: Download) right after a sign-on whose answer
+	// asks for them (the header's processing request), as CUP terminals do.
 	ChipDownload bool `yaml:"chip_download"`
 	// Dump, when set, receives every message sent and received field by
 	// field (card data masked).

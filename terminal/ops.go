@@ -288,7 +288,7 @@ func (t *Terminal) networkLocked(ctx context.Context, op wire.Op, code string, r
 	if resp.ResponseCode != "00" {
 		return res.finish(Declined, resp.ResponseCode, nil)
 	}
-	if op == wire.OpSignOn && t.keyed() && t.cfg.ChipDownload && len(t.state.CAPKs) == 0 {
+	if op == wire.OpSignOn && t.keyed() && t.cfg.ChipDownload && t.hostAsksToDownload() {
 		// a failed download does not undo the sign-on: the next one
 		// tries again
 		dres := t.newResult(string(wire.OpDownload))
@@ -298,6 +298,21 @@ func (t *Terminal) networkLocked(ctx context.Context, op wire.Op, code string, r
 		res.Download = dres.Download
 	}
 	return res.finish(Approved, "00", nil)
+}
+
+// hostAsksToDownload reports whether the last answer's header asks the
+// terminal to download (cup: its processing request is a parameter, CA key
+// or chip parameter download).
+func (t *Terminal) hostAsksToDownload() bool {
+	_, hd, ok := t.echo.Last()
+	if !ok {
+		return false
+	}
+	switch wire.HostRequestOf(hd[:]) {
+	case wire.HostRequestParams, wire.HostRequestCAPK, wire.HostRequestICParams:
+		return true
+	}
+	return false
 }
 
 // SignOn signs the terminal on (0800, DE70 001).

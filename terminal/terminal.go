@@ -35,6 +35,11 @@ type Terminal struct {
 	lateMu sync.Mutex
 	late   []LateResponse
 
+	// echo is what the last frame read carried before its body (cup: the
+	// TPDU and the header, whose processing request says what the host
+	// asks of the terminal); nil without TPDU framing
+	echo *wire.TPDUEcho
+
 	keyMu sync.Mutex
 	mac   *wire.MACKey // working MAC key (cup), nil before sign-on
 	pin   *wire.PINKey // working PIN key (cup)
@@ -100,6 +105,10 @@ func New(cfg Config) (*Terminal, error) {
 	t := &Terminal{cfg: cfg, codec: wire.NewCodec(cfg.Profile), pinKey: key, dir: stateDir{dir: cfg.StateDir}, log: cfg.Logger}
 	if cfg.Framer != nil {
 		t.codec.Framer = cfg.Framer
+	}
+	if tf, ok := t.codec.Framer.(wire.TPDUFramer); ok {
+		tf.Echo = wire.NewTPDUEcho()
+		t.codec.Framer, t.echo = tf, tf.Echo
 	}
 	t.codec.MACKeyFor = func(string) *wire.MACKey { return t.macKey() }
 	if err := t.dir.open(); err != nil {

@@ -18,7 +18,7 @@ const (
 
 // How a host compares a frame's header with the one it expects.
 const (
-	HeaderMatchVersion = "version" // all but the software sub-version (the default)
+	HeaderMatchVersion = "version" // application type and version only (the default)
 	HeaderMatchExact   = "exact"   // byte for byte
 )
 
@@ -68,15 +68,41 @@ type TPDUFramer struct {
 	// Reply swaps destination and source NII when writing (the host side).
 	Reply bool
 	// ExactHeader makes a frame's header match only byte for byte; by
-	// default a header that differs only in the software sub-version (its
-	// last three bytes) matches, as field hosts accept a terminal upgraded
-	// within one version.
+	// default a header that differs only in the terminal status, the
+	// processing request (the third byte) or the software sub-version (the
+	// last three) matches, as field hosts accept a terminal upgraded within
+	// one version and terminals read the host's requests there.
 	ExactHeader bool
 	// Echo, when set, remembers the TPDU and header of the frames read, and
 	// a replying framer answers with that TPDU, destination and source
 	// swapped, and that header, as field hosts do. Give each connection its
 	// own (NewTPDUEcho).
 	Echo *TPDUEcho
+	// Request, when not zero, is the processing request a replying framer
+	// writes in the low nibble of the header's third byte: what a CUP host
+	// asks the terminal to do next (wire.HostRequest*).
+	Request byte
+}
+
+// Processing requests a CUP host writes in its answer's header (the low
+// nibble of the third byte) [assumed: the values as public terminal code
+// reads them; posim's host sends HostRequestParams after a sign-on until the
+// terminal has downloaded, and posim's terminal downloads on any of them].
+const (
+	HostRequestNone     byte = 0 // nothing to do
+	HostRequestParams   byte = 1 // download the terminal parameters
+	HostRequestStatus   byte = 2 // upload the terminal's status
+	HostRequestSignOn   byte = 3 // sign on again
+	HostRequestCAPK     byte = 4 // update the chip CA public keys
+	HostRequestICParams byte = 5 // download the chip parameters
+)
+
+// HostRequestOf is the processing request a header carries.
+func HostRequestOf(header []byte) byte {
+	if len(header) < 3 {
+		return HostRequestNone
+	}
+	return header[2] & 0x0F
 }
 
 // TPDUEcho is what a connection's last frame carried: the TPDU and header
@@ -101,10 +127,17 @@ func (e *TPDUEcho) set(tp, hd []byte) {
 }
 
 func (e *TPDUEcho) get() (tp [5]byte, hd [6]byte, ok bool) {
+	if e == nil {
+		return tp, hd, false
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.tpdu, e.header, e.seen
 }
+
+// Last returns the TPDU and header of the last frame read; ok is false
+// before the first.
+func (e *TPDUEcho) Last() (tpdu [5]byte, header [6]byte, ok bool) { return e.get() }
 
 // DefaultTPDU and DefaultHeader are the documented test defaults: TPDU 60
 // 0003 0000 (to NII 0003 from 0000) and header 60 31 00 31 07 30.
@@ -191,17 +224,21 @@ func (f TPDUFramer) ForHost() Framer {
 }
 
 // out returns the TPDU and header written before a body: the framer's
-// own, or those of the last frame read when it echoes; a replying framer
-// swaps destination and source.
+// own; a replying framer's are those of the last frame read when it echoes,
+// destination and source swapped, with its processing request.
 func (f TPDUFramer) out() ([5]byte, [6]byte) {
 	t, h := f.TPDU, f.Header
+	if !f.Reply {
+		return t, h
+	}
 	if f.Echo != nil {
 		if et, eh, ok := f.Echo.get(); ok {
 			t, h = et, eh
 		}
 	}
-	if f.Reply {
-		t[1], t[2], t[3], t[4] = t[3], t[4], t[1], t[2]
+	t[1], t[2], t[3], t[4] = t[3], t[4], t[1], t[2]
+	if f.Request != 0 {
+		h[2] = h[2]&0xF0 | f.Request&0x0F
 	}
 	return t, h
 }
@@ -271,7 +308,10 @@ func (f TPDUFramer) want() ([5]byte, [6]byte) {
 
 func (f TPDUFramer) matches(tp, hd []byte) bool {
 	t, h := f.want()
-	compared := 3 // application type, version, terminal status: not the software sub-version
+	// the application type and the version: not the terminal status and
+	// processing request (an answer's asks the terminal for something), nor
+	// the software sub-version
+	compared := 2
 	if f.ExactHeader {
 		compared = 6
 	}

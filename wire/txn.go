@@ -225,7 +225,10 @@ type Txn struct {
 	Batch        string `json:",omitempty"` // batch number (iso87: DE60)
 	// DE60 is a cup request's DE60 as it arrived (60.1 type, 60.2 batch,
 	// 60.3 network code and whatever follows), which its answer echoes.
-	DE60        string    `json:",omitempty"`
+	DE60 string `json:",omitempty"`
+	// HostRequest is what a cup host's answer asks the terminal to do next,
+	// written in its header (HostRequest*): not a field of the body.
+	HostRequest byte      `json:",omitempty"`
 	NetworkCode string    `json:",omitempty"` // DE70
 	Totals      *Totals   `json:",omitempty"`
 	Original    *Original `json:",omitempty"` // DE90 and friends

@@ -77,7 +77,7 @@ Exit codes: 0 approved, 1 usage error, 2 invalid input,
 	pf.StringVar(&f.mac, "mac", wire.MACCUP, "cup: MAC algorithm, cup or x9.19")
 	pf.StringVar(&f.keySet, "key-set", wire.KeysDouble, "cup: working key set asked for at sign-on: 001 (single-length), 003 (double-length, the default) or 004 (with a track key)")
 	pf.BoolVar(&f.autoSignOn, "auto-signon", true, "cup: sign on first when the terminal is not signed on")
-	pf.BoolVar(&f.chipDownload, "chip-download", true, "cup: after a sign-on, download the chip CA keys and parameters, the terminal parameters and the blacklist when the state has none")
+	pf.BoolVar(&f.chipDownload, "chip-download", true, "cup: after a sign-on whose answer asks for it (the header's processing request), download the chip CA keys and parameters, the terminal parameters and the blacklist")
 	f.specFlags.add(pf)
 	f.tls.add(pf)
 
