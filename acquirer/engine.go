@@ -235,7 +235,17 @@ func (e *Engine) Decide(req *wire.Txn, now time.Time) Decision {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	wait := e.logChange(Change{Kind: ChangeDecide, At: now, Req: req})
+	op := req.Op
+	if op == wire.OpOfflineSale {
+		// booked as the advice it is (money rule of an offline advice)
+		cp := *req
+		cp.Op = wire.OpAdvice
+		req = &cp
+	}
 	d := e.decide(req, now)
+	if d.Response != nil && op == wire.OpOfflineSale {
+		d.Response.Op = op // answered as what it was (cup 60.1 30)
+	}
 	e.completeAnswer(d.Response, now)
 	d.durable = wait
 	if d.rec != nil {

@@ -125,7 +125,7 @@ func pcFor(op wire.Op) (mti, pc string) {
 		return "0200", wire.PCVoid
 	case wire.OpRefund:
 		return "0220", wire.PCRefund
-	case wire.OpAdvice:
+	case wire.OpAdvice, wire.OpOfflineSale:
 		return "0220", wire.PCPurchase
 	case wire.OpPreAuthVoid:
 		return "0100", wire.PCVoid
@@ -176,8 +176,11 @@ func (m *ledgerModel) referring(t *rapid.T, op wire.Op) *wire.Txn {
 func (m *ledgerModel) Sale(t *rapid.T)    { m.decide(t, m.request(t, wire.OpSale)) }
 func (m *ledgerModel) PreAuth(t *rapid.T) { m.decide(t, m.request(t, wire.OpPreAuth)) }
 func (m *ledgerModel) Advice(t *rapid.T)  { m.decide(t, m.request(t, wire.OpAdvice)) }
-func (m *ledgerModel) Void(t *rapid.T)    { m.decide(t, m.referring(t, wire.OpVoid)) }
-func (m *ledgerModel) Refund(t *rapid.T)  { m.decide(t, m.referring(t, wire.OpRefund)) }
+
+// OfflineSale is a cup offline sale's advice (60.1 30): booked as an advice.
+func (m *ledgerModel) OfflineSale(t *rapid.T) { m.decide(t, m.request(t, wire.OpOfflineSale)) }
+func (m *ledgerModel) Void(t *rapid.T)        { m.decide(t, m.referring(t, wire.OpVoid)) }
+func (m *ledgerModel) Refund(t *rapid.T)      { m.decide(t, m.referring(t, wire.OpRefund)) }
 func (m *ledgerModel) Completion(t *rapid.T) {
 	m.decide(t, m.referring(t, wire.OpCompletion))
 }

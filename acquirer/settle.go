@@ -204,7 +204,10 @@ func (e *Engine) trailer(req *wire.Txn, now time.Time) Decision {
 			disc = append(disc, Discrepancy{Kind: HostOnly, STAN: r.STAN(), RRN: r.RRN(), PAN: r.MaskedPAN(), HostAmount: amount})
 		}
 	}
-	s := Settlement{TID: req.TID, Batch: req.Batch, Time: now, Balanced: host == terminal, Terminal: terminal, Host: host, Uploaded: len(items), Discrepancies: disc}
+	// balanced only when the figures agree and no transaction is one side's
+	// alone (a cup trailer carries a count, not the foreign totals)
+	s := Settlement{TID: req.TID, Batch: req.Batch, Time: now, Balanced: host == terminal && len(disc) == 0, Terminal: terminal, Host: host,
+		Uploaded: len(items), Discrepancies: disc}
 	e.close(req.TID, s)
 	resp := req.Response("00")
 	resp.Totals = &host

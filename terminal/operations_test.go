@@ -51,6 +51,7 @@ func TestOperations_EveryRowIsComplete(t *testing.T) {
 		wire.OpPreAuthVoid:    {{terminal.ArgRRN, terminal.ArgAuthCode}},
 		wire.OpCompletionVoid: {{terminal.ArgRRN}},
 		wire.OpRefund:         {{terminal.ArgAmount}, {terminal.ArgRRN}},
+		wire.OpOfflineSale:    {{terminal.ArgAmount}},
 	}
 	for _, o := range ops {
 		require.Equal(t, needs[o.Op], o.Needs, o.Name())

@@ -44,6 +44,41 @@ func (t *Terminal) Balance(ctx context.Context, r Request) (*Result, error) {
 	return res, err
 }
 
+// OfflineSale records a sale the terminal approved offline (its floor
+// limit, a phone authorisation) and sends it as an advice (0220; cup 60.1
+// 30, 离线结算). The sale is in the batch from the start: an advice the host
+// never answers is retransmitted (0221, R11), never reversed, and the sale
+// stays for the settlement, where a host that never got it finds it only
+// in the terminal's batch upload.
+func (t *Terminal) OfflineSale(ctx context.Context, r Request) (*Result, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	res := t.newResult(string(wire.OpOfflineSale))
+	if err := t.ensureSignedOn(ctx, res); err != nil {
+		return res, err
+	}
+	req := t.base(wire.OpOfflineSale)
+	r.identify(req)
+	req.Amount, req.HasAmount = r.Amount, true
+	req.Currency, req.Condition = t.cfg.Currency, wire.CondNormal
+	if _, err := t.card(req, r, false); err != nil {
+		return res, res.finish(Refused, "", fmt.Errorf("%w: %v", ErrInvalidRequest, err))
+	}
+	req.PINBlock = nil // approved offline: no PIN went to the host
+	if err := t.prepare(req); err != nil {
+		return res, res.finish(Refused, "", fmt.Errorf("%w: %v", ErrInvalidRequest, err))
+	}
+	f := r.faults()
+	f.offline = true
+	resp, err := t.online(ctx, req, res, f, nil)
+	// the slip is the offline approval's, whatever became of the advice
+	approved := *res
+	approved.Outcome, approved.ResponseCode = Approved, "00"
+	t.receipt(&approved, req, resp)
+	res.Receipt = approved.Receipt
+	return res, err
+}
+
 // ErrInvalidRequest: the operation's input is wrong (unknown card, missing
 // RRN ...); nothing was sent.
 var ErrInvalidRequest = errors.New("invalid request")

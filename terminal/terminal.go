@@ -489,6 +489,11 @@ type faults struct {
 	powerCut        string
 	closeBeforeRead bool
 	badMAC          bool
+	// offline: the transaction was approved offline, so it is logged
+	// before its advice leaves and stays logged whatever becomes of the
+	// advice (its settlement counts it; a host that never got it finds it
+	// in the batch upload as the terminal's alone).
+	offline bool
 	// complete, when set, finishes an approval at the terminal (the
 	// chip's second GENERATE AC); an error makes the terminal reverse at
 	// once with reason 06 and end ChipDeclined.
@@ -553,6 +558,9 @@ func (t *Terminal) online(ctx context.Context, req *wire.Txn, res *Result, f fau
 	}
 	if req.HasAmount {
 		res.Amount = wire.FormatAmount(req.Amount)
+	}
+	if f.offline {
+		t.logApproved(req, &wire.Txn{})
 	}
 	if req.Op.Reversible() {
 		// R2: the record exists before a single byte leaves

@@ -32,6 +32,7 @@ const (
 	cupCompVoid   = "21"
 	cupAdvice     = "24"
 	cupRefund     = "25"
+	cupOffline    = "30" // offline sale settlement (离线结算)
 	cupNetwork    = "00"
 )
 
@@ -82,6 +83,7 @@ var cupTable = []cupRow{
 	{op: OpCompletionVoid, mti: "0200", pc: "200000", cond: "06", typ: cupCompVoid},
 	{op: OpAdvice, mti: "0220", pc: "000000", cond: "06", typ: cupAdvice},
 	{op: OpRefund, mti: "0220", pc: "200000", cond: "00", typ: cupRefund},
+	{op: OpOfflineSale, mti: "0220", pc: "000000", cond: "00", typ: cupOffline},
 	{op: OpSignOn, mti: "0800", typ: cupNetwork, net: NetSignOn, ownNet: true, nets: []string{KeysSingle, KeysDouble, KeysTrack, ""}},
 	// parameters, CA keys, blacklist (60.3 370 ... 391)
 	{op: OpDownload, mti: "0800", typ: cupNetwork, ownNet: true},
@@ -247,7 +249,8 @@ func cupDE48(t *Txn) string {
 		}
 		return b.String()
 	case t.Op == OpSettleTrailer && t.Totals != nil && !t.IsResponse():
-		return fmt.Sprintf("%04d", t.Totals.DebitCount+t.Totals.CreditCount)
+		tt := t.Totals // every transaction uploaded: domestic and foreign cards
+		return fmt.Sprintf("%04d", tt.DebitCount+tt.CreditCount+tt.ForeignDebitCount+tt.ForeignCreditCount)
 	}
 	return ""
 }

@@ -77,6 +77,8 @@ var table87 = []row87{
 	{op: OpBalance, mti: "0200", pc: PCBalance},
 	{op: OpRefund, mti: "0220", pc: PCRefund},
 	{op: OpAdvice, mti: "0220", pc: PCPurchase},
+	// sent as the advice it is, and read back as one
+	{op: OpOfflineSale, mti: "0220", pc: PCPurchase},
 	{op: OpScriptAdvice, mti: "0620", any: true},
 	{op: OpTCUpload, mti: "0320", pc: PCPurchase, any: true, icc: true},
 	{op: OpBatchUpload, mti: "0320", any: true},

@@ -28,6 +28,10 @@ const (
 	OpRefund         Op = "refund"
 	OpBalance        Op = "balance"
 	OpAdvice         Op = "advice"
+	// OpOfflineSale is a sale the terminal approved offline, sent after
+	// the fact as an advice (离线结算: cup 0220 with 60.1 30): the host
+	// books it as it books any advice, and cannot decline it.
+	OpOfflineSale Op = "offline_sale"
 	OpReversal       Op = "reversal"
 	OpReversalAdvice Op = "reversal_advice"
 	OpSignOn         Op = "signon"
@@ -54,7 +58,7 @@ const (
 
 // allOps lists every operation but OpUnknown, in the order above.
 var allOps = []Op{OpSale, OpPreAuth, OpCompletion, OpVoid, OpPreAuthVoid, OpCompletionVoid, OpRefund, OpBalance,
-	OpAdvice, OpReversal, OpReversalAdvice, OpSignOn, OpSignOff, OpEcho, OpSettle, OpSettleTrailer, OpBatchUpload,
+	OpAdvice, OpOfflineSale, OpReversal, OpReversalAdvice, OpSignOn, OpSignOff, OpEcho, OpSettle, OpSettleTrailer, OpBatchUpload,
 	OpTCUpload, OpScriptAdvice, OpDownload, OpStatusUpload}
 
 // Ops lists every operation a terminal and an acquirer exchange.
@@ -94,7 +98,7 @@ func (o Op) Reversible() bool {
 // Financial reports whether the operation moves money or a hold.
 func (o Op) Financial() bool {
 	switch o {
-	case OpSale, OpPreAuth, OpCompletion, OpVoid, OpRefund, OpAdvice, OpPreAuthVoid, OpCompletionVoid:
+	case OpSale, OpPreAuth, OpCompletion, OpVoid, OpRefund, OpAdvice, OpOfflineSale, OpPreAuthVoid, OpCompletionVoid:
 		return true
 	}
 	return false
@@ -172,7 +176,7 @@ func Foreign(pan string) bool { return CardOrganisation(pan) != "CUP" && CardOrg
 // transactions, which count nowhere.
 func (o Op) Settles() int {
 	switch o {
-	case OpSale, OpCompletion, OpAdvice:
+	case OpSale, OpCompletion, OpAdvice, OpOfflineSale:
 		return 1
 	case OpRefund:
 		return -1
