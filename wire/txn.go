@@ -31,7 +31,7 @@ const (
 	// OpOfflineSale is a sale the terminal approved offline, sent after
 	// the fact as an advice (离线结算: cup 0220 with 60.1 30): the host
 	// books it as it books any advice, and cannot decline it.
-	OpOfflineSale Op = "offline_sale"
+	OpOfflineSale    Op = "offline_sale"
 	OpReversal       Op = "reversal"
 	OpReversalAdvice Op = "reversal_advice"
 	OpSignOn         Op = "signon"
