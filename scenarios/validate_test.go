@@ -483,6 +483,8 @@ func TestParse_AcceptsEveryStepKind(t *testing.T) {
 			Step{Op: "completion_void", Args: OpArgs{RRN: "123456789012", Amount: "30.00"}}},
 		{"a refund of an earlier sale", []string{sale, `  - refund: {amount: "0.50", rrn_of: 1}`},
 			Step{Op: "refund", Args: OpArgs{Amount: "0.50", RRNOf: 1}}},
+		{"an offline sale", []string{`  - offline_sale: {amount: "8.80", card: visa-approve}`},
+			Step{Op: "offline_sale", Args: OpArgs{Amount: "8.80", Card: "visa-approve"}}},
 		{"a balance inquiry of the default card", []string{"  - balance:"}, Step{Op: "balance"}},
 		{"a balance inquiry of a card", []string{"  - balance: {card: visa-approve}"}, Step{Op: "balance", Args: OpArgs{Card: "visa-approve"}}},
 		{"the pending reversal", []string{"  - reversal:"}, Step{Op: "reversal"}},
