@@ -11,7 +11,7 @@ import (
 )
 
 // CUP is the China UnionPay POS terminal dialect: TPDU and header framing,
-// BCD fields, a primary bitmap only, DE60 sub-fields (transaction type,
+// BCD fields, a primary bitmap (a secondary one read, never sent), DE60 sub-fields (transaction type,
 // batch, network management code), reversal by resending a copy of the
 // original with the reason in DE39, settlement totals in DE48 and batch
 // upload in 0320.

@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"fmt"
 	"maps"
 
 	"github.com/moov-io/iso8583"
@@ -10,7 +11,8 @@ import (
 )
 
 // SpecCUP is the China UnionPay POS terminal field spec: MTI in BCD, a
-// binary primary bitmap only, numeric fields in BCD (LLVAR length one BCD
+// binary bitmap (a secondary one read when a peer sends fields 65-128,
+// never sent by posim), numeric fields in BCD (LLVAR length one BCD
 // byte, LLLVAR two, counting digits), alphanumeric fields in ASCII, PIN
 // block and MAC as 8 binary bytes.
 //
@@ -27,7 +29,7 @@ var SpecCUP = buildSpecCUP()
 func buildSpecCUP() *iso8583.MessageSpec {
 	fields := map[int]field.Field{
 		0:  cupN("Message Type Indicator", 4),
-		1:  field.NewBitmap(&field.Spec{Length: 8, Description: "Bitmap", Enc: encoding.Binary, Pref: prefix.Binary.Fixed, DisableAutoExpand: true}),
+		1:  field.NewBitmap(&field.Spec{Length: 8, Description: "Bitmap", Enc: encoding.Binary, Pref: prefix.Binary.Fixed}),
 		2:  cupNvar("Primary Account Number", 19, prefix.BCD.LL),
 		3:  cupN("Processing Code", 6),
 		4:  cupN("Amount, Transaction", 12),
@@ -62,6 +64,7 @@ func buildSpecCUP() *iso8583.MessageSpec {
 		64: cupBin("Message Authentication Code", 8),
 	}
 	maps.Copy(fields, unusedFieldsCUP())
+	maps.Copy(fields, secondaryFieldsCUP())
 	return &iso8583.MessageSpec{Name: "China UnionPay POS (posim cup)", Fields: fields}
 }
 
@@ -125,6 +128,51 @@ func unusedFieldsCUP() map[int]field.Field {
 		58: cupAns("Reserved National", 999, prefix.BCD.LLL),
 		59: cupAns("Reserved National (QR and receipt data)", 999, prefix.BCD.LLL),
 	}
+}
+
+// secondaryFieldsCUP are fields 65-128 in their ISO 8583:1987 formats,
+// written the cup way. CUP terminals and hosts do not use them and posim
+// never sends them, but a peer that does (bit 1 of the primary bitmap set,
+// a second 8-byte bitmap following) is read, not refused.
+func secondaryFieldsCUP() map[int]field.Field {
+	fields := map[int]field.Field{
+		65:  cupBin("Bitmap, Extended", 1),
+		90:  cupN("Original Data Elements", 42),
+		91:  cupAn("File Update Code", 1),
+		92:  cupAn("File Security Code", 2),
+		93:  cupAn("Response Indicator", 5),
+		94:  cupAn("Service Indicator", 7),
+		95:  cupAn("Replacement Amounts", 42),
+		96:  cupBin("Message Security Code", 8),
+		97:  cupAnsFixed("Amount, Net Settlement (x+n16)", 17),
+		98:  cupAnsFixed("Payee", 25),
+		99:  cupNvar("Settlement Institution Identification Code", 11, prefix.BCD.LL),
+		100: cupNvar("Receiving Institution Identification Code", 11, prefix.BCD.LL),
+		101: cupAns("File Name", 17, prefix.BCD.LL),
+		102: cupAns("Account Identification 1", 28, prefix.BCD.LL),
+		103: cupAns("Account Identification 2", 28, prefix.BCD.LL),
+		104: cupAns("Transaction Description", 100, prefix.BCD.LLL),
+		128: cupBin("Message Authentication Code", 8),
+	}
+	numeric := []struct {
+		from, to, length int
+		desc             string
+	}{
+		{66, 66, 1, "Settlement Code"}, {67, 67, 2, "Extended Payment Code"},
+		{68, 68, 3, "Receiving Institution Country Code"}, {69, 69, 3, "Settlement Institution Country Code"},
+		{70, 70, 3, "Network Management Information Code"}, {71, 72, 4, "Message Number"},
+		{73, 73, 6, "Date Action"}, {74, 81, 10, "Count (credits, debits, transfers, inquiries, authorisations)"},
+		{82, 85, 12, "Fee Amount"}, {86, 89, 16, "Amount (credits, debits and their reversals)"},
+	}
+	for _, n := range numeric {
+		for id := n.from; id <= n.to; id++ {
+			fields[id] = cupN(fmt.Sprintf("%s (%d)", n.desc, id), n.length)
+		}
+	}
+	for id := 105; id <= 127; id++ {
+		fields[id] = cupAns(fmt.Sprintf("Reserved (%d)", id), 999, prefix.BCD.LLL)
+	}
+	return fields
 }
 
 // The kinds of cup field: cupN fixed numeric BCD right-aligned, cupNleft

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/moov-io/iso8583"
+
 	"github.com/stretchr/testify/require"
 )
 
@@ -98,8 +100,36 @@ func TestEncode_ExtraFields(t *testing.T) {
 		v, _ = m.GetString(63)
 		require.Equal(t, "001", v, p.Name())
 	}
-	_, err := CUP.Encode(&Txn{Op: OpSale, STAN: "000001", Extra: map[int]string{65: "x"}})
-	require.ErrorContains(t, err, "field 65 is not in the")
+	_, err := CUP.Encode(&Txn{Op: OpSale, STAN: "000001", Extra: map[int]string{129: "x"}})
+	require.ErrorContains(t, err, "field 129 is not in the")
+}
+
+// A cup peer that sends a field of 65-128 sets bit 1 and a second 8-byte
+// bitmap follows (ISO 8583:1987 section 4.1.2): the frame reads, and the
+// field is shown, under both dialects.
+func TestDecode_SecondaryFieldsInEitherDialect(t *testing.T) {
+	for _, p := range []Profile{ISO87, CUP} {
+		m, err := p.Encode(&Txn{Op: OpSale, PAN: "6200000000000005", Amount: 100, HasAmount: true, STAN: "000001",
+			TID: "T1", MID: "M1", Extra: map[int]string{100: "4999", 102: "ACCOUNT-1"}})
+		require.NoError(t, err, p.Name())
+		raw, err := m.Pack()
+		require.NoError(t, err, p.Name())
+		back := iso8583.NewMessage(p.Spec())
+		require.NoError(t, back.Unpack(raw), p.Name())
+		got := map[int]string{}
+		for _, f := range DumpFields(back) {
+			got[f.ID] = f.Value
+		}
+		require.Equal(t, "4999", got[100], p.Name())
+		require.Equal(t, "ACCOUNT-1", got[102], p.Name())
+	}
+	// the primary bitmap's first bit is set and 16 bitmap bytes follow the MTI
+	m, err := CUP.Encode(&Txn{Op: OpSale, STAN: "000001", TID: "T1", MID: "M1", Extra: map[int]string{100: "4999"}})
+	require.NoError(t, err)
+	raw, err := m.Pack()
+	require.NoError(t, err)
+	require.Equal(t, byte(0x80), raw[2]&0x80)
+	require.Equal(t, byte(0x10), raw[2+8+4]&0x10, "bit 100 is the 36th of the secondary bitmap: its fifth byte, 0x10")
 }
 
 // The captured terminal upload's DE60 ends in 60.4 = 6 and 60.5 = 0 (a chip
