@@ -372,6 +372,14 @@ func (e *Engine) network(req *wire.Txn, now time.Time) Decision {
 	t := e.terminal(req.TID, req.MID)
 	switch req.Op {
 	case wire.OpSignOn:
+		if t == nil || t.Status == cards.TerminalDeregistered {
+			// 终端未登记: a terminal the host does not know gets no keys
+			why := "terminal " + req.TID + " not registered"
+			if t != nil {
+				why = "terminal " + req.TID + " deregistered"
+			}
+			return Decision{Response: req.Response("97"), Why: "sign-on refused: " + why}
+		}
 		if e.tmk != "" && req.TID != "" {
 			de62, err := e.issueKeys(req.TID, req.NetworkCode)
 			if err != nil {
@@ -380,15 +388,13 @@ func (e *Engine) network(req *wire.Txn, now time.Time) Decision {
 			resp.Keys = de62
 		}
 		resp.LocalTime, resp.LocalDate = hhmmss(now), mmdd(now)
-		if t != nil {
-			t.SignedOn = true
-			if t.Batch == "" {
-				t.Batch = req.Batch
-			}
-			resp.Batch = t.Batch
-			if e.tmk != "" && !t.Downloaded {
-				resp.HostRequest = wire.HostRequestParams // download before transacting
-			}
+		t.SignedOn = true
+		if t.Batch == "" {
+			t.Batch = req.Batch
+		}
+		resp.Batch = t.Batch
+		if e.tmk != "" && !t.Downloaded {
+			resp.HostRequest = wire.HostRequestParams // download before transacting
 		}
 	case wire.OpSignOff:
 		if t != nil {

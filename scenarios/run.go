@@ -181,6 +181,9 @@ type run struct {
 	term    *terminal.Terminal
 	tcfg    terminal.Config
 	tmpDir  string // the terminal's state, removed at the end; "" when kept
+	// others are the terminals a step's tid: names under a dialect with
+	// working keys (see termFor), by TID
+	others map[string]*terminal.Terminal
 	res     *Result
 	step    atomic.Int64
 	// where the terminal's state stood when the scenario began (a state
@@ -463,6 +466,12 @@ func (r *run) teardown() {
 	if r.term != nil {
 		r.term.Close()
 	}
+	for _, t := range r.others {
+		t.Close()
+		if r.tmpDir != "" {
+			os.RemoveAll(t.Config().StateDir)
+		}
+	}
 	if r.journal != nil {
 		r.journal.OnAppend(nil)
 	}
@@ -541,7 +550,11 @@ func (r *run) do(ctx context.Context, i int, st Step) (StepResult, error) {
 		if rerr != nil {
 			return sr, rerr
 		}
-		res, err = op.Run(r.term, ctx, req)
+		t, terr := r.termFor(&req)
+		if terr != nil {
+			return sr, terr
+		}
+		res, err = op.Run(t, ctx, req)
 		if errors.Is(err, terminal.ErrInvalidRequest) {
 			return sr, err
 		}
@@ -643,6 +656,44 @@ func describeStep(st Step) string {
 		d += " " + a.Status
 	}
 	return d
+}
+
+// termFor returns the terminal a step's request goes out from. Under a
+// dialect with working keys a step's tid: names another terminal, as a
+// shop's second till is: it has its own state, trace numbers and keys,
+// and signs on before it transacts as the scenario's terminal does (a host
+// answers a terminal that has not signed on 77, and a TID's requests are
+// signed with its own MAC key). Elsewhere the tid: only replaces DE41 of
+// the scenario's terminal's request.
+func (r *run) termFor(req *terminal.Request) (*terminal.Terminal, error) {
+	if req.TID == "" || req.TID == r.tcfg.TID || !r.profile.Capabilities().WorkingKeys {
+		return r.term, nil
+	}
+	tid := req.TID
+	req.TID = ""
+	if t := r.others[tid]; t != nil {
+		return t, nil
+	}
+	cfg := r.tcfg
+	cfg.TID = tid
+	if r.opts.StateDir != "" {
+		cfg.StateDir = filepath.Join(r.opts.StateDir, "terminal-"+tid)
+	} else {
+		dir, err := os.MkdirTemp("", "posim-terminal-")
+		if err != nil {
+			return nil, err
+		}
+		cfg.StateDir = dir
+	}
+	t, err := terminal.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("terminal %s: %w", tid, err)
+	}
+	if r.others == nil {
+		r.others = map[string]*terminal.Terminal{}
+	}
+	r.others[tid] = t
+	return t, nil
 }
 
 // request turns step arguments into a terminal request.

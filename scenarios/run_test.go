@@ -160,3 +160,31 @@ expect:
 	require.True(t, res.Passed)
 	require.Equal(t, "clock advanced 1h0m0s", play(t, "steps:\n  - advance: 1h\n", Options{Speed: 1}).Steps[0].Detail)
 }
+
+// Under cup a step's tid: is another terminal of the shop: it signs on
+// with its own keys before its first sale, which is approved with MACs
+// verifying under its own key, and signs on once; a deregistered terminal
+// is refused at its sign-on (97) and sends no sale. Before, the request
+// went out under the scenario terminal's keys and was answered 77.
+func TestRun_StepTIDSignsThatTerminalOnUnderCUP(t *testing.T) {
+	t.Parallel()
+	res := play(t, `
+setup:
+  terminals: [{tid: "GONE0001", status: deregistered}]
+steps:
+  - {sale: {amount: "1.00"}, expect: {outcome: approved}}
+  - {sale: {amount: "2.00", tid: "TILL0002"}, expect: {outcome: approved}}
+  - {sale: {amount: "3.00", tid: "TILL0002"}, expect: {outcome: approved}}
+  - {sale: {amount: "4.00", tid: "GONE0001"}, expect: {outcome: declined, response_code: "97"}}
+expect:
+  received: {"0800": 3, "0200": 3}
+`, Options{Profile: "cup"})
+	requirePass(t, res)
+	signOns := map[string]int{}
+	for _, e := range res.Events {
+		if e.Source == "acquirer" && e.Kind == "decision" && e.MTI == "0800" {
+			signOns[e.Detail]++
+		}
+	}
+	require.Equal(t, map[string]int{"signon": 2, "sign-on refused: terminal GONE0001 deregistered": 1}, signOns)
+}
