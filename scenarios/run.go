@@ -184,8 +184,8 @@ type run struct {
 	// others are the terminals a step's tid: names under a dialect with
 	// working keys (see termFor), by TID
 	others map[string]*terminal.Terminal
-	res     *Result
-	step    atomic.Int64
+	res    *Result
+	step   atomic.Int64
 	// where the terminal's state stood when the scenario began (a state
 	// carried over from an earlier scenario, a sign-on made for it)
 	logAtStart, batchAtStart int
