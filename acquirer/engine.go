@@ -271,7 +271,7 @@ func (e *Engine) decide(req *wire.Txn, now time.Time) Decision {
 	}
 	switch req.Op {
 	case wire.OpSale, wire.OpPreAuth, wire.OpCompletion, wire.OpVoid, wire.OpRefund, wire.OpBalance, wire.OpAdvice,
-		wire.OpPreAuthVoid, wire.OpCompletionVoid:
+		wire.OpPreAuthVoid, wire.OpCompletionVoid, wire.OpAdjust, wire.OpTip:
 		if miss := missing(req); miss != "" {
 			return Decision{Response: req.Response("30"), Why: "format error: " + miss}
 		}
@@ -718,6 +718,8 @@ func (e *Engine) financial(req *wire.Txn, now time.Time) Decision {
 		return e.preAuthVoid(req, rec, now)
 	case wire.OpCompletionVoid:
 		return e.completionVoid(req, rec, now)
+	case wire.OpAdjust, wire.OpTip:
+		return e.adjust(req, rec, now)
 	}
 	// sale, pre-auth, offline advice
 	if !req.HasAmount {
@@ -977,6 +979,92 @@ func (e *Engine) refund(req *wire.Txn, rec *booking, now time.Time) Decision {
 	return d
 }
 
+// adjust books an adjustment (cup 60.1 32, 离线结算调整) or a tip (60.1
+// 34, 小费): an advice that names an offline sale (a tip: a sale or an
+// offline sale) of the terminal's open batch by DE61 (61.2 its trace, 61.1
+// its batch) or by DE37, DE4 the transaction's new amount. The original
+// then has the new amount and its card is debited the difference (an
+// adjustment down: credited), posted against the adjustment, which itself
+// owes nothing (money rule M21). An advice the host cannot apply is
+// refused, never booked: 25 when it finds no such original, 12 when the
+// original is settled, voided, reversed, refunded or another merchant's,
+// 13 when the new amount is zero or, for a tip, not above the sale's.
+func (e *Engine) adjust(req *wire.Txn, rec *booking, now time.Time) Decision {
+	kinds := []wire.Op{wire.OpAdvice} // an offline sale is booked as the advice it is
+	if req.Op == wire.OpTip {
+		kinds = []wire.Op{wire.OpSale, wire.OpAdvice}
+	}
+	orig, why := e.adjusted(req, kinds)
+	switch {
+	case orig == nil:
+		return e.finish(req, rec, "25", why, now)
+	case !req.HasAmount || req.Amount == 0:
+		return e.finish(req, rec, "13", string(req.Op)+" without a new amount", now)
+	case orig.MID() != req.MID:
+		return e.finish(req, rec, "12", "original belongs to merchant "+orig.MID(), now)
+	case orig.closed():
+		return e.finish(req, rec, "12", "original already settled: only the open batch is adjusted", now)
+	case orig.Status() != StatusApproved:
+		return e.finish(req, rec, "12", "original is "+orig.Status(), now)
+	case orig.Refunded+orig.Credited+orig.ChargedBack != 0:
+		return e.finish(req, rec, "12", "original was partly given back ("+wire.FormatAmount(orig.Refunded+orig.Credited+orig.ChargedBack)+")", now)
+	case req.Op == wire.OpTip && req.Amount <= orig.Amount:
+		return e.finish(req, rec, "13", "tip total "+wire.FormatAmount(req.Amount)+" not above the sale's "+wire.FormatAmount(orig.Amount), now)
+	}
+	was := orig.Amount
+	rec.Original = orig.ID
+	rec.pan.set(orig.PAN()) // not booked yet: nothing has read it
+	d := e.finish(req, rec, "00", fmt.Sprintf("%s of record %d: %s to %s", req.Op, orig.ID, wire.FormatAmount(was), wire.FormatAmount(req.Amount)), now)
+	e.setAmount(orig, req.Amount)
+	e.l.more(rec).was = was
+	if a := e.l.accounts[orig.PAN()]; a != nil {
+		e.l.post(now, a, was-req.Amount, string(req.Op), rec)
+	}
+	return d
+}
+
+// adjusted finds the original an adjustment or tip names: by DE37 when it
+// carries one, else the newest record of one of kinds at the terminal with
+// DE61's trace number (and batch, when given).
+func (e *Engine) adjusted(req *wire.Txn, kinds []wire.Op) (*booking, string) {
+	if req.RRN != "" {
+		return e.findOriginal(req, kinds...)
+	}
+	ref := req.OrigRef
+	if ref == nil || strings.Trim(ref.STAN, "0") == "" {
+		return nil, "the " + string(req.Op) + " names no original: no DE61 trace and no RRN (DE37)"
+	}
+	for _, mti := range []string{"0200", "0220"} {
+		for r := range e.l.originals(origKey(req.TID, mti, ref.STAN)) {
+			if !slices.Contains(kinds, r.Op()) || r.Status() == StatusDeclined {
+				continue
+			}
+			if strings.Trim(ref.Batch, "0") != "" && r.Batch() != "" && r.Batch() != ref.Batch {
+				continue
+			}
+			return r, ""
+		}
+	}
+	what := "offline sale"
+	if req.Op == wire.OpTip {
+		what = "sale or offline sale"
+	}
+	return nil, fmt.Sprintf("no %s at terminal %s with trace %s (batch %s)", what, req.TID, ref.STAN, ref.Batch)
+}
+
+// setAmount changes what an original is for (an adjustment or a tip),
+// keeping the limits' running totals in step.
+func (e *Engine) setAmount(r *booking, amount int64) {
+	standing := counted(r) && r.live()
+	if standing {
+		e.l.risk.fall(r.PAN(), r)
+	}
+	r.Amount = amount
+	if standing {
+		e.l.risk.stand(e.l.panKey(r), r)
+	}
+}
+
 func (e *Engine) complete(req *wire.Txn, rec *booking, now time.Time) Decision {
 	orig, code, why := e.standingPreAuth(req)
 	tolerance := e.completionTolerance()
@@ -1122,6 +1210,18 @@ func (e *Engine) undo(orig, rev *booking, now time.Time) {
 			return
 		}
 		post(-orig.Amount, "refund reversal")
+	case wire.OpAdjust, wire.OpTip:
+		// an advice is never reversed (R11), but a host that gets such a
+		// reversal puts the original's amount back while nothing has
+		// happened to it since: not voided, reversed, given back,
+		// adjusted again or settled (else what followed stands)
+		target, was := e.byID(orig.Original), e.l.rareOf(orig).was
+		if target == nil || !target.live() || target.closed() || target.Amount != orig.Amount ||
+			target.Refunded+target.Credited+target.ChargedBack != 0 {
+			return
+		}
+		e.setAmount(target, was)
+		post(orig.Amount-was, string(orig.Op())+" reversal")
 	}
 }
 

@@ -70,6 +70,7 @@ type recordRare struct {
 	anomalies []Anomaly // back-office faults to apply at the cut-over
 	origDE7   string    // an orphan reversal: the DE7 its original must carry
 	script    string    // the issuer script result (DF31, hex) a script advice reported
+	was       int64     // an adjustment or tip: its original's amount before it
 }
 
 // more returns a record's rare facts, making room for them.

@@ -125,7 +125,7 @@ func pcFor(op wire.Op) (mti, pc string) {
 		return "0200", wire.PCVoid
 	case wire.OpRefund:
 		return "0220", wire.PCRefund
-	case wire.OpAdvice, wire.OpOfflineSale:
+	case wire.OpAdvice, wire.OpOfflineSale, wire.OpAdjust, wire.OpTip:
 		return "0220", wire.PCPurchase
 	case wire.OpPreAuthVoid:
 		return "0100", wire.PCVoid
@@ -180,6 +180,37 @@ func (m *ledgerModel) Advice(t *rapid.T)  { m.decide(t, m.request(t, wire.OpAdvi
 // OfflineSale is a cup offline sale's advice (60.1 30): booked as an advice.
 func (m *ledgerModel) OfflineSale(t *rapid.T) { m.decide(t, m.request(t, wire.OpOfflineSale)) }
 func (m *ledgerModel) Void(t *rapid.T)        { m.decide(t, m.referring(t, wire.OpVoid)) }
+
+// Adjust and Tip are cup advices that give an earlier offline sale (a tip:
+// also a sale) a new amount (60.1 32, 34), named by DE61's trace at its
+// terminal or now and then by RRN; now and then one that names nothing,
+// another terminal's, or a new amount of zero, below or above the old.
+func (m *ledgerModel) Adjust(t *rapid.T) { m.decide(t, m.adjusting(t, wire.OpAdjust)) }
+func (m *ledgerModel) Tip(t *rapid.T)    { m.decide(t, m.adjusting(t, wire.OpTip)) }
+
+func (m *ledgerModel) adjusting(t *rapid.T, op wire.Op) *wire.Txn {
+	req := m.request(t, op)
+	var origs []*wire.Txn
+	for _, s := range m.sent {
+		if s.Op == wire.OpSale || s.Op == wire.OpAdvice || s.Op == wire.OpOfflineSale {
+			origs = append(origs, s)
+		}
+	}
+	if len(origs) == 0 || rapid.IntRange(0, 9).Draw(t, "names nothing") == 0 {
+		req.OrigRef = &wire.OrigRef{Batch: "000001", STAN: "999999"}
+		return req
+	}
+	orig := rapid.SampledFrom(origs).Draw(t, "original")
+	if rapid.IntRange(0, 4).Draw(t, "other terminal") != 0 {
+		req.TID, req.MID, req.PAN = orig.TID, orig.MID, orig.PAN
+	}
+	req.OrigRef = &wire.OrigRef{Batch: orig.Batch, STAN: orig.STAN}
+	if len(m.rrns) > 0 && rapid.IntRange(0, 4).Draw(t, "by rrn") == 0 {
+		req.RRN = rapid.SampledFrom(m.rrns).Draw(t, "rrn")
+	}
+	req.Amount = max(0, orig.Amount+rapid.Int64Range(-orig.Amount, 5000).Draw(t, "change"))
+	return req
+}
 func (m *ledgerModel) Refund(t *rapid.T)      { m.decide(t, m.referring(t, wire.OpRefund)) }
 func (m *ledgerModel) Completion(t *rapid.T) {
 	m.decide(t, m.referring(t, wire.OpCompletion))

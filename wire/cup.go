@@ -33,6 +33,8 @@ const (
 	cupAdvice     = "24"
 	cupRefund     = "25"
 	cupOffline    = "30" // offline sale settlement (离线结算)
+	cupAdjust     = "32" // offline settlement adjustment (离线结算调整)
+	cupTip        = "34" // tip (小费)
 	cupNetwork    = "00"
 )
 
@@ -84,6 +86,8 @@ var cupTable = []cupRow{
 	{op: OpAdvice, mti: "0220", pc: "000000", cond: "06", typ: cupAdvice},
 	{op: OpRefund, mti: "0220", pc: "200000", cond: "00", typ: cupRefund},
 	{op: OpOfflineSale, mti: "0220", pc: "000000", cond: "00", typ: cupOffline},
+	{op: OpAdjust, mti: "0220", pc: "000000", cond: "00", typ: cupAdjust},
+	{op: OpTip, mti: "0220", pc: "000000", cond: "00", typ: cupTip},
 	{op: OpSignOn, mti: "0800", typ: cupNetwork, net: NetSignOn, ownNet: true, nets: []string{KeysSingle, KeysDouble, KeysTrack, ""}},
 	// parameters, CA keys, blacklist (60.3 370 ... 391)
 	{op: OpDownload, mti: "0800", typ: cupNetwork, ownNet: true},

@@ -153,7 +153,7 @@ func encode87To(m FieldSink, spec *iso8583.MessageSpec, t *Txn) error {
 	row, _ := row87For(t.Op)
 	mti, pc, cond := orDefault(t.MTI, row.mti), orDefault(t.ProcessingCode, row.pc), orDefault(t.Condition, row.cond)
 	if mti == "" {
-		return fmt.Errorf("encoding %s: no MTI", t.Op)
+		return fmt.Errorf("encoding %s: no MTI: the iso87 dialect has no message for it (a CUP one: --profile cup)", t.Op)
 	}
 	m.MTI(mti)
 	set := func(id int, v string) error {

@@ -31,7 +31,15 @@ const (
 	// OpOfflineSale is a sale the terminal approved offline, sent after
 	// the fact as an advice (离线结算: cup 0220 with 60.1 30): the host
 	// books it as it books any advice, and cannot decline it.
-	OpOfflineSale    Op = "offline_sale"
+	OpOfflineSale Op = "offline_sale"
+	// OpAdjust changes the amount of an offline sale of the open batch
+	// (离线结算调整: cup 0220 with 60.1 32, DE4 the new amount, DE61 the
+	// offline sale's batch and trace): an advice, never reversed.
+	OpAdjust Op = "adjust"
+	// OpTip adds a tip to a sale or offline sale of the open batch (小费:
+	// cup 0220 with 60.1 34, DE4 the new total, DE61 the sale's batch and
+	// trace): an advice, never reversed.
+	OpTip            Op = "tip"
 	OpReversal       Op = "reversal"
 	OpReversalAdvice Op = "reversal_advice"
 	OpSignOn         Op = "signon"
@@ -58,7 +66,7 @@ const (
 
 // allOps lists every operation but OpUnknown, in the order above.
 var allOps = []Op{OpSale, OpPreAuth, OpCompletion, OpVoid, OpPreAuthVoid, OpCompletionVoid, OpRefund, OpBalance,
-	OpAdvice, OpOfflineSale, OpReversal, OpReversalAdvice, OpSignOn, OpSignOff, OpEcho, OpSettle, OpSettleTrailer, OpBatchUpload,
+	OpAdvice, OpOfflineSale, OpAdjust, OpTip, OpReversal, OpReversalAdvice, OpSignOn, OpSignOff, OpEcho, OpSettle, OpSettleTrailer, OpBatchUpload,
 	OpTCUpload, OpScriptAdvice, OpDownload, OpStatusUpload}
 
 // Ops lists every operation a terminal and an acquirer exchange.
@@ -98,7 +106,7 @@ func (o Op) Reversible() bool {
 // Financial reports whether the operation moves money or a hold.
 func (o Op) Financial() bool {
 	switch o {
-	case OpSale, OpPreAuth, OpCompletion, OpVoid, OpRefund, OpAdvice, OpOfflineSale, OpPreAuthVoid, OpCompletionVoid:
+	case OpSale, OpPreAuth, OpCompletion, OpVoid, OpRefund, OpAdvice, OpOfflineSale, OpAdjust, OpTip, OpPreAuthVoid, OpCompletionVoid:
 		return true
 	}
 	return false

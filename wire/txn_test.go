@@ -26,6 +26,8 @@ func TestOp_Predicates(t *testing.T) {
 		OpBalance:        {false, false, false, 0},
 		OpAdvice:         {false, false, true, 1},
 		OpOfflineSale:    {false, false, true, 1},
+		OpAdjust:         {false, false, true, 0},
+		OpTip:            {false, false, true, 0},
 		OpReversal:       {false, false, false, 0},
 		OpReversalAdvice: {false, false, false, 0},
 		OpSignOn:         {false, true, false, 0},
@@ -103,7 +105,7 @@ func TestProfiles_EveryOperationRoundTrips(t *testing.T) {
 				x.Totals = &Totals{DebitCount: 1, DebitAmount: 100}
 			}
 			m, err := p.Encode(x)
-			if p == ISO87 && (op == OpDownload || op == OpStatusUpload) {
+			if p == ISO87 && (op == OpDownload || op == OpStatusUpload || op == OpAdjust || op == OpTip) {
 				require.ErrorContains(t, err, "no MTI", "iso87 has no %s", op)
 				continue
 			}
