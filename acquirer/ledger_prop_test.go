@@ -211,7 +211,7 @@ func (m *ledgerModel) adjusting(t *rapid.T, op wire.Op) *wire.Txn {
 	req.Amount = max(0, orig.Amount+rapid.Int64Range(-orig.Amount, 5000).Draw(t, "change"))
 	return req
 }
-func (m *ledgerModel) Refund(t *rapid.T)      { m.decide(t, m.referring(t, wire.OpRefund)) }
+func (m *ledgerModel) Refund(t *rapid.T) { m.decide(t, m.referring(t, wire.OpRefund)) }
 func (m *ledgerModel) Completion(t *rapid.T) {
 	m.decide(t, m.referring(t, wire.OpCompletion))
 }
