@@ -447,8 +447,12 @@ func (r *run) checkTerminal(te *TerminalExpect, f failer) {
 }
 
 func (r *run) checkDiscrepancies(want []DiscrepancyExpect, got []acquirer.Discrepancy) {
-	describe := func(kind, stan string, amount int64) string {
-		return fmt.Sprintf("%s stan %s %s", kind, stan, wire.FormatAmount(amount))
+	describe := func(kind, stan string, amount, terminal int64) string {
+		s := fmt.Sprintf("%s stan %s %s", kind, stan, wire.FormatAmount(amount))
+		if kind == acquirer.AmountMismatch {
+			s += " (terminal " + wire.FormatAmount(terminal) + ")"
+		}
+		return s
 	}
 	var gotS, wantS []string
 	for _, d := range got {
@@ -456,12 +460,13 @@ func (r *run) checkDiscrepancies(want []DiscrepancyExpect, got []acquirer.Discre
 		if d.Kind == acquirer.TerminalOnly {
 			amt = d.TerminalAmount
 		}
-		gotS = append(gotS, describe(d.Kind, strings.TrimLeft(d.STAN, "0"), amt))
+		gotS = append(gotS, describe(d.Kind, strings.TrimLeft(d.STAN, "0"), amt, d.TerminalAmount))
 	}
 	match := len(want) == len(got)
 	for i, w := range want {
 		amt, _ := wire.ParseAmount(w.Amount)
-		wantS = append(wantS, describe(w.Kind, strings.TrimLeft(r.stan(w.STAN), "0"), amt))
+		term, _ := wire.ParseAmount(w.TerminalAmount)
+		wantS = append(wantS, describe(w.Kind, strings.TrimLeft(r.stan(w.STAN), "0"), amt, term))
 		if !match {
 			continue
 		}
@@ -470,7 +475,8 @@ func (r *run) checkDiscrepancies(want []DiscrepancyExpect, got []acquirer.Discre
 		if g.Kind == acquirer.TerminalOnly {
 			gAmt = g.TerminalAmount
 		}
-		if g.Kind != w.Kind || (w.STAN != 0 && g.STAN != r.stan(w.STAN)) || (w.Amount != "" && gAmt != amt) {
+		if g.Kind != w.Kind || (w.STAN != 0 && g.STAN != r.stan(w.STAN)) || (w.Amount != "" && gAmt != amt) ||
+			(w.TerminalAmount != "" && g.TerminalAmount != term) {
 			match = false
 		}
 	}

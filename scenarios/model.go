@@ -312,11 +312,13 @@ type SettlementExpect struct {
 	Discrepancies *[]DiscrepancyExpect `yaml:"discrepancies" json:"discrepancies,omitempty"`
 }
 
-// DiscrepancyExpect is one expected discrepancy.
+// DiscrepancyExpect is one expected discrepancy: Amount is the host's
+// (the terminal's for terminal_only), TerminalAmount the terminal's.
 type DiscrepancyExpect struct {
-	Kind   string `yaml:"kind" json:"kind"`
-	STAN   int    `yaml:"stan" json:"stan,omitempty"`
-	Amount string `yaml:"amount" json:"amount,omitempty"`
+	Kind           string `yaml:"kind" json:"kind"`
+	STAN           int    `yaml:"stan" json:"stan,omitempty"`
+	Amount         string `yaml:"amount" json:"amount,omitempty"`
+	TerminalAmount string `yaml:"terminal_amount" json:"terminal_amount,omitempty"`
 }
 
 // TerminalExpect describes the terminal's state.

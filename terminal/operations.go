@@ -21,7 +21,7 @@ const (
 	ArgChip     Arg = "chip"      // a chip card's behaviour (card response, fallback swipe)
 	ArgRRN      Arg = "rrn"       // the original transaction's RRN
 	ArgAuthCode Arg = "auth_code" // the original pre-authorisation's authorisation code
-	ArgSTAN     Arg = "stan"      // the logged transaction to reverse
+	ArgSTAN     Arg = "stan"      // a logged transaction's trace number (to reverse, adjust or tip)
 )
 
 // Operation is one row of the catalogue of terminal operations: what it
@@ -123,6 +123,12 @@ func catalogue() []Operation {
 		{Op: wire.OpOfflineSale, Short: "Record a sale approved offline and send its advice (0220; cup 60.1 30)",
 			Label: "offline sale", LabelZH: "离线结算", Receipt: "OFFLINE SALE", ReceiptZH: "离线结算",
 			Needs: [][]Arg{{ArgAmount}}, Takes: []Arg{ArgCard}, Run: (*Terminal).OfflineSale},
+		{Op: wire.OpAdjust, Short: "cup: give an offline sale of the open batch, named by --stan, a new --amount (0220, 60.1 32)",
+			Label: "offline sale adjustment", LabelZH: "离线结算调整", Receipt: "ADJUST", ReceiptZH: "结算调整",
+			Needs: [][]Arg{{ArgSTAN}, {ArgAmount}}, Run: (*Terminal).Adjust},
+		{Op: wire.OpTip, Short: "cup: add a tip of --amount to a sale of the open batch named by --stan (0220, 60.1 34)",
+			Label: "tip", LabelZH: "小费", Receipt: "TIP", ReceiptZH: "小费",
+			Needs: [][]Arg{{ArgSTAN}, {ArgAmount}}, Run: (*Terminal).Tip},
 		{Op: wire.OpBalance, Short: "Ask for a card's balance (0200, 310000)", Label: "balance inquiry", LabelZH: "余额查询",
 			Takes: []Arg{ArgCard, ArgPIN}, Run: (*Terminal).Balance},
 		{Op: wire.OpReversal, Short: "Send the pending reversal, or reverse a logged transaction (0400)", Label: "reversal", LabelZH: "冲正",

@@ -52,6 +52,8 @@ func TestOperations_EveryRowIsComplete(t *testing.T) {
 		wire.OpCompletionVoid: {{terminal.ArgRRN}},
 		wire.OpRefund:         {{terminal.ArgAmount}, {terminal.ArgRRN}},
 		wire.OpOfflineSale:    {{terminal.ArgAmount}},
+		wire.OpAdjust:         {{terminal.ArgSTAN}, {terminal.ArgAmount}},
+		wire.OpTip:            {{terminal.ArgSTAN}, {terminal.ArgAmount}},
 	}
 	for _, o := range ops {
 		require.Equal(t, needs[o.Op], o.Needs, o.Name())
@@ -198,7 +200,7 @@ func TestOperations_RunAgainstAnAcquirer(t *testing.T) {
 			require.NoError(t, err)
 			hold2, err := term.PreAuth(ctx, terminal.Request{Amount: 4000})
 			require.NoError(t, err)
-			var completion *terminal.Result
+			var completion, offline *terminal.Result
 
 			for _, o := range terminal.Operations() {
 				r := terminal.Request{}
@@ -222,29 +224,36 @@ func TestOperations_RunAgainstAnAcquirer(t *testing.T) {
 					r.RRN, r.Amount = completion.RRN, 0
 				case wire.OpRefund:
 					r.RRN = sale2.RRN
+				case wire.OpAdjust, wire.OpTip:
+					require.NotNil(t, offline, "the catalogue lists the offline sale before what adjusts it")
+					r.STAN = offline.STAN
 				}
 				require.Nil(t, o.Missing(func(a terminal.Arg) bool {
-					return a == terminal.ArgAmount && r.Amount != 0 || a == terminal.ArgRRN && r.RRN != "" || a == terminal.ArgAuthCode && r.AuthCode != ""
+					return a == terminal.ArgAmount && r.Amount != 0 || a == terminal.ArgRRN && r.RRN != "" || a == terminal.ArgAuthCode && r.AuthCode != "" ||
+						a == terminal.ArgSTAN && r.STAN != ""
 				}), "%s: the request meets its needs", o.Name())
 				var res *terminal.Result
 				require.NotPanics(t, func() { res, err = o.Run(term, ctx, r) }, o.Name())
 				require.NotNil(t, res, o.Name())
 				require.Equal(t, o.Name(), res.Operation, "the row runs its own method")
 				require.NotEmpty(t, res.Outcome, "%s: finished with an outcome", o.Name())
-				if o.Op == wire.OpCompletion {
+				switch o.Op {
+				case wire.OpCompletion:
 					completion = res
+				case wire.OpOfflineSale:
+					offline = res
 				}
 				switch {
 				case o.Op == wire.OpReversal:
 					// what it reverses with nothing pending is not settled yet
-				case o.Op == wire.OpDownload && !p.Capabilities().WorkingKeys:
-					require.ErrorIs(t, err, terminal.ErrInvalidRequest, "no downloads under %s", name)
+				case (o.Op == wire.OpDownload || o.Op == wire.OpAdjust || o.Op == wire.OpTip) && !p.Capabilities().WorkingKeys:
+					require.ErrorIs(t, err, terminal.ErrInvalidRequest, "no %s under %s", o.Name(), name)
 					require.Equal(t, terminal.Refused, res.Outcome)
 				default:
 					require.NoError(t, err, o.Name())
 					require.Equal(t, terminal.Approved, res.Outcome, o.Name())
 				}
-				if o.Receipt == "" {
+				if o.Receipt == "" || res.Outcome == terminal.Refused {
 					require.Nil(t, res.Receipt, "%s prints no receipt", o.Name())
 					continue
 				}

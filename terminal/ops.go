@@ -79,6 +79,90 @@ func (t *Terminal) OfflineSale(ctx context.Context, r Request) (*Result, error) 
 	return res, err
 }
 
+// Adjust changes the amount of an offline sale of the open batch (cup
+// 0220 with 60.1 32, 离线结算调整): r.STAN names the offline sale by its
+// trace number, r.Amount is its new amount. The batch has the new amount
+// at once, and the advice goes as an offline sale's does: repeated (0221)
+// while unanswered, never reversed.
+func (t *Terminal) Adjust(ctx context.Context, r Request) (*Result, error) {
+	return t.adjust(ctx, wire.OpAdjust, r)
+}
+
+// Tip adds a tip to a sale or an offline sale of the open batch (cup 0220
+// with 60.1 34, 小费): r.STAN names the sale by its trace number, r.Amount
+// is the tip, and the advice carries the new total (DE4). Like Adjust, the
+// batch has the new total at once and the advice is never reversed.
+func (t *Terminal) Tip(ctx context.Context, r Request) (*Result, error) {
+	return t.adjust(ctx, wire.OpTip, r)
+}
+
+func (t *Terminal) adjust(ctx context.Context, op wire.Op, r Request) (*Result, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	res := t.newResult(string(op))
+	if err := t.loadLog(); err != nil {
+		return res, res.finish(Refused, "", err)
+	}
+	kinds, what := []wire.Op{wire.OpOfflineSale}, "offline sale"
+	if op == wire.OpTip {
+		kinds, what = []wire.Op{wire.OpSale, wire.OpOfflineSale}, "sale or offline sale"
+	}
+	at := -1
+	for i := len(t.state.Log) - 1; i >= 0 && r.STAN != ""; i-- {
+		if e := t.state.Log[i]; e.STAN == r.STAN && slices.Contains(kinds, e.Op) && !e.Voided {
+			at = i
+			break
+		}
+	}
+	switch {
+	case at < 0:
+		return res, res.finish(Refused, "", fmt.Errorf("%w: no %s with trace %q in the open batch", ErrInvalidRequest, what, r.STAN))
+	case r.Amount <= 0:
+		return res, res.finish(Refused, "", fmt.Errorf("%w: %s needs an amount above zero", ErrInvalidRequest, op))
+	}
+	orig := t.state.Log[at]
+	amount := r.Amount
+	if op == wire.OpTip {
+		amount += orig.Amount
+	}
+	if err := t.ensureSignedOn(ctx, res); err != nil {
+		return res, err
+	}
+	req := t.base(op)
+	r.identify(req)
+	req.PAN, req.Amount, req.HasAmount = orig.PAN, amount, true
+	req.Currency, req.Condition, req.EntryMode = t.cfg.Currency, wire.CondNormal, orig.Entry
+	req.RRN, req.AuthCode = orig.RRN, orig.AuthCode
+	req.OrigRef = &wire.OrigRef{Batch: t.batch(), STAN: orig.STAN, Date: orig.Time.Format("0102")}
+	if err := t.prepare(req); err != nil {
+		return res, res.finish(Refused, "", fmt.Errorf("%w: %v", ErrInvalidRequest, err))
+	}
+	// done at the terminal before the advice leaves: the batch has the new
+	// amount and the adjustment, which counts nowhere itself
+	t.state.Log[at].Amount = amount
+	t.state.Log = append(t.state.Log, LogEntry{Op: op, MTI: req.MTI, PC: req.ProcessingCode, STAN: req.STAN,
+		PAN: req.PAN, Amount: amount, Time: t.cfg.Clock()})
+	resp, err := t.online(ctx, req, res, r.faults(), nil)
+	if res.Outcome == Declined {
+		// the host refused it (its original unknown or settled): undone
+		// at the terminal too, so that both batches leave it out
+		for i := range t.state.Log {
+			if e := &t.state.Log[i]; e.STAN == orig.STAN && e.Op == orig.Op {
+				e.Amount = orig.Amount
+			}
+		}
+		t.state.Log = slices.DeleteFunc(t.state.Log, func(e LogEntry) bool { return e.Op == op && e.STAN == req.STAN })
+		if serr := t.save(); serr != nil && err == nil {
+			err = serr
+		}
+	}
+	done := *res
+	done.Outcome, done.ResponseCode = Approved, "00"
+	t.receipt(&done, req, resp)
+	res.Receipt = done.Receipt
+	return res, err
+}
+
 // ErrInvalidRequest: the operation's input is wrong (unknown card, missing
 // RRN ...); nothing was sent.
 var ErrInvalidRequest = errors.New("invalid request")
