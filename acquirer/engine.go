@@ -373,7 +373,7 @@ func (e *Engine) network(req *wire.Txn, now time.Time) Decision {
 	switch req.Op {
 	case wire.OpSignOn:
 		if t == nil || t.Status == cards.TerminalDeregistered {
-			// 终端未登记: a terminal the host does not know gets no keys
+			// a terminal the host does not know gets no keys
 			why := "terminal " + req.TID + " not registered"
 			if t != nil {
 				why = "terminal " + req.TID + " deregistered"
