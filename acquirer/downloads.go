@@ -41,8 +41,9 @@ const (
 // downloads answers the download and status exchanges a cup terminal runs
 // after sign-on: chip CA keys and parameters (chipDownload), terminal
 // parameters (360/361, status 362), the blacklist (390/391: the book's cards
-// whose issuer wants them taken: lost, stolen, pick-up, fraud). A master
-// key download (350) is refused 40: posim's host holds no transport key.
+// whose issuer wants them taken: lost, stolen, pick-up, fraud), the master
+// key (350: the terminal master key under the transport key, refused 40
+// when the host has none).
 // An unknown code is refused 40 too, never answered 00 with nothing in it.
 // It returns what the journal says and the answer's response code.
 func (e *Engine) downloads(req, resp *wire.Txn) (why, rc string) {
@@ -77,7 +78,15 @@ func (e *Engine) downloads(req, resp *wire.Txn) (why, rc string) {
 		answer(tlv.Bytes())
 		return "blacklist: " + strconv.Itoa(len(tlv)) + " of " + strconv.Itoa(len(list)) + " cards sent", "00"
 	case NetMasterKey:
-		return "master key download: posim's host holds no transport key", RCNotSupported
+		if e.pol.TransportKey == "" || e.tmk == "" {
+			return "master key download: posim's host holds no transport key (--transport-key)", RCNotSupported
+		}
+		de62, err := wire.WrapMasterKey(e.pol.TransportKey, e.tmk)
+		if err != nil {
+			return "master key download: " + err.Error(), "96"
+		}
+		resp.Keys = de62
+		return "master key sent under the transport key", "00"
 	}
 	return "download " + req.NetworkCode + ": not a download posim's host serves", RCNotSupported
 }

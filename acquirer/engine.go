@@ -401,7 +401,7 @@ func (e *Engine) network(req *wire.Txn, now time.Time) Decision {
 			t.SignedOn = false
 		}
 		delete(e.keys, req.TID)
-	case wire.OpDownload, wire.OpStatusUpload:
+	case wire.OpDownload, wire.OpMasterKey, wire.OpStatusUpload:
 		if t != nil && req.NetworkCode == NetBlacklistEnd {
 			t.Downloaded = true
 		}

@@ -82,6 +82,10 @@ type Policies struct {
 	// and 8 zero bytes; or wire.MACKeyDouble); a terminal's own entry
 	// (cards.Terminal.MACKey) wins.
 	MACKey string `yaml:"mac_key" json:"mac_key,omitempty"`
+	// TransportKey (hex, cup) is the key a master key download (0800 with
+	// 60.3 350) sends the terminal master key under; empty: the host
+	// refuses such downloads (40).
+	TransportKey string `yaml:"transport_key" json:"transport_key,omitempty"`
 }
 
 // DefaultPolicies returns the documented defaults: duplicates replayed,
@@ -142,6 +146,11 @@ func (p Policies) Validate() error {
 	}
 	if err := wire.CheckMACKeyLayout(p.MACKey); err != nil {
 		return fmt.Errorf("policy mac_key: %w", err)
+	}
+	if p.TransportKey != "" {
+		if _, err := wire.WrapMasterKey(p.TransportKey, wire.TestTMK); err != nil {
+			return fmt.Errorf("policy transport_key: %w", err)
+		}
 	}
 	switch {
 	case p.MaxAmount < 0 || p.DailyAmount < 0 || p.DailyCount < 0 || p.VelocityCount < 0:

@@ -271,6 +271,7 @@ func Policies(a AcquirerSetup) (acquirer.Policies, error) {
 	set(&p.RefundOverBalance, a.RefundOverBalance)
 	set(&p.CardTypeRefused, a.CardTypeRefused)
 	set(&p.MACKey, a.MACKey)
+	set(&p.TransportKey, a.TransportKey)
 	p.Review = a.Review
 	for _, l := range []struct {
 		name, v string

@@ -140,6 +140,9 @@ type AcquirerSetup struct {
 	// MACKey (cup): how sign-ons deliver the MAC key under key set 003 or
 	// 004: single (default, 8 bytes and 8 zero bytes) or double.
 	MACKey string `yaml:"mac_key" json:"mac_key,omitempty"`
+	// TransportKey (cup, hex): the key master key downloads (350) are
+	// sent under; none: they are refused 40.
+	TransportKey string `yaml:"transport_key" json:"transport_key,omitempty"`
 	// Review puts a merchant under review after a run of declines.
 	Review *acquirer.ReviewRule `yaml:"review" json:"review,omitempty"`
 }

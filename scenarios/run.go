@@ -399,6 +399,8 @@ func (r *run) setup(seed int64) error {
 	cfg.Retransmits = ts.Retransmit
 	cfg.SkipTCUpload = ts.SkipTCUpload
 	cfg.ChipDownload = ts.ChipDownload
+	// loaded with the host's transport key, as terminals are at the factory
+	cfg.TransportKey = r.s.Setup.Acquirer.TransportKey
 	cfg.Dump = r.opts.Dump
 	if w := ts.Write; w != nil {
 		cfg.WriteChunk, cfg.WriteGap = w.Chunk, r.scale(w.Gap.D())

@@ -497,6 +497,7 @@ func TestParse_AcceptsEveryStepKind(t *testing.T) {
 		{"a sign-on written as an empty mapping", []string{"  - signon: {}"}, Step{Op: "signon"}},
 		{"a sign-off", []string{"  - signoff:"}, Step{Op: "signoff"}},
 		{"a parameter download", []string{"  - download:"}, Step{Op: "download"}},
+		{"a master key download", []string{"  - master_key:"}, Step{Op: "master_key"}},
 		{"a settlement", []string{"  - settle:"}, Step{Op: "settle"}},
 		{"a wait", []string{"  - wait: 250ms"}, Step{Op: "wait", Duration: Duration(250 * time.Millisecond)}},
 		{"an advance by days", []string{"  - advance: 3d"}, Step{Op: "advance", Duration: Duration(72 * time.Hour)}},

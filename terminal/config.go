@@ -75,9 +75,12 @@ type Config struct {
 	// encrypted under it. MACAlg is cup or x9.19; KeySet is the 60.3 code
 	// of the sign-on: 001 (single length), 003 (double) or 004 (with a
 	// track key).
-	TMK    string `yaml:"-"`
-	MACAlg string `yaml:"mac"`
-	KeySet string `yaml:"key_set"`
+	TMK string `yaml:"-"`
+	// TransportKey (cup, hex) opens the master key a master key download
+	// (MasterKey, 0800 60.3 350) brings; empty: the terminal has none.
+	TransportKey string `yaml:"-"`
+	MACAlg       string `yaml:"mac"`
+	KeySet       string `yaml:"key_set"`
 	// (The default key set is 003: double-length, triple-DES keys.)
 	// Operator is the cashier's number (cup DE63.1 in sign-on and
 	// settlement requests), three characters; default 001.
@@ -166,6 +169,11 @@ func (c Config) Validate() error {
 	}
 	if _, _, err := wire.IssueKeys(c.TMK, wire.KeysSingle, 0); err != nil {
 		return err
+	}
+	if c.TransportKey != "" {
+		if _, err := wire.WrapMasterKey(c.TransportKey, wire.TestTMK); err != nil {
+			return err
+		}
 	}
 	if _, err := wire.ParsePINKey(c.PINKey); err != nil {
 		return err

@@ -142,6 +142,9 @@ func catalogue() []Operation {
 		{Op: wire.OpDownload, Short: "cup: download the chip CA public keys and application parameters (0820 372/382, 0800 370/380)",
 			Label: "parameter download", LabelZH: "参数下载",
 			Run: func(t *Terminal, ctx context.Context, _ Request) (*Result, error) { return t.Download(ctx) }},
+		{Op: wire.OpMasterKey, Short: "cup: download the terminal master key under the transport key (0800, 60.3 350)",
+			Label: "master key download", LabelZH: "主密钥下载",
+			Run: func(t *Terminal, ctx context.Context, _ Request) (*Result, error) { return t.MasterKey(ctx) }},
 		{Op: wire.OpSettle, Short: "Settle the open batch (0500; 0320 upload when out of balance)", Label: "settlement", LabelZH: "结算",
 			Run: func(t *Terminal, ctx context.Context, _ Request) (*Result, error) { return t.Settle(ctx) }},
 	}

@@ -168,7 +168,7 @@ func TestOperation_Bare(t *testing.T) {
 			require.Empty(t, o.Args())
 		}
 	}
-	require.Equal(t, []string{"echo", "signon", "signoff", "download", "settle"}, bare,
+	require.Equal(t, []string{"echo", "signon", "signoff", "download", "master_key", "settle"}, bare,
 		"network management and settlement take nothing; balance and reversal take a card or a STAN")
 }
 
@@ -182,12 +182,14 @@ func TestOperations_RunAgainstAnAcquirer(t *testing.T) {
 			t.Parallel()
 			p, err := wire.ProfileByName(name)
 			require.NoError(t, err)
-			a, err := acquirer.New(acquirer.WithProfile(p))
+			pol := acquirer.DefaultPolicies()
+			pol.TransportKey = testTransportKey
+			a, err := acquirer.New(acquirer.WithProfile(p), acquirer.WithPolicies(pol))
 			require.NoError(t, err)
 			require.NoError(t, a.Listen("127.0.0.1:0"))
 			t.Cleanup(func() { a.Close() })
 			term := newTerminal(t, a.Addr(), t.TempDir(), func(c *terminal.Config) {
-				c.Profile, c.AutoSignOn = p, true
+				c.Profile, c.AutoSignOn, c.TransportKey = p, true, testTransportKey
 				c.Timeout, c.ConnectTimeout = 5*time.Second, 5*time.Second
 			})
 			ctx := t.Context()
@@ -246,7 +248,7 @@ func TestOperations_RunAgainstAnAcquirer(t *testing.T) {
 				switch {
 				case o.Op == wire.OpReversal:
 					// what it reverses with nothing pending is not settled yet
-				case (o.Op == wire.OpDownload || o.Op == wire.OpAdjust || o.Op == wire.OpTip) && !p.Capabilities().WorkingKeys:
+				case (o.Op == wire.OpDownload || o.Op == wire.OpMasterKey || o.Op == wire.OpAdjust || o.Op == wire.OpTip) && !p.Capabilities().WorkingKeys:
 					require.ErrorIs(t, err, terminal.ErrInvalidRequest, "no %s under %s", o.Name(), name)
 					require.Equal(t, terminal.Refused, res.Outcome)
 				default:

@@ -386,7 +386,7 @@ func (t *Terminal) networkLocked(ctx context.Context, op wire.Op, code string, r
 		return res.finish(NoResponse, "", err)
 	}
 	if op == wire.OpSignOn && t.keyed() && resp.ResponseCode == "00" {
-		wk, err := wire.OpenKeys(t.cfg.TMK, t.cfg.KeySet, resp.Keys)
+		wk, err := wire.OpenKeys(t.masterKey(), t.cfg.KeySet, resp.Keys)
 		if err != nil {
 			return res.finish(InvalidResponse, resp.ResponseCode, fmt.Errorf("%w: %v", ErrInvalidResponse, err))
 		}

@@ -88,6 +88,10 @@ type State struct {
 	// 360), by name; Blacklist the card numbers it sent (0800 390).
 	Params    map[string]string `json:"params,omitempty"`
 	Blacklist []string          `json:"blacklist,omitempty"`
+	// TMK is the terminal master key a master key download brought (cup
+	// 0800 350), in hex; sign-ons open their working keys with it in
+	// place of the configured one. This is a simulator's state file.
+	TMK string `json:"tmk,omitempty"`
 }
 
 // Totals computes the settlement totals of the open batch from the log,

@@ -90,6 +90,7 @@ var cupTable = []cupRow{
 	{op: OpTip, mti: "0220", pc: "000000", cond: "00", typ: cupTip},
 	{op: OpSignOn, mti: "0800", typ: cupNetwork, net: NetSignOn, ownNet: true, nets: []string{KeysSingle, KeysDouble, KeysTrack, ""}},
 	// parameters, CA keys, blacklist (60.3 370 ... 391)
+	{op: OpMasterKey, mti: "0800", typ: cupNetwork, net: NetMasterKey, nets: []string{NetMasterKey}},
 	{op: OpDownload, mti: "0800", typ: cupNetwork, ownNet: true},
 	{op: OpSignOff, mti: "0820", typ: cupNetwork, net: NetSignOff, nets: []string{NetSignOff}},
 	{op: OpEcho, mti: "0820", typ: cupNetwork, net: NetEcho, nets: []string{NetEcho}},

@@ -211,3 +211,50 @@ func openKey(tmk cipher.Block, enc, check []byte, mac bool) ([]byte, error) {
 
 // HexKey writes a key as upper-case hex.
 func HexKey(k []byte) string { return strings.ToUpper(hex.EncodeToString(k)) }
+
+// NetMasterKey is the 60.3 code of a master key download (0800, cup).
+const NetMasterKey = "350"
+
+// WrapMasterKey is a master key download's DE62 (0810 to a 0800 with 60.3
+// 350) as posim's host sends it: the terminal master key encrypted under
+// the transport key (triple DES, ECB), then the master key's 4-byte check
+// value. Hosts that download master keys under a transport key send this
+// form; the RSA form of the UnionPay remote key download is not emulated.
+func WrapMasterKey(tkHex, tmkHex string) ([]byte, error) {
+	tk, err := tdes(tkHex)
+	if err != nil {
+		return nil, fmt.Errorf("transport key: want 16 or 32 hex digits")
+	}
+	tmk, err := hex.DecodeString(tmkHex)
+	if err != nil || (len(tmk) != 8 && len(tmk) != 16) {
+		return nil, fmt.Errorf("terminal master key: want 16 or 32 hex digits")
+	}
+	cv, err := CheckValue(tmk)
+	if err != nil {
+		return nil, err
+	}
+	return append(ecb(tk, tmk, true), cv...), nil
+}
+
+// OpenMasterKey reads a master key download's DE62 with the transport key
+// and returns the terminal master key in hex; a check value that does not
+// match is ErrKeyCheck, naming the key.
+func OpenMasterKey(tkHex string, de62 []byte) (string, error) {
+	tk, err := tdes(tkHex)
+	if err != nil {
+		return "", fmt.Errorf("transport key: want 16 or 32 hex digits")
+	}
+	if len(de62) != 12 && len(de62) != 20 {
+		return "", fmt.Errorf("DE62 is %d bytes; a master key download answer is the key (8 or 16 bytes) and its 4-byte check value", len(de62))
+	}
+	n := len(de62) - 4
+	clear := ecb(tk, de62[:n], false)
+	cv, err := CheckValue(clear)
+	if err != nil {
+		return "", err
+	}
+	if !bytes.Equal(cv, de62[n:]) {
+		return "", fmt.Errorf("%w (here the terminal master key of a master key download, check value %X, opened with this transport key)", ErrKeyCheck, de62[n:])
+	}
+	return HexKey(clear), nil
+}

@@ -59,6 +59,9 @@ const (
 	// public keys or a blacklist (cup 0800 with 60.3 370, 371, 380, 381,
 	// 390 or 391).
 	OpDownload Op = "download"
+	// OpMasterKey downloads the terminal master key under the transport
+	// key (cup 0800 with 60.3 350, 主密钥下载).
+	OpMasterKey Op = "master_key"
 	// OpStatusUpload is a terminal reporting the keys or parameters it
 	// holds (cup 0820 with 60.3 372 or 382).
 	OpStatusUpload Op = "status_upload"
@@ -67,7 +70,7 @@ const (
 // allOps lists every operation but OpUnknown, in the order above.
 var allOps = []Op{OpSale, OpPreAuth, OpCompletion, OpVoid, OpPreAuthVoid, OpCompletionVoid, OpRefund, OpBalance,
 	OpAdvice, OpOfflineSale, OpAdjust, OpTip, OpReversal, OpReversalAdvice, OpSignOn, OpSignOff, OpEcho, OpSettle, OpSettleTrailer, OpBatchUpload,
-	OpTCUpload, OpScriptAdvice, OpDownload, OpStatusUpload}
+	OpTCUpload, OpScriptAdvice, OpDownload, OpMasterKey, OpStatusUpload}
 
 // Ops lists every operation a terminal and an acquirer exchange.
 func Ops() []Op { return slices.Clone(allOps) }
@@ -86,7 +89,7 @@ func OpNames() []string {
 // before it has working keys.
 func (o Op) Network() bool {
 	switch o {
-	case OpSignOn, OpSignOff, OpEcho, OpDownload, OpStatusUpload:
+	case OpSignOn, OpSignOff, OpEcho, OpDownload, OpMasterKey, OpStatusUpload:
 		return true
 	}
 	return false

@@ -39,6 +39,7 @@ func TestOp_Predicates(t *testing.T) {
 		OpTCUpload:       {false, false, false, 0},
 		OpScriptAdvice:   {false, false, false, 0},
 		OpDownload:       {false, true, false, 0},
+		OpMasterKey:      {false, true, false, 0},
 		OpStatusUpload:   {false, true, false, 0},
 		OpUnknown:        {false, false, false, 0},
 	}
@@ -105,7 +106,7 @@ func TestProfiles_EveryOperationRoundTrips(t *testing.T) {
 				x.Totals = &Totals{DebitCount: 1, DebitAmount: 100}
 			}
 			m, err := p.Encode(x)
-			if p == ISO87 && (op == OpDownload || op == OpStatusUpload || op == OpAdjust || op == OpTip) {
+			if p == ISO87 && (op == OpDownload || op == OpMasterKey || op == OpStatusUpload || op == OpAdjust || op == OpTip) {
 				require.ErrorContains(t, err, "no MTI", "iso87 has no %s", op)
 				continue
 			}

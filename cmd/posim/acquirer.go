@@ -48,7 +48,7 @@ type acquirerFlags struct {
 	replayMatch                       []string
 	recordClear                       bool
 	tpdu, header, mismatch, tmk, mac  string
-	headerMatch, macKey               string
+	headerMatch, macKey, transportKey string
 	specFlags
 	speed float64
 	seed  int64
@@ -100,6 +100,7 @@ stderr as one structured line with masked PAN. Stop it with Ctrl-C.`,
 	fl.StringVar(&f.tpdu, "tpdu", "6000030000", "cup: TPDU expected (its NIIs in either order), hex")
 	fl.StringVar(&f.header, "header", "603100310730", "cup: application header expected, hex")
 	fl.StringVar(&f.mismatch, "mismatch", wire.MismatchDiscard, "cup: what to do with another TPDU or header: discard (silently), reject (with a log line) or accept")
+	fl.StringVar(&f.transportKey, "transport-key", "", "cup: transport key (hex) under which a master key download (0800 60.3 350) sends the terminal master key; none: such downloads are refused 40")
 	fl.StringVar(&f.macKey, "mac-key", wire.MACKeySingle, "cup: the MAC key a sign-on with key set 003 or 004 delivers: single (8 bytes and 8 zero bytes, single-DES check value, as most hosts send) or double; a terminals: entry's mac_key wins")
 	fl.StringVar(&f.headerMatch, "header-match", wire.HeaderMatchVersion, "cup: how a frame's header must match --header: version (all but the software sub-version, as field hosts) or exact")
 	fl.StringVar(&f.tmk, "tmk", wire.TestTMK, "cup: terminal master key (hex) working keys are encrypted under")
@@ -133,7 +134,7 @@ func (f acquirerFlags) policies() (acquirer.Policies, error) {
 	p.ARQCFailure, p.Fallback = f.arqcFailure, f.fallback
 	p.DailyCount, p.VelocityCount, p.VelocityWindow = f.dailyCount, f.velocityCount, f.velocityWindow
 	p.PINTries, p.MagicAmounts, p.AutoRegister = f.pinTries, !f.noMagic, !f.noAutoRegister
-	p.MACKey = f.macKey
+	p.MACKey, p.TransportKey = f.macKey, f.transportKey
 	for _, a := range []struct {
 		flag, v string
 		dst     *int64

@@ -104,7 +104,7 @@ func checkCommonFlags(cmd *cobra.Command) error {
 	if name, _ := get("profile"); cmd.Name() != "decode" {
 		// what only a dialect with TPDU framing and working keys uses
 		if p, err := wire.ProfileByName(name); err == nil && !p.Capabilities().TPDU && !p.Capabilities().WorkingKeys {
-			for _, flag := range []string{"tpdu", "header", "tmk", "mac", "mac-key", "key-set", "mismatch", "header-match", "unsigned"} {
+			for _, flag := range []string{"tpdu", "header", "tmk", "transport-key", "mac", "mac-key", "key-set", "mismatch", "header-match", "unsigned"} {
 				if _, changed := get(flag); changed {
 					warn("--%s has no effect under --profile %s (it is for %s)", flag, name, strings.Join(keyedDialects(), ", "))
 				}

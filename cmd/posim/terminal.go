@@ -22,7 +22,7 @@ type terminalFlags struct {
 	timeout, connectTimeout                                        time.Duration
 	reversalRetries                                                int
 	json, verbose, immediate, dump                                 bool
-	tpdu, header, tmk, mac, keySet                                 string
+	tpdu, header, tmk, transportKey, mac, keySet                   string
 	autoSignOn, badMAC, chipDownload, receipt                      bool
 	merchantName, lang                                             string
 	tls                                                            clientTLS
@@ -74,6 +74,7 @@ Exit codes: 0 approved, 1 usage error, 2 invalid input,
 	pf.StringVar(&f.tpdu, "tpdu", "6000030000", "cup: TPDU sent (60, destination NII, source NII), hex")
 	pf.StringVar(&f.header, "header", "603100310730", "cup: 6-byte application header sent, hex")
 	pf.StringVar(&f.tmk, "tmk", wire.TestTMK, "cup: terminal master key (hex); the default is a documented test key")
+	pf.StringVar(&f.transportKey, "transport-key", "", "cup: transport key (hex) that opens the master key of master-key (0800 60.3 350); the master key it brings is kept in the state and used in place of --tmk")
 	pf.StringVar(&f.mac, "mac", wire.MACCUP, "cup: MAC algorithm, cup or x9.19")
 	pf.StringVar(&f.keySet, "key-set", wire.KeysDouble, "cup: working key set asked for at sign-on: 001 (single-length), 003 (double-length, the default) or 004 (with a track key)")
 	pf.BoolVar(&f.autoSignOn, "auto-signon", true, "cup: sign on first when the terminal is not signed on")
@@ -143,6 +144,7 @@ func (f terminalFlags) config(cmd *cobra.Command, stderr io.Writer) (terminal.Co
 		}
 		cfg.Framer = tf
 		cfg.TMK, cfg.MACAlg, cfg.KeySet, cfg.AutoSignOn = f.tmk, f.mac, f.keySet, f.autoSignOn
+		cfg.TransportKey = f.transportKey
 		cfg.ChipDownload = f.chipDownload
 	}
 	if cfg.StateDir == "" {
