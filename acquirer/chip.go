@@ -2,8 +2,10 @@ package acquirer
 
 import (
 	"encoding/hex"
-	"github.com/posim/posim/cards"
+	"fmt"
 	"strings"
+
+	"github.com/posim/posim/cards"
 
 	"github.com/posim/posim/emv"
 	"github.com/posim/posim/wire"
@@ -61,7 +63,32 @@ func (e *Engine) chip(req *wire.Txn, a *Account) (*chipAuth, string, string) {
 	if string(want) != string(arqc) {
 		return nil, e.pol.ARQCFailure, "ARQC does not verify under the card's key (PSN " + psn + "): policy arqc_failure " + e.pol.ARQCFailure
 	}
+	if why := e.checkATC(req.PAN+"/"+psn, l, c.Window()); why != "" {
+		return nil, e.pol.ARQCFailure, why + ": policy arqc_failure " + e.pol.ARQCFailure
+	}
 	return &chipAuth{sk: sk, arqc: arqc, l: e.l}, "", ""
+}
+
+// checkATC is the issuer's replay check of a verified ARQC: its ATC (9F36)
+// must be above the last one seen for the card, by at most window; else
+// the cryptogram was replayed (a cloned card, a recorded message sent
+// again) or the card is far out of step. An accepted ATC becomes the
+// card's last. It returns why a counter is refused, or "".
+func (e *Engine) checkATC(card string, l emv.List, window int) string {
+	v, ok := l.Get(emv.TagATC)
+	if !ok || len(v) != 2 {
+		return ""
+	}
+	atc := int(v[0])<<8 | int(v[1])
+	last, seen := e.l.atc[card]
+	switch {
+	case seen && atc <= last:
+		return fmt.Sprintf("ATC %d not above %d, the last this card's issuer saw: a replayed cryptogram or a cloned card", atc, last)
+	case seen && atc > last+window:
+		return fmt.Sprintf("ATC %d more than %d ahead of %d, the last this card's issuer saw", atc, window, last)
+	}
+	e.l.atc[card] = atc
+	return ""
 }
 
 // why is what the decision's explanation adds for a verified ARQC.

@@ -395,22 +395,7 @@ func TestOrigKey(t *testing.T) {
 // chip card's issuer data. The ledger keeps the outcome, not the answer.
 func TestEngine_DuplicateReplaysTheOriginalAnswer(t *testing.T) {
 	now := time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
-	chipSale := func() *wire.Txn {
-		req := sale(propChipPAN, 1234)
-		req.EntryMode, req.CardSeq = "052", "001"
-		l := emv.List{}.
-			Set(emv.TagAmount, []byte{0, 0, 0, 0, 0x12, 0x34}).Set(emv.TagAmountOther, make([]byte, 6)).
-			Set(emv.TagCountry, []byte{0x01, 0x56}).Set(emv.TagTVR, make([]byte, 5)).
-			Set(emv.TagCurrency, []byte{0x01, 0x56}).Set(emv.TagDate, []byte{0x26, 0x01, 0x15}).
-			Set(emv.TagType, []byte{0}).Set(emv.TagUN, []byte{1, 2, 3, 4}).Set(emv.TagAIP, []byte{0x7C, 0}).
-			Set(emv.TagATC, []byte{0, 7}).Set(emv.TagIAD, []byte{0x07, 0x01, 0x01, 0x03, 0xA0, 0, 0, 1})
-		mk, err := emv.ICCMasterKey((&cards.Chip{}).IMK(), propChipPAN, "01")
-		require.NoError(t, err)
-		ac, _, err := emv.ApplicationCryptogram(mk, l)
-		require.NoError(t, err)
-		req.ICC = l.Set(emv.TagCryptogram, ac).Bytes()
-		return req
-	}
+	chipSale := func() *wire.Txn { return chipSaleATC(t, 7) }
 	for name, c := range map[string]struct {
 		req  func() *wire.Txn
 		keys bool
@@ -473,4 +458,60 @@ func TestLedger_ForgetKeepsIndexesWhole(t *testing.T) {
 	}
 	require.Len(t, e.l.byRRN, 2)
 	require.Equal(t, ids[2:], slices.Collect(e.l.byPAN[approvePAN].all()))
+}
+
+// chipSaleATC is a sale of 12.34 on the chip test card with its ARQC
+// computed by the card's key at the application transaction counter atc.
+func chipSaleATC(t *testing.T, atc int) *wire.Txn {
+	t.Helper()
+	req := sale(propChipPAN, 1234)
+	req.EntryMode, req.CardSeq = "052", "001"
+	l := emv.List{}.
+		Set(emv.TagAmount, []byte{0, 0, 0, 0, 0x12, 0x34}).Set(emv.TagAmountOther, make([]byte, 6)).
+		Set(emv.TagCountry, []byte{0x01, 0x56}).Set(emv.TagTVR, make([]byte, 5)).
+		Set(emv.TagCurrency, []byte{0x01, 0x56}).Set(emv.TagDate, []byte{0x26, 0x01, 0x15}).
+		Set(emv.TagType, []byte{0}).Set(emv.TagUN, []byte{1, 2, 3, 4}).Set(emv.TagAIP, []byte{0x7C, 0}).
+		Set(emv.TagATC, []byte{byte(atc >> 8), byte(atc)}).Set(emv.TagIAD, []byte{0x07, 0x01, 0x01, 0x03, 0xA0, 0, 0, 1})
+	mk, err := emv.ICCMasterKey((&cards.Chip{}).IMK(), propChipPAN, "01")
+	require.NoError(t, err)
+	ac, _, err := emv.ApplicationCryptogram(mk, l)
+	require.NoError(t, err)
+	req.ICC = l.Set(emv.TagCryptogram, ac).Bytes()
+	return req
+}
+
+// The issuer keeps each chip card's last application transaction counter:
+// the same cryptogram sent again from another terminal (a cloned card, a
+// recorded message replayed; not a retransmission, which the duplicate
+// rule answers) is declined, as is a counter that did not move or jumped
+// further than the card's window; the counter moving on is approved.
+func TestEngine_ChipCounterReplayIsDeclined(t *testing.T) {
+	now := time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
+	e := newEngine(t)
+	first := chipSaleATC(t, 7)
+	d := e.Decide(first, now)
+	require.Equal(t, "00", d.Response.ResponseCode, d.Why)
+
+	clone := *first
+	clone.TID, clone.STAN = "T2", "900001" // the same ARQC from another terminal
+	d = e.Decide(&clone, now)
+	require.Equal(t, "05", d.Response.ResponseCode)
+	require.Contains(t, d.Why, "ATC 7 not above 7")
+	require.Contains(t, d.Why, "cloned card")
+
+	older := chipSaleATC(t, 6)
+	d = e.Decide(older, now)
+	require.Equal(t, "05", d.Response.ResponseCode, d.Why)
+
+	far := chipSaleATC(t, 7+cards.DefaultATCWindow+1)
+	d = e.Decide(far, now)
+	require.Equal(t, "05", d.Response.ResponseCode)
+	require.Contains(t, d.Why, "ahead of 7")
+
+	next := chipSaleATC(t, 8)
+	d = e.Decide(next, now)
+	require.Equal(t, "00", d.Response.ResponseCode, d.Why)
+	a, _ := e.Account(propChipPAN)
+	before, _ := newEngine(t).Account(propChipPAN)
+	require.Equal(t, before.Balance-2*1234, a.Balance, "two sales debited, the replays nothing")
 }

@@ -220,6 +220,7 @@ type ledger struct {
 	byOrig   map[origK]int64         // the newest; older ones follow olderSame
 	byPAN    map[string]*seq[int64]  // a card's records, in booking order
 	orphans  map[origK]int64         // reversals that arrived before their original
+	atc      map[string]int          // the last ATC of a verified ARQC, by card (PAN and PSN)
 	postings seq[posting]            // without pointers: the collector never marks them
 	accts    []*Account              // by Account.idx
 	kinds    []string                // posting kinds, by posting.kind
@@ -242,6 +243,7 @@ func newLedger(book *cards.Book) *ledger {
 		byOrig:    map[origK]int64{},
 		byPAN:     map[string]*seq[int64]{},
 		orphans:   map[origK]int64{},
+		atc:       map[string]int{},
 		rare:      map[int64]*recordRare{},
 		uploads:   map[string][]uploadItem{},
 		settled:   map[string]Settlement{},

@@ -52,6 +52,22 @@ type Chip struct {
 	// CVMLimit is the contactless amount over which the terminal asks for
 	// the PIN (minor units); 0 takes DefaultCVMLimit.
 	CVMLimit int64 `json:"cvm_limit,omitempty" yaml:"-"`
+	// ATCWindow is how far ahead of the last application transaction
+	// counter the issuer saw for the card a new one may be (transactions
+	// the card made offline, or that never reached the issuer); 0 takes
+	// DefaultATCWindow.
+	ATCWindow int `json:"atc_window,omitempty" yaml:"atc_window"`
+}
+
+// DefaultATCWindow is the issuer's ATC window when a chip sets none.
+const DefaultATCWindow = 100
+
+// Window is the chip's ATC window.
+func (c *Chip) Window() int {
+	if c.ATCWindow > 0 {
+		return c.ATCWindow
+	}
+	return DefaultATCWindow
 }
 
 // IMK returns the issuer master key of the chip's application keys.
@@ -75,6 +91,9 @@ func (c *Chip) Validate() error {
 	}
 	if len(c.PSN) != 2 || !isDigits(c.PSN) {
 		return fmt.Errorf("chip psn %q: want two digits, like 01", c.PSN)
+	}
+	if c.ATCWindow < 0 || c.ATCWindow > 0xFFFF {
+		return fmt.Errorf("chip atc_window %d: want 1 to 65535 (0 takes %d)", c.ATCWindow, DefaultATCWindow)
 	}
 	if c.Behaviour == "" {
 		c.Behaviour = ChipApprove
