@@ -57,6 +57,18 @@ type Chip struct {
 	// the card made offline, or that never reached the issuer); 0 takes
 	// DefaultATCWindow.
 	ATCWindow int `json:"atc_window,omitempty" yaml:"atc_window"`
+	// CVN is the cryptogram version the card writes in 9F10 and derives
+	// its session keys by: "01" PBOC (UnionPay's, the default) or "05"
+	// the EMV common session key derivation.
+	CVN string `json:"cvn,omitempty" yaml:"cvn"`
+}
+
+// CryptogramVersion is the chip's cryptogram version as 9F10 carries it.
+func (c *Chip) CryptogramVersion() byte {
+	if c.CVN == "05" {
+		return 0x05
+	}
+	return 0x01
 }
 
 // DefaultATCWindow is the issuer's ATC window when a chip sets none.
@@ -91,6 +103,11 @@ func (c *Chip) Validate() error {
 	}
 	if len(c.PSN) != 2 || !isDigits(c.PSN) {
 		return fmt.Errorf("chip psn %q: want two digits, like 01", c.PSN)
+	}
+	switch c.CVN {
+	case "", "01", "05": // empty: 01
+	default:
+		return fmt.Errorf("chip cvn %q: want 01 (PBOC, UnionPay) or 05 (EMV common session key)", c.CVN)
 	}
 	if c.ATCWindow < 0 || c.ATCWindow > 0xFFFF {
 		return fmt.Errorf("chip atc_window %d: want 1 to 65535 (0 takes %d)", c.ATCWindow, DefaultATCWindow)

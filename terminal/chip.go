@@ -139,7 +139,7 @@ func (t *Terminal) firstGenerateAC(s *chipSession, req *wire.Txn) (offline bool,
 	l := emv.List{}.
 		Set(emv.TagCryptogram, make([]byte, 8)).
 		Set(emv.TagCID, []byte{emv.CIDARQC}).
-		Set(emv.TagIAD, []byte{0x07, 0x01, 0x01, 0x03, 0xA0, 0x00, 0x00, 0x01}).
+		Set(emv.TagIAD, []byte{0x07, 0x01, c.Chip.CryptogramVersion(), 0x03, 0xA0, 0x00, 0x00, 0x01}).
 		Set(emv.TagUN, h[:4]).
 		Set(emv.TagATC, []byte{byte(atc >> 8), byte(atc)}).
 		Set(emv.TagTVR, make([]byte, 5)).
@@ -148,7 +148,7 @@ func (t *Terminal) firstGenerateAC(s *chipSession, req *wire.Txn) (offline bool,
 		Set(emv.TagAmount, num(strconv.FormatInt(req.Amount, 10), 6)).
 		Set(emv.TagCurrency, num(t.cfg.Currency, 2)).
 		Set(emv.TagAIP, []byte{0x7C, 0x00}).
-		Set(emv.TagCountry, num(t.cfg.Currency, 2)).
+		Set(emv.TagCountry, num(t.cfg.Country, 2)).
 		Set(emv.TagAmountOther, make([]byte, 6)).
 		Set(emv.TagCapabilities, []byte{0xE0, 0xE1, 0xC8}).
 		Set(emv.TagCVMResults, cvm).

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/posim/posim/cards"
@@ -71,6 +72,9 @@ type Config struct {
 	StateDir string `yaml:"-"`
 	// Currency is DE49 (156 = CNY).
 	Currency string `yaml:"currency"`
+	// Country is the terminal's country code (ISO 3166 numeric, 156 =
+	// China): 9F1A of its chip data.
+	Country string `yaml:"country"`
 	// TMK is the terminal master key (cup): sign-on working keys arrive
 	// encrypted under it. MACAlg is cup or x9.19; KeySet is the 60.3 code
 	// of the sign-on: 001 (single length), 003 (double) or 004 (with a
@@ -116,6 +120,7 @@ func DefaultConfig() Config {
 		WhenExhausted:   ExhaustedDrop,
 		AdviceRetries:   3,
 		Currency:        "156",
+		Country:         "156",
 		PINKey:          wire.TestPINKey,
 		TMK:             wire.TestTMK,
 		MACAlg:          wire.MACCUP,
@@ -160,6 +165,9 @@ func (c Config) Validate() error {
 	}
 	if c.MACAlg != wire.MACCUP && c.MACAlg != wire.MACX919 {
 		return fmt.Errorf("MAC algorithm %q: want cup or x9.19", c.MACAlg)
+	}
+	if len(c.Country) != 3 || strings.Trim(c.Country, "0123456789") != "" {
+		return fmt.Errorf("country %q: want a three-digit ISO 3166 code, like 156", c.Country)
 	}
 	if len(c.Operator) > 3 {
 		return fmt.Errorf("operator %q: want at most 3 characters", c.Operator)

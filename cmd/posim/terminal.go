@@ -19,6 +19,7 @@ import (
 
 type terminalFlags struct {
 	host, tid, mid, state, profile, cards, currency, whenExhausted string
+	country                                                        string
 	timeout, connectTimeout                                        time.Duration
 	reversalRetries                                                int
 	json, verbose, immediate, dump                                 bool
@@ -60,6 +61,7 @@ Exit codes: 0 approved, 1 usage error, 2 invalid input,
 	pf.StringVar(&f.profile, "profile", wire.Default.Name(), dialects())
 	pf.StringVar(&f.cards, "cards", "", "YAML file of extra cards (aliases for --card)")
 	pf.StringVar(&f.currency, "currency", "156", "currency code (DE49)")
+	pf.StringVar(&f.country, "country", "156", "the terminal's country code (ISO 3166 numeric; chip tag 9F1A)")
 	pf.DurationVar(&f.timeout, "timeout", 30*time.Second, "how long to wait for a response")
 	pf.DurationVar(&f.connectTimeout, "connect-timeout", 10*time.Second, "how long to wait for the TCP connection")
 	pf.IntVar(&f.reversalRetries, "reversal-retries", 3, "N: a pending reversal is sent up to N+1 times")
@@ -121,7 +123,7 @@ func (f terminalFlags) config(cmd *cobra.Command, stderr io.Writer) (terminal.Co
 	cfg.Host, cfg.TID, cfg.MID, cfg.Profile, cfg.Cards = f.host, f.tid, f.mid, profile, book
 	cfg.Timeout, cfg.ConnectTimeout = f.timeout, f.connectTimeout
 	cfg.ReversalRetries, cfg.WhenExhausted, cfg.ImmediateReversal = f.reversalRetries, f.whenExhausted, f.immediate
-	cfg.Currency = f.currency
+	cfg.Currency, cfg.Country = f.currency, f.country
 	cfg.StateDir = f.state
 	for _, m := range book.Merchants {
 		if m.MID == f.mid && m.Name != "" {
