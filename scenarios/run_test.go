@@ -188,3 +188,26 @@ expect:
 	}
 	require.Equal(t, map[string]int{"signon": 2, "sign-on refused: terminal GONE0001 deregistered": 1}, signOns)
 }
+
+// An approval whose answer carries no issuer authentication data (91, its
+// DE55 dropped by a switch) is not reversed: issuer authentication is not
+// performed and the card accepts (EMV Book 3 10.9); a 91 that does not
+// verify still makes the card refuse.
+func TestRun_ChipApprovalWithout91IsNotReversed(t *testing.T) {
+	t.Parallel()
+	for _, profile := range []string{"iso87", "cup"} {
+		res := play(t, `
+rules:
+  - {id: no-91, when: {mti: "0200", nth: 1}, do: [process, {mutate: [drop_de55]}]}
+  - {id: bad-91, when: {mti: "0200", nth: 2}, do: [process, {mutate: [arpc]}]}
+steps:
+  - sale: {card: chip-approve, amount: "10.00"}
+    expect: {outcome: approved, reversals_sent: 0, second_ac: TC}
+  - sale: {card: chip-approve, amount: "20.00"}
+    expect: {outcome: chip_declined, arpc_verified: false, reversals_sent: 1}
+expect:
+  balances: {chip-approve: "9990.00"}
+`, Options{Profile: profile})
+		requirePass(t, res)
+	}
+}

@@ -188,7 +188,8 @@ var errChip = errors.New("chip refused the approved transaction")
 // reversed (reason 06).
 func (s *chipSession) secondGenerateAC(resp *wire.Txn) error {
 	resData, _ := emv.Parse(resp.ICC)
-	if auth, ok := resData.Get(emv.TagIssuerAuth); ok {
+	auth, authenticated := resData.Get(emv.TagIssuerAuth)
+	if authenticated {
 		s.res.ARQCVerified = true
 		s.res.ARPCVerified = emv.VerifyIssuerAuth(s.sk, s.arqc, auth)
 	}
@@ -207,16 +208,16 @@ func (s *chipSession) secondGenerateAC(resp *wire.Txn) error {
 		s.res.Failure = "card removed before the second GENERATE AC"
 		return fmt.Errorf("%w: %s", errChip, s.res.Failure)
 	}
-	if !s.res.ARPCVerified {
+	if authenticated && !s.res.ARPCVerified {
 		// issuer authentication failed: TVR byte 5 bit 7; this card,
 		// like most, then refuses
 		s.res.SecondAC = "AAC"
 		s.res.Failure = "issuer authentication failed (the ARPC does not verify)"
-		if !s.res.ARQCVerified {
-			s.res.Failure = "issuer authentication data (91) missing from the approval"
-		}
 		return fmt.Errorf("%w: %s", errChip, s.res.Failure)
 	}
+	// an approval without 91: issuer authentication is simply not
+	// performed (EMV Book 3 10.9) and the card decides; posim's cards
+	// accept, as cards whose issuer does not require it do
 	cid := emv.CIDTC
 	if s.card.Chip.Behaviour == cards.ChipAACAfterApproval || s.response == CardAAC {
 		cid = emv.CIDAAC
