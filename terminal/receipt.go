@@ -60,9 +60,12 @@ func (t *Terminal) receipt(res *Result, req, resp *wire.Txn) {
 		Merchant: t.cfg.MerchantName, MID: t.cfg.MID, TID: t.cfg.TID, Operator: t.cfg.Operator,
 		Card: wire.MaskPAN(req.PAN), CardOrganisation: wire.CardOrganisation(req.PAN),
 		Operation: res.Operation, Type: op.Receipt, TypeZH: op.ReceiptZH,
-		Batch: req.Batch, Trace: req.STAN, RRN: res.RRN, AuthCode: res.AuthCode,
+		Batch: req.Batch, Trace: req.STAN, RRN: res.RRN,
 		Time: at.Format("2006/01/02 15:04:05"), Amount: res.Amount, Currency: res.Currency,
 		Outcome: res.Outcome, ResponseCode: res.ResponseCode,
+	}
+	if res.Outcome == Approved {
+		r.AuthCode = res.AuthCode // a slip that failed shows no authorisation code
 	}
 	if r.Batch == "" {
 		r.Batch = t.batch()
@@ -137,6 +140,17 @@ func advice(res *Result, r *Receipt) (reason, reasonZH, what, whatZH string) {
 		return "not sent to the bank", "交易未送达银行", "The card was not debited. Check the line to the bank and try again.",
 			"未扣款。请检查与银行的通讯后重试。"
 	case ChipDeclined:
+		if v := r.Reversal; v != nil {
+			reason, reasonZH = "the bank approved, the card refused", "银行已批准，卡片拒绝交易"
+			if v.Outcome == Approved {
+				return reason, reasonZH,
+					fmt.Sprintf("Do not hand over the goods. The terminal reversed the bank's approval (reversal trace %s): the amount comes back to the card. Ask for another card or payment.", v.STAN),
+					fmt.Sprintf("请勿交付商品。终端已冲正银行的批准（冲正凭证号 %s）：款项将退回卡上。请换卡或更换支付方式。", v.STAN)
+			}
+			return reason, reasonZH,
+				"Do not hand over the goods. The bank approved but the card refused: the terminal reverses the approval before the next transaction. Ask for another card or payment.",
+				"请勿交付商品。银行已批准但卡片拒绝：终端将在下一笔交易前冲正。请换卡或更换支付方式。"
+		}
 		return "declined by the card", "卡片拒绝交易", "The card refused the transaction. Ask for another card or payment.",
 			"卡片拒绝此交易，请换卡或更换支付方式。"
 	}

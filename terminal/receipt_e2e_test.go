@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/posim/posim/acquirer"
 	"github.com/posim/posim/terminal"
 	"github.com/stretchr/testify/require"
 )
@@ -152,4 +153,33 @@ Do not hand over the goods. The terminal reversed the transaction (reversal trac
 			}
 		})
 	}
+}
+
+// A chip card that refuses the host's approval: the slip shows no
+// authorisation code (the issuer's approval did not stand), says the bank
+// approved and the card refused, and names the reversal that gave the
+// money back.
+func TestReceipt_ChipDeclinedAfterApproval(t *testing.T) {
+	t.Parallel()
+	a, err := acquirer.New()
+	require.NoError(t, err)
+	require.NoError(t, a.Listen("127.0.0.1:0"))
+	t.Cleanup(func() { a.Close() })
+	term := newTerminal(t, a.Addr(), t.TempDir(), slipClock)
+	res, err := term.Sale(t.Context(), terminal.Request{Amount: 1234, Card: "chip-aac-after-approval"})
+	require.Error(t, err)
+	require.Equal(t, terminal.ChipDeclined, res.Outcome)
+	require.NotEmpty(t, res.AuthCode, "the host did approve")
+	r := res.Receipt
+	require.NotNil(t, r)
+	require.Empty(t, r.AuthCode, "a failed slip shows no authorisation code")
+	require.NotNil(t, r.Reversal)
+	require.Equal(t, "the bank approved, the card refused", r.Reason)
+	require.Contains(t, r.Advice, "reversed the bank's approval (reversal trace "+r.Reversal.STAN+")")
+	var en, zh strings.Builder
+	require.NoError(t, terminal.WriteReceipt(&en, r, "en"))
+	require.NoError(t, terminal.WriteReceipt(&zh, r, "zh"))
+	require.NotContains(t, en.String(), "AUTH NO.")
+	require.NotContains(t, zh.String(), "授权码")
+	require.Contains(t, zh.String(), "银行已批准，卡片拒绝交易")
 }
