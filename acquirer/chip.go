@@ -145,10 +145,14 @@ func (e *Engine) tcUpload(req *wire.Txn) Decision {
 		var want []byte
 		if err == nil {
 			_, sk, aerr := emv.ApplicationCryptogram(mk, l)
-			if aerr == nil {
-				want, err = emv.SecondCryptogram(sk, l, "00", emv.CIDTC)
-			} else {
+			arc, ok := l.Get(emv.TagARC) // the response code the card was given
+			switch {
+			case aerr != nil:
 				err = aerr
+			case !ok:
+				err = fmt.Errorf("no authorisation response code (8A) in the upload")
+			default:
+				want, err = emv.SecondCryptogram(sk, l, string(arc))
 			}
 		}
 		if err != nil || string(want) != string(tc) {

@@ -189,15 +189,18 @@ func VerifyIssuerAuth(sk, arqc, data []byte) bool {
 // card at the second GENERATE AC.
 const TagARC uint32 = 0x8A
 
-// SecondCryptogram is the cryptogram of the second GENERATE AC: over
-// CDOL2, which for posim's chip application is the CDOL1 data, then the
-// authorisation response code (8A, two ASCII characters) and the
-// cryptogram information byte the card answers with.
-func SecondCryptogram(sk []byte, l List, arc string, cid byte) ([]byte, error) {
+// SecondCryptogram is the cryptogram of the second GENERATE AC (TC or
+// AAC) over CDOL2, which for posim's chip application is the CDOL1 data
+// and CVR, then the authorisation response code (8A, two ASCII
+// characters). The cryptogram information data (9F27) is the card's
+// answer, not part of CDOL2, and is not signed.
+func SecondCryptogram(sk []byte, l List, arc string) ([]byte, error) {
+	if len(arc) != 2 {
+		return nil, fmt.Errorf("emv: authorisation response code %q: want two characters", arc)
+	}
 	data, err := CryptogramData(l)
 	if err != nil {
 		return nil, err
 	}
-	data = append(append(data, arc...), cid)
-	return Cryptogram(sk, data)
+	return Cryptogram(sk, append(data, arc...))
 }

@@ -130,34 +130,35 @@ func TestATC(t *testing.T) {
 	require.ErrorContains(t, err, "two-byte ATC")
 }
 
-// The second GENERATE AC signs the response code and the cryptogram type
-// besides the first one's data: a TC cannot be passed off as an AAC, nor
-// an approval's as a decline's.
+// The second GENERATE AC signs the response code the card was given
+// besides the first one's data (CDOL2), not the cryptogram information
+// data (9F27), which is the card's answer: an approval's TC is not a
+// decline's.
 func TestSecondCryptogram(t *testing.T) {
 	mk, err := ICCMasterKey(unhex(t, testIMK), "6200000000002001", "01")
 	require.NoError(t, err)
 	l := chipData(t)
 	arqc, sk, err := ApplicationCryptogram(mk, l)
 	require.NoError(t, err)
-	tc, err := SecondCryptogram(sk, l, "00", CIDTC)
+	tc, err := SecondCryptogram(sk, l, "00")
 	require.NoError(t, err)
-	again, err := SecondCryptogram(sk, l, "00", CIDTC)
+	again, err := SecondCryptogram(sk, l, "00")
 	require.NoError(t, err)
 	require.Equal(t, tc, again)
-	aac, err := SecondCryptogram(sk, l, "00", CIDAAC)
+	declined, err := SecondCryptogram(sk, l, "05")
 	require.NoError(t, err)
-	declined, err := SecondCryptogram(sk, l, "05", CIDTC)
-	require.NoError(t, err)
-	for name, other := range map[string][]byte{"the ARQC": arqc, "an AAC": aac, "another response code": declined} {
+	for name, other := range map[string][]byte{"the ARQC": arqc, "another response code": declined} {
 		require.NotEqual(t, tc, other, name)
 	}
 	data, err := CryptogramData(l)
 	require.NoError(t, err)
-	byHand, err := Cryptogram(sk, append(append(data, '0', '0'), CIDTC))
+	byHand, err := Cryptogram(sk, append(data, '0', '0'))
 	require.NoError(t, err)
-	require.Equal(t, byHand, tc, "CDOL2: the CDOL1 data, 8A, then 9F27")
-	_, err = SecondCryptogram(sk, without(l, TagAmount), "00", CIDTC)
+	require.Equal(t, byHand, tc, "CDOL2: the CDOL1 data and CVR, then 8A")
+	_, err = SecondCryptogram(sk, without(l, TagAmount), "00")
 	require.ErrorContains(t, err, "9F02")
+	_, err = SecondCryptogram(sk, l, "0")
+	require.ErrorContains(t, err, "two characters")
 }
 
 func TestIssuerAuth_Refuses(t *testing.T) {

@@ -222,7 +222,7 @@ func (s *chipSession) secondGenerateAC(resp *wire.Txn) error {
 	if s.card.Chip.Behaviour == cards.ChipAACAfterApproval || s.response == CardAAC {
 		cid = emv.CIDAAC
 	}
-	ac, err := emv.SecondCryptogram(s.sk, s.data, resp.ResponseCode, cid)
+	ac, err := emv.SecondCryptogram(s.sk, s.data, resp.ResponseCode)
 	if err != nil {
 		return err
 	}
