@@ -12,6 +12,7 @@ import (
 
 	"github.com/moov-io/iso8583"
 	iso8583errors "github.com/moov-io/iso8583/errors"
+	"github.com/posim/posim/emv"
 )
 
 // DecodedField is one field of a decoded message, ready to print: card
@@ -20,6 +21,43 @@ type DecodedField struct {
 	ID    int    `json:"id"`
 	Name  string `json:"name"`
 	Value string `json:"value"`
+	// Tags are the data objects of chip data (DE55), tag by tag, when it
+	// reads as BER-TLV.
+	Tags []DecodedTag `json:"tags,omitempty"`
+}
+
+// DecodedTag is one data object of chip data: its tag in hex (9F26), its
+// name and its value in hex (card data masked, tracks and PIN data never
+// shown).
+type DecodedTag struct {
+	Tag   string `json:"tag"`
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// chipTags reads chip data (raw, or as hex text) tag by tag; nil when it
+// is not BER-TLV.
+func chipTags(v string) []DecodedTag {
+	raw := []byte(v)
+	if b, err := hex.DecodeString(v); err == nil && len(v) > 0 {
+		raw = b // chip data sent as hexadecimal text
+	}
+	l, err := emv.Parse(raw)
+	if err != nil || len(l) == 0 {
+		return nil
+	}
+	out := make([]DecodedTag, 0, len(l))
+	for _, t := range l {
+		val := strings.ToUpper(hex.EncodeToString(t.Value))
+		switch {
+		case emv.Secret(t.Tag):
+			val = fmt.Sprintf("(card data, %d bytes, not shown)", len(t.Value))
+		case t.Tag == 0x5A:
+			val = MaskPAN(strings.TrimRight(val, "F"))
+		}
+		out = append(out, DecodedTag{Tag: emv.TagHex(t.Tag), Name: emv.TagName(t.Tag), Value: val})
+	}
+	return out
 }
 
 // Decoded is a frame read field by field.
@@ -135,7 +173,11 @@ func DumpFields(m *iso8583.Message) []DecodedField {
 		if s := fields[id].Spec(); s != nil {
 			name = s.Description
 		}
-		out = append(out, DecodedField{ID: id, Name: name, Value: shown(id, v)})
+		f := DecodedField{ID: id, Name: name, Value: shown(id, v)}
+		if id == 55 {
+			f.Tags = chipTags(v)
+		}
+		out = append(out, f)
 	}
 	return out
 }
@@ -163,6 +205,9 @@ func Dump(w io.Writer, direction string, m *iso8583.Message) {
 	fmt.Fprintf(&b, "%s %s\n", direction, mti)
 	for _, f := range DumpFields(m) {
 		fmt.Fprintf(&b, "   DE%-3d %-40s %s\n", f.ID, f.Name, f.Value)
+		for _, t := range f.Tags {
+			fmt.Fprintf(&b, "         %-6s %-38s %s\n", t.Tag, t.Name, t.Value)
+		}
 	}
 	_, _ = io.WriteString(w, b.String())
 }

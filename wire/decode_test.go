@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/posim/posim/emv"
+
 	"github.com/moov-io/iso8583"
 
 	"github.com/stretchr/testify/require"
@@ -151,4 +153,35 @@ func TestCUP_ChipDE60MatchesACapturedFrame(t *testing.T) {
 	require.NoError(t, err)
 	ours, _ := m.GetString(60)
 	require.Equal(t, captured, ours, "60.1 00, 60.2 batch, 60.3 203, 60.4 6, 60.5 0")
+}
+
+// posim decode breaks chip data (DE55) down tag by tag with EMV's names:
+// the captured terminal upload's 9F26, 9F10, 9F36 ...; track 2 equivalent
+// data is never shown and an application PAN is masked.
+func TestDecode_ChipDataTagByTag(t *testing.T) {
+	raw, err := hex.DecodeString(capturedCUPUpload)
+	require.NoError(t, err)
+	d, err := DecodeFrame(raw, CUP, Binary2{})
+	require.NoError(t, err)
+	var de55 *DecodedField
+	for i := range d.Fields {
+		if d.Fields[i].ID == 55 {
+			de55 = &d.Fields[i]
+		}
+	}
+	require.NotNil(t, de55)
+	got := map[string]DecodedTag{}
+	for _, tg := range de55.Tags {
+		got[tg.Tag] = tg
+	}
+	require.Equal(t, DecodedTag{Tag: "9F26", Name: "Application Cryptogram", Value: "852251D267A1271C"}, got["9F26"])
+	require.Equal(t, "Cryptogram Information Data", emv.TagName(0x9F27))
+	require.Equal(t, "Issuer Application Data", got["9F10"].Name)
+	require.Equal(t, "0054", got["9F36"].Value)
+	require.Len(t, de55.Tags, 19)
+
+	tags := chipTags(string(emv.List{{Tag: 0x57, Value: []byte{0x62, 0x12, 0x26, 0xD2}}, {Tag: 0x5A, Value: []byte{0x62, 0x12, 0x26, 0x33, 0x01, 0x00, 0x45, 0x40, 0x03, 0x4F}}}.Bytes()))
+	require.Equal(t, "(card data, 4 bytes, not shown)", tags[0].Value)
+	require.Equal(t, "621226*********0034", tags[1].Value)
+	require.Nil(t, chipTags("not chip data"))
 }

@@ -190,6 +190,9 @@ func printDecoded(w io.Writer, d *wire.Decoded, asJSON bool) error {
 	}
 	for _, fl := range d.Fields {
 		fmt.Fprintf(w, "  DE%-3d %-40s %s\n", fl.ID, fl.Name, fl.Value)
+		for _, t := range fl.Tags {
+			fmt.Fprintf(w, "        %-6s %-38s %s\n", t.Tag, t.Name, t.Value)
+		}
 	}
 	return nil
 }
