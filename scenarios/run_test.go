@@ -211,3 +211,20 @@ expect:
 		requirePass(t, res)
 	}
 }
+
+// A contactless tap (qPBOC) sends one 0200 and nothing after it: no
+// second GENERATE AC at the card, so no reversal when its answer carries
+// no 91, and no TC upload at settlement.
+func TestRun_ContactlessTapSendsOneRequest(t *testing.T) {
+	t.Parallel()
+	res := play(t, `
+steps:
+  - sale: {card: contactless, amount: "30.00"}
+    expect: {outcome: approved}
+  - settle:
+    expect: {settlement: {balanced: true, tc_uploaded: 0}}
+expect:
+  order: ["0800", "0200", "0500"]
+`, Options{Profile: "cup"})
+	requirePass(t, res)
+}

@@ -79,6 +79,9 @@ func TestChip_EndToEnd(t *testing.T) {
 			res, err = term.Sale(ctx, terminal.Request{Card: "contactless", Amount: 100_000})
 			require.NoError(t, err)
 			require.Equal(t, "contactless", res.Chip.Interface)
+			require.Equal(t, "ARQC", res.Chip.FirstAC, "a tap (qPBOC): the ARQC is final")
+			require.Empty(t, res.Chip.SecondAC, "no second GENERATE AC: the card has left the field")
+			require.Empty(t, res.Chip.TC)
 			_, err = term.Sale(ctx, terminal.Request{Card: "contactless", Amount: 100_001})
 			require.NoError(t, err, "over the limit the terminal asks for the PIN")
 			res, err = term.Sale(ctx, terminal.Request{Card: "contactless", Amount: 100_001, NoPIN: true})
@@ -88,7 +91,7 @@ func TestChip_EndToEnd(t *testing.T) {
 			// after settlement each accepted chip sale's TC goes to the host
 			res, err = term.Settle(ctx)
 			require.NoError(t, err)
-			require.Equal(t, 5, res.Settlement.TCUploaded, "two chip-approve, online PIN, two contactless")
+			require.Equal(t, 3, res.Settlement.TCUploaded, "two chip-approve and the online PIN one; a tap has no TC")
 			require.Zero(t, res.Settlement.TCPending)
 			recs := a.Engine().Find(term.Config().TID, "0200", firstSTAN)
 			require.Len(t, recs, 1)

@@ -203,13 +203,18 @@ func (t *Terminal) purchase(ctx context.Context, op wire.Op, r Request) (*Result
 			res.PAN, res.Amount = wire.MaskPAN(req.PAN), wire.FormatAmount(req.Amount)
 			return res, res.finish(ChipDeclined, "", fmt.Errorf("%w: the card declined offline (AAC at the first GENERATE AC)", errChip))
 		}
-		f.complete = func(resp *wire.Txn) error {
-			err := chip.secondGenerateAC(resp)
-			if err != nil && t.state.Pending != nil {
-				t.state.Pending.Request.ICC = chip.reversalICC()
+		if !chip.card.Chip.Contactless {
+			f.complete = func(resp *wire.Txn) error {
+				err := chip.secondGenerateAC(resp)
+				if err != nil && t.state.Pending != nil {
+					t.state.Pending.Request.ICC = chip.reversalICC()
+				}
+				return err
 			}
-			return err
 		}
+		// a tap (qPBOC) ends with the ARQC: the card has left the field
+		// before the answer comes, so there is no second GENERATE AC, no
+		// issuer authentication at the card and no TC to upload
 	}
 	resp, err := t.online(ctx, req, res, f, func(resp *wire.Txn) { chip.logTC(t.logApproved(req, resp), req) })
 	if err == nil {
