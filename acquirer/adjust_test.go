@@ -75,3 +75,20 @@ func TestEngine_AdjustmentsAndTips(t *testing.T) {
 	back, _ := e2.Account(approvePAN)
 	require.Equal(t, before.Balance, back.Balance)
 }
+
+// A chip card swiped without its chip is told by its service code (2xx)
+// even when the terminal does not say fallback (DE22 02x): the fallback
+// policy answers it; a magnetic stripe card (1xx) is not affected.
+func TestEngine_ChipCardSwipedIsAFallback(t *testing.T) {
+	e := newEngine(t, func(p *Policies) { p.Fallback = "05" })
+	swiped := func(service string) *wire.Txn {
+		r := sale(propChipPAN, 100)
+		r.EntryMode, r.Track2 = "021", propChipPAN+"=3012"+service+"0000000000"
+		return r
+	}
+	d := e.Decide(swiped("201"), t0)
+	require.Equal(t, "05", d.Response.ResponseCode)
+	require.Contains(t, d.Why, "service code 2xx")
+	d = e.Decide(swiped("101"), t0)
+	require.NotContains(t, d.Why, "service code", "a 1xx track is a stripe card's")
+}

@@ -36,6 +36,11 @@ func (e *Engine) chip(req *wire.Txn, a *Account) (*chipAuth, string, string) {
 	if c != nil && (strings.HasPrefix(req.EntryMode, "80") || req.Fallback) && e.pol.Fallback != "approve" {
 		return nil, e.pol.Fallback, "fallback: chip card " + wire.MaskPAN(req.PAN) + " swiped (DE22 " + req.EntryMode + "), policy fallback " + e.pol.Fallback
 	}
+	if e.pol.Fallback != "approve" && e.chipSwiped(req) {
+		// a chip card swiped, though the terminal did not say fallback:
+		// its service code (2xx) tells
+		return nil, e.pol.Fallback, "chip card " + wire.MaskPAN(req.PAN) + " swiped without its chip (service code 2xx, DE22 " + req.EntryMode + "), policy fallback " + e.pol.Fallback
+	}
 	if len(req.ICC) == 0 || c == nil {
 		return nil, "", ""
 	}

@@ -592,25 +592,45 @@ func (e *Engine) card(req *wire.Txn, now time.Time) (*Account, string, string) {
 // of the terminal's 004 sign-on when DE53 says it is encrypted) against
 // DE2: its card number must be the same.
 func (e *Engine) trackMatches(req *wire.Txn) (code, why string) {
-	track := req.Track2
+	track, code, why := e.clearTrack(req)
 	if track == "" {
-		return "", ""
-	}
-	if len(req.Security) >= 3 && req.Security[2] == '1' {
-		k := e.keys[req.TID]
-		if k == nil || k.track == nil {
-			return "30", "track data encrypted (DE53), but terminal " + req.TID + " has no track key: sign on with key set 004"
-		}
-		clear, err := wire.DecryptTrack(k.track, track)
-		if err != nil {
-			return "30", "track data: " + err.Error()
-		}
-		track = clear
+		return code, why
 	}
 	if pan, _, _ := strings.Cut(track, "="); pan != req.PAN {
 		return "14", "track 2 names another card number than DE2"
 	}
 	return "", ""
+}
+
+// clearTrack is a request's track 2 in clear: decrypted with the track
+// key of the terminal's 004 sign-on when DE53 says it is encrypted; "" with
+// the answer's code and why when it cannot be read, "" alone without one.
+func (e *Engine) clearTrack(req *wire.Txn) (track, code, why string) {
+	track = req.Track2
+	if track == "" || len(req.Security) < 3 || req.Security[2] != '1' {
+		return track, "", ""
+	}
+	k := e.keys[req.TID]
+	if k == nil || k.track == nil {
+		return "", "30", "track data encrypted (DE53), but terminal " + req.TID + " has no track key: sign on with key set 004"
+	}
+	clear, err := wire.DecryptTrack(k.track, track)
+	if err != nil {
+		return "", "30", "track data: " + err.Error()
+	}
+	return clear, "", ""
+}
+
+// chipSwiped reports whether a request without chip data swiped a chip
+// card: its track 2 service code starts with 2 (ISO/IEC 7813: integrated
+// circuit card).
+func (e *Engine) chipSwiped(req *wire.Txn) bool {
+	if len(req.ICC) > 0 {
+		return false
+	}
+	track, _, _ := e.clearTrack(req)
+	_, rest, ok := strings.Cut(track, "=")
+	return ok && len(rest) >= 7 && rest[4] == '2'
 }
 
 // magic returns the code a magic amount asks for: 9999.NN → NN.

@@ -780,15 +780,15 @@ func (t *Terminal) card(req *wire.Txn, r Request, purchase bool) (*chipSession, 
 	}
 	req.PAN, req.Expiry = c.PAN, c.Expiry
 	req.Track2 = c.PAN + "=" + c.Expiry + "1010000000000"
+	if c.Chip != nil {
+		req.Track2 = c.PAN + "=" + c.Expiry + "2010000000000" // service code 2xx: a chip card
+	}
 	var chip *chipSession
 	entry, wantPIN := "02", true
 	if purchase {
 		chip, entry, wantPIN = readChip(c, r, req.Amount)
 	}
 	req.Fallback = entry == "80"
-	if c.Chip != nil && entry == "02" {
-		req.Track2 = c.PAN + "=" + c.Expiry + "2010000000000" // service code 2xx: a chip card
-	}
 	pin := r.PIN
 	if pin == "" && !r.NoPIN && wantPIN {
 		pin = c.PINToEnter()
