@@ -190,8 +190,9 @@ func (e *Engine) chipOriginal(req *wire.Txn) (*booking, string) {
 }
 
 // scriptAdvice books the issuer script result a terminal reports (0620,
-// DF31) on its transaction. An advice is acknowledged 00 whatever it
-// says; one for no known transaction is journalled as such.
+// DF31 as PBOC terminals send it, or EMV's 9F5B) on its transaction. An
+// advice is acknowledged 00 whatever it says; one for no known
+// transaction is journalled as such.
 func (e *Engine) scriptAdvice(req *wire.Txn) Decision {
 	l, err := emv.Parse(req.ICC)
 	if err != nil {
@@ -199,7 +200,10 @@ func (e *Engine) scriptAdvice(req *wire.Txn) Decision {
 	}
 	result, ok := l.Get(emv.TagScriptResult)
 	if !ok || len(result) == 0 {
-		return Decision{Response: req.Response("30"), Why: "format error: script advice without DF31"}
+		result, ok = l.Get(emv.TagScriptResultsEMV)
+	}
+	if !ok || len(result) == 0 {
+		return Decision{Response: req.Response("30"), Why: "format error: script advice without script results (DF31 or 9F5B)"}
 	}
 	res := strings.ToUpper(hex.EncodeToString(result))
 	rec, stan := e.chipOriginal(req)

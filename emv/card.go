@@ -33,6 +33,9 @@ const (
 	TagScript1      uint32 = 0x71   // issuer script template 1 (before the second GENERATE AC)
 	TagScript2      uint32 = 0x72   // issuer script template 2 (after it)
 	TagScriptResult uint32 = 0xDF31 // issuer script results (PBOC)
+	// TagScriptResultsEMV is EMV's issuer script results (9F5B), which
+	// some terminals send in place of DF31.
+	TagScriptResultsEMV uint32 = 0x9F5B
 )
 
 // Cryptogram information data (9F27): which cryptogram the card returned.
