@@ -212,7 +212,10 @@ func (e *Engine) scriptAdvice(req *wire.Txn) Decision {
 	}
 	e.l.more(rec).script = res
 	outcome := "processed"
-	if result[0]>>4 != 2 {
+	switch result[0] >> 4 {
+	case 0:
+		outcome = "not performed"
+	case 1:
 		outcome = "FAILED"
 	}
 	return Decision{Response: req.Response("00"), Why: "issuer script advice for STAN " + stan + ": " + outcome + " (DF31 " + res + ")"}

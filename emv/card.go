@@ -36,6 +36,8 @@ const (
 	// TagScriptResultsEMV is EMV's issuer script results (9F5B), which
 	// some terminals send in place of DF31.
 	TagScriptResultsEMV uint32 = 0x9F5B
+	// TagScriptID is an issuer script's identifier (9F18), inside 71 or 72.
+	TagScriptID uint32 = 0x9F18
 )
 
 // Cryptogram information data (9F27): which cryptogram the card returned.

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"context"
 	"testing"
 
 	"github.com/posim/posim/acquirer"
@@ -227,4 +228,23 @@ expect:
   order: ["0800", "0200", "0500"]
 `, Options{Profile: "cup"})
 	requirePass(t, res)
+}
+
+// The script advice reports the result and the identifier (9F18) of the
+// script the issuer sent: DF31 2000000001 for the catalogue's script
+// 00000001, processed; not performed (0x) when the ARPC failed.
+func TestRun_ScriptAdviceCarriesTheScriptID(t *testing.T) {
+	t.Parallel()
+	s, err := FromCatalog("chip-issuer-script-advice")
+	require.NoError(t, err)
+	res := Run(context.Background(), s, Options{Profile: "cup", Speed: 50})
+	requirePass(t, res)
+	found := false
+	for _, e := range res.Events {
+		if e.Source == "acquirer" && e.Kind == "decision" && e.MTI == "0620" {
+			require.Contains(t, e.Detail, "processed (DF31 2000000001)")
+			found = true
+		}
+	}
+	require.True(t, found, "a script advice reached the host")
 }

@@ -56,7 +56,7 @@ type ChipResult struct {
 	Failure string `json:"failure,omitempty"`
 	// Scripts is how many issuer scripts (71, 72) the host sent, and
 	// ScriptResult their processing result as the card reports it
-	// (DF31: 2x success, 1x failure).
+	// (DF31: 2x successful, 1x failed, 0x not performed).
 	Scripts      int    `json:"scripts,omitempty"`
 	ScriptResult string `json:"script_result,omitempty"`
 	// ScriptAdvice: the script result advice (0620) was acknowledged.
@@ -73,6 +73,9 @@ type chipSession struct {
 	data     emv.List
 	arqc     []byte
 	res      *ChipResult
+	// scriptID is the identifier (9F18, hex) of the issuer's first
+	// script, zeros when it named none: what DF31 reports.
+	scriptID string
 	// tcData is the chip data with the TC, once the card accepted.
 	tcData []byte
 }
@@ -193,15 +196,23 @@ func (s *chipSession) secondGenerateAC(resp *wire.Txn) error {
 		s.res.ARQCVerified = true
 		s.res.ARPCVerified = emv.VerifyIssuerAuth(s.sk, s.arqc, auth)
 	}
+	s.scriptID = "00000000"
 	for _, tlv := range resData {
 		if tlv.Tag == emv.TagScript1 || tlv.Tag == emv.TagScript2 {
 			s.res.Scripts++
+			if inner, err := emv.Parse(tlv.Value); err == nil && s.res.Scripts == 1 {
+				if id, ok := inner.Get(emv.TagScriptID); ok && len(id) == 4 {
+					s.scriptID = strings.ToUpper(hex.EncodeToString(id))
+				}
+			}
 		}
 	}
 	if s.res.Scripts > 0 {
-		s.res.ScriptResult = "20" // processed, no error (PBOC DF31: result nibble 2)
+		// the result nibble of DF31 (EMV 9F5B): 2 successful, 1 failed,
+		// 0 not performed
+		s.res.ScriptResult = "20"
 		if !s.res.ARPCVerified {
-			s.res.ScriptResult = "10" // not processed: the issuer is not authenticated
+			s.res.ScriptResult = "00" // not performed: the issuer is not authenticated
 		}
 	}
 	if s.response == CardRemoveEarly {
@@ -243,7 +254,7 @@ func (t *Terminal) scriptAdvice(ctx context.Context, s *chipSession, req, resp *
 	if s == nil || s.res.Scripts == 0 || s.res.ScriptResult == "" {
 		return
 	}
-	result, _ := hex.DecodeString(s.res.ScriptResult + "00000000") // result, then the script identifier's first bytes
+	result, _ := hex.DecodeString(s.res.ScriptResult + s.scriptID) // result, then the script identifier (9F18)
 	icc := emv.List{}.
 		Set(emv.TagScriptResult, result).
 		Set(emv.TagTVR, make([]byte, 5)).
@@ -334,7 +345,7 @@ func (s *chipSession) reversalICC() []byte {
 		}
 	}
 	if s.res.ScriptResult != "" {
-		v, _ := hex.DecodeString(s.res.ScriptResult + "00000000")
+		v, _ := hex.DecodeString(s.res.ScriptResult + s.scriptID)
 		l = append(l, emv.TLV{Tag: emv.TagScriptResult, Value: v})
 	}
 	return l.Bytes()
