@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/posim/posim/emv"
 	"github.com/posim/posim/wire"
 	"github.com/stretchr/testify/require"
 )
@@ -78,4 +79,44 @@ func TestAcquirer_RawDE55FromAnotherImplementation(t *testing.T) {
 			require.Len(t, recs, 1)
 		})
 	}
+}
+
+// A chip card swiped without its chip is told by its service code (2xx)
+// even when the terminal does not say fallback (DE22 02x): the fallback
+// policy answers it; a magnetic stripe card (1xx) is not affected.
+func TestEngine_ChipCardSwipedIsAFallback(t *testing.T) {
+	e := newEngine(t, func(p *Policies) { p.Fallback = "05" })
+	swiped := func(service string) *wire.Txn {
+		r := sale(propChipPAN, 100)
+		r.EntryMode, r.Track2 = "021", propChipPAN+"=3012"+service+"0000000000"
+		return r
+	}
+	d := e.Decide(swiped("201"), t0)
+	require.Equal(t, "05", d.Response.ResponseCode)
+	require.Contains(t, d.Why, "service code 2xx")
+	d = e.Decide(swiped("101"), t0)
+	require.NotContains(t, d.Why, "service code", "a 1xx track is a stripe card's")
+}
+
+// A script advice (0620) reports the script results in DF31 as PBOC
+// terminals write them or in EMV's 9F5B; the host books either on the
+// sale, and refuses (30) an advice that carries neither.
+func TestEngine_ScriptAdviceTakesDF31Or9F5B(t *testing.T) {
+	e := newEngine(t)
+	s := sale(approvePAN, 100)
+	require.Equal(t, "00", e.Decide(s, t0).Response.ResponseCode)
+	advice := func(tag uint32) *wire.Txn {
+		stanSeq++
+		return &wire.Txn{MTI: "0620", Op: wire.OpScriptAdvice, PAN: approvePAN, Amount: 100, HasAmount: true,
+			STAN: pad6(stanSeq), TID: "T1", MID: "M1", Original: &wire.Original{MTI: "0200", STAN: s.STAN},
+			ICC: emv.List{{Tag: tag, Value: []byte{0x20, 0, 0, 0, 0}}}.Bytes()}
+	}
+	for _, tag := range []uint32{emv.TagScriptResult, emv.TagScriptResultsEMV} {
+		d := e.Decide(advice(tag), t0)
+		require.Equal(t, "00", d.Response.ResponseCode, d.Why)
+		require.Contains(t, d.Why, "processed (DF31 2000000000)")
+	}
+	d := e.Decide(advice(emv.TagATC), t0)
+	require.Equal(t, "30", d.Response.ResponseCode)
+	require.Contains(t, d.Why, "DF31 or 9F5B")
 }

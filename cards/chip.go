@@ -4,6 +4,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+
+	"github.com/posim/posim/emv"
 )
 
 // TestIMK is the issuer master key for application cryptograms of every
@@ -66,9 +68,9 @@ type Chip struct {
 // CryptogramVersion is the chip's cryptogram version as 9F10 carries it.
 func (c *Chip) CryptogramVersion() byte {
 	if c.CVN == "05" {
-		return 0x05
+		return emv.CVNCSK
 	}
-	return 0x01
+	return emv.CVNPBOC
 }
 
 // DefaultATCWindow is the issuer's ATC window when a chip sets none.

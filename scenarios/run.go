@@ -370,14 +370,13 @@ func (r *run) setup(seed int64) error {
 			cfg.MerchantName = m.Name // printed on receipts
 		}
 	}
-	if r.opts.StateDir != "" {
-		cfg.StateDir = filepath.Join(r.opts.StateDir, "terminal-"+cfg.TID)
-	} else {
-		dir, err := os.MkdirTemp("", "posim-terminal-")
-		if err != nil {
-			return err
-		}
-		cfg.StateDir, r.tmpDir = dir, dir
+	dir, err := r.stateDir(cfg.TID)
+	if err != nil {
+		return err
+	}
+	cfg.StateDir = dir
+	if r.opts.StateDir == "" {
+		r.tmpDir = dir
 	}
 	if ts.Timeout != nil {
 		cfg.Timeout = ts.Timeout.D()
@@ -418,9 +417,17 @@ func (r *run) setup(seed int64) error {
 		cfg.AutoSignOn = *ts.AutoSignOn
 	}
 	r.tcfg = cfg
-	var err error
 	r.term, err = terminal.New(cfg)
 	return err
+}
+
+// stateDir is where the terminal tid keeps its state: under the run's
+// --state directory, else a temporary one removed at the end.
+func (r *run) stateDir(tid string) (string, error) {
+	if r.opts.StateDir != "" {
+		return filepath.Join(r.opts.StateDir, "terminal-"+tid), nil
+	}
+	return os.MkdirTemp("", "posim-terminal-")
 }
 
 // setupHost builds the scenario's acquirer (or takes the one given) and
@@ -678,15 +685,11 @@ func (r *run) termFor(req *terminal.Request) (*terminal.Terminal, error) {
 	}
 	cfg := r.tcfg
 	cfg.TID = tid
-	if r.opts.StateDir != "" {
-		cfg.StateDir = filepath.Join(r.opts.StateDir, "terminal-"+tid)
-	} else {
-		dir, err := os.MkdirTemp("", "posim-terminal-")
-		if err != nil {
-			return nil, err
-		}
-		cfg.StateDir = dir
+	dir, err := r.stateDir(tid)
+	if err != nil {
+		return nil, err
 	}
+	cfg.StateDir = dir
 	t, err := terminal.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("terminal %s: %w", tid, err)

@@ -2,7 +2,6 @@ package terminal
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/posim/posim/wire"
@@ -35,36 +34,16 @@ func (t *Terminal) MasterKey(ctx context.Context) (*Result, error) {
 	case t.cfg.TransportKey == "":
 		return res, res.finish(Refused, "", fmt.Errorf("%w: no transport key to open the master key with (--transport-key)", ErrInvalidRequest))
 	}
-	req := t.base(wire.OpMasterKey)
-	t.stamp(req)
-	req.NetworkCode, req.Batch = wire.NetMasterKey, t.batch()
-	req.Private63 = t.cfg.Operator
-	if err := t.prepare(req); err != nil {
-		return res, res.finish(Refused, "", err)
-	}
-	res.STAN = req.STAN
-	if err := t.connect(ctx); err != nil {
-		return res, res.finish(Refused, "", err)
-	}
-	resp, err := t.send(ctx, req)
-	switch {
-	case errors.Is(err, ErrInvalidResponse):
-		return res, res.finish(InvalidResponse, "", err)
-	case err != nil:
-		_ = t.save()
-		return res, res.finish(NoResponse, "", err)
-	case resp.ResponseCode != "00":
-		_ = t.save()
-		return res, res.finish(Declined, resp.ResponseCode, nil)
-	}
-	tmk, err := wire.OpenMasterKey(t.cfg.TransportKey, resp.Keys)
+	return res, t.networkLocked(ctx, wire.OpMasterKey, wire.NetMasterKey, res)
+}
+
+// openMasterKey keeps the master key a master key download's answer
+// (DE62) brings, once its check value under the transport key holds.
+func (t *Terminal) openMasterKey(de62 []byte) error {
+	tmk, err := wire.OpenMasterKey(t.cfg.TransportKey, de62)
 	if err != nil {
-		_ = t.save()
-		return res, res.finish(InvalidResponse, resp.ResponseCode, fmt.Errorf("%w: %v", ErrInvalidResponse, err))
+		return fmt.Errorf("%w: %v", ErrInvalidResponse, err)
 	}
 	t.state.TMK = tmk
-	if err := t.save(); err != nil {
-		return res, res.finish(Refused, resp.ResponseCode, err)
-	}
-	return res, res.finish(Approved, "00", nil)
+	return nil
 }

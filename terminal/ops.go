@@ -71,12 +71,18 @@ func (t *Terminal) OfflineSale(ctx context.Context, r Request) (*Result, error) 
 	f := r.faults()
 	f.offline = true
 	resp, err := t.online(ctx, req, res, f, nil)
-	// the slip is the offline approval's, whatever became of the advice
+	t.offlineReceipt(res, req, resp)
+	return res, err
+}
+
+// offlineReceipt prints the slip of a transaction the terminal approved
+// itself (an offline sale, an adjustment, a tip): the approval's, whatever
+// became of its advice.
+func (t *Terminal) offlineReceipt(res *Result, req, resp *wire.Txn) {
 	approved := *res
 	approved.Outcome, approved.ResponseCode = Approved, "00"
 	t.receipt(&approved, req, resp)
 	res.Receipt = approved.Receipt
-	return res, err
 }
 
 // Adjust changes the amount of an offline sale of the open batch (cup
@@ -156,10 +162,7 @@ func (t *Terminal) adjust(ctx context.Context, op wire.Op, r Request) (*Result, 
 			err = serr
 		}
 	}
-	done := *res
-	done.Outcome, done.ResponseCode = Approved, "00"
-	t.receipt(&done, req, resp)
-	res.Receipt = done.Receipt
+	t.offlineReceipt(res, req, resp)
 	return res, err
 }
 
@@ -369,10 +372,12 @@ func (t *Terminal) networkLocked(ctx context.Context, op wire.Op, code string, r
 	t.stamp(req)
 	req.NetworkCode = code
 	req.Batch = ""
-	if op == wire.OpSignOn && t.keyed() {
-		req.NetworkCode = t.cfg.KeySet
+	if (op == wire.OpSignOn || op == wire.OpMasterKey) && t.keyed() {
 		req.Batch = t.batch()
 		req.Private63 = t.cfg.Operator // 63.1: who signs on
+	}
+	if op == wire.OpSignOn && t.keyed() {
+		req.NetworkCode = t.cfg.KeySet
 	}
 	if err := t.prepare(req); err != nil {
 		return res.finish(Refused, "", err)
@@ -397,6 +402,12 @@ func (t *Terminal) networkLocked(ctx context.Context, op wire.Op, code string, r
 		}
 		t.state.Keys = &StoredKeys{PIN: wire.HexKey(wk.PIN), MAC: wire.HexKey(wk.MAC), Track: wire.HexKey(wk.Track)}
 		if err := t.useKeys(t.state.Keys); err != nil {
+			return res.finish(InvalidResponse, resp.ResponseCode, err)
+		}
+	}
+	if op == wire.OpMasterKey && resp.ResponseCode == "00" {
+		if err := t.openMasterKey(resp.Keys); err != nil {
+			_ = t.save()
 			return res.finish(InvalidResponse, resp.ResponseCode, err)
 		}
 	}
